@@ -1,0 +1,3 @@
+// asc: --runtime stub
+// The smallest useful guest: measures pure call overhead.
+export function noop(): void {}

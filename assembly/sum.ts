@@ -1,0 +1,25 @@
+// asc: --exportRuntime
+// A loop-heavy guest over a typed array passed in from the host.
+export const Float64Array_ID = idof<Float64Array>();
+
+export function sumF64(values: Float64Array): f64 {
+  let total: f64 = 0;
+  for (let i = 0, n = values.length; i < n; i++) {
+    total += unchecked(values[i]);
+  }
+  return total;
+}
+
+/** Sums 0..n-1 without touching memory: a pure loop for instruction-count work. */
+export function sumTo(n: i32): f64 {
+  let total: f64 = 0;
+  for (let i = 0; i < n; i++) total += <f64>i;
+  return total;
+}
+
+/** Returns a fresh array of squares: a typed array out. */
+export function squares(n: i32): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = <f64>i * <f64>i;
+  return out;
+}

@@ -1,0 +1,163 @@
+/**
+ * Every failure a caller can act on has its own class and a stable `code`.
+ * Messages say what happened, to which module/export, and what to do next.
+ */
+
+export type TrapKind =
+  | 'unreachable'
+  | 'divide_by_zero'
+  | 'integer_overflow'
+  | 'invalid_conversion'
+  | 'out_of_bounds'
+  | 'table_out_of_bounds'
+  | 'indirect_call_mismatch'
+  | 'stack_overflow'
+  | 'null_reference'
+  | 'unknown';
+
+/** One guest frame of a trap's stack, innermost first. */
+export interface GuestFrame {
+  /** Function name from V8 or the module's name section; `func[N]` when neither knows it. */
+  readonly name: string;
+  /** Function index in the module's function index space, when V8 reported it. */
+  readonly functionIndex: number | undefined;
+  /** Byte offset of the instruction within the module, when V8 reported it. */
+  readonly offset: number | undefined;
+}
+
+export abstract class WasmSandboxError extends Error {
+  abstract readonly code: string;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+
+  /** Plain data for logs, profiles and the wire. */
+  toJSON(): Record<string, unknown> {
+    return { name: this.name, code: this.code, message: this.message };
+  }
+}
+
+/** The bytes are not a module V8 will compile. */
+export class WasmInvalidError extends WasmSandboxError {
+  override readonly name = 'WasmInvalidError';
+  readonly code = 'ERR_WASM_INVALID' as const;
+  constructor(
+    message: string,
+    /** V8's own reason, verbatim. */
+    readonly reason: string,
+    /** Byte offset V8 reported, when it reported one. */
+    readonly offset: number | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), reason: this.reason, offset: this.offset };
+  }
+}
+
+/** The module source could not be read: missing file, a directory, a failed fetch, an unsupported value. */
+export class WasmSourceError extends WasmSandboxError {
+  override readonly name = 'WasmSourceError';
+  readonly code = 'ERR_WASM_SOURCE' as const;
+}
+
+/** An import the module needs was not granted, or was granted with the wrong kind or type. */
+export class WasmImportError extends WasmSandboxError {
+  override readonly name = 'WasmImportError';
+  readonly code = 'ERR_WASM_IMPORT' as const;
+  constructor(
+    message: string,
+    readonly importModule: string,
+    readonly importName: string,
+    readonly kind: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export class WasmExportNotFoundError extends WasmSandboxError {
+  override readonly name = 'WasmExportNotFoundError';
+  readonly code = 'ERR_WASM_EXPORT_NOT_FOUND' as const;
+  constructor(
+    message: string,
+    readonly exportName: string,
+    readonly available: readonly string[],
+  ) {
+    super(message);
+  }
+}
+
+/** Wrong number or type of arguments for an export. */
+export class WasmArgumentError extends WasmSandboxError {
+  override readonly name = 'WasmArgumentError';
+  readonly code = 'ERR_WASM_ARGUMENT' as const;
+}
+
+/** The guest trapped. The instance may be in an inconsistent state: prefer a fresh one. */
+export class WasmTrapError extends WasmSandboxError {
+  override readonly name = 'WasmTrapError';
+  readonly code = 'ERR_WASM_TRAP' as const;
+  constructor(
+    message: string,
+    readonly kind: TrapKind,
+    readonly guestStack: readonly GuestFrame[],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), kind: this.kind, guestStack: this.guestStack };
+  }
+}
+
+/** The module's memory needs, or its growth ran into, the sandbox's memory limit. */
+export class WasmMemoryLimitError extends WasmSandboxError {
+  override readonly name = 'WasmMemoryLimitError';
+  readonly code = 'ERR_WASM_MEMORY_LIMIT' as const;
+  constructor(
+    message: string,
+    readonly limitPages: number,
+    readonly requestedPages: number | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The guest called AssemblyScript's `abort` (a failed assertion or a thrown error). */
+export class GuestAbortError extends WasmSandboxError {
+  override readonly name = 'GuestAbortError';
+  readonly code = 'ERR_GUEST_ABORT' as const;
+  constructor(
+    message: string,
+    readonly guestMessage: string | undefined,
+    readonly file: string | undefined,
+    readonly line: number,
+    readonly column: number,
+  ) {
+    super(message);
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), guestMessage: this.guestMessage, file: this.file, line: this.line, column: this.column };
+  }
+}
+
+/** A caller-supplied option is out of range or of the wrong type. */
+export class InvalidOptionError extends WasmSandboxError {
+  override readonly name = 'InvalidOptionError';
+  readonly code = 'ERR_INVALID_OPTION' as const;
+}
+
+export type ErrorCode =
+  | WasmInvalidError['code']
+  | WasmSourceError['code']
+  | WasmImportError['code']
+  | WasmExportNotFoundError['code']
+  | WasmArgumentError['code']
+  | WasmTrapError['code']
+  | WasmMemoryLimitError['code']
+  | GuestAbortError['code']
+  | InvalidOptionError['code'];

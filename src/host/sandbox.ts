@@ -1,0 +1,273 @@
+/**
+ * One instance of a guest module and the calls into it. Every call is counted and
+ * classified; latency is timed per the recorder's policy (see profiler/call-recorder.ts).
+ */
+import {
+  WasmArgumentError,
+  WasmExportNotFoundError,
+  WasmMemoryLimitError,
+  WasmSandboxError,
+  type WasmTrapError,
+} from '../errors.js';
+import type { CallRecorder } from '../profiler/call-recorder.js';
+import type { ModuleProfile } from '../profiler/module-profile.js';
+import { checkArguments } from './arguments.js';
+import type { GuestModule } from './guest-module.js';
+import { trapError, trapKindOf } from './traps.js';
+import { makeTypedCall, type TypedSignature, type AssemblyScriptHelpers } from './typed-call.js';
+import type { FunctionType } from './wasm-binary.js';
+
+type RawExport = (...args: unknown[]) => unknown;
+
+/** A hot numeric call: arguments go straight to the export; see `Sandbox.fn`. */
+export type FastCall = (...args: any[]) => any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** Everything measured about one call, for `callWithMetrics`. */
+export interface CallMetrics {
+  readonly export: string;
+  readonly outcome: 'ok' | string;
+  readonly latencyNs: number;
+  readonly memoryBytesBefore: number;
+  readonly memoryBytesAfter: number;
+  readonly memoryGrew: boolean;
+}
+
+export interface CallReport<T> {
+  readonly value: T | undefined;
+  readonly error: WasmSandboxError | Error | undefined;
+  readonly metrics: CallMetrics;
+}
+
+/** Per-export state the call wrappers close over: resolved once, reused by every call. */
+interface ExportPlan {
+  readonly name: string;
+  readonly raw: RawExport;
+  readonly signature: FunctionType;
+  readonly recorder: CallRecorder;
+  readonly where: string;
+  fast: FastCall | undefined;
+}
+
+const NO_MEMORY = new ArrayBuffer(1);
+
+export class Sandbox {
+  private readonly plans = new Map<string, ExportPlan>();
+  /** The guest memory's buffer as last seen: growth detaches it (byteLength becomes 0). */
+  private buffer: ArrayBuffer | SharedArrayBuffer;
+  private closed = false;
+
+  /** @internal created by GuestModule.instantiate */
+  constructor(
+    readonly module: GuestModule,
+    readonly instance: WebAssembly.Instance,
+    private readonly memory: WebAssembly.Memory | undefined,
+    private readonly helpers: AssemblyScriptHelpers | undefined,
+  ) {
+    this.buffer = memory?.buffer ?? NO_MEMORY;
+    module.observeMemory(this.memoryBytes);
+  }
+
+  /** Current guest memory size in bytes (0 when the module has no memory). */
+  get memoryBytes(): number {
+    return this.memory === undefined ? 0 : this.memory.buffer.byteLength;
+  }
+
+  /** The guest's memory object, for callers that exchange data through it. */
+  get guestMemory(): WebAssembly.Memory | undefined {
+    return this.memory;
+  }
+
+  /** Calls an export with checked arguments: count and wasm type of each (i64 as BigInt). */
+  call(name: string, ...args: unknown[]): unknown {
+    const plan = this.plan(name);
+    checkArguments(plan.where, plan.signature.params, args);
+    return this.fastFor(plan)(...args);
+  }
+
+  /**
+   * A function for hot numeric calls to `name`: no argument checks beyond V8's own
+   * conversions (wrong types become ERR_WASM_ARGUMENT only where V8 refuses them, e.g.
+   * a Number for an i64), no per-call allocation, metrics still recorded.
+   */
+  fn(name: string): FastCall {
+    return this.fastFor(this.plan(name));
+  }
+
+  /**
+   * A function converting AssemblyScript values (strings, typed arrays, arrays) in and out
+   * through @assemblyscript/loader. The guest must export its runtime (`--exportRuntime`).
+   */
+  typed<R = unknown>(name: string, signature: TypedSignature): (...args: unknown[]) => R {
+    const plan = this.plan(name);
+    return makeTypedCall<R>(plan.where, this.module.label, signature, plan.signature, this.helpers, this.instance.exports, this.fastFor(plan), plan.recorder);
+  }
+
+  /** Calls an export with checked arguments and returns its value or error with this call's metrics. */
+  callWithMetrics<T = unknown>(name: string, ...args: unknown[]): CallReport<T> {
+    const plan = this.plan(name);
+    checkArguments(plan.where, plan.signature.params, args);
+    plan.recorder.countdown = 1; // this call is always timed
+    const before = this.memoryBytes;
+    const start = performance.now();
+    let value: T | undefined;
+    let error: Error | undefined;
+    try {
+      value = this.fastFor(plan)(...args) as T;
+    } catch (caught) {
+      error = caught as Error;
+    }
+    const latencyNs = (performance.now() - start) * 1e6;
+    const after = this.memoryBytes;
+    const outcome = error === undefined ? 'ok' : ((error as Partial<WasmSandboxError>).code ?? error.name);
+    return {
+      value,
+      error,
+      metrics: { export: name, outcome, latencyNs, memoryBytesBefore: before, memoryBytesAfter: after, memoryGrew: after > before },
+    };
+  }
+
+  /** The module's profile (shared by all its sandboxes). */
+  profile(): ModuleProfile {
+    return this.module.profile();
+  }
+
+  /** Drops this sandbox's hold on its instance: exports not yet used fail with ERR_WASM_ARGUMENT. */
+  close(): void {
+    this.closed = true;
+    this.plans.clear();
+  }
+
+  private plan(name: string): ExportPlan {
+    const found = this.plans.get(name);
+    if (found !== undefined) return found;
+    if (this.closed) throw new WasmArgumentError(`${this.module.label}: this sandbox was closed; create a new one`);
+    const info = this.module.inspect();
+    const entry = info.exports.find((e) => e.name === name);
+    const functions = info.exports.filter((e) => e.kind === 'function').map((e) => e.name);
+    if (entry === undefined || entry.kind !== 'function' || entry.signature === undefined) {
+      const what = entry === undefined ? 'has no export' : `exports a ${entry.kind}, not a function,`;
+      throw new WasmExportNotFoundError(
+        `${this.module.label} ${what} named ${JSON.stringify(name)}; functions it exports: ${functions.join(', ') || '(none)'}`,
+        name,
+        functions,
+      );
+    }
+    const plan: ExportPlan = {
+      name,
+      raw: this.instance.exports[name] as RawExport,
+      signature: entry.signature,
+      recorder: this.module.recorder(name),
+      where: `${this.module.label}: ${name}()`,
+      fast: undefined,
+    };
+    this.plans.set(name, plan);
+    return plan;
+  }
+
+  private fastFor(plan: ExportPlan): FastCall {
+    if (plan.fast !== undefined) return plan.fast;
+    const { raw, recorder } = plan;
+    // Up to six parameters go through one fixed-arity closure (V8 ignores surplus arguments
+    // to wasm exports); wider exports take the rest-parameter path.
+    if (plan.signature.params.length <= 6) {
+      plan.fast = (a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown, f?: unknown): unknown => {
+        if (recorder.countdown > 1) {
+          recorder.countdown--;
+          let result: unknown;
+          try {
+            result = raw(a, b, c, d, e, f);
+          } catch (error) {
+            throw this.failed(plan, error, -1, -1);
+          }
+          recorder.calls++;
+          if (this.buffer.byteLength === 0) this.memoryMoved(recorder);
+          return result;
+        }
+        return this.timedCall(plan, a, b, c, d, e, f);
+      };
+    } else {
+      plan.fast = (...args: unknown[]): unknown => this.timedOrCounted(plan, args);
+    }
+    return plan.fast;
+  }
+
+  private timedOrCounted(plan: ExportPlan, args: unknown[]): unknown {
+    const recorder = plan.recorder;
+    if (recorder.countdown > 1) {
+      recorder.countdown--;
+      let result: unknown;
+      try {
+        result = plan.raw(...args);
+      } catch (error) {
+        throw this.failed(plan, error, -1, -1);
+      }
+      recorder.calls++;
+      if (this.buffer.byteLength === 0) this.memoryMoved(recorder);
+      return result;
+    }
+    return this.timedCall(plan, undefined, undefined, undefined, undefined, undefined, undefined, args);
+  }
+
+  /** A timed call: six positional arguments, or `wide` for exports with more parameters. */
+  private timedCall(plan: ExportPlan, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown, wide?: unknown[]): unknown {
+    const before = this.buffer.byteLength;
+    const start = performance.now();
+    let result: unknown;
+    try {
+      result = wide === undefined ? plan.raw(a, b, c, d, e, f) : plan.raw(...wide);
+    } catch (error) {
+      throw this.failed(plan, error, start, performance.now());
+    }
+    const end = performance.now();
+    plan.recorder.timed(start, end);
+    if (this.buffer.byteLength === 0 || this.buffer.byteLength !== before) this.memoryMoved(plan.recorder);
+    else plan.recorder.memoryChanged(before, before);
+    this.module.firstCall(plan.name, end - start);
+    return result;
+  }
+
+  private memoryMoved(recorder: CallRecorder): void {
+    if (this.memory === undefined) return;
+    const before = this.buffer.byteLength;
+    this.buffer = this.memory.buffer;
+    const after = this.buffer.byteLength;
+    // A detached buffer reads 0: the size before growth is the recorder's last known size.
+    recorder.memoryChanged(before === 0 ? this.module.lastKnownMemory : before, after);
+    this.module.observeMemory(after);
+  }
+
+  /** Classifies a failed call, records it, and returns the error to throw. */
+  private failed(plan: ExportPlan, error: unknown, start: number, end: number): Error {
+    if (this.buffer.byteLength === 0) this.memoryMoved(plan.recorder);
+    const typed = this.classify(plan, error);
+    const code = typed instanceof WasmSandboxError ? typed.code : 'ERR_HOST_IMPORT_THREW';
+    if (start >= 0) plan.recorder.failure(code, start, end);
+    else plan.recorder.failure(code);
+    return typed;
+  }
+
+  private classify(plan: ExportPlan, error: unknown): Error {
+    if (error instanceof WasmSandboxError) return error;
+    const kind = trapKindOf(error);
+    if (kind !== undefined) {
+      const trap: WasmTrapError = trapError(error as Error, kind, this.module.label, plan.name, (i) => this.module.functionName(i));
+      const limitBytes = this.module.memoryLimitPages * 65536;
+      if (kind === 'unreachable' && this.memory !== undefined && this.memory.buffer.byteLength >= limitBytes) {
+        // AssemblyScript's and most C allocators trap this way when memory.grow fails.
+        return new WasmMemoryLimitError(
+          `${this.module.label}: ${plan.name}() trapped with guest memory at the limit of ${this.module.memoryLimitPages} pages ` +
+            `(an allocation most likely failed); raise memoryLimitPages or give the guest less data`,
+          this.module.memoryLimitPages,
+          undefined,
+          { cause: trap },
+        );
+      }
+      return trap;
+    }
+    if (error instanceof TypeError && !(error.stack ?? '').includes('wasm://')) {
+      return new WasmArgumentError(`${plan.where}: ${error.message}`, { cause: error });
+    }
+    // An error thrown by a host function the caller granted: the caller's own error, unchanged.
+    return error instanceof Error ? error : new Error(String(error));
+  }
+}

@@ -1,0 +1,59 @@
+import type { ModuleProfile } from './module-profile.js';
+import { formatBytes, formatMs, formatNs, formatRate, renderTable, terminalSafe } from './terminal-text.js';
+
+/** A module profile as text tables for a terminal: header, cold start, per-export metrics. */
+export function formatProfile(profile: ModuleProfile): string {
+  const { module, coldStart, memory, cache } = profile;
+  const lines: string[] = [];
+  lines.push(
+    `module ${terminalSafe(module.label)}  sha256:${module.id.slice(0, 12)}  ${formatBytes(module.sizeBytes)}  instances: ${profile.instances}`,
+  );
+  lines.push(
+    `cold start: read ${formatMs(coldStart.readMs)} · hash ${formatMs(coldStart.hashMs)} · ` +
+      `${coldStart.cache === 'miss' ? `compile ${formatMs(coldStart.compileMs)}` : `cache ${coldStart.cache}`} · ` +
+      `instantiate ${formatMs(coldStart.instantiateMs)} · first call ${formatMs(coldStart.firstCallMs)}` +
+      (coldStart.firstCallExport === undefined ? '' : ` (${terminalSafe(coldStart.firstCallExport)})`),
+  );
+  const declared =
+    memory.declaredInitialPages === undefined
+      ? 'no memory'
+      : `declared ${memory.declaredInitialPages}..${memory.declaredMaximumPages ?? '∞'} pages`;
+  lines.push(
+    `memory: ${declared}, limit ${memory.limitPages} pages${memory.capped ? ' (maximum capped)' : ''}, peak ${formatBytes(memory.peakBytes)}`,
+  );
+  lines.push(
+    `module cache: ${cache.hits} hits, ${cache.misses} misses, ${cache.coalesced} coalesced, ${cache.evictions} evictions, ` +
+      `${cache.entries}/${cache.maxEntries} entries, ${formatBytes(cache.bytes)}/${formatBytes(cache.maxBytes)}, compile ${formatMs(cache.compileMs)}`,
+  );
+  if (profile.exports.length === 0) {
+    lines.push('(no calls yet)');
+    return lines.join('\n');
+  }
+  const rows = profile.exports.map((e) => {
+    const failed = Object.entries(e.errors)
+      .map(([code, n]) => `${code}×${n}`)
+      .join(' ');
+    return [
+      e.name,
+      String(e.calls),
+      failed === '' ? '0' : failed,
+      formatNs(e.latency.mean),
+      formatNs(e.latency.p50),
+      formatNs(e.latency.p90),
+      formatNs(e.latency.p99),
+      formatNs(e.latency.max),
+      formatRate(e.callsPerSecond),
+      e.memory.growthEvents === 0 ? '—' : `+${formatBytes(e.memory.bytesGrown)} (${e.memory.growthEvents}×)`,
+      e.bytesIn + e.bytesOut === 0 ? '—' : `${formatBytes(e.bytesIn)} / ${formatBytes(e.bytesOut)}`,
+      e.timing.sampledCalls > 0 ? `1/${e.timing.sampleInterval}` : 'all',
+    ];
+  });
+  lines.push(
+    renderTable(
+      ['export', 'calls', 'errors', 'mean', 'p50', 'p90', 'p99', 'max', 'rate', 'mem growth', 'in / out', 'timed'],
+      rows,
+      ['left', 'right', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+    ),
+  );
+  return lines.join('\n');
+}
