@@ -9,7 +9,7 @@ import { CallRecorder, type TimingPolicy } from '../profiler/call-recorder.js';
 import { MODULE_PROFILE_SCHEMA, type ColdStart, type ModuleProfile } from '../profiler/module-profile.js';
 import { assemblyScriptEnv, type TraceLogger } from './assemblyscript.js';
 import { buildImportObject, linkErrorToTyped, type GrantedImports } from './imports.js';
-import { inspectParsed, type ModuleInfo } from './inspect.js';
+import type { ModuleInfo } from './inspect.js';
 import type { ModuleCacheStats } from './module-cache.js';
 import { Sandbox } from './sandbox.js';
 import { trapError, trapKindOf } from './traps.js';
@@ -32,6 +32,7 @@ export interface GuestModuleInit {
   readonly sizeBytes: number;
   readonly compiled: WebAssembly.Module;
   readonly parsed: ParsedModule;
+  readonly info: ModuleInfo;
   readonly capped: boolean;
   readonly memoryLimitPages: number;
   readonly timing: TimingPolicy;
@@ -50,7 +51,6 @@ export class GuestModule {
 
   private readonly init: GuestModuleInit;
   private readonly recorders = new Map<string, CallRecorder>();
-  private info: ModuleInfo | undefined;
   private instantiateMs: number | undefined;
   private firstCallMs: number | undefined;
   private firstCallExport: string | undefined;
@@ -67,7 +67,7 @@ export class GuestModule {
   }
 
   inspect(): ModuleInfo {
-    return (this.info ??= inspectParsed(this.init.parsed));
+    return this.init.info;
   }
 
   /** Name of function `index` from the name section, else `func[N]` / `import:mod.field`. */

@@ -4,10 +4,12 @@
  * GuestModules from which sandboxes are made.
  */
 import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { InvalidOptionError, WasmInvalidError, WasmMemoryLimitError } from '../errors.js';
 import { DEFAULT_TIMING, type TimingPolicy } from '../profiler/call-recorder.js';
 import type { TraceLogger } from './assemblyscript.js';
 import { GuestModule } from './guest-module.js';
+import { inspectParsed, type ModuleInfo } from './inspect.js';
 import { ModuleCache, type ModuleCacheOptions, type ModuleCacheStats } from './module-cache.js';
 import { readSource, type ModuleSource } from './source.js';
 import { BinaryFormatError, capMemoryMaximum, parseModule, type ParsedModule } from './wasm-binary.js';
@@ -39,6 +41,7 @@ const WASM_MAX_PAGES = 65536;
 interface Compiled {
   readonly module: WebAssembly.Module;
   readonly parsed: ParsedModule;
+  readonly info: ModuleInfo;
   readonly capped: boolean;
 }
 
@@ -102,16 +105,21 @@ export class WasmHost {
   async load(source: ModuleSource, options: LoadOptions = {}): Promise<GuestModule> {
     const limit = resolvePages(options.memoryLimitPages, this.memoryLimitPages, 'options.memoryLimitPages');
     const policy = resolvePolicy(options.memoryPolicy, this.memoryPolicy, 'options.memoryPolicy');
-    const timing = resolveTiming(this.timing, options.timing, 'options.timing');
+    const timing = options.timing === undefined ? this.timing : resolveTiming(this.timing, options.timing, 'options.timing');
 
     const readStart = performance.now();
-    const { bytes, label: sourceLabel } = await readSource(source);
+    // Bytes in hand need no read: keep the cache-hit path free of awaits.
+    const { bytes, label: sourceLabel } = source instanceof Uint8Array ? { bytes: source, label: '<bytes>' } : await readSource(source);
     const hashStart = performance.now();
-    const id = createHash('sha256').update(bytes).digest('hex');
+    const id = sha256Hex(bytes);
     const hashEnd = performance.now();
     const label = options.label ?? sourceLabel;
 
-    const result = await this.cache.getOrCompile(`${id}:${limit}:${policy}`, () => this.compile(bytes, label, limit, policy));
+    const key = `${id}:${limit}:${policy}`;
+    const found = this.cache.lookup(key);
+    const result = found !== undefined
+      ? { value: found, outcome: 'hit' as const, compileMs: 0 }
+      : await this.cache.getOrCompile(key, () => this.compile(bytes, label, limit, policy));
     const compiled = result.value;
     return new GuestModule({
       id,
@@ -119,6 +127,7 @@ export class WasmHost {
       sizeBytes: bytes.length,
       compiled: compiled.module,
       parsed: compiled.parsed,
+      info: compiled.info,
       capped: compiled.capped,
       memoryLimitPages: limit,
       timing,
@@ -171,8 +180,14 @@ export class WasmHost {
     }
     const finalBytes = capMemoryMaximum(bytes, parsed, limit);
     const module = await compileWithV8(finalBytes, label);
-    return { value: { module, parsed, capped: finalBytes !== bytes }, size: finalBytes.length };
+    return { value: { module, parsed, info: inspectParsed(parsed), capped: finalBytes !== bytes }, size: finalBytes.length };
   }
+}
+
+// crypto.hash (Node >= 20.12) is one call; older 20.x builds fall back to createHash.
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'hex') => string }).hash;
+function sha256Hex(bytes: Uint8Array): string {
+  return oneShotHash ? oneShotHash('sha256', bytes, 'hex') : createHash('sha256').update(bytes).digest('hex');
 }
 
 async function compileWithV8(bytes: Uint8Array, label: string): Promise<WebAssembly.Module> {

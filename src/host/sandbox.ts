@@ -143,8 +143,8 @@ export class Sandbox {
     if (this.closed) throw new WasmArgumentError(`${this.module.label}: this sandbox was closed; create a new one`);
     const info = this.module.inspect();
     const entry = info.exports.find((e) => e.name === name);
-    const functions = info.exports.filter((e) => e.kind === 'function').map((e) => e.name);
     if (entry === undefined || entry.kind !== 'function' || entry.signature === undefined) {
+      const functions = info.exports.filter((e) => e.kind === 'function').map((e) => e.name);
       const what = entry === undefined ? 'has no export' : `exports a ${entry.kind}, not a function,`;
       throw new WasmExportNotFoundError(
         `${this.module.label} ${what} named ${JSON.stringify(name)}; functions it exports: ${functions.join(', ') || '(none)'}`,
@@ -241,8 +241,12 @@ export class Sandbox {
     if (this.buffer.byteLength === 0) this.memoryMoved(plan.recorder);
     const typed = this.classify(plan, error);
     const code = typed instanceof WasmSandboxError ? typed.code : 'ERR_HOST_IMPORT_THREW';
-    if (start >= 0) plan.recorder.failure(code, start, end);
-    else plan.recorder.failure(code);
+    if (start >= 0) {
+      plan.recorder.failure(code, start, end);
+      this.module.firstCall(plan.name, end - start);
+    } else {
+      plan.recorder.failure(code);
+    }
     return typed;
   }
 

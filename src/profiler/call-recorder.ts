@@ -32,6 +32,8 @@ export interface TimingPolicy {
   readonly warmup: number;
 }
 
+const STAGED_VALUES = 64;
+
 export const DEFAULT_TIMING: TimingPolicy = { mode: 'adaptive', thresholdNs: 5000, sampleInterval: 32, warmup: 64 };
 
 export interface ExportProfile {
@@ -76,7 +78,12 @@ export class CallRecorder {
   bytesIn = 0;
   bytesOut = 0;
 
-  private readonly histogram: LatencyHistogram;
+  /**
+   * Timed values wait here (ns, weight pairs) until the buffer fills or a snapshot is taken:
+   * building an HdrHistogram costs tens of µs, too much for a sandbox's first call.
+   */
+  private readonly staged: number[] = [];
+  private histogram: LatencyHistogram | undefined;
   private failures: Record<string, number> = {};
   private failed = 0;
   private weight = 1;
@@ -94,15 +101,14 @@ export class CallRecorder {
   constructor(
     readonly name: string,
     readonly policy: TimingPolicy = DEFAULT_TIMING,
-  ) {
-    this.histogram = createLatencyHistogram(this);
-  }
+  ) {}
 
   /** Records a timed call that started and ended at these `performance.now()` readings. */
   timed(startMs: number, endMs: number): void {
     this.calls++;
     const ns = Math.max(1, Math.round((endMs - startMs) * 1e6));
-    this.histogram.recordValueWithCount(ns, this.weight);
+    this.staged.push(ns, this.weight);
+    if (this.staged.length === STAGED_VALUES * 2) this.flush();
     this.timedCalls++;
     if (this.weight > 1) this.sampledCalls++;
     if (this.firstStartMs < 0) this.firstStartMs = startMs;
@@ -147,8 +153,16 @@ export class CallRecorder {
     }
   }
 
+  private flush(): LatencyHistogram {
+    const histogram = (this.histogram ??= createLatencyHistogram(this));
+    const staged = this.staged;
+    for (let i = 0; i < staged.length; i += 2) histogram.recordValueWithCount(staged[i]!, staged[i + 1]!);
+    staged.length = 0;
+    return histogram;
+  }
+
   snapshot(): ExportProfile {
-    const latency = summarizeHistogram(this.histogram);
+    const latency = summarizeHistogram(this.flush());
     const windowMs = this.lastEndMs - this.firstStartMs;
     return {
       name: this.name,
@@ -178,6 +192,8 @@ export class CallRecorder {
 
   /** Frees the histogram now rather than at garbage collection. */
   close(): void {
-    releaseHistogram(this.histogram);
+    if (this.histogram !== undefined) releaseHistogram(this.histogram);
+    this.histogram = undefined;
+    this.staged.length = 0;
   }
 }

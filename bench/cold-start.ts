@@ -1,0 +1,84 @@
+/**
+ * Cold start: bytes in memory → first call returned, against plain WebAssembly in the same run.
+ * - cached: our module-cache hit → instantiate → first call, vs `new WebAssembly.Instance` of an
+ *   already compiled module → first call (target ≤ 1.5×);
+ * - uncached: hash → validate/compile → instantiate → first call, vs `new WebAssembly.Module` →
+ *   `new WebAssembly.Instance` → first call (reported; compile time dominates).
+ */
+import { readFileSync } from 'node:fs';
+import { WasmHost } from '../src/index.js';
+import { guestPath, median, printBench, writeBench, type BenchResult } from './report.js';
+
+const ITERATIONS = 2000;
+const ROUNDS = 9;
+
+const GUESTS: readonly { name: string; export: string; args: readonly number[] }[] = [
+  { name: 'noop', export: 'noop', args: [] },
+  { name: 'fib', export: 'fib', args: [10] },
+  { name: 'strings', export: 'countBytes', args: [0] },
+];
+
+async function timeAsync(fn: () => Promise<void>): Promise<number> {
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < ITERATIONS; i++) await fn();
+  return Number(process.hrtime.bigint() - start) / ITERATIONS / 1000;
+}
+
+function timeSync(fn: () => void): number {
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < ITERATIONS; i++) fn();
+  return Number(process.hrtime.bigint() - start) / ITERATIONS / 1000;
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  const results: BenchResult[] = [];
+  for (const guest of GUESTS) {
+    const bytes = readFileSync(guestPath(guest.name));
+    const compiled = new WebAssembly.Module(bytes);
+    const abort = (): void => {
+      throw new Error('abort');
+    };
+    const rawImports = { env: { abort } };
+    const cachedHost = new WasmHost();
+    await cachedHost.load(bytes); // warm the cache
+    const samples = { rawCached: [] as number[], cached: [] as number[], rawUncached: [] as number[], uncached: [] as number[] };
+    for (let round = 0; round < ROUNDS; round++) {
+      samples.rawCached.push(timeSync(() => {
+        const instance = new WebAssembly.Instance(compiled, rawImports);
+        (instance.exports[guest.export] as (...a: number[]) => unknown)(...guest.args);
+      }));
+      samples.cached.push(await timeAsync(async () => {
+        const module = await cachedHost.load(bytes);
+        module.instantiate().call(guest.export, ...guest.args);
+      }));
+      samples.rawUncached.push(timeSync(() => {
+        const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), rawImports);
+        (instance.exports[guest.export] as (...a: number[]) => unknown)(...guest.args);
+      }));
+      samples.uncached.push(await timeAsync(async () => {
+        const host = new WasmHost({ cache: { maxEntries: 0 } });
+        const module = await host.load(bytes);
+        module.instantiate().call(guest.export, ...guest.args);
+      }));
+    }
+    const pick = (xs: number[]): number => median(xs.slice(1));
+    const rawCached = pick(samples.rawCached);
+    const cached = pick(samples.cached);
+    const rawUncached = pick(samples.rawUncached);
+    const uncached = pick(samples.uncached);
+    results.push({
+      benchmark: 'cold-start', case: `${guest.name} (${bytes.length} B) cached`, metric: 'load→first call', value: cached, unit: 'µs',
+      baseline: { name: 'Instance(module)+call', value: rawCached }, ratio: cached / rawCached,
+      target: 'ratio <= 1.5', met: cached / rawCached <= 1.5,
+    });
+    results.push({
+      benchmark: 'cold-start', case: `${guest.name} (${bytes.length} B) uncached`, metric: 'load→first call', value: uncached, unit: 'µs',
+      baseline: { name: 'Module+Instance+call', value: rawUncached }, ratio: uncached / rawUncached,
+    });
+  }
+  printBench(`cold start (median of ${ROUNDS - 1} rounds × ${ITERATIONS} iterations)`, results);
+  console.log(`wrote ${writeBench('cold-start', startedAt, results)}`);
+}
+
+await main();

@@ -1,0 +1,89 @@
+/**
+ * `wasm-sandbox demo`: runs the bundled guests through the host with realistic workloads,
+ * including the failure modes a sandbox exists for, and prints each module's profile.
+ */
+import { WasmHost, formatProfile, type GuestModule, type WasmSandboxError } from '../index.js';
+import { terminalSafe } from '../profiler/terminal-text.js';
+import { bundledGuest } from './guests.js';
+
+type Out = (line: string) => void;
+
+function expectFailure(out: Out, what: string, action: () => unknown): void {
+  try {
+    action();
+    out(`  ${what}: unexpectedly succeeded`);
+  } catch (error) {
+    const e = error as WasmSandboxError;
+    out(`  ${what} → ${e.code ?? e.name}: ${terminalSafe(e.message)}`);
+  }
+}
+
+export async function runDemo(out: Out = (line) => process.stdout.write(line + '\n')): Promise<GuestModule[]> {
+  const traced: string[] = [];
+  const host = new WasmHost({ trace: (message, values) => traced.push(`${message} ${values.join(', ')}`) });
+  const modules: GuestModule[] = [];
+  const load = async (name: string, options: Parameters<WasmHost['load']>[1] = {}): Promise<GuestModule> => {
+    const module = await host.load(bundledGuest(name), options);
+    modules.push(module);
+    return module;
+  };
+
+  out('wasm-sandbox demo: bundled guests, host runtime, per-call metrics\n');
+
+  const add = (await load('add')).instantiate();
+  const addFast = add.fn('add');
+  let acc = 0;
+  for (let i = 0; i < 1_000_000; i++) acc = addFast(acc, 1) as number;
+  out(`add: 1,000,000 hot calls through fn() → ${acc}; addI64(2^53, 1) = ${String(add.call('addI64', 2n ** 53n, 1n))}`);
+
+  const fib = (await load('fib')).instantiate();
+  let fibResult = 0;
+  for (let i = 0; i < 20; i++) fibResult = fib.call('fib', 25) as number;
+  out(`fib: fib(25) = ${fibResult}, 20 calls`);
+
+  const sum = (await load('sum')).instantiate();
+  const sumF64 = sum.typed<number>('sumF64', { params: ['Float64Array'], result: 'f64' });
+  const values = Float64Array.from({ length: 100_000 }, (_, i) => i * 0.5);
+  let total = 0;
+  for (let i = 0; i < 50; i++) total = sumF64(values);
+  out(`sum: sumF64 over 100,000 doubles = ${total}, 50 calls (800 KB copied in per call)`);
+
+  const strings = (await load('strings')).instantiate();
+  const reverse = strings.typed<string>('reverse', { params: ['string'], result: 'string' });
+  let reversed = '';
+  for (let i = 0; i < 1000; i++) reversed = reverse('wasm-sandbox 🦀 profiles guests');
+  out(`strings: reverse → ${JSON.stringify(reversed)}`);
+
+  const alloc = (await load('alloc')).instantiate();
+  alloc.call('churn', 10_000, 256);
+  for (let i = 0; i < 10; i++) alloc.call('leak', 100, 4096);
+  out(`alloc: churn(10,000 × 256 B) reclaimed; leak kept ${String(alloc.call('keptCount'))} buffers of 4 KiB`);
+
+  const matrix = (await load('matrix')).instantiate();
+  matrix.call('init', 512);
+  for (let i = 0; i < 5; i++) {
+    matrix.call('sumRowMajor');
+    matrix.call('sumColumnMajor');
+  }
+  out('matrix: 512×512 f64 summed row-major and column-major, 5 times each (compare their latency below)');
+
+  const grow = (await load('grow', { memoryLimitPages: 64 })).instantiate();
+  out(`grow: memory limit 64 pages; grow(1000) = ${String(grow.call('grow', 1000))} (refused), growUntilFail gained ${String(grow.call('growUntilFail'))} pages`);
+
+  const trap = (await load('trap')).instantiate();
+  out('trap: failures become typed errors, the host keeps serving');
+  expectFailure(out, 'unreachableTrap()', () => trap.call('unreachableTrap'));
+  expectFailure(out, 'divide(1, 0)', () => trap.call('divide', 1, 0));
+  expectFailure(out, 'loadAt(0xfffffff0)', () => trap.call('loadAt', 0xfffffff0));
+  expectFailure(out, 'recurse(0)', () => trap.call('recurse', 0));
+  out(`  divide(84, 2) afterwards = ${String(trap.call('divide', 84, 2))}`);
+
+  const abort = (await load('abort')).instantiate({ seed: 7 });
+  expectFailure(out, 'checkPositive(-1)', () => abort.call('checkPositive', -1));
+  abort.call('log', 21);
+  out(`abort: trace output went to the configured logger: ${JSON.stringify(traced)}`);
+
+  out('\nper-module profiles\n');
+  for (const module of modules) out(formatProfile(module.profile()) + '\n');
+  return modules;
+}

@@ -1,0 +1,135 @@
+#!/usr/bin/env node
+/**
+ * The command line: argument parsing and printing only; every command is a call into the library.
+ * A failing command prints `code: message` on one line and exits 1 (stack with --verbose).
+ */
+import { parseArgs } from 'node:util';
+import { WasmHost, WasmArgumentError, parseArgument, formatProfile, type ModuleInfo } from '../index.js';
+import { formatBytes, formatNs, renderTable, terminalSafe } from '../profiler/terminal-text.js';
+import { runDemo } from './demo.js';
+
+const USAGE = `usage: wasm-sandbox <command> [options]
+
+commands:
+  inspect <file>                  imports, exports with signatures, memory/table limits, name section
+  run <file> <export> [args…]     call an export; arguments parsed by its parameter types
+                                  (i32, f32, f64 as numbers; i64 as integers, BigInt-exact)
+  demo                            run the bundled guests and print their profiles
+
+options:
+  --memory-limit <pages>          memory limit in 64 KiB pages (default 4096)
+  --json                          print machine-readable JSON instead of tables
+  --verbose                       print stack traces of failures
+  -h, --help                      this text`;
+
+interface Flags {
+  readonly json: boolean;
+  readonly verbose: boolean;
+  readonly memoryLimit: number | undefined;
+}
+
+function printInspect(file: string, info: ModuleInfo): string {
+  const lines = [`module ${terminalSafe(file)}${info.moduleName ? ` (name section: ${terminalSafe(info.moduleName)})` : ''}`];
+  lines.push(`functions: ${info.functionCount}  name section: ${info.hasNameSection ? 'yes' : 'no'}  AssemblyScript runtime exported: ${info.assemblyScriptRuntime ? 'yes' : 'no'}` +
+    (info.startFunction ? `  start: ${terminalSafe(info.startFunction)}` : ''));
+  for (const [i, m] of info.memories.entries()) {
+    lines.push(`memory ${i}: ${m.min}..${m.max ?? '∞'} pages${m.imported ? ' (imported)' : ''}${m.shared ? ' shared' : ''}`);
+  }
+  for (const [i, t] of info.tables.entries()) {
+    lines.push(`table ${i}: ${t.element} ${t.min}..${t.max ?? '∞'}${t.imported ? ' (imported)' : ''}`);
+  }
+  lines.push('', info.imports.length === 0 ? 'imports: none' : renderTable(['import', 'kind', 'type'], info.imports.map((i) => [`${i.module}.${i.name}`, i.kind, i.type])));
+  lines.push('', info.exports.length === 0 ? 'exports: none' : renderTable(['export', 'kind', 'type'], info.exports.map((e) => [e.name, e.kind, e.type])));
+  if (info.customSections.length > 0) lines.push('', `custom sections: ${info.customSections.map(terminalSafe).join(', ')}`);
+  return lines.join('\n');
+}
+
+function jsonReplacer(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? value.toString() : value;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      json: { type: 'boolean', default: false },
+      verbose: { type: 'boolean', default: false },
+      'memory-limit': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const flags: Flags = {
+    json: values.json === true,
+    verbose: values.verbose === true,
+    memoryLimit: values['memory-limit'] === undefined ? undefined : Number(values['memory-limit']),
+  };
+  const [command, ...rest] = positionals;
+  if (values.help === true || command === undefined) {
+    process.stdout.write(USAGE + '\n');
+    return command === undefined && values.help !== true ? 1 : 0;
+  }
+  const host = new WasmHost(flags.memoryLimit === undefined ? {} : { memoryLimitPages: flags.memoryLimit });
+
+  switch (command) {
+    case 'inspect': {
+      const [file] = rest;
+      if (file === undefined || rest.length > 1) throw new WasmArgumentError('inspect takes one argument: the .wasm file');
+      const info = (await host.load(file)).inspect();
+      process.stdout.write((flags.json ? JSON.stringify(info, null, 2) : printInspect(file, info)) + '\n');
+      return 0;
+    }
+    case 'run': {
+      const [file, exportName, ...args] = rest;
+      if (file === undefined || exportName === undefined) throw new WasmArgumentError('run takes a .wasm file, an export name, and the export\'s arguments');
+      const module = await host.load(file);
+      const sandbox = module.instantiate();
+      const entry = module.inspect().exports.find((e) => e.name === exportName);
+      const params = entry?.signature?.params ?? [];
+      if (entry?.signature !== undefined && args.length !== params.length) {
+        throw new WasmArgumentError(`${exportName} takes ${params.length} argument(s) (${params.join(', ') || 'none'}), got ${args.length}`);
+      }
+      const parsed = entry?.signature === undefined ? args : args.map((text, i) => parseArgument(params[i]!, text));
+      const report = sandbox.callWithMetrics(exportName, ...parsed);
+      if (report.error !== undefined) throw report.error;
+      const m = report.metrics;
+      if (flags.json) {
+        process.stdout.write(JSON.stringify({ result: report.value, metrics: m, profile: module.profile() }, jsonReplacer, 2) + '\n');
+      } else {
+        process.stdout.write(`result: ${String(report.value)}\n`);
+        process.stdout.write(
+          `latency: ${formatNs(m.latencyNs)}  memory: ${formatBytes(m.memoryBytesBefore)} → ${formatBytes(m.memoryBytesAfter)}${m.memoryGrew ? ' (grew)' : ''}\n\n`,
+        );
+        process.stdout.write(formatProfile(module.profile()) + '\n');
+      }
+      return 0;
+    }
+    case 'demo': {
+      const modules = await runDemo();
+      if (flags.json) process.stdout.write(JSON.stringify(modules.map((m) => m.profile()), null, 2) + '\n');
+      return 0;
+    }
+    default:
+      throw new WasmArgumentError(`unknown command ${JSON.stringify(command)}; run wasm-sandbox --help`);
+  }
+}
+
+function describeFailure(error: unknown): string {
+  const e = error as { code?: unknown; message?: unknown };
+  const code = typeof e.code === 'string' ? e.code : 'ERR_UNEXPECTED';
+  const message = typeof e.message === 'string' ? e.message : String(error);
+  return `${code}: ${terminalSafe(message.replace(/\s*\n\s*/g, ' '))}`;
+}
+
+const verbose = process.argv.includes('--verbose');
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(describeFailure(error) + '\n');
+    if (verbose && error instanceof Error && error.stack) process.stderr.write(error.stack + '\n');
+    process.exitCode = 1;
+  },
+);
