@@ -48,9 +48,32 @@ function jsonReplacer(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? value.toString() : value;
 }
 
+const VALUE_OPTIONS = new Set(['--memory-limit']);
+const NEGATIVE_NUMBER = /^-(\d|\.\d|inf|nan)/i;
+
+/** Moves positionals behind `--` so that negative numbers (`-2.25`) are arguments, not options. */
+function separatePositionals(argv: readonly string[]): string[] {
+  const options: string[] = [];
+  const positionals: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i]!;
+    if (token === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (token.startsWith('-') && !NEGATIVE_NUMBER.test(token)) {
+      options.push(token);
+      if (VALUE_OPTIONS.has(token) && i + 1 < argv.length) options.push(argv[++i]!);
+    } else {
+      positionals.push(token);
+    }
+  }
+  return [...options, '--', ...positionals];
+}
+
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
-    args: argv,
+    args: separatePositionals(argv),
     allowPositionals: true,
     strict: true,
     options: {
@@ -129,7 +152,14 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     process.stderr.write(describeFailure(error) + '\n');
-    if (verbose && error instanceof Error && error.stack) process.stderr.write(error.stack + '\n');
+    if (verbose && error instanceof Error) {
+      const guestStack = (error as { guestStack?: readonly { name: string; offset?: number }[] }).guestStack;
+      if (guestStack !== undefined && guestStack.length > 0) {
+        const frames = guestStack.map((f) => `    at ${terminalSafe(f.name)}${f.offset === undefined ? '' : ` (+0x${f.offset.toString(16)})`}`);
+        process.stderr.write(`guest stack:\n${frames.join('\n')}\n`);
+      }
+      if (error.stack) process.stderr.write(error.stack + '\n');
+    }
     process.exitCode = 1;
   },
 );

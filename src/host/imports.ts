@@ -118,7 +118,9 @@ function describeValue(value: unknown): string {
   return `a ${typeof value}`;
 }
 
-const LINK_ERROR = /Import #(\d+) "([^"]*)" "([^"]*)": (.*)$/;
+// V8 11: `Import #2 module="host" function="scale" error: …`; older: `Import #2 "host" "scale": …`
+const LINK_ERROR = /Import #(\d+) (?:module=)?"([^"]*)" (?:\w+=)?"([^"]*)"(?::| error:) (.*)$/;
+const MEMORY_LINK_ERROR = /memory import (\d+) (.*)$/;
 
 /** Turns V8's LinkError (wrong memory size, global type, …) into a typed error naming the import. */
 export function linkErrorToTyped(
@@ -127,21 +129,25 @@ export function linkErrorToTyped(
   needed: readonly ImportEntry[],
   memoryLimitPages: number,
 ): WasmImportError | WasmMemoryLimitError {
-  const match = LINK_ERROR.exec(error.message);
-  const index = match ? Number(match[1]) : -1;
-  const entry = needed[index];
-  const module = match?.[2] ?? entry?.module ?? '?';
-  const name = match?.[3] ?? entry?.name ?? '?';
-  const reason = match?.[4] ?? error.message;
-  if (entry?.kind === 'memory' && /maximum/.test(reason)) {
+  const memoryMatch = MEMORY_LINK_ERROR.exec(error.message);
+  if (memoryMatch !== null) {
+    const entry = needed.filter((i) => i.kind === 'memory')[Number(memoryMatch[1])];
+    const declared = entry?.kind === 'memory' ? entry.limits.max : undefined;
+    const allowed = Math.min(declared ?? memoryLimitPages, memoryLimitPages);
+    const field = entry === undefined ? 'memory' : `${entry.module}.${entry.name}`;
     return new WasmMemoryLimitError(
-      `${moduleLabel}: the memory granted as ${module}.${name} may grow past the sandbox limit of ${memoryLimitPages} pages ` +
-        `(V8: ${reason}); create it with maximum <= ${memoryLimitPages}`,
-      memoryLimitPages,
+      `${moduleLabel}: the memory granted as ${field} may grow past the sandbox limit of ${allowed} pages ` +
+        `(V8: ${memoryMatch[2]}); create it with maximum <= ${allowed}`,
+      allowed,
       undefined,
       { cause: error },
     );
   }
+  const match = LINK_ERROR.exec(error.message);
+  const entry = match ? needed[Number(match[1])] : undefined;
+  const module = match?.[2] ?? '?';
+  const name = match?.[3] ?? '?';
+  const reason = match?.[4] ?? error.message.replace(/^WebAssembly\.Instance\(\): /, '');
   return new WasmImportError(
     `${moduleLabel}: the value granted as ${module}.${name} does not fit the module's import${entry ? ` (${describeImport(entry)})` : ''}: ${reason}`,
     module,

@@ -17,7 +17,7 @@ export async function readSource(source: ModuleSource): Promise<ReadSource> {
   if (source instanceof ArrayBuffer) return { bytes: new Uint8Array(source), label: '<bytes>' };
   if (source instanceof URL) return readUrl(source);
   if (typeof source === 'string') {
-    if (/^(file|https?|data):/i.test(source)) return readUrl(new URL(source));
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source) || /^data:/i.test(source)) return readUrl(new URL(source));
     return readPath(source, source);
   }
   throw new WasmSourceError(

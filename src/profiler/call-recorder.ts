@@ -77,6 +77,8 @@ export class CallRecorder {
   countdown = 1;
   bytesIn = 0;
   bytesOut = 0;
+  /** Latency of the most recent timed call, ns. */
+  lastNs = 0;
 
   /**
    * Timed values wait here (ns, weight pairs) until the buffer fills or a snapshot is taken:
@@ -107,6 +109,7 @@ export class CallRecorder {
   timed(startMs: number, endMs: number): void {
     this.calls++;
     const ns = Math.max(1, Math.round((endMs - startMs) * 1e6));
+    this.lastNs = ns;
     this.staged.push(ns, this.weight);
     if (this.staged.length === STAGED_VALUES * 2) this.flush();
     this.timedCalls++;

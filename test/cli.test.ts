@@ -1,0 +1,92 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { guestPath } from './helpers/guests.js';
+
+const CLI = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
+
+function run(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first (npm test does)`);
+  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('wasm-sandbox CLI', () => {
+  it('inspect prints imports, exports with signatures and memory limits', () => {
+    const { code, stdout } = run('inspect', guestPath('imports'));
+    expect(code).toBe(0);
+    expect(stdout).toContain('memory 0: 1..4 pages (imported)');
+    expect(stdout).toMatch(/host\.log\s+function\s+\(i32\) -> nil/);
+    expect(stdout).toMatch(/logScaled\s+function\s+\(i32\) -> i32/);
+    expect(stdout).toContain('name section: no');
+  });
+
+  it('inspect --json is machine-readable', () => {
+    const { code, stdout } = run('inspect', guestPath('add'), '--json');
+    expect(code).toBe(0);
+    const info = JSON.parse(stdout) as { exports: { name: string; signature?: { params: string[] } }[] };
+    expect(info.exports.find((e) => e.name === 'sum4')?.signature?.params).toEqual(['i32', 'i32', 'i32', 'i32']);
+  });
+
+  it('run parses arguments by parameter type, i64 exactly, and prints result and metrics', () => {
+    const i64 = run('run', guestPath('add'), 'addI64', '9007199254740993', '1');
+    expect(i64.code).toBe(0);
+    expect(i64.stdout).toContain('result: 9007199254740994');
+    expect(i64.stdout).toMatch(/latency: [\d.]+ (ns|µs|ms)/);
+    expect(i64.stdout).toMatch(/addI64\s+1\s+0/);
+    const f64 = run('run', guestPath('add'), 'addF64', '0.5', '-2.25');
+    expect(f64.stdout).toContain('result: -1.75');
+    const f32 = run('run', guestPath('add'), 'addF32', '0.1', '0.2');
+    expect(f32.stdout).toContain(`result: ${Math.fround(Math.fround(0.1) + Math.fround(0.2))}`);
+  });
+
+  it('run --json prints the result, the call metrics and the profile', () => {
+    const { code, stdout } = run('run', guestPath('fib'), 'fib', '10', '--json');
+    expect(code).toBe(0);
+    const out = JSON.parse(stdout) as { result: number; metrics: { outcome: string }; profile: { exports: { calls: number }[] } };
+    expect(out.result).toBe(55);
+    expect(out.metrics.outcome).toBe('ok');
+    expect(out.profile.exports[0]!.calls).toBe(1);
+  });
+
+  const failures: { args: string[]; line: RegExp }[] = [
+    { args: ['run', guestPath('trap'), 'divide', '1', '0'], line: /^ERR_WASM_TRAP: trap\.wasm: divide\(\) trapped: integer division by zero/ },
+    { args: ['run', guestPath('add'), 'addI64', '1.5', '1'], line: /^ERR_WASM_ARGUMENT: cannot read "1\.5" as i64/ },
+    { args: ['run', guestPath('add'), 'add', '1'], line: /^ERR_WASM_ARGUMENT: add takes 2 argument\(s\) \(i32, i32\), got 1$/ },
+    { args: ['run', guestPath('add'), 'nope'], line: /^ERR_WASM_EXPORT_NOT_FOUND: add\.wasm has no export named "nope"/ },
+    { args: ['inspect', '/definitely/not/here.wasm'], line: /^ERR_WASM_SOURCE: cannot read module \/definitely\/not\/here\.wasm: no such file/ },
+    { args: ['inspect', guestPath('imports').replace('imports.wasm', '')], line: /^ERR_WASM_SOURCE: .*it is a directory/ },
+    { args: ['run', guestPath('abort'), 'checkPositive', '0'], line: /^ERR_GUEST_ABORT: abort\.wasm: guest aborted: expected a positive number, got 0/ },
+    { args: ['frobnicate'], line: /^ERR_WASM_ARGUMENT: unknown command "frobnicate"/ },
+  ];
+  for (const f of failures) {
+    it(`${f.args[0]} ${f.args.slice(2).join(' ')} fails with one line: code: message`, () => {
+      const { code, stdout, stderr } = run(...f.args);
+      expect(code).toBe(1);
+      expect(stdout).toBe('');
+      const lines = stderr.trimEnd().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(f.line);
+    });
+  }
+
+  it('prints a stack trace only with --verbose', () => {
+    const { code, stderr } = run('run', guestPath('trap'), 'divide', '1', '0', '--verbose');
+    expect(code).toBe(1);
+    expect(stderr.split('\n')[0]).toMatch(/^ERR_WASM_TRAP: /);
+    expect(stderr).toMatch(/\n\s+at /);
+    expect(stderr).toContain('guest stack:');
+  });
+
+  it('demo runs every bundled guest and prints per-module profiles', () => {
+    const { code, stdout } = run('demo');
+    expect(code).toBe(0);
+    for (const guest of ['add', 'fib', 'sum', 'strings', 'alloc', 'matrix', 'grow', 'trap', 'abort']) {
+      expect(stdout).toContain(`module ${guest}.wasm`);
+    }
+    expect(stdout).toMatch(/add\s+1000000\s+0/);
+    expect(stdout).toContain('ERR_WASM_TRAP×1');
+    expect(stdout).toContain('grow(1000) = -1 (refused)');
+  });
+});
