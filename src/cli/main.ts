@@ -145,6 +145,12 @@ function describeFailure(error: unknown): string {
   return `${code}: ${terminalSafe(message.replace(/\s*\n\s*/g, ' '))}`;
 }
 
+// A closed pipe (`wasm-sandbox demo | head`) is not a failure of the command.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 const verbose = process.argv.includes('--verbose');
 main(process.argv.slice(2)).then(
   (code) => {

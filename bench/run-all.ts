@@ -1,0 +1,5 @@
+/** Runs every benchmark in turn (each also runs on its own: npm run bench:<name>). */
+const benchmarks = ['call-overhead', 'cold-start'];
+for (const name of benchmarks) {
+  await import(`./${name}.js`);
+}
