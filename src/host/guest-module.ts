@@ -4,7 +4,7 @@
  * and the factory for sandboxes.
  */
 import { instantiateSync, type Imports as LoaderImports } from '@assemblyscript/loader';
-import { GuestAbortError, WasmMemoryLimitError, WasmSandboxError } from '../errors.js';
+import { GuestAbortError, WasmExportNotFoundError, WasmMemoryLimitError, WasmSandboxError } from '../errors.js';
 import { CallRecorder, type TimingPolicy } from '../profiler/call-recorder.js';
 import { MODULE_PROFILE_SCHEMA, type ColdStart, type ModuleProfile } from '../profiler/module-profile.js';
 import { assemblyScriptEnv, type TraceLogger } from './assemblyscript.js';
@@ -14,7 +14,16 @@ import type { ModuleCacheStats } from './module-cache.js';
 import { Sandbox } from './sandbox.js';
 import { trapError, trapKindOf } from './traps.js';
 import type { AssemblyScriptHelpers } from './typed-call.js';
-import { functionName, type ParsedModule } from './wasm-binary.js';
+import { functionName, type FunctionType, type ParsedModule } from './wasm-binary.js';
+
+/** An export as every sandbox of a module calls it. */
+export interface ExportTarget {
+  readonly name: string;
+  readonly signature: FunctionType;
+  readonly recorder: CallRecorder;
+  /** `module.wasm: name()`, for messages. */
+  readonly where: string;
+}
 
 export interface SandboxOptions {
   /** Imports granted to the guest, by module and field. Nothing else is reachable. @default {} */
@@ -50,7 +59,7 @@ export class GuestModule {
   lastKnownMemory = 0;
 
   private readonly init: GuestModuleInit;
-  private readonly recorders = new Map<string, CallRecorder>();
+  private readonly targets = new Map<string, ExportTarget>();
   private instantiateMs: number | undefined;
   private firstCallMs: number | undefined;
   private firstCallExport: string | undefined;
@@ -113,14 +122,32 @@ export class GuestModule {
     return new Sandbox(this, instance, memory, helpers);
   }
 
-  /** The recorder for `exportName`, shared by every sandbox of this module. */
-  recorder(exportName: string): CallRecorder {
-    let recorder = this.recorders.get(exportName);
-    if (recorder === undefined) {
-      recorder = new CallRecorder(exportName, this.init.timing);
-      this.recorders.set(exportName, recorder);
+  /**
+   * What every sandbox needs to call `exportName`: its signature and its recorder (shared by
+   * all sandboxes of this module). Throws ERR_WASM_EXPORT_NOT_FOUND for anything but a function.
+   */
+  exportTarget(exportName: string): ExportTarget {
+    const known = this.targets.get(exportName);
+    if (known !== undefined) return known;
+    const exports = this.init.info.exports;
+    const entry = exports.find((e) => e.name === exportName);
+    if (entry === undefined || entry.kind !== 'function' || entry.signature === undefined) {
+      const functions = exports.filter((e) => e.kind === 'function').map((e) => e.name);
+      const what = entry === undefined ? 'has no export' : `exports a ${entry.kind}, not a function,`;
+      throw new WasmExportNotFoundError(
+        `${this.label} ${what} named ${JSON.stringify(exportName)}; functions it exports: ${functions.join(', ') || '(none)'}`,
+        exportName,
+        functions,
+      );
     }
-    return recorder;
+    const target: ExportTarget = {
+      name: exportName,
+      signature: entry.signature,
+      recorder: new CallRecorder(exportName, this.init.timing),
+      where: `${this.label}: ${exportName}()`,
+    };
+    this.targets.set(exportName, target);
+    return target;
   }
 
   profile(): ModuleProfile {
@@ -143,9 +170,9 @@ export class GuestModule {
         peakBytes: this.peakBytes,
       },
       cache: this.init.cacheStats(),
-      exports: [...this.recorders.values()]
-        .filter((r) => r.calls > 0)
-        .map((r) => r.snapshot())
+      exports: [...this.targets.values()]
+        .filter((t) => t.recorder.calls > 0)
+        .map((t) => t.recorder.snapshot())
         .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
     };
   }

@@ -10,7 +10,7 @@ import { DEFAULT_TIMING, type TimingPolicy } from '../profiler/call-recorder.js'
 import type { TraceLogger } from './assemblyscript.js';
 import { GuestModule } from './guest-module.js';
 import { inspectParsed, type ModuleInfo } from './inspect.js';
-import { ModuleCache, type ModuleCacheOptions, type ModuleCacheStats } from './module-cache.js';
+import { ModuleCache, type CacheResult, type ModuleCacheOptions, type ModuleCacheStats } from './module-cache.js';
 import { readSource, type ModuleSource } from './source.js';
 import { BinaryFormatError, capMemoryMaximum, parseModule, type ParsedModule } from './wasm-binary.js';
 
@@ -34,7 +34,7 @@ export interface HostOptions extends Omit<LoadOptions, 'label'> {
   readonly trace?: TraceLogger;
 }
 
-/** Modules up to this size compile synchronously (no event-loop hop, no background-compile stalls). */
+/** `load` compiles modules up to this size synchronously (no event-loop hop, no background-compile stalls). */
 const SYNC_COMPILE_MAX_BYTES = 1024 * 1024;
 const WASM_MAX_PAGES = 65536;
 
@@ -103,38 +103,36 @@ export class WasmHost {
 
   /** Reads, hashes, validates and compiles (or finds in the cache) a module. */
   async load(source: ModuleSource, options: LoadOptions = {}): Promise<GuestModule> {
-    const limit = resolvePages(options.memoryLimitPages, this.memoryLimitPages, 'options.memoryLimitPages');
-    const policy = resolvePolicy(options.memoryPolicy, this.memoryPolicy, 'options.memoryPolicy');
-    const timing = options.timing === undefined ? this.timing : resolveTiming(this.timing, options.timing, 'options.timing');
-
+    const settings = this.settingsFor(options);
     const readStart = performance.now();
-    // Bytes in hand need no read: keep the cache-hit path free of awaits.
-    const { bytes, label: sourceLabel } = source instanceof Uint8Array ? { bytes: source, label: '<bytes>' } : await readSource(source);
+    const { bytes, label } = await readSource(source);
+    const readMs = performance.now() - readStart;
     const hashStart = performance.now();
     const id = sha256Hex(bytes);
-    const hashEnd = performance.now();
-    const label = options.label ?? sourceLabel;
+    const hashMs = performance.now() - hashStart;
+    const shown = options.label ?? label;
+    const key = `${id}:${settings.limit}:${settings.policy}`;
+    const result =
+      bytes.length > SYNC_COMPILE_MAX_BYTES
+        ? await this.cache.getOrCompile(key, async () => this.compiled(bytes, shown, settings, await compileAsync(bytes, shown, settings)))
+        : this.cache.getOrCompileSync(key, () => this.compiled(bytes, shown, settings, undefined));
+    return this.guestModule(id, shown, bytes.length, settings, result, readMs, hashMs);
+  }
 
-    const key = `${id}:${limit}:${policy}`;
-    const found = this.cache.lookup(key);
-    const result = found !== undefined
-      ? { value: found, outcome: 'hit' as const, compileMs: 0 }
-      : await this.cache.getOrCompile(key, () => this.compile(bytes, label, limit, policy));
-    const compiled = result.value;
-    return new GuestModule({
-      id,
-      label,
-      sizeBytes: bytes.length,
-      compiled: compiled.module,
-      parsed: compiled.parsed,
-      info: compiled.info,
-      capped: compiled.capped,
-      memoryLimitPages: limit,
-      timing,
-      trace: this.trace,
-      coldStart: { readMs: hashStart - readStart, hashMs: hashEnd - hashStart, cache: result.outcome, compileMs: result.compileMs },
-      cacheStats: () => this.cache.stats(),
-    });
+  /**
+   * `load` for bytes already in memory, without a promise: the same checks and cache; a miss
+   * compiles synchronously whatever the size (it blocks the thread for large modules).
+   */
+  loadSync(bytes: Uint8Array | ArrayBuffer, options: LoadOptions = {}): GuestModule {
+    const settings = this.settingsFor(options);
+    const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+    const hashStart = performance.now();
+    const id = sha256Hex(view);
+    const hashMs = performance.now() - hashStart;
+    const label = options.label ?? '<bytes>';
+    const key = `${id}:${settings.limit}:${settings.policy}`;
+    const result = this.cache.getOrCompileSync(key, () => this.compiled(view, label, settings, undefined));
+    return this.guestModule(id, label, view.length, settings, result, 0, hashMs);
   }
 
   cacheStats(): ModuleCacheStats {
@@ -145,67 +143,133 @@ export class WasmHost {
     this.cache.clear();
   }
 
-  private async compile(bytes: Uint8Array, label: string, limit: number, policy: MemoryPolicy) {
-    let parsed: ParsedModule;
-    try {
-      parsed = parseModule(bytes);
-    } catch (error) {
-      if (!(error instanceof BinaryFormatError)) throw error;
-      // Let V8 give the authoritative reason; if V8 accepts what our reader cannot follow,
-      // refuse anyway: the memory limit could not be enforced on it.
-      await compileWithV8(bytes, label);
-      throw new WasmInvalidError(
-        `${label} uses binary features the sandbox cannot inspect (${error.message}); it cannot be loaded under a memory limit`,
-        error.message,
-        error.offset,
+  private settingsFor(options: LoadOptions): LoadSettings {
+    return {
+      limit: resolvePages(options.memoryLimitPages, this.memoryLimitPages, 'options.memoryLimitPages'),
+      policy: resolvePolicy(options.memoryPolicy, this.memoryPolicy, 'options.memoryPolicy'),
+      timing: options.timing === undefined ? this.timing : resolveTiming(this.timing, options.timing, 'options.timing'),
+    };
+  }
+
+  private guestModule(
+    id: string,
+    label: string,
+    sizeBytes: number,
+    settings: LoadSettings,
+    result: CacheResult<Compiled>,
+    readMs: number,
+    hashMs: number,
+  ): GuestModule {
+    const compiled = result.value;
+    return new GuestModule({
+      id,
+      label,
+      sizeBytes,
+      compiled: compiled.module,
+      parsed: compiled.parsed,
+      info: compiled.info,
+      capped: compiled.capped,
+      memoryLimitPages: settings.limit,
+      timing: settings.timing,
+      trace: this.trace,
+      coldStart: { readMs, hashMs, cache: result.outcome, compileMs: result.compileMs },
+      cacheStats: () => this.cache.stats(),
+    });
+  }
+
+  /** Checks and caps the module, then compiles it (or takes `module`, compiled asynchronously). */
+  private compiled(bytes: Uint8Array, label: string, settings: LoadSettings, module: WebAssembly.Module | undefined): { value: Compiled; size: number } {
+    const prepared = prepare(bytes, label, settings);
+    return {
+      value: {
+        module: module ?? compileSync(prepared.bytes, label),
+        parsed: prepared.parsed,
+        info: inspectParsed(prepared.parsed),
+        capped: prepared.bytes !== bytes,
+      },
+      size: prepared.bytes.length,
+    };
+  }
+}
+
+interface LoadSettings {
+  readonly limit: number;
+  readonly policy: MemoryPolicy;
+  readonly timing: TimingPolicy;
+}
+
+/** Parses the module, enforces the memory policy, and returns the bytes to compile (capped). */
+function prepare(bytes: Uint8Array, label: string, { limit, policy }: LoadSettings): { parsed: ParsedModule; bytes: Uint8Array } {
+  let parsed: ParsedModule;
+  try {
+    parsed = parseModule(bytes);
+  } catch (error) {
+    if (!(error instanceof BinaryFormatError)) throw error;
+    // Let V8 give the authoritative reason; if V8 accepts what our reader cannot follow,
+    // refuse anyway: the memory limit could not be enforced on it.
+    compileSync(bytes, label);
+    throw new WasmInvalidError(
+      `${label} uses binary features the sandbox cannot inspect (${error.message}); it cannot be loaded under a memory limit`,
+      error.message,
+      error.offset,
+    );
+  }
+  const memory = parsed.memorySites[0]?.limits;
+  if (memory !== undefined) {
+    if (memory.min > limit) {
+      throw new WasmMemoryLimitError(
+        `${label} needs ${memory.min} pages of memory at start, over the limit of ${limit} pages; raise memoryLimitPages to at least ${memory.min}`,
+        limit,
+        memory.min,
       );
     }
-    const memory = parsed.memorySites[0]?.limits;
-    if (memory !== undefined) {
-      if (memory.min > limit) {
-        throw new WasmMemoryLimitError(
-          `${label} needs ${memory.min} pages of memory at start, over the limit of ${limit} pages; raise memoryLimitPages to at least ${memory.min}`,
-          limit,
-          memory.min,
-        );
-      }
-      if (policy === 'refuse' && (memory.max === undefined || memory.max > limit)) {
-        throw new WasmMemoryLimitError(
-          `${label} declares ${memory.max === undefined ? 'no memory maximum' : `a memory maximum of ${memory.max} pages`}, over the limit of ${limit} pages; ` +
-            `rebuild it with a maximum <= ${limit} (asc --maximumMemory) or load it with memoryPolicy 'cap'`,
-          limit,
-          memory.max,
-        );
-      }
+    if (policy === 'refuse' && (memory.max === undefined || memory.max > limit)) {
+      throw new WasmMemoryLimitError(
+        `${label} declares ${memory.max === undefined ? 'no memory maximum' : `a memory maximum of ${memory.max} pages`}, over the limit of ${limit} pages; ` +
+          `rebuild it with a maximum <= ${limit} (asc --maximumMemory) or load it with memoryPolicy 'cap'`,
+        limit,
+        memory.max,
+      );
     }
-    const finalBytes = capMemoryMaximum(bytes, parsed, limit);
-    const module = await compileWithV8(finalBytes, label);
-    return { value: { module, parsed, info: inspectParsed(parsed), capped: finalBytes !== bytes }, size: finalBytes.length };
   }
+  return { parsed, bytes: capMemoryMaximum(bytes, parsed, limit) };
+}
+
+/** Large modules: check and cap synchronously (cheap), compile off the thread. */
+async function compileAsync(bytes: Uint8Array, label: string, settings: LoadSettings): Promise<WebAssembly.Module> {
+  const prepared = prepare(bytes, label, settings);
+  try {
+    return await WebAssembly.compile(prepared.bytes as Uint8Array<ArrayBuffer>);
+  } catch (error) {
+    throw invalid(error, label);
+  }
+}
+
+function compileSync(bytes: Uint8Array, label: string): WebAssembly.Module {
+  try {
+    return new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>); // V8 also accepts views of shared memory
+  } catch (error) {
+    throw invalid(error, label);
+  }
+}
+
+function invalid(error: unknown, label: string): unknown {
+  if (!(error instanceof WebAssembly.CompileError)) return error;
+  const reason = error.message.replace(/^WebAssembly\.(Module|compile)\(\): /, '');
+  const offsetMatch = / @\+(\d+)$/.exec(reason);
+  const offset = offsetMatch ? Number(offsetMatch[1]) : undefined;
+  const plain = reason.replace(/ @\+\d+$/, '');
+  return new WasmInvalidError(
+    `${label} is not a valid WebAssembly module: ${plain}${offset === undefined ? '' : ` (at byte ${offset})`}; ` +
+      'check that it is a compiled .wasm binary, complete and uncorrupted',
+    plain,
+    offset,
+    { cause: error },
+  );
 }
 
 // crypto.hash (Node >= 20.12) is one call; older 20.x builds fall back to createHash.
 const oneShotHash = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'hex') => string }).hash;
 function sha256Hex(bytes: Uint8Array): string {
   return oneShotHash ? oneShotHash('sha256', bytes, 'hex') : createHash('sha256').update(bytes).digest('hex');
-}
-
-async function compileWithV8(bytes: Uint8Array, label: string): Promise<WebAssembly.Module> {
-  try {
-    const source = bytes as Uint8Array<ArrayBuffer>; // V8 also accepts views of shared memory
-    return bytes.length <= SYNC_COMPILE_MAX_BYTES ? new WebAssembly.Module(source) : await WebAssembly.compile(source);
-  } catch (error) {
-    if (!(error instanceof WebAssembly.CompileError)) throw error;
-    const reason = error.message.replace(/^WebAssembly\.(Module|compile)\(\): /, '');
-    const offsetMatch = / @\+(\d+)$/.exec(reason);
-    const offset = offsetMatch ? Number(offsetMatch[1]) : undefined;
-    const plain = reason.replace(/ @\+\d+$/, '');
-    throw new WasmInvalidError(
-      `${label} is not a valid WebAssembly module: ${plain}${offset === undefined ? '' : ` (at byte ${offset})`}; ` +
-        'check that it is a compiled .wasm binary, complete and uncorrupted',
-      plain,
-      offset,
-      { cause: error },
-    );
-  }
 }

@@ -104,6 +104,22 @@ export class ModuleCache<T> {
     }
   }
 
+  /**
+   * Synchronous variant: a hit, or a compile run right here. It does not wait for (or join)
+   * an asynchronous compile of the same key already running; both results are valid.
+   */
+  getOrCompileSync(key: string, compile: () => { value: T; size: number }): CacheResult<T> {
+    const found = this.lookup(key);
+    if (found !== undefined) return { value: found, outcome: 'hit', compileMs: 0 };
+    this.misses++;
+    const started = this.clock();
+    const { value, size } = compile();
+    const spent = this.clock() - started;
+    this.compileMs += spent;
+    this.store(key, value, size);
+    return { value, outcome: 'miss', compileMs: spent };
+  }
+
   delete(key: string): boolean {
     const entry = this.entries.get(key);
     if (entry === undefined) return false;

@@ -4,7 +4,6 @@
  */
 import {
   WasmArgumentError,
-  WasmExportNotFoundError,
   WasmMemoryLimitError,
   WasmSandboxError,
   type WasmTrapError,
@@ -12,10 +11,9 @@ import {
 import type { CallRecorder } from '../profiler/call-recorder.js';
 import type { ModuleProfile } from '../profiler/module-profile.js';
 import { checkArguments } from './arguments.js';
-import type { GuestModule } from './guest-module.js';
+import type { ExportTarget, GuestModule } from './guest-module.js';
 import { trapError, trapKindOf } from './traps.js';
 import { makeTypedCall, type TypedSignature, type AssemblyScriptHelpers } from './typed-call.js';
-import type { FunctionType } from './wasm-binary.js';
 
 type RawExport = (...args: unknown[]) => unknown;
 
@@ -38,13 +36,9 @@ export interface CallReport<T> {
   readonly metrics: CallMetrics;
 }
 
-/** Per-export state the call wrappers close over: resolved once, reused by every call. */
-interface ExportPlan {
-  readonly name: string;
+/** Per-export state the call wrappers close over: resolved once per sandbox, reused by every call. */
+interface ExportPlan extends ExportTarget {
   readonly raw: RawExport;
-  readonly signature: FunctionType;
-  readonly recorder: CallRecorder;
-  readonly where: string;
   fast: FastCall | undefined;
 }
 
@@ -142,23 +136,13 @@ export class Sandbox {
     const found = this.plans.get(name);
     if (found !== undefined) return found;
     if (this.closed) throw new WasmArgumentError(`${this.module.label}: this sandbox was closed; create a new one`);
-    const info = this.module.inspect();
-    const entry = info.exports.find((e) => e.name === name);
-    if (entry === undefined || entry.kind !== 'function' || entry.signature === undefined) {
-      const functions = info.exports.filter((e) => e.kind === 'function').map((e) => e.name);
-      const what = entry === undefined ? 'has no export' : `exports a ${entry.kind}, not a function,`;
-      throw new WasmExportNotFoundError(
-        `${this.module.label} ${what} named ${JSON.stringify(name)}; functions it exports: ${functions.join(', ') || '(none)'}`,
-        name,
-        functions,
-      );
-    }
+    const target = this.module.exportTarget(name);
     const plan: ExportPlan = {
       name,
+      signature: target.signature,
+      recorder: target.recorder,
+      where: target.where,
       raw: this.instance.exports[name] as RawExport,
-      signature: entry.signature,
-      recorder: this.module.recorder(name),
-      where: `${this.module.label}: ${name}()`,
       fast: undefined,
     };
     this.plans.set(name, plan);

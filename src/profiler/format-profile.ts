@@ -40,6 +40,7 @@ export function formatProfile(profile: ModuleProfile): string {
       formatNs(e.latency.mean),
       formatNs(e.latency.p50),
       formatNs(e.latency.p90),
+      formatNs(e.latency.p95),
       formatNs(e.latency.p99),
       formatNs(e.latency.max),
       formatRate(e.callsPerSecond),
@@ -50,9 +51,9 @@ export function formatProfile(profile: ModuleProfile): string {
   });
   lines.push(
     renderTable(
-      ['export', 'calls', 'errors', 'mean', 'p50', 'p90', 'p99', 'max', 'rate', 'mem growth', 'in / out', 'timed'],
+      ['export', 'calls', 'errors', 'mean', 'p50', 'p90', 'p95', 'p99', 'max', 'rate', 'mem growth', 'in / out', 'timed'],
       rows,
-      ['left', 'right', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+      ['left', 'right', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
     ),
   );
   return lines.join('\n');
