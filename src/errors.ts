@@ -145,6 +145,41 @@ export class GuestAbortError extends WasmSandboxError {
   }
 }
 
+/** The guest executed more instructions than its fuel allowed. The instance is discarded. */
+export class OutOfFuelError extends WasmSandboxError {
+  override readonly name = 'OutOfFuelError';
+  readonly code = 'ERR_OUT_OF_FUEL' as const;
+  constructor(
+    message: string,
+    /** The allowance, in instructions. */
+    readonly fuel: number,
+    /** Instructions charged when the guest was stopped (at least `fuel`). */
+    readonly consumed: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The guest ran past its deadline or was interrupted. The instance is discarded. */
+export class DeadlineExceededError extends WasmSandboxError {
+  override readonly name = 'DeadlineExceededError';
+  readonly code = 'ERR_DEADLINE_EXCEEDED' as const;
+  constructor(
+    message: string,
+    /** The time limit in ms; undefined when the guest was interrupted through its flag. */
+    readonly timeoutMs: number | undefined,
+    readonly elapsedMs: number,
+  ) {
+    super(message);
+  }
+}
+
+/** A sandbox whose instance was discarded (after running out of fuel or time) was called again. */
+export class SandboxDiscardedError extends WasmSandboxError {
+  override readonly name = 'SandboxDiscardedError';
+  readonly code = 'ERR_SANDBOX_DISCARDED' as const;
+}
+
 /** A caller-supplied option is out of range or of the wrong type. */
 export class InvalidOptionError extends WasmSandboxError {
   override readonly name = 'InvalidOptionError';
@@ -160,4 +195,7 @@ export type ErrorCode =
   | WasmTrapError['code']
   | WasmMemoryLimitError['code']
   | GuestAbortError['code']
+  | OutOfFuelError['code']
+  | DeadlineExceededError['code']
+  | SandboxDiscardedError['code']
   | InvalidOptionError['code'];

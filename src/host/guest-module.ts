@@ -4,10 +4,14 @@
  * and the factory for sandboxes.
  */
 import { instantiateSync, type Imports as LoaderImports } from '@assemblyscript/loader';
-import { GuestAbortError, WasmExportNotFoundError, WasmMemoryLimitError, WasmSandboxError } from '../errors.js';
+import { GuestAbortError, InvalidOptionError, WasmExportNotFoundError, WasmMemoryLimitError, WasmSandboxError } from '../errors.js';
 import { CallRecorder, type TimingPolicy } from '../profiler/call-recorder.js';
 import { MODULE_PROFILE_SCHEMA, type ColdStart, type ModuleProfile } from '../profiler/module-profile.js';
 import { assemblyScriptEnv, type TraceLogger } from './assemblyscript.js';
+import { BudgetMeter } from './budget-meter.js';
+import type { Instrumentation } from './host.js';
+import { BUDGET_GLOBAL, BUDGET_IMPORT } from './instrument/budget-pass.js';
+import { RESERVED_PREFIX } from './instrument/instrument.js';
 import { buildImportObject, linkErrorToTyped, type GrantedImports } from './imports.js';
 import type { ModuleInfo } from './inspect.js';
 import type { ModuleCacheStats } from './module-cache.js';
@@ -32,6 +36,22 @@ export interface SandboxOptions {
   readonly seed?: number;
   /** Receives AssemblyScript `trace()` calls. @default the host's logger */
   readonly trace?: TraceLogger;
+  /**
+   * Instructions each call (and the instantiation) may execute before it fails with
+   * ERR_OUT_OF_FUEL. Needs a module loaded with `instrument: { fuel: true }`.
+   */
+  readonly fuel?: number;
+  /**
+   * Milliseconds each call (and the instantiation, start function included) may run before it
+   * fails with ERR_DEADLINE_EXCEEDED. Needs `instrument: { deadline: true }` (or `fuel`).
+   */
+  readonly timeoutMs?: number;
+  /**
+   * A flag another thread (or a callback) may set: element 0 non-zero stops the guest at its
+   * next check point with ERR_DEADLINE_EXCEEDED. Use an Int32Array over a SharedArrayBuffer to
+   * set it from another thread. Needs a deadline-instrumented module.
+   */
+  readonly interrupt?: Int32Array;
 }
 
 /** @internal what the host hands a module when it loads */
@@ -43,6 +63,7 @@ export interface GuestModuleInit {
   readonly parsed: ParsedModule;
   readonly info: ModuleInfo;
   readonly capped: boolean;
+  readonly instrumentation: Instrumentation | undefined;
   readonly memoryLimitPages: number;
   readonly timing: TimingPolicy;
   readonly trace: TraceLogger;
@@ -81,7 +102,13 @@ export class GuestModule {
 
   /** Name of function `index` from the name section, else `func[N]` / `import:mod.field`. */
   functionName(index: number): string {
-    return functionName(this.init.parsed, index);
+    const names = this.init.instrumentation?.functions;
+    return names?.[index] ?? functionName(this.init.parsed, index);
+  }
+
+  /** How the module was rewritten, when it was. */
+  get instrumentation(): Instrumentation | undefined {
+    return this.init.instrumentation;
   }
 
   /**
@@ -91,14 +118,19 @@ export class GuestModule {
   instantiate(options: SandboxOptions = {}): Sandbox {
     const start = performance.now();
     const parsed = this.init.parsed;
+    const meter = this.budgetMeter(options);
     let memory: WebAssembly.Memory | undefined;
     const imports = buildImportObject(
       this.label,
-      parsed.imports,
+      parsed.imports.filter((i) => !i.module.startsWith(RESERVED_PREFIX)),
       options.imports ?? {},
       () => assemblyScriptEnv({ memory: () => memory, moduleLabel: this.label, trace: options.trace ?? this.init.trace, seed: options.seed }),
       this.memoryLimitPages,
     );
+    if (meter !== undefined) {
+      imports[BUDGET_IMPORT.module] = { [BUDGET_IMPORT.name]: meter.exhausted };
+      meter.begin(); // limits apply to the start function too
+    }
     const importedMemory = parsed.imports.find((i) => i.kind === 'memory');
     if (importedMemory !== undefined) memory = imports[importedMemory.module]?.[importedMemory.name] as WebAssembly.Memory;
 
@@ -113,13 +145,42 @@ export class GuestModule {
         instance = new WebAssembly.Instance(this.compiled, imports);
       }
     } catch (error) {
-      throw this.instantiationError(error, parsed);
+      throw this.instantiationError(error, parsed.imports.filter((i) => !i.module.startsWith(RESERVED_PREFIX)));
     }
     const exportedMemory = instance.exports['memory'];
     if (memory === undefined && exportedMemory instanceof WebAssembly.Memory) memory = exportedMemory;
+    if (meter !== undefined) {
+      meter.attach(instance.exports[BUDGET_GLOBAL] as WebAssembly.Global);
+      meter.end();
+    }
     this.instances++;
     this.instantiateMs ??= performance.now() - start;
-    return new Sandbox(this, instance, memory, helpers);
+    return new Sandbox(this, instance, memory, helpers, meter);
+  }
+
+  private budgetMeter(options: SandboxOptions): BudgetMeter | undefined {
+    for (const key of ['fuel', 'timeoutMs'] as const) {
+      const value = options[key];
+      if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)) {
+        throw new InvalidOptionError(`options.${key} must be a positive finite number, got ${String(value)}`);
+      }
+    }
+    if (options.interrupt !== undefined && !(options.interrupt instanceof Int32Array && options.interrupt.length > 0)) {
+      throw new InvalidOptionError('options.interrupt must be a non-empty Int32Array (over a SharedArrayBuffer to set it from another thread)');
+    }
+    const instrumentation = this.init.instrumentation;
+    const wantsLimits = options.fuel !== undefined || options.timeoutMs !== undefined || options.interrupt !== undefined;
+    if (options.fuel !== undefined && instrumentation?.options.fuel !== true) {
+      throw new InvalidOptionError(`${this.label}: options.fuel needs the module loaded with { instrument: { fuel: true } }`);
+    }
+    if (wantsLimits && instrumentation?.budget !== true) {
+      throw new InvalidOptionError(`${this.label}: options.timeoutMs and options.interrupt need the module loaded with { instrument: { deadline: true } }`);
+    }
+    if (instrumentation?.budget !== true) return undefined;
+    return new BudgetMeter(
+      { fuel: options.fuel === undefined ? undefined : Math.floor(options.fuel), timeoutMs: options.timeoutMs, interrupt: options.interrupt },
+      this.label,
+    );
   }
 
   /**
@@ -190,9 +251,9 @@ export class GuestModule {
     this.firstCallExport = exportName;
   }
 
-  private instantiationError(error: unknown, parsed: ParsedModule): Error {
+  private instantiationError(error: unknown, imports: ParsedModule['imports']): Error {
     if (error instanceof WasmSandboxError) return error;
-    if (error instanceof WebAssembly.LinkError) return linkErrorToTyped(this.label, error, parsed.imports, this.memoryLimitPages);
+    if (error instanceof WebAssembly.LinkError) return linkErrorToTyped(this.label, error, imports, this.memoryLimitPages);
     const kind = trapKindOf(error);
     if (kind !== undefined) return trapError(error as Error, kind, this.label, '(start function)', (i) => this.functionName(i));
     if (error instanceof RangeError && /Out of memory|Cannot allocate Wasm memory/i.test(error.message)) {
@@ -200,7 +261,7 @@ export class GuestModule {
         `${this.label}: the process could not reserve memory for another instance (V8: ${error.message}); ` +
           'close unused sandboxes, or run guests in a worker pool',
         this.memoryLimitPages,
-        parsed.memorySites[0]?.limits.min,
+        this.init.parsed.memorySites[0]?.limits.min,
         { cause: error },
       );
     }

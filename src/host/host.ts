@@ -11,6 +11,15 @@ import type { TraceLogger } from './assemblyscript.js';
 import { GuestModule } from './guest-module.js';
 import { inspectParsed, type ModuleInfo } from './inspect.js';
 import { ModuleCache, type CacheResult, type ModuleCacheOptions, type ModuleCacheStats } from './module-cache.js';
+import { InstrumentDiskCache, defaultInstrumentCacheDir, instrumentCacheKey } from './instrument/disk-cache.js';
+import {
+  instrument,
+  normalizeInstrumentOptions,
+  RESERVED_PREFIX,
+  wantsInstrumentation,
+  type InstrumentOptions,
+  type NormalizedInstrumentOptions,
+} from './instrument/instrument.js';
 import { readSource, type ModuleSource } from './source.js';
 import { BinaryFormatError, capMemoryMaximum, parseModule, type ParsedModule } from './wasm-binary.js';
 
@@ -26,10 +35,17 @@ export interface LoadOptions {
   readonly label?: string;
   /** How call latency is timed. @default the host's */
   readonly timing?: Partial<TimingPolicy>;
+  /**
+   * Rewrite the guest with binaryen: `fuel` and `deadline` add the check points that sandbox
+   * options `fuel` and `timeoutMs` need (docs/limits.md). @default no rewriting
+   */
+  readonly instrument?: InstrumentOptions;
 }
 
-export interface HostOptions extends Omit<LoadOptions, 'label'> {
+export interface HostOptions extends Omit<LoadOptions, 'label' | 'instrument'> {
   readonly cache?: Omit<ModuleCacheOptions, 'clock'>;
+  /** Where rewritten modules are kept between processes; `false` keeps none. @default ~/.cache/wasm-sandbox/instrumented */
+  readonly instrumentCacheDir?: string | false;
   /** Receives AssemblyScript `trace()` output. @default writes `trace: message a, b` to stderr */
   readonly trace?: TraceLogger;
 }
@@ -43,6 +59,26 @@ interface Compiled {
   readonly parsed: ParsedModule;
   readonly info: ModuleInfo;
   readonly capped: boolean;
+  readonly instrumentation: Instrumentation | undefined;
+}
+
+/** What a GuestModule needs to know about a rewritten module. */
+export interface Instrumentation {
+  readonly options: NormalizedInstrumentOptions;
+  readonly budget: boolean;
+  /** Function names by index in the rewritten module. */
+  readonly functions: readonly string[];
+  /** Milliseconds spent rewriting (0 when the disk cache served it). */
+  readonly rewriteMs: number;
+  readonly fromDiskCache: boolean;
+}
+
+/** The bytes to compile and what the host learnt preparing them. */
+interface Prepared {
+  readonly bytes: Uint8Array;
+  readonly parsed: ParsedModule;
+  readonly capped: boolean;
+  readonly instrumentation: Instrumentation | undefined;
 }
 
 const defaultTrace: TraceLogger = (message, values) => {
@@ -84,6 +120,7 @@ export class WasmHost {
   private readonly memoryPolicy: MemoryPolicy;
   private readonly timing: TimingPolicy;
   private readonly trace: TraceLogger;
+  private readonly diskCache: InstrumentDiskCache | undefined;
 
   constructor(options: HostOptions = {}) {
     const maxEntries = options.cache?.maxEntries ?? 64;
@@ -99,9 +136,11 @@ export class WasmHost {
     this.memoryPolicy = resolvePolicy(options.memoryPolicy, 'cap', 'options.memoryPolicy');
     this.timing = resolveTiming(DEFAULT_TIMING, options.timing, 'options.timing');
     this.trace = options.trace ?? defaultTrace;
+    const dir = options.instrumentCacheDir ?? defaultInstrumentCacheDir();
+    this.diskCache = dir === false ? undefined : new InstrumentDiskCache(dir);
   }
 
-  /** Reads, hashes, validates and compiles (or finds in the cache) a module. */
+  /** Reads, hashes, validates, rewrites if asked, and compiles (or finds in the cache) a module. */
   async load(source: ModuleSource, options: LoadOptions = {}): Promise<GuestModule> {
     const settings = this.settingsFor(options);
     const readStart = performance.now();
@@ -111,11 +150,19 @@ export class WasmHost {
     const id = sha256Hex(bytes);
     const hashMs = performance.now() - hashStart;
     const shown = options.label ?? label;
-    const key = `${id}:${settings.limit}:${settings.policy}`;
+    const key = cacheKey(id, settings);
+    // Large plain modules compile off the thread. Rewritten ones compile synchronously: the
+    // first async compile after binaryen.js ran was seen to stall behind V8 background work.
     const result =
-      bytes.length > SYNC_COMPILE_MAX_BYTES
-        ? await this.cache.getOrCompile(key, async () => this.compiled(bytes, shown, settings, await compileAsync(bytes, shown, settings)))
-        : this.cache.getOrCompileSync(key, () => this.compiled(bytes, shown, settings, undefined));
+      bytes.length > SYNC_COMPILE_MAX_BYTES && !wantsInstrumentation(settings.instrument)
+        ? await this.cache.getOrCompile(key, async () => {
+            const prepared = this.prepare(bytes, id, shown, settings);
+            return entry(prepared, await compileAsync(prepared.bytes, shown));
+          })
+        : this.cache.getOrCompileSync(key, () => {
+            const prepared = this.prepare(bytes, id, shown, settings);
+            return entry(prepared, compileSync(prepared.bytes, shown));
+          });
     return this.guestModule(id, shown, bytes.length, settings, result, readMs, hashMs);
   }
 
@@ -130,13 +177,21 @@ export class WasmHost {
     const id = sha256Hex(view);
     const hashMs = performance.now() - hashStart;
     const label = options.label ?? '<bytes>';
-    const key = `${id}:${settings.limit}:${settings.policy}`;
-    const result = this.cache.getOrCompileSync(key, () => this.compiled(view, label, settings, undefined));
+    const result = this.cache.getOrCompileSync(cacheKey(id, settings), () => {
+      const prepared = this.prepare(view, id, label, settings);
+      return entry(prepared, compileSync(prepared.bytes, label));
+    });
     return this.guestModule(id, label, view.length, settings, result, 0, hashMs);
   }
 
   cacheStats(): ModuleCacheStats {
     return this.cache.stats();
+  }
+
+  /** Hits and misses of the on-disk cache of rewritten modules (undefined when disabled). */
+  instrumentCacheStats(): { readonly dir: string; readonly hits: number; readonly misses: number; readonly writeErrors: number } | undefined {
+    const disk = this.diskCache;
+    return disk === undefined ? undefined : { dir: disk.dir, hits: disk.hits, misses: disk.misses, writeErrors: disk.writeErrors };
   }
 
   clearCache(): void {
@@ -148,6 +203,7 @@ export class WasmHost {
       limit: resolvePages(options.memoryLimitPages, this.memoryLimitPages, 'options.memoryLimitPages'),
       policy: resolvePolicy(options.memoryPolicy, this.memoryPolicy, 'options.memoryPolicy'),
       timing: options.timing === undefined ? this.timing : resolveTiming(this.timing, options.timing, 'options.timing'),
+      instrument: normalizeInstrumentOptions(options.instrument ?? {}),
     };
   }
 
@@ -169,6 +225,7 @@ export class WasmHost {
       parsed: compiled.parsed,
       info: compiled.info,
       capped: compiled.capped,
+      instrumentation: compiled.instrumentation,
       memoryLimitPages: settings.limit,
       timing: settings.timing,
       trace: this.trace,
@@ -177,18 +234,54 @@ export class WasmHost {
     });
   }
 
-  /** Checks and caps the module, then compiles it (or takes `module`, compiled asynchronously). */
-  private compiled(bytes: Uint8Array, label: string, settings: LoadSettings, module: WebAssembly.Module | undefined): { value: Compiled; size: number } {
-    const prepared = prepare(bytes, label, settings);
-    return {
-      value: {
-        module: module ?? compileSync(prepared.bytes, label),
-        parsed: prepared.parsed,
-        info: inspectParsed(prepared.parsed),
-        capped: prepared.bytes !== bytes,
+  /** Parses, enforces the memory policy, rewrites when asked (through the disk cache), caps. */
+  private prepare(bytes: Uint8Array, id: string, label: string, settings: LoadSettings): Prepared {
+    const parsed = parseChecked(bytes, label, settings);
+    let instrumentation: Instrumentation | undefined;
+    let rewritten = bytes;
+    let rewrittenParsed = parsed;
+    if (wantsInstrumentation(settings.instrument)) {
+      const key = instrumentCacheKey(id, settings.instrument);
+      const cached = this.diskCache?.get(key);
+      const started = performance.now();
+      const result = cached ?? instrument(bytes, parsed, label, settings.instrument);
+      if (cached === undefined) this.diskCache?.set(key, result);
+      rewritten = result.bytes;
+      rewrittenParsed = parseModule(rewritten);
+      instrumentation = {
+        options: result.options,
+        budget: result.budget,
+        functions: result.functions,
+        rewriteMs: cached === undefined ? performance.now() - started : 0,
+        fromDiskCache: cached !== undefined,
+      };
+    }
+    const capped = capMemoryMaximum(rewritten, rewrittenParsed, settings.limit);
+    return { bytes: capped, parsed: rewrittenParsed, capped: capped !== rewritten, instrumentation };
+  }
+}
+
+function cacheKey(id: string, settings: LoadSettings): string {
+  const { fuel, deadline } = settings.instrument;
+  return `${id}:${settings.limit}:${settings.policy}:${fuel ? 'f' : ''}${deadline ? 'd' : ''}`;
+}
+
+function entry(prepared: Prepared, module: WebAssembly.Module): { value: Compiled; size: number } {
+  const info = inspectParsed(prepared.parsed);
+  return {
+    value: {
+      module,
+      parsed: prepared.parsed,
+      // The host's own imports and exports are not the guest's: keep them out of inspection.
+      info: {
+        ...info,
+        imports: info.imports.filter((i) => !i.module.startsWith(RESERVED_PREFIX)),
+        exports: info.exports.filter((e) => !e.name.startsWith(RESERVED_PREFIX)),
       },
-      size: prepared.bytes.length,
-    };
+      capped: prepared.capped,
+      instrumentation: prepared.instrumentation,
+    },
+    size: prepared.bytes.length,
   }
 }
 
@@ -196,10 +289,11 @@ interface LoadSettings {
   readonly limit: number;
   readonly policy: MemoryPolicy;
   readonly timing: TimingPolicy;
+  readonly instrument: NormalizedInstrumentOptions;
 }
 
-/** Parses the module, enforces the memory policy, and returns the bytes to compile (capped). */
-function prepare(bytes: Uint8Array, label: string, { limit, policy }: LoadSettings): { parsed: ParsedModule; bytes: Uint8Array } {
+/** Parses the module and enforces the memory policy on what it declares. */
+function parseChecked(bytes: Uint8Array, label: string, { limit, policy }: LoadSettings): ParsedModule {
   let parsed: ParsedModule;
   try {
     parsed = parseModule(bytes);
@@ -232,14 +326,13 @@ function prepare(bytes: Uint8Array, label: string, { limit, policy }: LoadSettin
       );
     }
   }
-  return { parsed, bytes: capMemoryMaximum(bytes, parsed, limit) };
+  return parsed;
 }
 
-/** Large modules: check and cap synchronously (cheap), compile off the thread. */
-async function compileAsync(bytes: Uint8Array, label: string, settings: LoadSettings): Promise<WebAssembly.Module> {
-  const prepared = prepare(bytes, label, settings);
+/** Large modules compile off the thread. */
+async function compileAsync(bytes: Uint8Array, label: string): Promise<WebAssembly.Module> {
   try {
-    return await WebAssembly.compile(prepared.bytes as Uint8Array<ArrayBuffer>);
+    return await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
   } catch (error) {
     throw invalid(error, label);
   }

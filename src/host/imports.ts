@@ -144,7 +144,7 @@ export function linkErrorToTyped(
     );
   }
   const match = LINK_ERROR.exec(error.message);
-  const entry = match ? needed[Number(match[1])] : undefined;
+  const entry = match ? needed.find((i) => i.module === match[2] && i.name === match[3]) : undefined;
   const module = match?.[2] ?? '?';
   const name = match?.[3] ?? '?';
   const reason = match?.[4] ?? error.message.replace(/^WebAssembly\.Instance\(\): /, '');

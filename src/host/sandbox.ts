@@ -3,12 +3,16 @@
  * classified; latency is timed per the recorder's policy (see profiler/call-recorder.ts).
  */
 import {
+  DeadlineExceededError,
+  OutOfFuelError,
+  SandboxDiscardedError,
   WasmArgumentError,
   WasmMemoryLimitError,
   WasmSandboxError,
   type WasmTrapError,
 } from '../errors.js';
 import type { CallRecorder } from '../profiler/call-recorder.js';
+import type { BudgetMeter } from './budget-meter.js';
 import type { ModuleProfile } from '../profiler/module-profile.js';
 import { checkArguments } from './arguments.js';
 import type { ExportTarget, GuestModule } from './guest-module.js';
@@ -28,6 +32,8 @@ export interface CallMetrics {
   readonly memoryBytesBefore: number;
   readonly memoryBytesAfter: number;
   readonly memoryGrew: boolean;
+  /** Instructions executed (fuel-instrumented modules only): the same on every run for the same input. */
+  readonly instructions: number | undefined;
 }
 
 export interface CallReport<T> {
@@ -50,15 +56,24 @@ export class Sandbox {
   private buffer: ArrayBuffer | SharedArrayBuffer;
   private closed = false;
 
+  /** Why this sandbox's instance was discarded (it ran out of fuel or time), if it was. */
+  discardedBy: OutOfFuelError | DeadlineExceededError | undefined;
+
   /** @internal created by GuestModule.instantiate */
   constructor(
     readonly module: GuestModule,
     readonly instance: WebAssembly.Instance,
     private readonly memory: WebAssembly.Memory | undefined,
     private readonly helpers: AssemblyScriptHelpers | undefined,
+    private readonly meter: BudgetMeter | undefined,
   ) {
     this.buffer = memory?.buffer ?? NO_MEMORY;
     module.observeMemory(this.memoryBytes);
+  }
+
+  /** Instructions the last call executed (from the fuel counter); undefined without fuel instrumentation. */
+  get lastCallInstructions(): number | undefined {
+    return this.meter === undefined || this.module.instrumentation?.options.fuel !== true ? undefined : this.meter.consumed;
   }
 
   /** Current guest memory size in bytes (0 when the module has no memory). */
@@ -117,7 +132,15 @@ export class Sandbox {
     return {
       value,
       error,
-      metrics: { export: name, outcome, latencyNs, memoryBytesBefore: before, memoryBytesAfter: after, memoryGrew: after > before },
+      metrics: {
+        export: name,
+        outcome,
+        latencyNs,
+        memoryBytesBefore: before,
+        memoryBytesAfter: after,
+        memoryGrew: after > before,
+        instructions: this.lastCallInstructions,
+      },
     };
   }
 
@@ -137,16 +160,40 @@ export class Sandbox {
     if (found !== undefined) return found;
     if (this.closed) throw new WasmArgumentError(`${this.module.label}: this sandbox was closed; create a new one`);
     const target = this.module.exportTarget(name);
+    const raw = this.instance.exports[name] as RawExport;
     const plan: ExportPlan = {
       name,
       signature: target.signature,
       recorder: target.recorder,
       where: target.where,
-      raw: this.instance.exports[name] as RawExport,
+      raw: this.meter === undefined ? raw : this.budgeted(raw, target.recorder, this.meter),
       fast: undefined,
     };
     this.plans.set(name, plan);
     return plan;
+  }
+
+  /** Arms fuel and deadline around each call and accounts the instructions it executed. */
+  private budgeted(raw: RawExport, recorder: CallRecorder, meter: BudgetMeter): RawExport {
+    const countsFuel = this.module.instrumentation?.options.fuel === true;
+    return (...args: unknown[]): unknown => {
+      if (this.discardedBy !== undefined) {
+        throw new SandboxDiscardedError(
+          `${this.module.label}: this sandbox was discarded after ${this.discardedBy.code}; create a new sandbox`,
+          { cause: this.discardedBy },
+        );
+      }
+      meter.begin();
+      try {
+        return raw(...args);
+      } catch (error) {
+        if (error instanceof OutOfFuelError || error instanceof DeadlineExceededError) this.discardedBy = error;
+        throw error;
+      } finally {
+        const spent = meter.end();
+        if (countsFuel) recorder.instructions += spent;
+      }
+    };
   }
 
   private fastFor(plan: ExportPlan): FastCall {

@@ -68,6 +68,8 @@ export interface ExportProfile {
   /** Bytes copied into / out of guest memory for typed arguments and results. */
   readonly bytesIn: number;
   readonly bytesOut: number;
+  /** Instructions executed by all calls (fuel-instrumented modules; 0 otherwise). Deterministic. */
+  readonly instructions: number;
 }
 
 export class CallRecorder {
@@ -79,6 +81,8 @@ export class CallRecorder {
   bytesOut = 0;
   /** Latency of the most recent timed call, ns. */
   lastNs = 0;
+  /** Instructions executed by all calls, when the module counts them (fuel instrumentation). */
+  instructions = 0;
 
   /**
    * Timed values wait here (ns, weight pairs) until the buffer fills or a snapshot is taken:
@@ -190,6 +194,7 @@ export class CallRecorder {
       },
       bytesIn: this.bytesIn,
       bytesOut: this.bytesOut,
+      instructions: this.instructions,
     };
   }
 

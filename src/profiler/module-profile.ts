@@ -117,5 +117,6 @@ function mergeExport(name: string, parts: readonly ExportProfile[]): ExportProfi
     },
     bytesIn: sum((e) => e.bytesIn),
     bytesOut: sum((e) => e.bytesOut),
+    instructions: sum((e) => e.instructions),
   };
 }

@@ -1,0 +1,106 @@
+/**
+ * The host side of fuel and deadlines (see instrument/budget-pass.ts): hands the guest its
+ * instruction allowance in chunks, accounts what it spent, and stops it — by throwing from
+ * the budget import — when fuel runs out, the deadline passes, or the interrupt flag is set.
+ *
+ * This is the one place in host/ that touches Atomics: the interrupt flag is an Int32Array
+ * (over a SharedArrayBuffer when another thread should be able to set it). No watchdog thread
+ * is needed for in-process deadlines: the guest polls at least every POLL_CHUNK instructions
+ * and the poll itself compares the clock with the deadline.
+ */
+import { DeadlineExceededError, OutOfFuelError } from '../errors.js';
+
+/** Instructions between polls of the clock and flag when a deadline or flag is armed (≈0.1–1 ms). */
+export const POLL_CHUNK = 200_000;
+/** Largest allowance one refill hands out (the counter is an i32). */
+const MAX_CHUNK = 1 << 30;
+
+export interface BudgetLimits {
+  /** Instructions per call (and for instantiation). */
+  readonly fuel: number | undefined;
+  /** Milliseconds per call (and for instantiation). */
+  readonly timeoutMs: number | undefined;
+  /** Set element 0 to non-zero to stop the guest at its next poll. */
+  readonly interrupt: Int32Array | undefined;
+}
+
+export class BudgetMeter {
+  /** Instructions charged during the current (or last) call. */
+  consumed = 0;
+  private given = 0;
+  private deadline = Infinity;
+  private started = 0;
+  private global: WebAssembly.Global | undefined;
+
+  constructor(
+    private readonly limits: BudgetLimits,
+    private readonly label: string,
+  ) {}
+
+  /** The budget import: called by the guest when its allowance went negative. */
+  readonly exhausted = (counter: number): number => {
+    this.consumed += this.given - counter;
+    // Until a new allowance is handed out, the counter's current value is the baseline: if the
+    // guest is stopped now, `end()` must not charge this stretch twice.
+    this.given = counter;
+    const { fuel, timeoutMs, interrupt } = this.limits;
+    if (fuel !== undefined && this.consumed > fuel) {
+      throw new OutOfFuelError(
+        `${this.label}: guest ran out of fuel after ${this.consumed} instructions (limit ${fuel}); raise the fuel limit or give it less work`,
+        fuel,
+        this.consumed,
+      );
+    }
+    if (interrupt !== undefined && Atomics.load(interrupt, 0) !== 0) {
+      throw new DeadlineExceededError(
+        `${this.label}: guest interrupted after ${(performance.now() - this.started).toFixed(1)} ms`,
+        undefined,
+        performance.now() - this.started,
+      );
+    }
+    if (this.deadline !== Infinity) {
+      const now = performance.now();
+      if (now > this.deadline) {
+        throw new DeadlineExceededError(
+          `${this.label}: guest exceeded its deadline of ${timeoutMs} ms (stopped after ${(now - this.started).toFixed(1)} ms)`,
+          timeoutMs,
+          now - this.started,
+        );
+      }
+    }
+    this.given = this.nextChunk();
+    return this.given;
+  };
+
+  /** Binds the instance's budget global (after instantiation). */
+  attach(global: WebAssembly.Global): void {
+    this.global = global;
+  }
+
+  /** Arms limits for a call (or, before `attach`, for instantiation: the first poll hands out the allowance). */
+  begin(): void {
+    this.consumed = 0;
+    this.started = this.limits.timeoutMs === undefined && this.limits.interrupt === undefined ? 0 : performance.now();
+    this.deadline = this.limits.timeoutMs === undefined ? Infinity : this.started + this.limits.timeoutMs;
+    if (this.global === undefined) {
+      this.given = 0; // the module's initial counter value
+      return;
+    }
+    this.given = this.nextChunk();
+    this.global.value = this.given;
+  }
+
+  /** Accounts what the call spent since the last refill; returns the call's total. */
+  end(): number {
+    if (this.global !== undefined) this.consumed += this.given - (this.global.value as number);
+    this.given = 0;
+    return this.consumed;
+  }
+
+  private nextChunk(): number {
+    const { fuel, timeoutMs, interrupt } = this.limits;
+    let chunk = timeoutMs === undefined && interrupt === undefined ? MAX_CHUNK : POLL_CHUNK;
+    if (fuel !== undefined) chunk = Math.min(chunk, Math.max(0, fuel - this.consumed));
+    return chunk;
+  }
+}

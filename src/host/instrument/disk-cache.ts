@@ -1,0 +1,87 @@
+/**
+ * Rewritten modules on disk, keyed by SHA-256 of (original bytes, pass options, binaryen
+ * version, engine version): a second process loading the same module with the same passes
+ * skips binaryen entirely. Node 20 cannot serialise compiled wasm, so the disk holds bytes;
+ * the in-memory module cache holds the compiled Module. Writes are atomic (temp + rename);
+ * unreadable entries are ignored and rewritten.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { InstrumentResult, NormalizedInstrumentOptions } from './instrument.js';
+
+/** Bump when a pass changes what it emits for the same input. */
+const ENGINE_VERSION = 1;
+
+const binaryenVersion = (createRequire(import.meta.url)('binaryen/package.json') as { version: string }).version;
+
+export function defaultInstrumentCacheDir(): string {
+  const base = process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache');
+  return join(base, 'wasm-sandbox', 'instrumented');
+}
+
+export function instrumentCacheKey(contentHash: string, options: NormalizedInstrumentOptions): string {
+  const settings = JSON.stringify({ options, binaryen: binaryenVersion, engine: ENGINE_VERSION });
+  return createHash('sha256').update(contentHash).update('\0').update(settings).digest('hex');
+}
+
+interface Manifest {
+  readonly functions: readonly string[];
+  readonly options: NormalizedInstrumentOptions;
+  readonly budget: boolean;
+  readonly size: number;
+  readonly sha256: string;
+}
+
+export class InstrumentDiskCache {
+  hits = 0;
+  misses = 0;
+  writeErrors = 0;
+
+  constructor(readonly dir: string) {}
+
+  get(key: string): InstrumentResult | undefined {
+    try {
+      const manifest = JSON.parse(readFileSync(join(this.dir, `${key}.json`), 'utf8')) as Manifest;
+      const bytes = new Uint8Array(readFileSync(join(this.dir, `${key}.wasm`)));
+      if (bytes.length !== manifest.size || createHash('sha256').update(bytes).digest('hex') !== manifest.sha256) {
+        this.misses++;
+        return undefined;
+      }
+      this.hits++;
+      return {
+        bytes,
+        functions: manifest.functions,
+        options: manifest.options,
+        budget: manifest.budget,
+        timings: { readMs: 0, passesMs: 0, validateMs: 0, emitMs: 0 },
+      };
+    } catch {
+      this.misses++;
+      return undefined;
+    }
+  }
+
+  set(key: string, result: InstrumentResult): void {
+    const manifest: Manifest = {
+      functions: result.functions,
+      options: result.options,
+      budget: result.budget,
+      size: result.bytes.length,
+      sha256: createHash('sha256').update(result.bytes).digest('hex'),
+    };
+    try {
+      mkdirSync(this.dir, { recursive: true });
+      const suffix = `${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+      writeFileSync(join(this.dir, `${key}.wasm.${suffix}`), result.bytes);
+      renameSync(join(this.dir, `${key}.wasm.${suffix}`), join(this.dir, `${key}.wasm`));
+      writeFileSync(join(this.dir, `${key}.json.${suffix}`), JSON.stringify(manifest));
+      renameSync(join(this.dir, `${key}.json.${suffix}`), join(this.dir, `${key}.json`));
+    } catch {
+      // A read-only or full disk costs the next process a rewrite, nothing more.
+      this.writeErrors++;
+    }
+  }
+}

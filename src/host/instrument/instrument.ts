@@ -1,0 +1,149 @@
+/**
+ * The instrumentation engine: read a module with binaryen, apply the selected passes,
+ * validate, emit. Behaviour of the guest never changes; it gains check points and counters.
+ */
+import binaryen from 'binaryen';
+import { WasmInvalidError } from '../../errors.js';
+import { functionName, type ParsedModule } from '../wasm-binary.js';
+import { addBudgetDeclarations, BudgetPass, BUDGET_IMPORT } from './budget-pass.js';
+import { api, UnsupportedFeatureError } from './expression-walker.js';
+import { NODE20_FEATURE_NAMES, NODE20_FEATURES } from './features.js';
+import { IrBuilder } from './ir-builder.js';
+
+export interface InstrumentOptions {
+  /** Count instructions per region and check them at function entries and loop headers. @default false */
+  readonly fuel?: boolean;
+  /** Check points that poll the deadline and interrupt flag (implied by `fuel`). @default false */
+  readonly deadline?: boolean;
+}
+
+export interface NormalizedInstrumentOptions {
+  readonly fuel: boolean;
+  readonly deadline: boolean;
+}
+
+export interface InstrumentResult {
+  readonly bytes: Uint8Array;
+  /** Name of every function in the rewritten module's index space (imports first). */
+  readonly functions: readonly string[];
+  readonly options: NormalizedInstrumentOptions;
+  /** Whether the budget counter (fuel/deadline) was added. */
+  readonly budget: boolean;
+  /** Milliseconds: binaryen read, passes, validation, emit. */
+  readonly timings: { readonly readMs: number; readonly passesMs: number; readonly validateMs: number; readonly emitMs: number };
+}
+
+export function normalizeInstrumentOptions(options: InstrumentOptions): NormalizedInstrumentOptions {
+  return { fuel: options.fuel === true, deadline: options.deadline === true || options.fuel === true };
+}
+
+export function wantsInstrumentation(options: NormalizedInstrumentOptions): boolean {
+  return options.fuel || options.deadline;
+}
+
+/** Names the host added: hidden from inspection, reserved in import namespaces. */
+export const RESERVED_PREFIX = '__wasm_sandbox';
+
+/**
+ * Rewrites `bytes`. Binaryen's own validation (≈10 % of the rewrite of a large module) runs
+ * only with `validate`: V8 validates the output anyway when the host compiles it, and the
+ * test suite validates every rewrite.
+ */
+export function instrument(
+  bytes: Uint8Array,
+  parsed: ParsedModule,
+  label: string,
+  options: NormalizedInstrumentOptions,
+  validate = false,
+): InstrumentResult {
+  const readStart = performance.now();
+  let module: binaryen.Module;
+  try {
+    module = binaryen.readBinary(bytes);
+  } catch (error) {
+    throw new WasmInvalidError(`${label}: binaryen cannot read this module (${String(error)})`, String(error), undefined, { cause: error });
+  }
+  const ir = new IrBuilder(module);
+  try {
+    module.setFeatures(NODE20_FEATURES);
+    const readMs = performance.now() - readStart;
+
+    const passesStart = performance.now();
+    const originalCount = module.getNumFunctions();
+    const originalNames = new Map<number, string>(); // binaryen function pointer → display name
+    for (let i = 0; i < originalCount; i++) originalNames.set(module.getFunctionByIndex(i), functionName(parsed, i));
+
+    const budget = options.fuel || options.deadline;
+    if (budget) addBudgetDeclarations(module);
+    const budgetPass = budget ? new BudgetPass(ir, { countInstructions: options.fuel }) : undefined;
+
+    for (let i = 0; i < originalCount; i++) {
+      const fn = module.getFunctionByIndex(i);
+      if (binaryen.getFunctionInfo(fn).module) continue; // an import has no body
+      let body = api['_BinaryenFunctionGetBody']!(fn);
+      try {
+        if (budgetPass !== undefined) body = budgetPass.functionBody(body);
+      } catch (error) {
+        if (error instanceof UnsupportedFeatureError) {
+          throw new WasmInvalidError(
+            `${label}: ${originalNames.get(fn)} uses ${error.feature} instructions, which the instrumentation engine cannot rewrite; ` +
+              'load the module without instrumentation (no fuel/deadline limits)',
+            error.message,
+            undefined,
+          );
+        }
+        throw error;
+      }
+      api['_BinaryenFunctionSetBody']!(fn, body);
+    }
+    const passesMs = performance.now() - passesStart;
+
+    const validateStart = performance.now();
+    if (validate && !module.validate()) {
+      throw new WasmInvalidError(
+        `${label}: the module does not validate under the features Node 20 runs (${NODE20_FEATURE_NAMES.join(', ')}) once rewritten; ` +
+          'it cannot be instrumented',
+        'binaryen validation failed',
+        undefined,
+      );
+    }
+    const validateMs = performance.now() - validateStart;
+
+    const emitStart = performance.now();
+    const debugInfo = binaryen.getDebugInfo();
+    binaryen.setDebugInfo(true); // keep the name section
+    let out: Uint8Array;
+    try {
+      out = module.emitBinary();
+    } finally {
+      binaryen.setDebugInfo(debugInfo);
+    }
+    const emitMs = performance.now() - emitStart;
+
+    return {
+      bytes: out,
+      functions: emittedFunctionNames(module, originalNames),
+      options,
+      budget,
+      timings: { readMs, passesMs, validateMs, emitMs },
+    };
+  } finally {
+    ir.dispose();
+    module.dispose();
+  }
+}
+
+/** binaryen writes imported functions first, then defined ones, each in list order. */
+function emittedFunctionNames(module: binaryen.Module, originalNames: ReadonlyMap<number, string>): string[] {
+  const imports: string[] = [];
+  const defined: string[] = [];
+  for (let i = 0; i < module.getNumFunctions(); i++) {
+    const fn = module.getFunctionByIndex(i);
+    const info = binaryen.getFunctionInfo(fn);
+    const name = originalNames.get(fn) ?? (info.module ? `import:${info.module}.${info.base}` : info.name);
+    (info.module ? imports : defined).push(name);
+  }
+  return [...imports, ...defined];
+}
+
+export { BUDGET_IMPORT };
