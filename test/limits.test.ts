@@ -1,0 +1,175 @@
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import binaryen from 'binaryen';
+import { describe, expect, it } from 'vitest';
+import { WasmHost, type WasmSandboxError } from '../src/index.js';
+import { slotsOf, UnsupportedFeatureError } from '../src/host/instrument/expression-walker.js';
+import { guestPath } from './helpers/guests.js';
+
+const cacheDir = () => mkdtempSync(join(tmpdir(), 'wasm-sandbox-limits-'));
+const host = new WasmHost({ instrumentCacheDir: cacheDir() });
+
+function failure(action: () => unknown): WasmSandboxError {
+  try {
+    action();
+  } catch (error) {
+    return error as WasmSandboxError;
+  }
+  throw new Error('expected a failure');
+}
+
+describe('deadlines in-process', () => {
+  it('stop an infinite loop in an export, discard the instance, and keep the host serving', async () => {
+    const module = await host.load(guestPath('spin'), { instrument: { deadline: true } });
+    const sandbox = module.instantiate({ timeoutMs: 60 });
+    const started = performance.now();
+    const error = failure(() => sandbox.call('spinForever'));
+    const elapsed = performance.now() - started;
+    expect(error.code).toBe('ERR_DEADLINE_EXCEEDED');
+    expect(error.message).toMatch(/spin\.wasm: guest exceeded its deadline of 60 ms/);
+    expect(elapsed).toBeGreaterThanOrEqual(59);
+    expect(elapsed).toBeLessThan(2000);
+    expect(sandbox.discardedBy).toBe(error);
+    expect(failure(() => sandbox.call('spin', 1)).code).toBe('ERR_SANDBOX_DISCARDED');
+    // Another sandbox of the same module, and the next call, are unaffected.
+    const fresh = module.instantiate({ timeoutMs: 60 });
+    expect(fresh.call('spin', 10)).toBe(10);
+    expect(module.profile().exports.find((e) => e.name === 'spinForever')!.errors).toEqual({ ERR_DEADLINE_EXCEEDED: 1 });
+  });
+
+  it('stop an infinite loop in the start function during instantiation', async () => {
+    const module = await host.load(guestPath('start-loop'), { instrument: { deadline: true } });
+    const started = performance.now();
+    const error = failure(() => module.instantiate({ timeoutMs: 50 }));
+    expect(error.code).toBe('ERR_DEADLINE_EXCEEDED');
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+
+  it('stop a guest whose interrupt flag another thread sets', async () => {
+    const module = await host.load(guestPath('spin'), { instrument: { deadline: true } });
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    const sandbox = module.instantiate({ interrupt: flag });
+    const worker = new Worker(
+      `const { workerData } = require('node:worker_threads');
+       setTimeout(() => { Atomics.store(workerData, 0, 1); }, 40);`,
+      { eval: true, workerData: flag },
+    );
+    try {
+      const error = failure(() => sandbox.call('spinForever'));
+      expect(error.code).toBe('ERR_DEADLINE_EXCEEDED');
+      expect(error.message).toMatch(/guest interrupted after/);
+      expect((error as unknown as { timeoutMs: unknown }).timeoutMs).toBeUndefined();
+    } finally {
+      await worker.terminate();
+    }
+  });
+});
+
+describe('fuel', () => {
+  it('counts instructions deterministically and reports them per call', async () => {
+    const counts = [];
+    for (let i = 0; i < 3; i++) {
+      const fresh = new WasmHost({ instrumentCacheDir: false });
+      const sandbox = (await fresh.load(guestPath('fib'), { instrument: { fuel: true } })).instantiate();
+      counts.push(sandbox.callWithMetrics('fib', 20).metrics.instructions);
+    }
+    // Changes only when the cost model changes (and with it the disk cache's engine version).
+    expect(counts).toEqual([197015, 197015, 197015]);
+    const module = await host.load(guestPath('fib'), { instrument: { fuel: true } });
+    const sandbox = module.instantiate({ fuel: 10_000_000 });
+    sandbox.call('fib', 10);
+    sandbox.call('fib', 20);
+    expect(module.profile().exports[0]!.instructions).toBe(1589 + 197015);
+  });
+
+  it('stops a guest that runs out, at the next check point', async () => {
+    const module = await host.load(guestPath('fib'), { instrument: { fuel: true } });
+    expect(module.instantiate({ fuel: 1589 }).call('fib', 10)).toBe(55);
+    const sandbox = module.instantiate({ fuel: 1000 });
+    const error = failure(() => sandbox.call('fib', 10)) as WasmSandboxError & { fuel: number; consumed: number };
+    expect(error.code).toBe('ERR_OUT_OF_FUEL');
+    expect(error.fuel).toBe(1000);
+    expect(error.consumed).toBeGreaterThan(1000);
+    expect(error.consumed).toBeLessThan(1100);
+    expect(error.message).toMatch(/fib\.wasm: guest ran out of fuel after \d+ instructions \(limit 1000\)/);
+  });
+
+  it('stops unbounded recursion and infinite loops', async () => {
+    const trap = await host.load(guestPath('trap'), { instrument: { fuel: true } });
+    expect(failure(() => trap.instantiate({ fuel: 50_000 }).call('recurse', 0)).code).toBe('ERR_OUT_OF_FUEL');
+    const spin = await host.load(guestPath('spin'), { instrument: { fuel: true } });
+    expect(failure(() => spin.instantiate({ fuel: 5_000_000 }).call('spinForever')).code).toBe('ERR_OUT_OF_FUEL');
+  });
+
+  it('applies to the start function too', async () => {
+    const module = await host.load(guestPath('start-loop'), { instrument: { fuel: true } });
+    expect(failure(() => module.instantiate({ fuel: 100_000 })).code).toBe('ERR_OUT_OF_FUEL');
+  });
+
+  it('works together with a deadline', async () => {
+    const module = await host.load(guestPath('spin'), { instrument: { fuel: true, deadline: true } });
+    expect(failure(() => module.instantiate({ fuel: 1e12, timeoutMs: 30 }).call('spinForever')).code).toBe('ERR_DEADLINE_EXCEEDED');
+    expect(failure(() => module.instantiate({ fuel: 1e6, timeoutMs: 10_000 }).call('spinForever')).code).toBe('ERR_OUT_OF_FUEL');
+  });
+});
+
+describe('limit options', () => {
+  it('refuse values that are not positive finite numbers', async () => {
+    const module = await host.load(guestPath('spin'), { instrument: { fuel: true } });
+    for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, '5' as unknown as number]) {
+      const fuel = failure(() => module.instantiate({ fuel: bad }));
+      expect(fuel.code).toBe('ERR_INVALID_OPTION');
+      expect(fuel.message).toMatch(/options\.fuel must be a positive finite number/);
+      expect(failure(() => module.instantiate({ timeoutMs: bad })).code).toBe('ERR_INVALID_OPTION');
+    }
+  });
+
+  it('need an instrumented module, and say how to load one', async () => {
+    const plain = await host.load(guestPath('spin'));
+    expect(failure(() => plain.instantiate({ fuel: 10 })).message).toMatch(/options\.fuel needs the module loaded with \{ instrument: \{ fuel: true \} \}/);
+    expect(failure(() => plain.instantiate({ timeoutMs: 10 })).message).toMatch(/instrument: \{ deadline: true \}/);
+    const deadlineOnly = await host.load(guestPath('spin'), { instrument: { deadline: true } });
+    expect(failure(() => deadlineOnly.instantiate({ fuel: 10 })).code).toBe('ERR_INVALID_OPTION');
+  });
+});
+
+describe('the rewritten module', () => {
+  it('keeps function names for traps, although the host added an import', async () => {
+    const module = await host.load(guestPath('indirect'), { instrument: { fuel: true } });
+    const error = failure(() => module.instantiate().call('callSlot', 0, 1)) as WasmSandboxError & { guestStack: { name: string }[] };
+    expect(error.code).toBe('ERR_WASM_TRAP');
+    expect(error.guestStack[0]!.name).toBe('func[2]');
+    const named = await host.load(guestPath('trap'), { instrument: { deadline: true } });
+    const trap = failure(() => named.instantiate().call('divide', 1, 0)) as WasmSandboxError & { guestStack: { name: string }[] };
+    expect(trap.guestStack[0]!.name).toBe('assembly/trap/divide');
+  });
+
+  it('hides the host-added import and export from inspection', async () => {
+    const module = await host.load(guestPath('fib'), { instrument: { fuel: true } });
+    expect(module.inspect().imports).toEqual([]);
+    expect(module.inspect().exports.map((e) => e.name)).toEqual(['fib', 'memory']);
+    expect(module.instrumentation).toMatchObject({ options: { fuel: true, deadline: true }, budget: true });
+  });
+
+  it('is cached on disk: a second host skips binaryen, a corrupt entry is rewritten', async () => {
+    const dir = cacheDir();
+    const first = await new WasmHost({ instrumentCacheDir: dir }).load(guestPath('fib'), { instrument: { fuel: true } });
+    expect(first.instrumentation?.fromDiskCache).toBe(false);
+    const secondHost = new WasmHost({ instrumentCacheDir: dir });
+    const second = await secondHost.load(guestPath('fib'), { instrument: { fuel: true } });
+    expect(second.instrumentation).toMatchObject({ fromDiskCache: true, rewriteMs: 0 });
+    expect(secondHost.instrumentCacheStats()).toMatchObject({ hits: 1, misses: 0 });
+    expect(second.instantiate({ fuel: 1e6 }).call('fib', 12)).toBe(144);
+    for (const file of readdirSync(dir)) if (file.endsWith('.wasm')) writeFileSync(join(dir, file), 'garbage');
+    const third = await new WasmHost({ instrumentCacheDir: dir }).load(guestPath('fib'), { instrument: { fuel: true } });
+    expect(third.instrumentation?.fromDiskCache).toBe(false);
+    expect(third.instantiate().call('fib', 12)).toBe(144);
+  });
+
+  it('names instructions it cannot rewrite', () => {
+    expect(() => slotsOf((binaryen as unknown as Record<string, number>)['StructNewId']!)).toThrow(UnsupportedFeatureError);
+    expect(() => slotsOf((binaryen as unknown as Record<string, number>)['StructNewId']!)).toThrow(/cannot rewrite StructNew instructions/);
+  });
+});
