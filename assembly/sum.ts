@@ -23,3 +23,19 @@ export function squares(n: i32): Float64Array {
   for (let i = 0; i < n; i++) out[i] = <f64>i * <f64>i;
   return out;
 }
+
+let series = new Float64Array(0);
+
+/** Fills an internal array of `n` doubles: the data for sumSeries. */
+export function fillSeries(n: i32): void {
+  series = new Float64Array(n);
+  for (let i = 0; i < n; i++) unchecked((series[i] = <f64>(i % 1000) * 0.5));
+}
+
+/** The loop-heavy benchmark kernel: one pass over the internal array. */
+export function sumSeries(): f64 {
+  let total: f64 = 0;
+  const values = series;
+  for (let i = 0, n = values.length; i < n; i++) total += unchecked(values[i]);
+  return total;
+}

@@ -19,6 +19,9 @@ export const BUDGET_GLOBAL = '__wasm_sandbox_budget';
 export const BUDGET_IMPORT = { module: '__wasm_sandbox', name: 'budget', internal: '__wasm_sandbox_budget_exhausted' } as const;
 
 const getLoopBody = api['_BinaryenLoopGetBody']!;
+const getBody = api['_BinaryenFunctionGetBody']!;
+const setBody = api['_BinaryenFunctionSetBody']!;
+const addVar = api['_BinaryenFunctionAddVar']!;
 const setLoopBody = api['_BinaryenLoopSetBody']!;
 const getIfCondition = api['_BinaryenIfGetCondition']!;
 const getIfTrue = api['_BinaryenIfGetIfTrue']!;
@@ -46,25 +49,30 @@ export class BudgetPass {
     private readonly options: BudgetPassOptions,
   ) {}
 
-  /** Rewrites one function body; returns the new body. */
-  functionBody(body: number): number {
-    return this.region(body, true);
+  /** The function being rewritten: its scratch local holds the counter between charge and check. */
+  private scratch = -1;
+
+  /** Rewrites the body of `fn` in place. */
+  function(fn: number): void {
+    this.scratch = addVar(fn, binaryen.i32);
+    setBody(fn, this.region(getBody(fn), true));
   }
 
   private region(expr: number, check: boolean): number {
     const cost = this.options.countInstructions ? this.cost(expr) : (this.findLoops(expr), 1);
     const ir = this.ir;
-    const children = [ir.globalSet(BUDGET_GLOBAL, ir.binary(binaryen.SubInt32, ir.globalGet(BUDGET_GLOBAL, binaryen.i32), ir.i32(cost)))];
-    if (check) {
-      children.push(
-        ir.if(
-          ir.binary(binaryen.LtSInt32, ir.globalGet(BUDGET_GLOBAL, binaryen.i32), ir.i32(0)),
-          ir.globalSet(BUDGET_GLOBAL, ir.call(BUDGET_IMPORT.internal, [ir.globalGet(BUDGET_GLOBAL, binaryen.i32)], binaryen.i32)),
-        ),
-      );
-    }
-    children.push(expr);
-    return ir.block(children);
+    const spent = ir.binary(binaryen.SubInt32, ir.globalGet(BUDGET_GLOBAL, binaryen.i32), ir.i32(cost));
+    if (!check) return ir.block([ir.globalSet(BUDGET_GLOBAL, spent), expr]);
+    // counter = scratch = counter - cost; if (scratch < 0) counter = budget(scratch)
+    // (the local saves re-reading the global, which V8 keeps in memory, on every loop iteration)
+    return ir.block([
+      ir.globalSet(BUDGET_GLOBAL, ir.localTee(this.scratch, spent, binaryen.i32)),
+      ir.if(
+        ir.binary(binaryen.LtSInt32, ir.localGet(this.scratch, binaryen.i32), ir.i32(0)),
+        ir.globalSet(BUDGET_GLOBAL, ir.call(BUDGET_IMPORT.internal, [ir.localGet(this.scratch, binaryen.i32)], binaryen.i32)),
+      ),
+      expr,
+    ]);
   }
 
   /** Counts the expressions `expr` evaluates in its own region, instrumenting nested regions. */

@@ -80,9 +80,8 @@ export function instrument(
     for (let i = 0; i < originalCount; i++) {
       const fn = module.getFunctionByIndex(i);
       if (binaryen.getFunctionInfo(fn).module) continue; // an import has no body
-      let body = api['_BinaryenFunctionGetBody']!(fn);
       try {
-        if (budgetPass !== undefined) body = budgetPass.functionBody(body);
+        budgetPass?.function(fn);
       } catch (error) {
         if (error instanceof UnsupportedFeatureError) {
           throw new WasmInvalidError(
@@ -94,7 +93,6 @@ export function instrument(
         }
         throw error;
       }
-      api['_BinaryenFunctionSetBody']!(fn, body);
     }
     const passesMs = performance.now() - passesStart;
 

@@ -62,6 +62,10 @@ export class IrBuilder {
     return api['_BinaryenLocalGet']!(this.ptr, index, type);
   }
 
+  localTee(index: number, value: number, type: number): number {
+    return api['_BinaryenLocalTee']!(this.ptr, index, value, type);
+  }
+
   localSet(index: number, value: number): number {
     return api['_BinaryenLocalSet']!(this.ptr, index, value);
   }

@@ -1,0 +1,110 @@
+/**
+ * The instrumentation engine's costs, against the uninstrumented module in the same run:
+ * - rewriting time of real modules from npm (read → passes → emit), next to binaryen's bare
+ *   read + emit of the same bytes;
+ * - runtime slowdown of each pass on a call-heavy guest (recursive fib) and a loop-heavy one
+ *   (array sum), and of the only alternative for in-process deadlines without rewriting:
+ *   `vm.runInContext(…, { timeout })` around each call.
+ * Targets (issue 3): fuel + deadline ≤ 1.3× loop-heavy, ≤ 1.5× call-heavy; sql.js rewrite ≤ 0.5 s.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import vm from 'node:vm';
+import binaryen from 'binaryen';
+import { WasmHost } from '../src/index.js';
+import { instrument, normalizeInstrumentOptions } from '../src/host/instrument/instrument.js';
+import { parseModule } from '../src/host/wasm-binary.js';
+import { guestPath, median, printBench, writeBench, type BenchResult } from './report.js';
+
+const require = createRequire(import.meta.url);
+const ROUNDS = 7;
+
+function rewriting(results: BenchResult[]): void {
+  const modules = [
+    { name: 'sql.js (emscripten C)', path: require.resolve('sql.js/dist/sql-wasm.wasm'), target: 500 },
+    { name: 'tiktoken (Rust)', path: require.resolve('@dqbd/tiktoken/lite/tiktoken_bg.wasm'), target: undefined },
+  ];
+  for (const m of modules) {
+    const bytes = new Uint8Array(readFileSync(m.path));
+    const parsed = parseModule(bytes);
+    const bare: number[] = [];
+    const full: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      let start = performance.now();
+      const module = binaryen.readBinary(bytes);
+      module.emitBinary();
+      module.dispose();
+      bare.push(performance.now() - start);
+      start = performance.now();
+      instrument(bytes, parsed, m.name, normalizeInstrumentOptions({ fuel: true }));
+      full.push(performance.now() - start);
+    }
+    const value = median(full);
+    const baseline = median(bare);
+    results.push({
+      benchmark: 'instrument', case: `rewrite ${m.name}, ${(bytes.length / 1024).toFixed(0)} KiB, fuel+deadline`, metric: 'rewrite time', value, unit: 'ms',
+      baseline: { name: 'binaryen read+emit only', value: baseline }, ratio: value / baseline,
+      ...(m.target === undefined ? {} : { target: `<= ${m.target} ms`, met: value <= m.target }),
+    });
+  }
+}
+
+async function runtime(results: BenchResult[]): Promise<void> {
+  const host = new WasmHost({ instrumentCacheDir: false });
+  const guests = [
+    { kind: 'call-heavy', guest: 'fib', export: 'fib', args: [25], setup: undefined, target: 1.5 },
+    { kind: 'loop-heavy', guest: 'sum', export: 'sumSeries', args: [], setup: ['fillSeries', 1_000_000] as const, target: 1.3 },
+  ];
+  for (const g of guests) {
+    const variants = {
+      plain: await host.load(guestPath(g.guest)),
+      deadline: await host.load(guestPath(g.guest), { instrument: { deadline: true } }),
+      'fuel+deadline': await host.load(guestPath(g.guest), { instrument: { fuel: true, deadline: true } }),
+    };
+    const calls: Record<string, () => unknown> = {};
+    for (const [name, module] of Object.entries(variants)) {
+      const limits = name === 'plain' ? {} : name === 'deadline' ? { timeoutMs: 60_000 } : { timeoutMs: 60_000, fuel: 1e15 };
+      const sandbox = module.instantiate(limits);
+      if (g.setup) sandbox.call(g.setup[0], g.setup[1]);
+      const fn = sandbox.fn(g.export);
+      calls[name] = () => fn(...g.args);
+    }
+    // The vm route: V8 termination through a per-call timeout, on the plain module.
+    const plain = variants.plain.instantiate();
+    if (g.setup) plain.call(g.setup[0], g.setup[1]);
+    const raw = plain.instance.exports[g.export] as (...a: number[]) => unknown;
+    const context = vm.createContext({ raw, args: g.args });
+    const script = new vm.Script('raw(...args)');
+    calls['vm timeout'] = () => script.runInContext(context, { timeout: 60_000 });
+
+    const samples: Record<string, number[]> = {};
+    const iterations = g.kind === 'call-heavy' ? 20 : 50;
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [name, call] of Object.entries(calls)) {
+        const start = process.hrtime.bigint();
+        for (let i = 0; i < iterations; i++) call();
+        (samples[name] ??= []).push(Number(process.hrtime.bigint() - start) / iterations / 1e3);
+      }
+    }
+    const base = median(samples['plain']!.slice(1));
+    for (const name of ['deadline', 'fuel+deadline', 'vm timeout']) {
+      const value = median(samples[name]!.slice(1));
+      results.push({
+        benchmark: 'instrument', case: `${g.kind}: ${g.guest}.${g.export}(${g.args.join(', ')}), ${name}`, metric: 'time per call', value, unit: 'µs',
+        baseline: { name: 'uninstrumented', value: base }, ratio: value / base,
+        ...(name === 'fuel+deadline' ? { target: `ratio <= ${g.target}`, met: value / base <= g.target } : {}),
+      });
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  const results: BenchResult[] = [];
+  rewriting(results);
+  await runtime(results);
+  printBench('instrumentation (medians; baseline in the same run)', results);
+  console.log(`wrote ${writeBench('instrument', startedAt, results)}`);
+}
+
+await main();
