@@ -49,7 +49,7 @@ async function buildText(file) {
   if (await isFresh(source, output)) return false;
   const module = binaryen.parseText(await readFile(source, 'utf8'));
   try {
-    module.setFeatures(binaryen.Features.MVP | binaryen.Features.MutableGlobals | binaryen.Features.SignExt);
+    module.setFeatures(binaryen.Features.MVP | binaryen.Features.MutableGlobals | binaryen.Features.SignExt | binaryen.Features.TailCall);
     if (!module.validate()) throw new Error(`binaryen rejected ${file}`);
     // Hand-written modules ship without a name section on purpose: they exercise index-only naming.
     binaryen.setDebugInfo(false);

@@ -2,9 +2,11 @@
 export { WasmHost } from './host/host.js';
 export type { HostOptions, LoadOptions, MemoryPolicy } from './host/host.js';
 export { GuestModule } from './host/guest-module.js';
-export type { SandboxOptions } from './host/guest-module.js';
+export type { SandboxOptions, FunctionHooks } from './host/guest-module.js';
 export { Sandbox } from './host/sandbox.js';
-export type { CallMetrics, CallReport, FastCall } from './host/sandbox.js';
+export type { CallMetrics, CallReport, FastCall, FunctionCounter } from './host/sandbox.js';
+export type { InstrumentOptions } from './host/instrument/instrument.js';
+export type { Instrumentation } from './host/host.js';
 export type { TypedSignature, TypedParam, TypedValue } from './host/typed-call.js';
 export type { ModuleInfo, ImportInfo, ExportInfo } from './host/inspect.js';
 export type { FunctionType, ValueType, Limits } from './host/wasm-binary.js';
@@ -24,6 +26,9 @@ export {
   WasmTrapError,
   WasmMemoryLimitError,
   GuestAbortError,
+  OutOfFuelError,
+  DeadlineExceededError,
+  SandboxDiscardedError,
   InvalidOptionError,
 } from './errors.js';
 export type { ErrorCode, TrapKind, GuestFrame } from './errors.js';

@@ -12,7 +12,9 @@ const VARIANTS: Readonly<Record<string, InstrumentOptions | undefined>> = {
   plain: undefined,
   deadline: { deadline: true },
   fuel: { fuel: true },
-  'all passes': { fuel: true, deadline: true },
+  counters: { counters: true },
+  hooks: { hooks: true },
+  'all passes': { fuel: true, deadline: true, counters: true, hooks: true },
 };
 
 const host = new WasmHost({ instrumentCacheDir: mkdtempSync(join(tmpdir(), 'wasm-sandbox-instrumented-')) });
@@ -25,7 +27,7 @@ async function run(guest: string, options: InstrumentOptions | undefined, worklo
   const sandbox = module.instantiate({
     ...(workload.sandbox?.seed === undefined ? {} : { seed: workload.sandbox.seed }),
     ...(workload.sandbox?.imports === undefined ? {} : { imports: workload.sandbox.imports() }),
-    ...(options === undefined ? {} : { timeoutMs: 10_000 }),
+    ...(options?.deadline === true || options?.fuel === true ? { timeoutMs: 10_000 } : {}),
   });
   const outcomes = workload.steps.map((step) => outcome(step, sandbox));
   return { outcomes, memory: memoryDigest(sandbox) };

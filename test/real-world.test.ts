@@ -23,12 +23,18 @@ async function digest(workload: string, instrument?: object): Promise<{ digest: 
 describe('instrumentation never changes behaviour (real modules from npm)', () => {
   for (const workload of ['sqljs', 'tiktoken']) {
     it(`${workload}: the workload's output digest is identical with every pass`, async () => {
-      const [plain, fuel, deadline] = await Promise.all([digest(workload), digest(workload, { fuel: true }), digest(workload, { deadline: true })]);
+      const [plain, fuel, deadline, profiling] = await Promise.all([
+        digest(workload),
+        digest(workload, { fuel: true }),
+        digest(workload, { deadline: true }),
+        digest(workload, { counters: true, hooks: true }),
+      ]);
       expect(plain.instrumented).toBe(false);
       expect(fuel.instrumented).toBe(true);
       expect(plain.digest).toMatch(/^[0-9a-f]{64}$/);
       expect(fuel.digest).toBe(plain.digest);
       expect(deadline.digest).toBe(plain.digest);
+      expect(profiling.digest).toBe(plain.digest);
     }, 180_000);
   }
 });

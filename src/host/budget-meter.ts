@@ -1,5 +1,5 @@
 /**
- * The host side of fuel and deadlines (see instrument/budget-pass.ts): hands the guest its
+ * The host side of fuel and deadlines (see instrument/region-pass.ts): hands the guest its
  * instruction allowance in chunks, accounts what it spent, and stops it — by throwing from
  * the budget import — when fuel runs out, the deadline passes, or the interrupt flag is set.
  *

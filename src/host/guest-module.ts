@@ -10,7 +10,7 @@ import { MODULE_PROFILE_SCHEMA, type ColdStart, type ModuleProfile } from '../pr
 import { assemblyScriptEnv, type TraceLogger } from './assemblyscript.js';
 import { BudgetMeter } from './budget-meter.js';
 import type { Instrumentation } from './host.js';
-import { BUDGET_GLOBAL, BUDGET_IMPORT } from './instrument/budget-pass.js';
+import { BUDGET_GLOBAL, BUDGET_IMPORT, HOOK_IMPORTS } from './instrument/region-pass.js';
 import { RESERVED_PREFIX } from './instrument/instrument.js';
 import { buildImportObject, linkErrorToTyped, type GrantedImports } from './imports.js';
 import type { ModuleInfo } from './inspect.js';
@@ -52,7 +52,20 @@ export interface SandboxOptions {
    * set it from another thread. Needs a deadline-instrumented module.
    */
   readonly interrupt?: Int32Array;
+  /**
+   * Called on every function entry and exit of a module loaded with `instrument: { hooks: true }`,
+   * with the function's profile id (`module.instrumentation.profiledFunctions[id]` is its name).
+   * A trap unwinds without exit calls: resynchronise at the call boundary. @default no-ops
+   */
+  readonly hooks?: FunctionHooks;
 }
+
+export interface FunctionHooks {
+  enter(profileId: number): void;
+  exit(profileId: number): void;
+}
+
+const NO_HOOKS: FunctionHooks = { enter: () => undefined, exit: () => undefined };
 
 /** @internal what the host hands a module when it loads */
 export interface GuestModuleInit {
@@ -127,10 +140,17 @@ export class GuestModule {
       () => assemblyScriptEnv({ memory: () => memory, moduleLabel: this.label, trace: options.trace ?? this.init.trace, seed: options.seed }),
       this.memoryLimitPages,
     );
+    const host: Record<string, WebAssembly.ImportValue> = {};
+    if (this.init.instrumentation?.options.hooks === true) {
+      const hooks = options.hooks ?? NO_HOOKS;
+      host[HOOK_IMPORTS.enter.name] = (id: number) => hooks.enter(id);
+      host[HOOK_IMPORTS.exit.name] = (id: number) => hooks.exit(id);
+    }
     if (meter !== undefined) {
-      imports[BUDGET_IMPORT.module] = { [BUDGET_IMPORT.name]: meter.exhausted };
+      host[BUDGET_IMPORT.name] = meter.exhausted;
       meter.begin(); // limits apply to the start function too
     }
+    if (Object.keys(host).length > 0) imports[BUDGET_IMPORT.module] = host;
     const importedMemory = parsed.imports.find((i) => i.kind === 'memory');
     if (importedMemory !== undefined) memory = imports[importedMemory.module]?.[importedMemory.name] as WebAssembly.Memory;
 

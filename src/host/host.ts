@@ -68,6 +68,8 @@ export interface Instrumentation {
   readonly budget: boolean;
   /** Function names by index in the rewritten module. */
   readonly functions: readonly string[];
+  /** Function names by profile id: the ids that counters and entry/exit hooks report. */
+  readonly profiledFunctions: readonly string[];
   /** Milliseconds spent rewriting (0 when the disk cache served it). */
   readonly rewriteMs: number;
   readonly fromDiskCache: boolean;
@@ -252,6 +254,7 @@ export class WasmHost {
         options: result.options,
         budget: result.budget,
         functions: result.functions,
+        profiledFunctions: result.profiledFunctions,
         rewriteMs: cached === undefined ? performance.now() - started : 0,
         fromDiskCache: cached !== undefined,
       };
@@ -262,8 +265,8 @@ export class WasmHost {
 }
 
 function cacheKey(id: string, settings: LoadSettings): string {
-  const { fuel, deadline } = settings.instrument;
-  return `${id}:${settings.limit}:${settings.policy}:${fuel ? 'f' : ''}${deadline ? 'd' : ''}`;
+  const { fuel, deadline, counters, hooks } = settings.instrument;
+  return `${id}:${settings.limit}:${settings.policy}:${fuel ? 'f' : ''}${deadline ? 'd' : ''}${counters ? 'c' : ''}${hooks ? 'h' : ''}`;
 }
 
 function entry(prepared: Prepared, module: WebAssembly.Module): { value: Compiled; size: number } {

@@ -4,6 +4,7 @@
  */
 import {
   DeadlineExceededError,
+  InvalidOptionError,
   OutOfFuelError,
   SandboxDiscardedError,
   WasmArgumentError,
@@ -13,6 +14,7 @@ import {
 } from '../errors.js';
 import type { CallRecorder } from '../profiler/call-recorder.js';
 import type { BudgetMeter } from './budget-meter.js';
+import { CALLS_PREFIX, INSTRUCTIONS_PREFIX } from './instrument/region-pass.js';
 import type { ModuleProfile } from '../profiler/module-profile.js';
 import { checkArguments } from './arguments.js';
 import type { ExportTarget, GuestModule } from './guest-module.js';
@@ -23,6 +25,16 @@ type RawExport = (...args: unknown[]) => unknown;
 
 /** A hot numeric call: arguments go straight to the export; see `Sandbox.fn`. */
 export type FastCall = (...args: any[]) => any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** One function's counters inside an instance. */
+export interface FunctionCounter {
+  readonly name: string;
+  /** The id entry/exit hooks report for this function. */
+  readonly profileId: number;
+  readonly calls: number;
+  /** Instructions executed in this function's own body (not its callees'). */
+  readonly instructions: number;
+}
 
 /** Everything measured about one call, for `callWithMetrics`. */
 export interface CallMetrics {
@@ -142,6 +154,26 @@ export class Sandbox {
         instructions: this.lastCallInstructions,
       },
     };
+  }
+
+  /**
+   * Per-function calls and instructions counted inside this instance since it was created
+   * (modules loaded with `instrument: { counters: true }`), functions that ran only.
+   */
+  functionCounters(): FunctionCounter[] {
+    const names = this.module.instrumentation?.profiledFunctions;
+    if (names === undefined || this.module.instrumentation?.options.counters !== true) {
+      throw new InvalidOptionError(`${this.module.label}: function counters need the module loaded with { instrument: { counters: true } }`);
+    }
+    const exports = this.instance.exports;
+    const counters: FunctionCounter[] = [];
+    names.forEach((name, id) => {
+      const calls = Number((exports[`${CALLS_PREFIX}${id}`] as WebAssembly.Global).value as bigint);
+      if (calls === 0) return;
+      const instructions = Number((exports[`${INSTRUCTIONS_PREFIX}${id}`] as WebAssembly.Global).value as bigint);
+      counters.push({ name, profileId: id, calls, instructions });
+    });
+    return counters;
   }
 
   /** The module's profile (shared by all its sandboxes). */

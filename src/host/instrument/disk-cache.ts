@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { InstrumentResult, NormalizedInstrumentOptions } from './instrument.js';
 
 /** Bump when a pass changes what it emits for the same input. */
-const ENGINE_VERSION = 1;
+const ENGINE_VERSION = 2;
 
 const binaryenVersion = (createRequire(import.meta.url)('binaryen/package.json') as { version: string }).version;
 
@@ -31,6 +31,7 @@ interface Manifest {
   readonly functions: readonly string[];
   readonly options: NormalizedInstrumentOptions;
   readonly budget: boolean;
+  readonly profiledFunctions: readonly string[];
   readonly size: number;
   readonly sha256: string;
 }
@@ -56,6 +57,7 @@ export class InstrumentDiskCache {
         functions: manifest.functions,
         options: manifest.options,
         budget: manifest.budget,
+        profiledFunctions: manifest.profiledFunctions,
         timings: { readMs: 0, passesMs: 0, validateMs: 0, emitMs: 0 },
       };
     } catch {
@@ -69,6 +71,7 @@ export class InstrumentDiskCache {
       functions: result.functions,
       options: result.options,
       budget: result.budget,
+      profiledFunctions: result.profiledFunctions,
       size: result.bytes.length,
       sha256: createHash('sha256').update(result.bytes).digest('hex'),
     };

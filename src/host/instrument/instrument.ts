@@ -5,8 +5,8 @@
 import binaryen from 'binaryen';
 import { WasmInvalidError } from '../../errors.js';
 import { functionName, type ParsedModule } from '../wasm-binary.js';
-import { addBudgetDeclarations, BudgetPass, BUDGET_IMPORT } from './budget-pass.js';
-import { api, UnsupportedFeatureError } from './expression-walker.js';
+import { addDeclarations, RegionPass, type RegionPassOptions } from './region-pass.js';
+import { UnsupportedFeatureError } from './expression-walker.js';
 import { NODE20_FEATURE_NAMES, NODE20_FEATURES } from './features.js';
 import { IrBuilder } from './ir-builder.js';
 
@@ -15,11 +15,17 @@ export interface InstrumentOptions {
   readonly fuel?: boolean;
   /** Check points that poll the deadline and interrupt flag (implied by `fuel`). @default false */
   readonly deadline?: boolean;
+  /** Per-function call and instruction counters, kept in wasm globals. @default false */
+  readonly counters?: boolean;
+  /** Entry/exit calls to the host on every path into and out of each function. @default false */
+  readonly hooks?: boolean;
 }
 
 export interface NormalizedInstrumentOptions {
   readonly fuel: boolean;
   readonly deadline: boolean;
+  readonly counters: boolean;
+  readonly hooks: boolean;
 }
 
 export interface InstrumentResult {
@@ -29,16 +35,23 @@ export interface InstrumentResult {
   readonly options: NormalizedInstrumentOptions;
   /** Whether the budget counter (fuel/deadline) was added. */
   readonly budget: boolean;
+  /** Name of each instrumented (defined) function by its profile id, the id counters and hooks use. */
+  readonly profiledFunctions: readonly string[];
   /** Milliseconds: binaryen read, passes, validation, emit. */
   readonly timings: { readonly readMs: number; readonly passesMs: number; readonly validateMs: number; readonly emitMs: number };
 }
 
 export function normalizeInstrumentOptions(options: InstrumentOptions): NormalizedInstrumentOptions {
-  return { fuel: options.fuel === true, deadline: options.deadline === true || options.fuel === true };
+  return {
+    fuel: options.fuel === true,
+    deadline: options.deadline === true || options.fuel === true,
+    counters: options.counters === true,
+    hooks: options.hooks === true,
+  };
 }
 
 export function wantsInstrumentation(options: NormalizedInstrumentOptions): boolean {
-  return options.fuel || options.deadline;
+  return options.fuel || options.deadline || options.counters || options.hooks;
 }
 
 /** Names the host added: hidden from inspection, reserved in import namespaces. */
@@ -74,25 +87,32 @@ export function instrument(
     for (let i = 0; i < originalCount; i++) originalNames.set(module.getFunctionByIndex(i), functionName(parsed, i));
 
     const budget = options.fuel || options.deadline;
-    if (budget) addBudgetDeclarations(module);
-    const budgetPass = budget ? new BudgetPass(ir, { countInstructions: options.fuel }) : undefined;
+    const passOptions: RegionPassOptions = {
+      budget: options.fuel ? 'instructions' : options.deadline ? 'check-points' : 'none',
+      counters: options.counters,
+      hooks: options.hooks,
+    };
+    addDeclarations(module, passOptions);
+    const pass = new RegionPass(module, ir, passOptions);
+    const profiledFunctions: string[] = [];
 
     for (let i = 0; i < originalCount; i++) {
       const fn = module.getFunctionByIndex(i);
       if (binaryen.getFunctionInfo(fn).module) continue; // an import has no body
       try {
-        budgetPass?.function(fn);
+        pass.function(fn, profiledFunctions.length);
       } catch (error) {
         if (error instanceof UnsupportedFeatureError) {
           throw new WasmInvalidError(
             `${label}: ${originalNames.get(fn)} uses ${error.feature} instructions, which the instrumentation engine cannot rewrite; ` +
-              'load the module without instrumentation (no fuel/deadline limits)',
+              'load the module without instrumentation',
             error.message,
             undefined,
           );
         }
         throw error;
       }
+      profiledFunctions.push(originalNames.get(fn)!);
     }
     const passesMs = performance.now() - passesStart;
 
@@ -123,6 +143,7 @@ export function instrument(
       functions: emittedFunctionNames(module, originalNames),
       options,
       budget,
+      profiledFunctions,
       timings: { readMs, passesMs, validateMs, emitMs },
     };
   } finally {
@@ -144,4 +165,3 @@ function emittedFunctionNames(module: binaryen.Module, originalNames: ReadonlyMa
   return [...imports, ...defined];
 }
 
-export { BUDGET_IMPORT };

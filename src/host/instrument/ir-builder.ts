@@ -46,7 +46,8 @@ export class IrBuilder {
   }
 
   i64(value: number): number {
-    api['_BinaryenLiteralInt64']!(this.literal, value | 0, Math.floor(value / 2 ** 32) | 0);
+    // binaryen.js is built with BigInt integration: i64 crosses as one BigInt.
+    (api['_BinaryenLiteralInt64'] as unknown as (out: number, v: bigint) => void)(this.literal, BigInt(value));
     return api['_BinaryenConst']!(this.ptr, this.literal);
   }
 

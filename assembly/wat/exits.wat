@@ -1,0 +1,25 @@
+;; Every way out of a function: fallthrough, early return, a branch to the body's end, a tail
+;; call, and a trap. Exercises the entry/exit hooks.
+(module
+  (func $leaf (param $x i32) (result i32)
+    (i32.add (local.get $x) (i32.const 1)))
+  (func $early (export "early") (param $x i32) (result i32)
+    (if (i32.lt_s (local.get $x) (i32.const 0)) (then (return (i32.const -1))))
+    (call $leaf (local.get $x)))
+  (func $branchOut (export "branchOut") (param $x i32) (result i32)
+    (block $done (result i32)
+      (drop (br_if $done (i32.const 7) (i32.eqz (local.get $x))))
+      (drop (call $leaf (local.get $x)))
+      (i32.const 8)))
+  (func $tail (export "tail") (param $x i32) (result i32)
+    (return_call $leaf (local.get $x)))
+  (func $loopy (export "loopy") (param $n i32) (result i32)
+    (local $i i32)
+    (loop $again
+      (local.set $i (call $leaf (local.get $i)))
+      (br_if $again (i32.lt_s (local.get $i) (local.get $n))))
+    (local.get $i))
+  (func $boom (export "boom") (param $x i32) (result i32)
+    (drop (call $leaf (local.get $x)))
+    (unreachable))
+)

@@ -1,0 +1,217 @@
+/**
+ * One walk over each function body serves every pass that works per region (function body,
+ * loop body, `if` arm):
+ *
+ * - **budget** (fuel and deadlines, as wasmtime's fuel and epochs share check points): a
+ *   mutable i32 global holds what the guest may still execute before it must ask the host.
+ *   Regions subtract their cost on entry; function entries and loop headers check the
+ *   counter and, when it went negative, call the host import, which accounts the fuel spent,
+ *   checks the deadline and interrupt flag (throwing to stop the guest) and returns the next
+ *   allowance. With fuel the cost is the region's instruction count; for deadlines alone it
+ *   is 1 per check point.
+ * - **counters**: per function, an i64 global counting calls and one counting instructions,
+ *   kept in wasm (≈1 ns an update) and read by the host when it wants them.
+ * - **hooks**: calls to host imports on function entry and on every exit (fallthrough,
+ *   branches to the body's end, `return`, and before tail calls), for timing.
+ *
+ * Cost model: a region's cost is the number of binaryen expressions it evaluates, counting
+ * nested blocks but not nested loop bodies or if arms, which charge for themselves. A branch
+ * that leaves a block early has still paid for the whole block: counts are an upper bound on
+ * the instructions executed, and exactly reproducible.
+ */
+import binaryen from 'binaryen';
+import { api, expressionId, expressionType, forEachChild, ID } from './expression-walker.js';
+import type { IrBuilder } from './ir-builder.js';
+
+export const BUDGET_GLOBAL = '__wasm_sandbox_budget';
+export const BUDGET_IMPORT = { module: '__wasm_sandbox', name: 'budget', internal: '__wasm_sandbox_budget_exhausted' } as const;
+export const HOOK_IMPORTS = {
+  module: '__wasm_sandbox',
+  enter: { name: 'enter', internal: '__wasm_sandbox_enter' },
+  exit: { name: 'exit', internal: '__wasm_sandbox_exit' },
+} as const;
+/** Exported counter globals: `${prefix}${id}` for the function with profile id `id`. */
+export const CALLS_PREFIX = '__wasm_sandbox_calls_';
+export const INSTRUCTIONS_PREFIX = '__wasm_sandbox_instr_';
+
+const getLoopBody = api['_BinaryenLoopGetBody']!;
+const setLoopBody = api['_BinaryenLoopSetBody']!;
+const getIfCondition = api['_BinaryenIfGetCondition']!;
+const getIfTrue = api['_BinaryenIfGetIfTrue']!;
+const setIfTrue = api['_BinaryenIfSetIfTrue']!;
+const getIfFalse = api['_BinaryenIfGetIfFalse']!;
+const setIfFalse = api['_BinaryenIfSetIfFalse']!;
+const getBody = api['_BinaryenFunctionGetBody']!;
+const setBody = api['_BinaryenFunctionSetBody']!;
+const addVar = api['_BinaryenFunctionAddVar']!;
+const getResults = api['_BinaryenFunctionGetResults']!;
+const getReturnValue = api['_BinaryenReturnGetValue']!;
+const callIsReturn = api['_BinaryenCallIsReturn']!;
+const callIndirectIsReturn = api['_BinaryenCallIndirectIsReturn']!;
+
+export interface RegionPassOptions {
+  /** `instructions`: fuel; `check-points`: deadlines only; `none`: no budget counter. */
+  readonly budget: 'none' | 'check-points' | 'instructions';
+  /** Per-function call and instruction counters. */
+  readonly counters: boolean;
+  /** Entry/exit calls to host imports. */
+  readonly hooks: boolean;
+}
+
+export function addDeclarations(module: binaryen.Module, options: RegionPassOptions): void {
+  if (options.budget !== 'none') {
+    module.addGlobal(BUDGET_GLOBAL, binaryen.i32, true, module.i32.const(0));
+    module.addGlobalExport(BUDGET_GLOBAL, BUDGET_GLOBAL);
+    module.addFunctionImport(BUDGET_IMPORT.internal, BUDGET_IMPORT.module, BUDGET_IMPORT.name, binaryen.i32, binaryen.i32);
+  }
+  if (options.hooks) {
+    for (const hook of [HOOK_IMPORTS.enter, HOOK_IMPORTS.exit]) {
+      module.addFunctionImport(hook.internal, HOOK_IMPORTS.module, hook.name, binaryen.i32, binaryen.none);
+    }
+  }
+}
+
+export class RegionPass {
+  private readonly loopId = ID['Loop']!;
+  private readonly ifId = ID['If']!;
+  private readonly returnId = ID['Return']!;
+  private readonly callId = ID['Call']!;
+  private readonly callIndirectId = ID['CallIndirect']!;
+  private readonly countsCost: boolean;
+  /** State of the function being rewritten. */
+  private scratch = -1;
+  private resultLocal = -1;
+  private resultType = 0;
+  private profileId = -1;
+
+  constructor(
+    private readonly module: binaryen.Module,
+    private readonly ir: IrBuilder,
+    private readonly options: RegionPassOptions,
+  ) {
+    this.countsCost = options.budget === 'instructions' || options.counters;
+  }
+
+  /** Rewrites the body of `fn`, the function with profile id `profileId`, in place. */
+  function(fn: number, profileId: number): void {
+    const { ir, options } = this;
+    this.profileId = profileId;
+    this.scratch = options.budget === 'none' ? -1 : addVar(fn, binaryen.i32);
+    this.resultType = getResults(fn);
+    this.resultLocal = options.hooks && this.resultType !== binaryen.none ? addVar(fn, this.resultType) : -1;
+    if (options.counters) {
+      for (const prefix of [CALLS_PREFIX, INSTRUCTIONS_PREFIX]) {
+        this.module.addGlobal(`${prefix}${profileId}`, binaryen.i64, true, (this.module.i64 as unknown as { const(value: bigint): number }).const(0n));
+        this.module.addGlobalExport(`${prefix}${profileId}`, `${prefix}${profileId}`);
+      }
+    }
+    let body = this.region(getBody(fn), true);
+    if (options.counters) body = ir.block([this.add(CALLS_PREFIX, 1), body]);
+    if (options.hooks) body = this.withHooks(body);
+    setBody(fn, body);
+  }
+
+  private region(expr: number, checkPoint: boolean): number {
+    const { ir, options } = this;
+    const cost = this.countsCost ? this.cost(expr) : (this.walk(expr), 1);
+    expr = this.exitHook(expr); // a region may itself be a `return` (an if arm, a body)
+    const children: number[] = [];
+    if (options.counters) children.push(this.add(INSTRUCTIONS_PREFIX, cost));
+    if (options.budget === 'instructions' || (options.budget === 'check-points' && checkPoint)) {
+      const spent = ir.binary(binaryen.SubInt32, ir.globalGet(BUDGET_GLOBAL, binaryen.i32), ir.i32(cost));
+      if (!checkPoint) {
+        children.push(ir.globalSet(BUDGET_GLOBAL, spent));
+      } else {
+        // counter = scratch = counter - cost; if (scratch < 0) counter = budget(scratch)
+        // (the local saves re-reading the global, which V8 keeps in memory, on every iteration)
+        children.push(
+          ir.globalSet(BUDGET_GLOBAL, ir.localTee(this.scratch, spent, binaryen.i32)),
+          ir.if(
+            ir.binary(binaryen.LtSInt32, ir.localGet(this.scratch, binaryen.i32), ir.i32(0)),
+            ir.globalSet(BUDGET_GLOBAL, ir.call(BUDGET_IMPORT.internal, [ir.localGet(this.scratch, binaryen.i32)], binaryen.i32)),
+          ),
+        );
+      }
+    }
+    if (children.length === 0) return expr;
+    children.push(expr);
+    return ir.block(children);
+  }
+
+  /** counter_{profileId} += amount (i64). */
+  private add(prefix: string, amount: number): number {
+    const ir = this.ir;
+    const name = `${prefix}${this.profileId}`;
+    return ir.globalSet(name, ir.binary(binaryen.AddInt64, ir.globalGet(name, binaryen.i64), ir.i64(amount)));
+  }
+
+  /** Counts the expressions `expr` evaluates in its own region, instrumenting nested regions. */
+  private cost(expr: number): number {
+    const id = expressionId(expr);
+    if (id === this.loopId) {
+      setLoopBody(expr, this.region(getLoopBody(expr), true));
+      return 1;
+    }
+    if (id === this.ifId) {
+      const cost = 1 + this.cost(getIfCondition(expr));
+      setIfTrue(expr, this.region(getIfTrue(expr), false));
+      const ifFalse = getIfFalse(expr);
+      if (ifFalse !== 0) setIfFalse(expr, this.region(ifFalse, false));
+      return cost;
+    }
+    let cost = 1;
+    forEachChild(expr, (child) => {
+      cost += this.cost(child);
+      return this.exitHook(child);
+    });
+    return cost;
+  }
+
+  /** Without costs: instrument loop headers (and exits), count nothing. */
+  private walk(expr: number): void {
+    if (expressionId(expr) === this.loopId) {
+      setLoopBody(expr, this.region(getLoopBody(expr), true));
+      return;
+    }
+    forEachChild(expr, (child) => {
+      this.walk(child);
+      return this.exitHook(child);
+    });
+  }
+
+  /** With hooks, a `return` or tail call becomes: exit hook, then the original exit. */
+  private exitHook(expr: number): number {
+    if (!this.options.hooks) return expr;
+    const id = expressionId(expr);
+    const ir = this.ir;
+    if (id === this.returnId) {
+      const value = getReturnValue(expr);
+      if (value === 0 || this.resultLocal < 0) return ir.block([this.hook(HOOK_IMPORTS.exit.internal), expr]);
+      return ir.block([
+        ir.localSet(this.resultLocal, value),
+        this.hook(HOOK_IMPORTS.exit.internal),
+        ir.return(ir.localGet(this.resultLocal, this.resultType)),
+      ]);
+    }
+    if ((id === this.callId && callIsReturn(expr)) || (id === this.callIndirectId && callIndirectIsReturn(expr))) {
+      // The callee's arguments are evaluated after the exit event: a few instructions
+      // attributed to no one, in exchange for not copying them to locals.
+      return ir.block([this.hook(HOOK_IMPORTS.exit.internal), expr]);
+    }
+    return expr;
+  }
+
+  private hook(internal: string): number {
+    return this.ir.call(internal, [this.ir.i32(this.profileId)], binaryen.none);
+  }
+
+  /** enter; result = body; exit; result — fallthrough and branches to the body's end pass the exit. */
+  private withHooks(body: number): number {
+    const ir = this.ir;
+    const root = this.exitHook(body);
+    const enter = this.hook(HOOK_IMPORTS.enter.internal);
+    const exit = this.hook(HOOK_IMPORTS.exit.internal);
+    if (this.resultLocal < 0 || expressionType(root) === binaryen.unreachable) return ir.block([enter, root, exit]);
+    return ir.block([enter, ir.localSet(this.resultLocal, root), exit, ir.localGet(this.resultLocal, this.resultType)]);
+  }
+}
