@@ -54,6 +54,8 @@ async function runtime(results: BenchResult[]): Promise<void> {
   const guests = [
     { kind: 'call-heavy', guest: 'fib', export: 'fib', args: [25], setup: undefined, target: 1.5 },
     { kind: 'loop-heavy', guest: 'sum', export: 'sumSeries', args: [], setup: ['fillSeries', 1_000_000] as const, target: 1.3 },
+    // Not a target, reported: a loop calling a helper each iteration cannot keep the counter in a local.
+    { kind: 'loop with a call', guest: 'sum', export: 'sumSeriesChecked', args: [], setup: ['fillSeries', 1_000_000] as const, target: undefined },
   ];
   for (const g of guests) {
     const variants = {
@@ -78,7 +80,7 @@ async function runtime(results: BenchResult[]): Promise<void> {
     calls['vm timeout'] = () => script.runInContext(context, { timeout: 60_000 });
 
     const samples: Record<string, number[]> = {};
-    const iterations = g.kind === 'call-heavy' ? 20 : 50;
+    const iterations = g.kind === 'call-heavy' ? 20 : 30;
     for (let round = 0; round < ROUNDS; round++) {
       for (const [name, call] of Object.entries(calls)) {
         const start = process.hrtime.bigint();
@@ -92,7 +94,7 @@ async function runtime(results: BenchResult[]): Promise<void> {
       results.push({
         benchmark: 'instrument', case: `${g.kind}: ${g.guest}.${g.export}(${g.args.join(', ')}), ${name}`, metric: 'time per call', value, unit: 'µs',
         baseline: { name: 'uninstrumented', value: base }, ratio: value / base,
-        ...(name === 'fuel+deadline' ? { target: `ratio <= ${g.target}`, met: value / base <= g.target } : {}),
+        ...(name === 'fuel+deadline' && g.target !== undefined ? { target: `ratio <= ${g.target}`, met: value / base <= g.target } : {}),
       });
     }
   }

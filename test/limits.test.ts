@@ -173,3 +173,36 @@ describe('the rewritten module', () => {
     expect(() => slotsOf((binaryen as unknown as Record<string, number>)['StructNewId']!)).toThrow(/cannot rewrite StructNew instructions/);
   });
 });
+
+describe('fuel accounting across leaf loops', () => {
+  it('charges exactly what the per-function counters count, whichever way a loop is left', async () => {
+    const module = await host.load(guestPath('spin'), { instrument: { fuel: true, counters: true } });
+    const sandbox = module.instantiate();
+    const cases: [number, number, number][] = [
+      [1000, 50, 200], // returns from inside the loop
+      [1000, 500, 90], // breaks out of the loop
+      [10, 500, 200], // runs to the end
+      [0, 1, 1], // never enters
+    ];
+    for (const args of cases) {
+      const before = sandbox.functionCounters().reduce((n, c) => n + c.instructions, 0);
+      const report = sandbox.callWithMetrics('search', ...args);
+      expect(report.error).toBeUndefined();
+      const after = sandbox.functionCounters().reduce((n, c) => n + c.instructions, 0);
+      expect(report.metrics.instructions).toBe(after - before);
+    }
+    expect([sandbox.call('search', 1000, 50, 200), sandbox.call('search', 1000, 500, 90), sandbox.call('search', 10, 500, 200)]).toEqual([
+      (() => { for (let i = 0; i < 1000; i++) if ((i * 7) % 101 === 50) return i; return -1; })(),
+      (() => { for (let i = 0; i < 1000; i++) if ((i * 7) % 101 > 90) return -2 - i; return -1; })(),
+      -1,
+    ]);
+  });
+
+  it('stops an infinite leaf loop by fuel and by deadline', async () => {
+    const module = await host.load(guestPath('spin'), { instrument: { fuel: true } });
+    const error = failure(() => module.instantiate({ fuel: 1_000_000 }).call('spinForever')) as WasmSandboxError & { consumed: number };
+    expect(error.code).toBe('ERR_OUT_OF_FUEL');
+    expect(error.consumed).toBeGreaterThan(1_000_000);
+    expect(error.consumed).toBeLessThan(1_000_100);
+  });
+});

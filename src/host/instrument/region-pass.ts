@@ -34,6 +34,14 @@ export const HOOK_IMPORTS = {
 export const CALLS_PREFIX = '__wasm_sandbox_calls_';
 export const INSTRUCTIONS_PREFIX = '__wasm_sandbox_instr_';
 
+/** binaryen.js's name accessors (present at run time, missing from its type declarations). */
+const named = binaryen as unknown as {
+  Loop: { getName(expr: number): string | null };
+  Block: { getName(expr: number): string | null };
+  Break: { getName(expr: number): string };
+  Switch: { getNames(expr: number): string[]; getDefaultName(expr: number): string };
+};
+
 const getLoopBody = api['_BinaryenLoopGetBody']!;
 const setLoopBody = api['_BinaryenLoopSetBody']!;
 const getIfCondition = api['_BinaryenIfGetCondition']!;
@@ -80,6 +88,13 @@ export class RegionPass {
   private readonly countsCost: boolean;
   /** State of the function being rewritten. */
   private scratch = -1;
+  /** Local holding the budget counter inside a leaf loop (-1 until a function needs one). */
+  private leafCounter = -1;
+  /** While rewriting a leaf loop's body: labels defined inside it (branches elsewhere leave it). */
+  private leafLabels: Set<string> | undefined;
+  private currentFunction = 0;
+  /** Loops replaced by their leaf form, for the parent to swap in. */
+  private readonly replacements = new Map<number, number>();
   private resultLocal = -1;
   private resultType = 0;
   private profileId = -1;
@@ -96,6 +111,9 @@ export class RegionPass {
   function(fn: number, profileId: number): void {
     const { ir, options } = this;
     this.profileId = profileId;
+    this.currentFunction = fn;
+    this.leafCounter = -1;
+    this.replacements.clear();
     this.scratch = options.budget === 'none' ? -1 : addVar(fn, binaryen.i32);
     this.resultType = getResults(fn);
     this.resultLocal = options.hooks && this.resultType !== binaryen.none ? addVar(fn, this.resultType) : -1;
@@ -114,10 +132,12 @@ export class RegionPass {
   private region(expr: number, checkPoint: boolean): number {
     const { ir, options } = this;
     const cost = this.countsCost ? this.cost(expr) : (this.walk(expr), 1);
-    expr = this.exitHook(expr); // a region may itself be a `return` (an if arm, a body)
+    expr = this.replaced(expr); // a region may itself be a `return` (an if arm, a body) or a leaf loop
     const children: number[] = [];
     if (options.counters) children.push(this.add(INSTRUCTIONS_PREFIX, cost));
-    if (options.budget === 'instructions' || (options.budget === 'check-points' && checkPoint)) {
+    if (this.leafLabels !== undefined && (options.budget === 'instructions' || (options.budget === 'check-points' && checkPoint))) {
+      children.push(...this.leafCharge(cost, checkPoint));
+    } else if (options.budget === 'instructions' || (options.budget === 'check-points' && checkPoint)) {
       const spent = ir.binary(binaryen.SubInt32, ir.globalGet(BUDGET_GLOBAL, binaryen.i32), ir.i32(cost));
       if (!checkPoint) {
         children.push(ir.globalSet(BUDGET_GLOBAL, spent));
@@ -149,7 +169,7 @@ export class RegionPass {
   private cost(expr: number): number {
     const id = expressionId(expr);
     if (id === this.loopId) {
-      setLoopBody(expr, this.region(getLoopBody(expr), true));
+      this.loop(expr);
       return 1;
     }
     if (id === this.ifId) {
@@ -162,7 +182,7 @@ export class RegionPass {
     let cost = 1;
     forEachChild(expr, (child) => {
       cost += this.cost(child);
-      return this.exitHook(child);
+      return this.replaced(child);
     });
     return cost;
   }
@@ -170,13 +190,116 @@ export class RegionPass {
   /** Without costs: instrument loop headers (and exits), count nothing. */
   private walk(expr: number): void {
     if (expressionId(expr) === this.loopId) {
-      setLoopBody(expr, this.region(getLoopBody(expr), true));
+      this.loop(expr);
       return;
     }
     forEachChild(expr, (child) => {
       this.walk(child);
-      return this.exitHook(child);
+      return this.replaced(child);
     });
+  }
+
+  /**
+   * A loop header is a check point. A leaf loop (no calls, no nested loops, no result) keeps
+   * the budget counter in a local while it runs — V8 keeps wasm globals in memory, and a store
+   * plus a load per iteration is most of the cost on tight loops — and writes it back wherever
+   * control leaves the loop: fallthrough, branches to outer labels, returns. After a refill the
+   * global is written at once, so the host never sees an allowance it did not hand out.
+   */
+  private loop(loop: number): void {
+    const leaf = this.options.budget !== 'none' && this.leafLabels === undefined ? this.leafLabelsOf(loop) : undefined;
+    if (leaf === undefined) {
+      setLoopBody(loop, this.region(getLoopBody(loop), true));
+      return;
+    }
+    if (this.leafCounter < 0) this.leafCounter = addVar(this.currentFunction, binaryen.i32);
+    this.leafLabels = leaf;
+    try {
+      setLoopBody(loop, this.region(getLoopBody(loop), true));
+    } finally {
+      this.leafLabels = undefined;
+    }
+    const ir = this.ir;
+    this.replacements.set(
+      loop,
+      ir.block([
+        ir.localSet(this.leafCounter, ir.globalGet(BUDGET_GLOBAL, binaryen.i32)),
+        loop,
+        ir.globalSet(BUDGET_GLOBAL, ir.localGet(this.leafCounter, binaryen.i32)),
+      ]),
+    );
+  }
+
+  /** Labels defined inside `loop` if it is a leaf loop, else undefined. */
+  private leafLabelsOf(loop: number): Set<string> | undefined {
+    const type = expressionType(loop);
+    if (type !== binaryen.none && type !== binaryen.unreachable) return undefined;
+    const labels = new Set<string>();
+    const loopName = named.Loop.getName(loop);
+    if (loopName) labels.add(loopName);
+    const scan = (expr: number): boolean => {
+      const id = expressionId(expr);
+      if (this.notLeaf.has(id)) return false;
+      if (id === this.blockId) {
+        const name = named.Block.getName(expr);
+        if (name) labels.add(name);
+      }
+      let ok = true;
+      forEachChild(expr, (child) => {
+        if (ok && !scan(child)) ok = false;
+        return child;
+      });
+      return ok;
+    };
+    return scan(getLoopBody(loop)) ? labels : undefined;
+  }
+
+  private readonly blockId = ID['Block']!;
+  private readonly breakId = ID['Break']!;
+  private readonly switchId = ID['Switch']!;
+  /** Expressions that make a loop not a leaf: calls (callees read the global), loops, exceptions. */
+  private readonly notLeaf = new Set([ID['Loop']!, ID['Call']!, ID['CallIndirect']!, ID['Try']!, ID['Throw']!, ID['Rethrow']!]);
+
+  /** Leaf-loop charge: counter in a local; refills written to the global at once. */
+  private leafCharge(cost: number, checkPoint: boolean): number[] {
+    const ir = this.ir;
+    const local = this.leafCounter;
+    const charge = ir.localSet(local, ir.binary(binaryen.SubInt32, ir.localGet(local, binaryen.i32), ir.i32(cost)));
+    if (!checkPoint) return [charge];
+    return [
+      charge,
+      ir.if(
+        ir.binary(binaryen.LtSInt32, ir.localGet(local, binaryen.i32), ir.i32(0)),
+        ir.block([
+          ir.localSet(local, ir.call(BUDGET_IMPORT.internal, [ir.localGet(local, binaryen.i32)], binaryen.i32)),
+          ir.globalSet(BUDGET_GLOBAL, ir.localGet(local, binaryen.i32)),
+        ]),
+      ),
+    ];
+  }
+
+  /** What replaces `expr` in its parent: a leaf loop's wrapper, an exit with write-back or hooks, or itself. */
+  private replaced(expr: number): number {
+    const leafLoop = this.replacements.get(expr);
+    if (leafLoop !== undefined) {
+      this.replacements.delete(expr);
+      return leafLoop;
+    }
+    if (this.leafLabels !== undefined && this.leavesLeafLoop(expr)) {
+      return this.ir.block([this.ir.globalSet(BUDGET_GLOBAL, this.ir.localGet(this.leafCounter, binaryen.i32)), this.exitHook(expr)]);
+    }
+    return this.exitHook(expr);
+  }
+
+  private leavesLeafLoop(expr: number): boolean {
+    const id = expressionId(expr);
+    const labels = this.leafLabels!;
+    if (id === this.returnId) return true;
+    if (id === this.breakId) return !labels.has(named.Break.getName(expr));
+    if (id === this.switchId) {
+      return !labels.has(named.Switch.getDefaultName(expr)) || named.Switch.getNames(expr).some((name) => !labels.has(name));
+    }
+    return false;
   }
 
   /** With hooks, a `return` or tail call becomes: exit hook, then the original exit. */
