@@ -5,7 +5,8 @@
  * - runtime slowdown of each pass on a call-heavy guest (recursive fib) and a loop-heavy one
  *   (array sum), and of the only alternative for in-process deadlines without rewriting:
  *   `vm.runInContext(…, { timeout })` around each call.
- * Targets (issue 3): fuel + deadline ≤ 1.3× loop-heavy, ≤ 1.5× call-heavy; sql.js rewrite ≤ 0.5 s.
+ * Targets (issue 3): fuel + deadline ≤ 1.3× loop-heavy, ≤ 1.5× call-heavy; call/instruction
+ * counting ≤ 1.5×; sql.js rewrite ≤ 0.5 s. Entry/exit hooks (a JS call per event) are reported.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -62,10 +63,12 @@ async function runtime(results: BenchResult[]): Promise<void> {
       plain: await host.load(guestPath(g.guest)),
       deadline: await host.load(guestPath(g.guest), { instrument: { deadline: true } }),
       'fuel+deadline': await host.load(guestPath(g.guest), { instrument: { fuel: true, deadline: true } }),
+      counters: await host.load(guestPath(g.guest), { instrument: { counters: true } }),
+      'entry/exit hooks': await host.load(guestPath(g.guest), { instrument: { hooks: true } }),
     };
     const calls: Record<string, () => unknown> = {};
     for (const [name, module] of Object.entries(variants)) {
-      const limits = name === 'plain' ? {} : name === 'deadline' ? { timeoutMs: 60_000 } : { timeoutMs: 60_000, fuel: 1e15 };
+      const limits = name === 'deadline' ? { timeoutMs: 60_000 } : name === 'fuel+deadline' ? { timeoutMs: 60_000, fuel: 1e15 } : {};
       const sandbox = module.instantiate(limits);
       if (g.setup) sandbox.call(g.setup[0], g.setup[1]);
       const fn = sandbox.fn(g.export);
@@ -89,12 +92,13 @@ async function runtime(results: BenchResult[]): Promise<void> {
       }
     }
     const base = median(samples['plain']!.slice(1));
-    for (const name of ['deadline', 'fuel+deadline', 'vm timeout']) {
+    for (const name of ['deadline', 'fuel+deadline', 'counters', 'entry/exit hooks', 'vm timeout']) {
       const value = median(samples[name]!.slice(1));
       results.push({
         benchmark: 'instrument', case: `${g.kind}: ${g.guest}.${g.export}(${g.args.join(', ')}), ${name}`, metric: 'time per call', value, unit: 'µs',
         baseline: { name: 'uninstrumented', value: base }, ratio: value / base,
         ...(name === 'fuel+deadline' && g.target !== undefined ? { target: `ratio <= ${g.target}`, met: value / base <= g.target } : {}),
+        ...(name === 'counters' && g.target !== undefined ? { target: 'ratio <= 1.5', met: value / base <= 1.5 } : {}),
       });
     }
   }
