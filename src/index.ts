@@ -2,7 +2,8 @@
 export { WasmHost } from './host/host.js';
 export type { HostOptions, LoadOptions, MemoryPolicy } from './host/host.js';
 export { GuestModule } from './host/guest-module.js';
-export type { SandboxOptions, FunctionHooks } from './host/guest-module.js';
+export type { SandboxOptions, FunctionHooks, MemoryHooks, AllocationHook } from './host/guest-module.js';
+export type { AllocationKind } from './host/instrument/allocator-pass.js';
 export { Sandbox } from './host/sandbox.js';
 export type { CallMetrics, CallReport, FastCall, FunctionCounter } from './host/sandbox.js';
 export type { InstrumentOptions } from './host/instrument/instrument.js';

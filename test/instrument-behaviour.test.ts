@@ -14,7 +14,9 @@ const VARIANTS: Readonly<Record<string, InstrumentOptions | undefined>> = {
   fuel: { fuel: true },
   counters: { counters: true },
   hooks: { hooks: true },
-  'all passes': { fuel: true, deadline: true, counters: true, hooks: true },
+  memory: { memory: true },
+  allocator: { allocator: true },
+  'all passes': { fuel: true, deadline: true, counters: true, hooks: true, memory: true, allocator: true },
 };
 
 const host = new WasmHost({ instrumentCacheDir: mkdtempSync(join(tmpdir(), 'wasm-sandbox-instrumented-')) });

@@ -23,11 +23,12 @@ async function digest(workload: string, instrument?: object): Promise<{ digest: 
 describe('instrumentation never changes behaviour (real modules from npm)', () => {
   for (const workload of ['sqljs', 'tiktoken']) {
     it(`${workload}: the workload's output digest is identical with every pass`, async () => {
-      const [plain, fuel, deadline, profiling] = await Promise.all([
+      const [plain, fuel, deadline, profiling, analysis] = await Promise.all([
         digest(workload),
         digest(workload, { fuel: true }),
         digest(workload, { deadline: true }),
         digest(workload, { counters: true, hooks: true }),
+        digest(workload, { fuel: true, counters: true, hooks: true, memory: true, allocator: true }),
       ]);
       expect(plain.instrumented).toBe(false);
       expect(fuel.instrumented).toBe(true);
@@ -35,6 +36,7 @@ describe('instrumentation never changes behaviour (real modules from npm)', () =
       expect(fuel.digest).toBe(plain.digest);
       expect(deadline.digest).toBe(plain.digest);
       expect(profiling.digest).toBe(plain.digest);
+      expect(analysis.digest).toBe(plain.digest);
     }, 180_000);
   }
 });

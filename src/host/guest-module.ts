@@ -11,7 +11,9 @@ import { assemblyScriptEnv, type TraceLogger } from './assemblyscript.js';
 import { BudgetMeter } from './budget-meter.js';
 import type { Instrumentation } from './host.js';
 import { BUDGET_GLOBAL, BUDGET_IMPORT, HOOK_IMPORTS } from './instrument/region-pass.js';
+import { ALLOCATION_KINDS, ALLOCATOR_IMPORT, type AllocationKind } from './instrument/allocator-pass.js';
 import { RESERVED_PREFIX } from './instrument/instrument.js';
+import { MEMORY_HOOK_NAMES } from './instrument/memory-pass.js';
 import { buildImportObject, linkErrorToTyped, type GrantedImports } from './imports.js';
 import type { ModuleInfo } from './inspect.js';
 import type { ModuleCacheStats } from './module-cache.js';
@@ -58,6 +60,10 @@ export interface SandboxOptions {
    * A trap unwinds without exit calls: resynchronise at the call boundary. @default no-ops
    */
   readonly hooks?: FunctionHooks;
+  /** Receives every load and store (modules loaded with memory hooks). @default ignored */
+  readonly memoryHooks?: MemoryHooks;
+  /** Receives every allocator call (modules loaded with allocator hooks). @default ignored */
+  readonly allocationHook?: AllocationHook;
 }
 
 export interface FunctionHooks {
@@ -65,7 +71,48 @@ export interface FunctionHooks {
   exit(profileId: number): void;
 }
 
+/** Guest memory traffic, for modules loaded with `instrument: { memory: true }`. */
+export interface MemoryHooks {
+  load(address: number, bytes: number): void;
+  store(address: number, bytes: number): void;
+  /** memory.grow by `deltaPages`; `result` is the old size in pages, or -1 when refused. */
+  grow?(deltaPages: number, result: number): void;
+}
+
+/**
+ * An allocator call, for modules loaded with `instrument: { allocator: … }`. By kind:
+ * malloc(size) → first = size; calloc(n, size) → first = n, second = size; realloc(old, size)
+ * and renew(old, size) → first = old pointer, second = size; new(size, classId) → first = size,
+ * second = AssemblyScript class id; free(pointer) → first = pointer, result 0.
+ * `callerId` is the profile id of the calling function (`instrumentation.profiledFunctions`).
+ */
+export type AllocationHook = (kind: AllocationKind, callerId: number, first: number, second: number, result: number) => void;
+
 const NO_HOOKS: FunctionHooks = { enter: () => undefined, exit: () => undefined };
+
+/** The imports binaryen's instrument-memory pass calls, forwarding addresses to `hooks`. */
+function memoryHookImports(hooks: MemoryHooks | undefined): Record<string, WebAssembly.ImportValue> {
+  const pass = (_id: number, value: unknown): unknown => value;
+  const imports: Record<string, WebAssembly.ImportValue> = {
+    load_ptr: (_id: number, bytes: number, offset: number, pointer: number) => {
+      hooks?.load(((pointer >>> 0) + (offset >>> 0)), bytes);
+      return pointer;
+    },
+    store_ptr: (_id: number, bytes: number, offset: number, pointer: number) => {
+      hooks?.store(((pointer >>> 0) + (offset >>> 0)), bytes);
+      return pointer;
+    },
+    memory_grow_pre: (_id: number, delta: number) => delta,
+    memory_grow_post: (_id: number, result: number) => result,
+  };
+  if (hooks?.grow !== undefined) {
+    let delta = 0;
+    imports['memory_grow_pre'] = (_id: number, pages: number) => ((delta = pages), pages);
+    imports['memory_grow_post'] = (_id: number, result: number) => (hooks.grow!(delta, result), result);
+  }
+  for (const name of MEMORY_HOOK_NAMES) if (name.includes('_val_')) imports[name] = pass as WebAssembly.ImportValue;
+  return imports;
+}
 
 /** @internal what the host hands a module when it loads */
 export interface GuestModuleInit {
@@ -145,6 +192,14 @@ export class GuestModule {
       const hooks = options.hooks ?? NO_HOOKS;
       host[HOOK_IMPORTS.enter.name] = (id: number) => hooks.enter(id);
       host[HOOK_IMPORTS.exit.name] = (id: number) => hooks.exit(id);
+    }
+    if (this.init.instrumentation?.options.memory === true) Object.assign(host, memoryHookImports(options.memoryHooks));
+    if ((this.init.instrumentation?.allocators.length ?? 0) > 0) {
+      const hook = options.allocationHook;
+      host[ALLOCATOR_IMPORT.name] = hook === undefined
+        ? () => undefined
+        : (kind: number, caller: number, first: number, second: number, result: number) =>
+            hook(ALLOCATION_KINDS[kind]!, caller, first >>> 0, second >>> 0, result >>> 0);
     }
     if (meter !== undefined) {
       host[BUDGET_IMPORT.name] = meter.exhausted;

@@ -70,6 +70,8 @@ export interface Instrumentation {
   readonly functions: readonly string[];
   /** Function names by profile id: the ids that counters and entry/exit hooks report. */
   readonly profiledFunctions: readonly string[];
+  /** Allocator functions whose direct calls report to the allocation hook. */
+  readonly allocators: readonly string[];
   /** Milliseconds spent rewriting (0 when the disk cache served it). */
   readonly rewriteMs: number;
   readonly fromDiskCache: boolean;
@@ -255,6 +257,7 @@ export class WasmHost {
         budget: result.budget,
         functions: result.functions,
         profiledFunctions: result.profiledFunctions,
+        allocators: result.allocators,
         rewriteMs: cached === undefined ? performance.now() - started : 0,
         fromDiskCache: cached !== undefined,
       };
@@ -265,8 +268,8 @@ export class WasmHost {
 }
 
 function cacheKey(id: string, settings: LoadSettings): string {
-  const { fuel, deadline, counters, hooks } = settings.instrument;
-  return `${id}:${settings.limit}:${settings.policy}:${fuel ? 'f' : ''}${deadline ? 'd' : ''}${counters ? 'c' : ''}${hooks ? 'h' : ''}`;
+  const instrument = wantsInstrumentation(settings.instrument) ? JSON.stringify(settings.instrument) : '';
+  return `${id}:${settings.limit}:${settings.policy}:${instrument}`;
 }
 
 function entry(prepared: Prepared, module: WebAssembly.Module): { value: Compiled; size: number } {

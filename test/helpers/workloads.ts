@@ -60,6 +60,7 @@ export const WORKLOADS: readonly Workload[] = [
   },
   { guest: 'odd-names', steps: [call('<script>alert(1)</script>'), call('tab\there')] },
   { guest: 'huge-memory', steps: [call('pages')] },
+  { guest: 'bump-allocator', steps: [call('pair', 16, 32), call('pair', 1, 2)] },
   { guest: 'exits', steps: [call('early', -3), call('early', 3), call('branchOut', 0), call('branchOut', 2), call('tail', 4), call('loopy', 5), call('boom', 1)] },
 ];
 

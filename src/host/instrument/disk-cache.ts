@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { InstrumentResult, NormalizedInstrumentOptions } from './instrument.js';
 
 /** Bump when a pass changes what it emits for the same input. */
-const ENGINE_VERSION = 2;
+const ENGINE_VERSION = 3;
 
 const binaryenVersion = (createRequire(import.meta.url)('binaryen/package.json') as { version: string }).version;
 
@@ -32,6 +32,7 @@ interface Manifest {
   readonly options: NormalizedInstrumentOptions;
   readonly budget: boolean;
   readonly profiledFunctions: readonly string[];
+  readonly allocators: readonly string[];
   readonly size: number;
   readonly sha256: string;
 }
@@ -58,6 +59,7 @@ export class InstrumentDiskCache {
         options: manifest.options,
         budget: manifest.budget,
         profiledFunctions: manifest.profiledFunctions,
+        allocators: manifest.allocators,
         timings: { readMs: 0, passesMs: 0, validateMs: 0, emitMs: 0 },
       };
     } catch {
@@ -72,6 +74,7 @@ export class InstrumentDiskCache {
       options: result.options,
       budget: result.budget,
       profiledFunctions: result.profiledFunctions,
+      allocators: result.allocators,
       size: result.bytes.length,
       sha256: createHash('sha256').update(result.bytes).digest('hex'),
     };

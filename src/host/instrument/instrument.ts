@@ -6,7 +6,9 @@ import binaryen from 'binaryen';
 import { WasmInvalidError } from '../../errors.js';
 import { functionName, type ParsedModule } from '../wasm-binary.js';
 import { addDeclarations, RegionPass, type RegionPassOptions } from './region-pass.js';
+import { AllocatorPass, DEFAULT_ALLOCATORS, type AllocationKind } from './allocator-pass.js';
 import { UnsupportedFeatureError } from './expression-walker.js';
+import { addMemoryHooks } from './memory-pass.js';
 import { NODE20_FEATURE_NAMES, NODE20_FEATURES } from './features.js';
 import { IrBuilder } from './ir-builder.js';
 
@@ -19,6 +21,15 @@ export interface InstrumentOptions {
   readonly counters?: boolean;
   /** Entry/exit calls to the host on every path into and out of each function. @default false */
   readonly hooks?: boolean;
+  /** Every load and store reports its address and size to the host (slow: an analysis mode). @default false */
+  readonly memory?: boolean;
+  /**
+   * Direct calls to allocator functions report size, pointer and calling function. `true` uses
+   * the built-in names (AssemblyScript's runtime, C's malloc family); a map replaces them:
+   * `{ my_alloc: 'malloc', my_free: 'free' }` (matched against a function's name or its last
+   * `/` segment). @default false
+   */
+  readonly allocator?: boolean | Readonly<Record<string, AllocationKind>>;
 }
 
 export interface NormalizedInstrumentOptions {
@@ -26,6 +37,9 @@ export interface NormalizedInstrumentOptions {
   readonly deadline: boolean;
   readonly counters: boolean;
   readonly hooks: boolean;
+  readonly memory: boolean;
+  /** Allocator names and kinds, or false. */
+  readonly allocator: Readonly<Record<string, AllocationKind>> | false;
 }
 
 export interface InstrumentResult {
@@ -37,6 +51,8 @@ export interface InstrumentResult {
   readonly budget: boolean;
   /** Name of each instrumented (defined) function by its profile id, the id counters and hooks use. */
   readonly profiledFunctions: readonly string[];
+  /** Allocator functions whose calls report to the host. */
+  readonly allocators: readonly string[];
   /** Milliseconds: binaryen read, passes, validation, emit. */
   readonly timings: { readonly readMs: number; readonly passesMs: number; readonly validateMs: number; readonly emitMs: number };
 }
@@ -47,11 +63,13 @@ export function normalizeInstrumentOptions(options: InstrumentOptions): Normaliz
     deadline: options.deadline === true || options.fuel === true,
     counters: options.counters === true,
     hooks: options.hooks === true,
+    memory: options.memory === true,
+    allocator: options.allocator === true ? DEFAULT_ALLOCATORS : options.allocator === undefined || options.allocator === false ? false : { ...options.allocator },
   };
 }
 
 export function wantsInstrumentation(options: NormalizedInstrumentOptions): boolean {
-  return options.fuel || options.deadline || options.counters || options.hooks;
+  return options.fuel || options.deadline || options.counters || options.hooks || options.memory || options.allocator !== false;
 }
 
 /** Names the host added: hidden from inspection, reserved in import namespaces. */
@@ -94,13 +112,17 @@ export function instrument(
     };
     addDeclarations(module, passOptions);
     const pass = new RegionPass(module, ir, passOptions);
+    const displayNames = internalDisplayNames(originalNames);
+    const allocatorPass = options.allocator === false ? undefined : new AllocatorPass(module, ir, displayNames, options.allocator);
     const profiledFunctions: string[] = [];
 
     for (let i = 0; i < originalCount; i++) {
       const fn = module.getFunctionByIndex(i);
       if (binaryen.getFunctionInfo(fn).module) continue; // an import has no body
       try {
+        // Counting first, hooks after: instruction counts are the same whatever else is on.
         pass.function(fn, profiledFunctions.length);
+        allocatorPass?.function(fn, profiledFunctions.length);
       } catch (error) {
         if (error instanceof UnsupportedFeatureError) {
           throw new WasmInvalidError(
@@ -113,6 +135,13 @@ export function instrument(
         throw error;
       }
       profiledFunctions.push(originalNames.get(fn)!);
+    }
+    if (options.memory) {
+      try {
+        addMemoryHooks(module, ir);
+      } catch (error) {
+        throw new WasmInvalidError(`${label}: ${(error as Error).message}; load it without memory hooks`, (error as Error).message, undefined);
+      }
     }
     const passesMs = performance.now() - passesStart;
 
@@ -144,12 +173,20 @@ export function instrument(
       options,
       budget,
       profiledFunctions,
+      allocators: allocatorPass?.wrapped.map((internal) => displayNames.get(internal) ?? internal) ?? [],
       timings: { readMs, passesMs, validateMs, emitMs },
     };
   } finally {
     ir.dispose();
     module.dispose();
   }
+}
+
+/** binaryen internal function names → display names (name section, `func[N]`, `import:m.f`). */
+function internalDisplayNames(originalNames: ReadonlyMap<number, string>): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const [fn, display] of originalNames) names.set(binaryen.getFunctionInfo(fn).name, display);
+  return names;
 }
 
 /** binaryen writes imported functions first, then defined ones, each in list order. */
