@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -204,5 +204,40 @@ describe('fuel accounting across leaf loops', () => {
     expect(error.code).toBe('ERR_OUT_OF_FUEL');
     expect(error.consumed).toBeGreaterThan(1_000_000);
     expect(error.consumed).toBeLessThan(1_000_100);
+  });
+});
+
+describe('the vm route, where rewriting is impossible', () => {
+  /** start-loop.wasm with a malformed name section appended: V8 ignores it, binaryen refuses to read it. */
+  function unreadableForBinaryen(guest: string): Uint8Array {
+    const bytes = readFileSync(guestPath(guest));
+    const payload = [0x04, 0x6e, 0x61, 0x6d, 0x65, 1, 50, 1, 0]; // "name", function names sub-section, truncated
+    return Uint8Array.from([...bytes, 0, payload.length, ...payload]);
+  }
+
+  it('falls back to V8 termination for deadlines, and stops loops in exports and start functions', async () => {
+    const spinBytes = unreadableForBinaryen('spin');
+    expect(WebAssembly.validate(spinBytes)).toBe(true);
+    const module = await host.load(spinBytes, { instrument: { deadline: true }, label: 'spin-unreadable.wasm' });
+    expect(module.deadlineRoute).toBe('vm');
+    expect(module.instrumentation).toBeUndefined();
+    const sandbox = module.instantiate({ timeoutMs: 50 });
+    expect(sandbox.call('spin', 100)).toBe(100);
+    const error = failure(() => sandbox.call('spinForever'));
+    expect(error.code).toBe('ERR_DEADLINE_EXCEEDED');
+    expect(error.message).toMatch(/stopped after [\d.]+ ms by V8 termination/);
+    expect(failure(() => sandbox.call('spin', 1)).code).toBe('ERR_SANDBOX_DISCARDED');
+
+    const start = await host.load(unreadableForBinaryen('start-loop'), { instrument: { deadline: true } });
+    expect(failure(() => start.instantiate({ timeoutMs: 50 })).code).toBe('ERR_DEADLINE_EXCEEDED');
+  });
+
+  it('is not offered for what needs rewriting: fuel fails with the reason', async () => {
+    const error = await host.load(unreadableForBinaryen('spin'), { instrument: { fuel: true } }).then(
+      () => undefined,
+      (e: WasmSandboxError) => e,
+    );
+    expect(error?.code).toBe('ERR_WASM_INVALID');
+    expect(error?.message).toMatch(/binaryen cannot read this module/);
   });
 });

@@ -9,6 +9,7 @@ import { CallRecorder, type TimingPolicy } from '../profiler/call-recorder.js';
 import { MODULE_PROFILE_SCHEMA, type ColdStart, type ModuleProfile } from '../profiler/module-profile.js';
 import { assemblyScriptEnv, type TraceLogger } from './assemblyscript.js';
 import { BudgetMeter } from './budget-meter.js';
+import { VmDeadline } from './vm-deadline.js';
 import type { Instrumentation } from './host.js';
 import { BUDGET_GLOBAL, BUDGET_IMPORT, HOOK_IMPORTS } from './instrument/region-pass.js';
 import { ALLOCATION_KINDS, ALLOCATOR_IMPORT, type AllocationKind } from './instrument/allocator-pass.js';
@@ -124,6 +125,8 @@ export interface GuestModuleInit {
   readonly info: ModuleInfo;
   readonly capped: boolean;
   readonly instrumentation: Instrumentation | undefined;
+  /** Deadlines run through V8 termination because rewriting was impossible: why. */
+  readonly vmDeadlineReason: string | undefined;
   readonly memoryLimitPages: number;
   readonly timing: TimingPolicy;
   readonly trace: TraceLogger;
@@ -178,7 +181,8 @@ export class GuestModule {
   instantiate(options: SandboxOptions = {}): Sandbox {
     const start = performance.now();
     const parsed = this.init.parsed;
-    const meter = this.budgetMeter(options);
+    const vmDeadline = this.vmDeadline(options);
+    const meter = vmDeadline === undefined ? this.budgetMeter(options) : undefined;
     let memory: WebAssembly.Memory | undefined;
     const imports = buildImportObject(
       this.label,
@@ -212,13 +216,13 @@ export class GuestModule {
     let instance: WebAssembly.Instance;
     let helpers: AssemblyScriptHelpers | undefined;
     try {
-      if (this.inspect().assemblyScriptRuntime) {
+      const create = (): [WebAssembly.Instance, AssemblyScriptHelpers | undefined] => {
+        if (!this.inspect().assemblyScriptRuntime) return [new WebAssembly.Instance(this.compiled, imports), undefined];
         const result = instantiateSync<Record<string, unknown>>(this.compiled, imports as LoaderImports);
-        instance = result.instance;
-        helpers = result.exports as unknown as AssemblyScriptHelpers;
-      } else {
-        instance = new WebAssembly.Instance(this.compiled, imports);
-      }
+        return [result.instance, result.exports as unknown as AssemblyScriptHelpers];
+      };
+      // Under the vm route the start function runs inside the timeout too.
+      [instance, helpers] = vmDeadline === undefined ? create() : (vmDeadline.call(create, []) as ReturnType<typeof create>);
     } catch (error) {
       throw this.instantiationError(error, parsed.imports.filter((i) => !i.module.startsWith(RESERVED_PREFIX)));
     }
@@ -230,7 +234,26 @@ export class GuestModule {
     }
     this.instances++;
     this.instantiateMs ??= performance.now() - start;
-    return new Sandbox(this, instance, memory, helpers, meter);
+    return new Sandbox(this, instance, memory, helpers, meter, vmDeadline);
+  }
+
+  /** Deadlines through V8 termination, for modules the engine could not rewrite. */
+  private vmDeadline(options: SandboxOptions): VmDeadline | undefined {
+    const reason = this.init.vmDeadlineReason;
+    if (reason === undefined || options.timeoutMs === undefined) return undefined;
+    if (options.fuel !== undefined || options.interrupt !== undefined) {
+      throw new InvalidOptionError(`${this.label}: only timeoutMs is available for this module, which could not be rewritten (${reason})`);
+    }
+    if (typeof options.timeoutMs !== 'number' || !Number.isFinite(options.timeoutMs) || options.timeoutMs <= 0) {
+      throw new InvalidOptionError(`options.timeoutMs must be a positive finite number, got ${String(options.timeoutMs)}`);
+    }
+    return new VmDeadline(options.timeoutMs, this.label);
+  }
+
+  /** How deadlines are enforced: injected checks, V8 termination (fallback), or not at all. */
+  get deadlineRoute(): 'instrumented' | 'vm' | 'none' {
+    if (this.init.instrumentation?.budget === true) return 'instrumented';
+    return this.init.vmDeadlineReason === undefined ? 'none' : 'vm';
   }
 
   private budgetMeter(options: SandboxOptions): BudgetMeter | undefined {

@@ -60,6 +60,8 @@ interface Compiled {
   readonly info: ModuleInfo;
   readonly capped: boolean;
   readonly instrumentation: Instrumentation | undefined;
+  /** Set when deadlines were asked for but the module could not be rewritten: why. */
+  readonly vmDeadlineReason: string | undefined;
 }
 
 /** What a GuestModule needs to know about a rewritten module. */
@@ -83,6 +85,7 @@ interface Prepared {
   readonly parsed: ParsedModule;
   readonly capped: boolean;
   readonly instrumentation: Instrumentation | undefined;
+  readonly vmDeadlineReason: string | undefined;
 }
 
 const defaultTrace: TraceLogger = (message, values) => {
@@ -230,6 +233,7 @@ export class WasmHost {
       info: compiled.info,
       capped: compiled.capped,
       instrumentation: compiled.instrumentation,
+      vmDeadlineReason: compiled.vmDeadlineReason,
       memoryLimitPages: settings.limit,
       timing: settings.timing,
       trace: this.trace,
@@ -248,7 +252,16 @@ export class WasmHost {
       const key = instrumentCacheKey(id, settings.instrument);
       const cached = this.diskCache?.get(key);
       const started = performance.now();
-      const result = cached ?? instrument(bytes, parsed, label, settings.instrument);
+      let result;
+      try {
+        result = cached ?? instrument(bytes, parsed, label, settings.instrument);
+      } catch (error) {
+        // Rewriting is impossible for this module. Deadlines alone can still be had, through
+        // V8 termination (the vm route); fuel, counters and hooks cannot.
+        if (!(error instanceof WasmInvalidError) || !deadlineOnly(settings.instrument)) throw error;
+        const capped = capMemoryMaximum(bytes, parsed, settings.limit);
+        return { bytes: capped, parsed, capped: capped !== bytes, instrumentation: undefined, vmDeadlineReason: error.message };
+      }
       if (cached === undefined) this.diskCache?.set(key, result);
       rewritten = result.bytes;
       rewrittenParsed = parseModule(rewritten);
@@ -263,8 +276,12 @@ export class WasmHost {
       };
     }
     const capped = capMemoryMaximum(rewritten, rewrittenParsed, settings.limit);
-    return { bytes: capped, parsed: rewrittenParsed, capped: capped !== rewritten, instrumentation };
+    return { bytes: capped, parsed: rewrittenParsed, capped: capped !== rewritten, instrumentation, vmDeadlineReason: undefined };
   }
+}
+
+function deadlineOnly(options: NormalizedInstrumentOptions): boolean {
+  return options.deadline && !options.fuel && !options.counters && !options.hooks && !options.memory && options.allocator === false;
 }
 
 function cacheKey(id: string, settings: LoadSettings): string {
@@ -286,6 +303,7 @@ function entry(prepared: Prepared, module: WebAssembly.Module): { value: Compile
       },
       capped: prepared.capped,
       instrumentation: prepared.instrumentation,
+      vmDeadlineReason: prepared.vmDeadlineReason,
     },
     size: prepared.bytes.length,
   }

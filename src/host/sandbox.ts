@@ -14,6 +14,7 @@ import {
 } from '../errors.js';
 import type { CallRecorder } from '../profiler/call-recorder.js';
 import type { BudgetMeter } from './budget-meter.js';
+import type { VmDeadline } from './vm-deadline.js';
 import { CALLS_PREFIX, INSTRUCTIONS_PREFIX } from './instrument/region-pass.js';
 import type { ModuleProfile } from '../profiler/module-profile.js';
 import { checkArguments } from './arguments.js';
@@ -78,6 +79,7 @@ export class Sandbox {
     private readonly memory: WebAssembly.Memory | undefined,
     private readonly helpers: AssemblyScriptHelpers | undefined,
     private readonly meter: BudgetMeter | undefined,
+    private readonly vmDeadline: VmDeadline | undefined = undefined,
   ) {
     this.buffer = memory?.buffer ?? NO_MEMORY;
     module.observeMemory(this.memoryBytes);
@@ -198,23 +200,45 @@ export class Sandbox {
       signature: target.signature,
       recorder: target.recorder,
       where: target.where,
-      raw: this.meter === undefined ? raw : this.budgeted(raw, target.recorder, this.meter),
+      raw:
+        this.meter !== undefined
+          ? this.budgeted(raw, target.recorder, this.meter)
+          : this.vmDeadline !== undefined
+            ? this.terminable(raw, this.vmDeadline)
+            : raw,
       fast: undefined,
     };
     this.plans.set(name, plan);
     return plan;
   }
 
+  /** Each call under V8 termination (modules that could not be rewritten). */
+  private terminable(raw: RawExport, deadline: VmDeadline): RawExport {
+    return (...args: unknown[]): unknown => {
+      this.throwIfDiscarded();
+      try {
+        return deadline.call(raw, args);
+      } catch (error) {
+        if (error instanceof DeadlineExceededError) this.discardedBy = error;
+        throw error;
+      }
+    };
+  }
+
+  private throwIfDiscarded(): void {
+    if (this.discardedBy !== undefined) {
+      throw new SandboxDiscardedError(
+        `${this.module.label}: this sandbox was discarded after ${this.discardedBy.code}; create a new sandbox`,
+        { cause: this.discardedBy },
+      );
+    }
+  }
+
   /** Arms fuel and deadline around each call and accounts the instructions it executed. */
   private budgeted(raw: RawExport, recorder: CallRecorder, meter: BudgetMeter): RawExport {
     const countsFuel = this.module.instrumentation?.options.fuel === true;
     return (...args: unknown[]): unknown => {
-      if (this.discardedBy !== undefined) {
-        throw new SandboxDiscardedError(
-          `${this.module.label}: this sandbox was discarded after ${this.discardedBy.code}; create a new sandbox`,
-          { cause: this.discardedBy },
-        );
-      }
+      this.throwIfDiscarded();
       meter.begin();
       try {
         return raw(...args);

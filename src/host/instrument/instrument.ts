@@ -92,7 +92,8 @@ export function instrument(
   try {
     module = binaryen.readBinary(bytes);
   } catch (error) {
-    throw new WasmInvalidError(`${label}: binaryen cannot read this module (${String(error)})`, String(error), undefined, { cause: error });
+    const reason = error instanceof Error ? error.message : 'binaryen parse error';
+    throw new WasmInvalidError(`${label}: binaryen cannot read this module (${reason}), so it cannot be instrumented`, reason, undefined, { cause: error });
   }
   const ir = new IrBuilder(module);
   try {
