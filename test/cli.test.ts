@@ -71,6 +71,20 @@ describe('wasm-sandbox CLI', () => {
     });
   }
 
+  it('run --fuel and --timeout stop runaway guests and report instructions', () => {
+    const ok = run('run', guestPath('fib'), 'fib', '10', '--fuel', '100000');
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/instructions: 1589/);
+    const fuel = run('run', guestPath('spin'), 'spinForever', '--fuel', '1000000');
+    expect(fuel.code).toBe(1);
+    expect(fuel.stderr).toMatch(/^ERR_OUT_OF_FUEL: spin\.wasm: guest ran out of fuel after \d+ instructions \(limit 1000000\)/);
+    const timeout = run('run', guestPath('spin'), 'spinForever', '--timeout', '100');
+    expect(timeout.code).toBe(1);
+    expect(timeout.stderr).toMatch(/^ERR_DEADLINE_EXCEEDED: spin\.wasm: guest exceeded its deadline of 100 ms/);
+    const bad = run('run', guestPath('spin'), 'spin', '1', '--fuel', '-5');
+    expect(bad.stderr).toMatch(/^ERR_INVALID_OPTION: options\.fuel must be a positive finite number, got -5/);
+  });
+
   it('prints a stack trace only with --verbose', () => {
     const { code, stderr } = run('run', guestPath('trap'), 'divide', '1', '0', '--verbose');
     expect(code).toBe(1);

@@ -18,6 +18,8 @@ commands:
 
 options:
   --memory-limit <pages>          memory limit in 64 KiB pages (default 4096)
+  --fuel <instructions>           run: stop the call after this many wasm instructions (rewrites the guest)
+  --timeout <ms>                  run: stop the call (and the start function) after this long (rewrites the guest)
   --json                          print machine-readable JSON instead of tables
   --verbose                       print stack traces of failures
   -h, --help                      this text`;
@@ -26,6 +28,8 @@ interface Flags {
   readonly json: boolean;
   readonly verbose: boolean;
   readonly memoryLimit: number | undefined;
+  readonly fuel: number | undefined;
+  readonly timeoutMs: number | undefined;
 }
 
 function printInspect(file: string, info: ModuleInfo): string {
@@ -48,7 +52,7 @@ function jsonReplacer(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? value.toString() : value;
 }
 
-const VALUE_OPTIONS = new Set(['--memory-limit']);
+const VALUE_OPTIONS = new Set(['--memory-limit', '--fuel', '--timeout']);
 const NEGATIVE_NUMBER = /^-(\d|\.\d|inf|nan)/i;
 
 /** Moves positionals behind `--` so that negative numbers (`-2.25`) are arguments, not options. */
@@ -62,8 +66,8 @@ function separatePositionals(argv: readonly string[]): string[] {
       break;
     }
     if (token.startsWith('-') && !NEGATIVE_NUMBER.test(token)) {
-      options.push(token);
-      if (VALUE_OPTIONS.has(token) && i + 1 < argv.length) options.push(argv[++i]!);
+      // `--fuel -5` as `--fuel=-5`, so that parseArgs takes a negative value as a value
+      options.push(VALUE_OPTIONS.has(token) && i + 1 < argv.length ? `${token}=${argv[++i]!}` : token);
     } else {
       positionals.push(token);
     }
@@ -80,6 +84,8 @@ async function main(argv: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
       'memory-limit': { type: 'string' },
+      fuel: { type: 'string' },
+      timeout: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -87,6 +93,8 @@ async function main(argv: string[]): Promise<number> {
     json: values.json === true,
     verbose: values.verbose === true,
     memoryLimit: values['memory-limit'] === undefined ? undefined : Number(values['memory-limit']),
+    fuel: values.fuel === undefined ? undefined : Number(values.fuel),
+    timeoutMs: values.timeout === undefined ? undefined : Number(values.timeout),
   };
   const [command, ...rest] = positionals;
   if (values.help === true || command === undefined) {
@@ -106,8 +114,12 @@ async function main(argv: string[]): Promise<number> {
     case 'run': {
       const [file, exportName, ...args] = rest;
       if (file === undefined || exportName === undefined) throw new WasmArgumentError('run takes a .wasm file, an export name, and the export\'s arguments');
-      const module = await host.load(file);
-      const sandbox = module.instantiate();
+      const limited = flags.fuel !== undefined || flags.timeoutMs !== undefined;
+      const module = await host.load(file, limited ? { instrument: { fuel: flags.fuel !== undefined, deadline: true } } : {});
+      const sandbox = module.instantiate({
+        ...(flags.fuel === undefined ? {} : { fuel: flags.fuel }),
+        ...(flags.timeoutMs === undefined ? {} : { timeoutMs: flags.timeoutMs }),
+      });
       const entry = module.inspect().exports.find((e) => e.name === exportName);
       const params = entry?.signature?.params ?? [];
       if (entry?.signature !== undefined && args.length !== params.length) {
@@ -122,7 +134,8 @@ async function main(argv: string[]): Promise<number> {
       } else {
         process.stdout.write(`result: ${String(report.value)}\n`);
         process.stdout.write(
-          `latency: ${formatNs(m.latencyNs)}  memory: ${formatBytes(m.memoryBytesBefore)} → ${formatBytes(m.memoryBytesAfter)}${m.memoryGrew ? ' (grew)' : ''}\n\n`,
+          `latency: ${formatNs(m.latencyNs)}  memory: ${formatBytes(m.memoryBytesBefore)} → ${formatBytes(m.memoryBytesAfter)}${m.memoryGrew ? ' (grew)' : ''}` +
+            `${m.instructions === undefined ? '' : `  instructions: ${m.instructions}`}\n\n`,
         );
         process.stdout.write(formatProfile(module.profile()) + '\n');
       }
