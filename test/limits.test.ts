@@ -198,6 +198,25 @@ describe('fuel accounting across leaf loops', () => {
     ]);
   });
 
+  it('charges exactly what the counters count for loops that call functions', async () => {
+    const cases: [string, string, unknown[], [string, unknown[]]?][] = [
+      ['exits', 'loopy', [50]],
+      ['sum', 'sumSeriesChecked', [], ['fillSeries', [200]]],
+      ['sum', 'sumF64', [0]],
+      ['matrix', 'sumColumnMajor', [], ['init', [24]]],
+      ['alloc', 'churn', [200, 32]],
+    ];
+    for (const [guest, name, args, setup] of cases) {
+      const module = await host.load(guestPath(guest), { instrument: { fuel: true, counters: true } });
+      const sandbox = module.instantiate();
+      if (setup !== undefined) sandbox.call(setup[0], ...setup[1]);
+      const before = sandbox.functionCounters().reduce((n, c) => n + c.instructions, 0);
+      const report = sandbox.callWithMetrics(name, ...args);
+      const after = sandbox.functionCounters().reduce((n, c) => n + c.instructions, 0);
+      expect({ guest, name, instructions: report.metrics.instructions }).toEqual({ guest, name, instructions: after - before });
+    }
+  });
+
   it('stops an infinite leaf loop by fuel and by deadline', async () => {
     const module = await host.load(guestPath('spin'), { instrument: { fuel: true } });
     const error = failure(() => module.instantiate({ fuel: 1_000_000 }).call('spinForever')) as WasmSandboxError & { consumed: number };

@@ -56,6 +56,14 @@ const getResults = api['_BinaryenFunctionGetResults']!;
 const getReturnValue = api['_BinaryenReturnGetValue']!;
 const callIsReturn = api['_BinaryenCallIsReturn']!;
 const callIndirectIsReturn = api['_BinaryenCallIndirectIsReturn']!;
+const callGetNumOperands = api['_BinaryenCallGetNumOperands']!;
+const callGetOperandAt = api['_BinaryenCallGetOperandAt']!;
+const callSetOperandAt = api['_BinaryenCallSetOperandAt']!;
+const callIndirectGetNumOperands = api['_BinaryenCallIndirectGetNumOperands']!;
+const callIndirectGetOperandAt = api['_BinaryenCallIndirectGetOperandAt']!;
+const callIndirectSetOperandAt = api['_BinaryenCallIndirectSetOperandAt']!;
+const callIndirectGetTarget = api['_BinaryenCallIndirectGetTarget']!;
+const callIndirectSetTarget = api['_BinaryenCallIndirectSetTarget']!;
 
 export interface RegionPassOptions {
   /** `instructions`: fuel; `check-points`: deadlines only; `none`: no budget counter. */
@@ -257,8 +265,8 @@ export class RegionPass {
   private readonly blockId = ID['Block']!;
   private readonly breakId = ID['Break']!;
   private readonly switchId = ID['Switch']!;
-  /** Expressions that make a loop not a leaf: calls (callees read the global), loops, exceptions. */
-  private readonly notLeaf = new Set([ID['Loop']!, ID['Call']!, ID['CallIndirect']!, ID['Try']!, ID['Throw']!, ID['Rethrow']!]);
+  /** Expressions that keep a loop from holding its counter in a local: nested loops, exceptions. */
+  private readonly notLeaf = new Set([ID['Loop']!, ID['Try']!, ID['Throw']!, ID['Rethrow']!]);
 
   /** Leaf-loop charge: counter in a local; refills written to the global at once. */
   private leafCharge(cost: number, checkPoint: boolean): number[] {
@@ -288,13 +296,56 @@ export class RegionPass {
     if (this.leafLabels !== undefined && this.leavesLeafLoop(expr)) {
       return this.ir.block([this.ir.globalSet(BUDGET_GLOBAL, this.ir.localGet(this.leafCounter, binaryen.i32)), this.exitHook(expr)]);
     }
+    if (this.leafLabels !== undefined && this.isPlainCall(expr)) return this.syncAround(expr);
     return this.exitHook(expr);
+  }
+
+  private isPlainCall(expr: number): boolean {
+    const id = expressionId(expr);
+    return (id === this.callId && !callIsReturn(expr)) || (id === this.callIndirectId && !callIndirectIsReturn(expr));
+  }
+
+  /**
+   * A call inside a local-counter loop: its callee reads and charges the global, so the global
+   * is written before the call and the local reloaded after it. Arguments are evaluated into
+   * locals first, so that charges made while evaluating them are in the global the callee sees.
+   * Calls are usually cold in hot loops (a bounds check's abort), so the tight path stays local.
+   */
+  private syncAround(call: number): number {
+    const ir = this.ir;
+    const isCall = expressionId(call) === this.callId;
+    const slots: [() => number, (i: number, child: number) => void, number][] = [];
+    const count = isCall ? callGetNumOperands(call) : callIndirectGetNumOperands(call);
+    for (let i = 0; i < count; i++) {
+      slots.push([
+        () => (isCall ? callGetOperandAt(call, i) : callIndirectGetOperandAt(call, i)),
+        (_i, child) => (isCall ? callSetOperandAt(call, i, child) : callIndirectSetOperandAt(call, i, child)),
+        i,
+      ]);
+    }
+    if (!isCall) slots.push([() => callIndirectGetTarget(call), (_i, child) => callIndirectSetTarget(call, child), -1]);
+    const before: number[] = [];
+    for (const [get, set, i] of slots) {
+      const operand = get();
+      const type = expressionType(operand);
+      if (type === binaryen.unreachable) return call; // never reached: nothing to keep in sync
+      const local = addVar(this.currentFunction, type);
+      before.push(ir.localSet(local, operand));
+      set(i, ir.localGet(local, type));
+    }
+    before.push(ir.globalSet(BUDGET_GLOBAL, ir.localGet(this.leafCounter, binaryen.i32)));
+    const reload = ir.localSet(this.leafCounter, ir.globalGet(BUDGET_GLOBAL, binaryen.i32));
+    const type = expressionType(call);
+    if (type === binaryen.none || type === binaryen.unreachable) return ir.block([...before, call, reload]);
+    const result = addVar(this.currentFunction, type);
+    return ir.block([...before, ir.localSet(result, call), reload, ir.localGet(result, type)]);
   }
 
   private leavesLeafLoop(expr: number): boolean {
     const id = expressionId(expr);
     const labels = this.leafLabels!;
     if (id === this.returnId) return true;
+    if ((id === this.callId && callIsReturn(expr)) || (id === this.callIndirectId && callIndirectIsReturn(expr))) return true;
     if (id === this.breakId) return !labels.has(named.Break.getName(expr));
     if (id === this.switchId) {
       return !labels.has(named.Switch.getDefaultName(expr)) || named.Switch.getNames(expr).some((name) => !labels.has(name));
