@@ -83,6 +83,14 @@ export async function runDemo(out: Out = (line) => process.stdout.write(line + '
   abort.call('log', 21);
   out(`abort: trace output went to the configured logger: ${JSON.stringify(traced)}`);
 
+  const spin = await load('spin', { instrument: { deadline: true } });
+  expectFailure(out, 'limits: spinForever() with timeoutMs 50', () => spin.instantiate({ timeoutMs: 50 }).call('spinForever'));
+  const counted = await load('fib', { instrument: { fuel: true, counters: true }, label: 'fib.wasm (fuel)' });
+  const fuelled = counted.instantiate({ fuel: 10_000_000 });
+  const fib20 = fuelled.callWithMetrics('fib', 20);
+  out(`limits: fib(20) executed ${String(fib20.metrics.instructions)} wasm instructions (deterministic); counters: ${JSON.stringify(fuelled.functionCounters())}`);
+  expectFailure(out, 'limits: fib(32) with fuel 10,000,000', () => fuelled.call('fib', 32));
+
   out('\nper-module profiles\n');
   for (const module of modules) out(formatProfile(module.profile()) + '\n');
   return modules;

@@ -315,6 +315,17 @@ export class GuestModule {
       schema: MODULE_PROFILE_SCHEMA,
       module: { id: this.id, label: this.label, sizeBytes: this.init.sizeBytes },
       instances: this.instances,
+      ...(this.init.instrumentation === undefined
+        ? {}
+        : {
+            instrumentation: {
+              passes: Object.entries(this.init.instrumentation.options)
+                .filter(([, on]) => on !== false)
+                .map(([pass]) => pass),
+              rewriteMs: this.init.instrumentation.rewriteMs,
+              fromDiskCache: this.init.instrumentation.fromDiskCache,
+            },
+          }),
       coldStart: {
         ...this.init.coldStart,
         instantiateMs: this.instantiateMs,

@@ -14,6 +14,10 @@ export function formatProfile(profile: ModuleProfile): string {
       `instantiate ${formatMs(coldStart.instantiateMs)} · first call ${formatMs(coldStart.firstCallMs)}` +
       (coldStart.firstCallExport === undefined ? '' : ` (${terminalSafe(coldStart.firstCallExport)})`),
   );
+  if (profile.instrumentation !== undefined) {
+    const { passes, rewriteMs, fromDiskCache } = profile.instrumentation;
+    lines.push(`rewritten: ${passes.join(', ')} (${fromDiskCache ? 'from the disk cache' : `binaryen ${formatMs(rewriteMs)}`})`);
+  }
   const declared =
     memory.declaredInitialPages === undefined
       ? 'no memory'
@@ -29,6 +33,7 @@ export function formatProfile(profile: ModuleProfile): string {
     lines.push('(no calls yet)');
     return lines.join('\n');
   }
+  const counted = profile.exports.some((e) => e.instructions > 0);
   const rows = profile.exports.map((e) => {
     const failed = Object.entries(e.errors)
       .map(([code, n]) => `${code}×${n}`)
@@ -47,13 +52,14 @@ export function formatProfile(profile: ModuleProfile): string {
       e.memory.growthEvents === 0 ? '—' : `+${formatBytes(e.memory.bytesGrown)} (${e.memory.growthEvents}×)`,
       e.bytesIn + e.bytesOut === 0 ? '—' : `${formatBytes(e.bytesIn)} / ${formatBytes(e.bytesOut)}`,
       e.timing.sampledCalls > 0 ? `1/${e.timing.sampleInterval}` : 'all',
+      ...(counted ? [e.calls === 0 ? '—' : Math.round(e.instructions / e.calls).toLocaleString('en-US')] : []),
     ];
   });
   lines.push(
     renderTable(
-      ['export', 'calls', 'errors', 'mean', 'p50', 'p90', 'p95', 'p99', 'max', 'rate', 'mem growth', 'in / out', 'timed'],
+      ['export', 'calls', 'errors', 'mean', 'p50', 'p90', 'p95', 'p99', 'max', 'rate', 'mem growth', 'in / out', 'timed', ...(counted ? ['instr/call'] : [])],
       rows,
-      ['left', 'right', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+      ['left', 'right', 'left', ...Array<'right'>(11).fill('right')],
     ),
   );
   return lines.join('\n');

@@ -55,6 +55,12 @@ export interface ModuleProfile {
     readonly sizeBytes: number;
   };
   readonly instances: number;
+  /** Passes the guest was rewritten with, when it was (see docs/instrumentation.md). */
+  readonly instrumentation?: {
+    readonly passes: readonly string[];
+    readonly rewriteMs: number;
+    readonly fromDiskCache: boolean;
+  };
   readonly coldStart: ColdStart;
   readonly memory: MemoryProfile;
   /** The host's module cache at the time of the snapshot (shared by every module of that host). */
