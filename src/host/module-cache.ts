@@ -1,3 +1,5 @@
+import type { CacheProfile } from '../profiler/module-profile.js';
+
 /**
  * Content-addressed LRU cache of compiled modules, bounded by entry count and by bytes.
  * Concurrent requests for one key share a single compile. Pure logic: the compile step
@@ -13,21 +15,8 @@ export interface ModuleCacheOptions {
   readonly clock?: () => number;
 }
 
-export interface ModuleCacheStats {
-  readonly hits: number;
-  readonly misses: number;
-  /** Requests that arrived while the same key was compiling and shared that compile. */
-  readonly coalesced: number;
-  readonly evictions: number;
-  /** Values larger than `maxBytes` on their own: returned to the caller, never stored. */
-  readonly oversize: number;
-  /** Total milliseconds spent compiling misses. */
-  readonly compileMs: number;
-  readonly entries: number;
-  readonly bytes: number;
-  readonly maxEntries: number;
-  readonly maxBytes: number;
-}
+/** The cache's counters, as they appear in every module profile. */
+export type ModuleCacheStats = CacheProfile;
 
 export interface CacheResult<T> {
   readonly value: T;

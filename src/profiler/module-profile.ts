@@ -7,14 +7,19 @@ import { mergeLatency } from './latency-histogram.js';
 
 export const MODULE_PROFILE_SCHEMA = 'wasm-sandbox/module-profile@1' as const;
 
+/** The host's module cache: lookups, compiles, and what it holds against its bounds. */
 export interface CacheProfile {
   readonly hits: number;
   readonly misses: number;
+  /** Requests that arrived while the same key was compiling and shared that compile. */
   readonly coalesced: number;
   readonly evictions: number;
+  /** Values larger than `maxBytes` on their own: returned to the caller, never stored. */
   readonly oversize: number;
+  /** Total milliseconds spent compiling misses. */
   readonly compileMs: number;
   readonly entries: number;
+  /** Sum of the wasm byte sizes held (a proxy for compiled code size, which JS cannot see). */
   readonly bytes: number;
   readonly maxEntries: number;
   readonly maxBytes: number;
