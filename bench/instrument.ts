@@ -65,6 +65,8 @@ async function runtime(results: BenchResult[]): Promise<void> {
       'fuel+deadline': await host.load(guestPath(g.guest), { instrument: { fuel: true, deadline: true } }),
       counters: await host.load(guestPath(g.guest), { instrument: { counters: true } }),
       'entry/exit hooks': await host.load(guestPath(g.guest), { instrument: { hooks: true } }),
+      'memory hooks': await host.load(guestPath(g.guest), { instrument: { memory: true } }),
+      'allocator hooks': await host.load(guestPath(g.guest), { instrument: { allocator: true } }),
     };
     const calls: Record<string, () => unknown> = {};
     for (const [name, module] of Object.entries(variants)) {
@@ -92,7 +94,7 @@ async function runtime(results: BenchResult[]): Promise<void> {
       }
     }
     const base = median(samples['plain']!.slice(1));
-    for (const name of ['deadline', 'fuel+deadline', 'counters', 'entry/exit hooks', 'vm timeout']) {
+    for (const name of ['deadline', 'fuel+deadline', 'counters', 'entry/exit hooks', 'memory hooks', 'allocator hooks', 'vm timeout']) {
       const value = median(samples[name]!.slice(1));
       results.push({
         benchmark: 'instrument', case: `${g.kind}: ${g.guest}.${g.export}(${g.args.join(', ')}), ${name}`, metric: 'time per call', value, unit: 'µs',

@@ -85,9 +85,19 @@ describe('entry/exit hooks', () => {
     const module = await host.load(guestPath('exits'), { instrument: { hooks: true } });
     const r = recorder(module.instrumentation!.profiledFunctions);
     const sandbox = module.instantiate({ hooks: r.hooks });
+    let unwound = 0;
+    const hooks = { ...r.hooks, unwound: () => { unwound++; r.stack.length = 0; } };
+    const sandbox2 = module.instantiate({ hooks });
     expect(() => sandbox.call('boom', 1)).toThrow(expect.objectContaining({ code: 'ERR_WASM_TRAP', kind: 'unreachable' }));
     expect(r.events).toEqual(['> func[5]', '> func[0]', '< func[0]']);
     expect(r.stack).toEqual([5]);
+    // With an `unwound` hook the consumer learns of the unwind at the call boundary.
+    r.events.length = 0;
+    expect(() => sandbox2.call('boom', 1)).toThrow(expect.objectContaining({ code: 'ERR_WASM_TRAP' }));
+    expect(unwound).toBe(1);
+    expect(r.stack).toEqual([]);
+    expect(sandbox2.call('early', 1)).toBe(2);
+    expect(unwound).toBe(1);
   });
 
   it('nest correctly through deep recursion and a real allocator', async () => {

@@ -70,6 +70,12 @@ export interface SandboxOptions {
 export interface FunctionHooks {
   enter(profileId: number): void;
   exit(profileId: number): void;
+  /**
+   * A call into the guest ended by an exception (trap, abort, fuel, deadline, a throwing
+   * import): frames entered since the call began unwound without exit events. Called once,
+   * at the call boundary, before the error reaches the caller.
+   */
+  unwound?(): void;
 }
 
 /** Guest memory traffic, for modules loaded with `instrument: { memory: true }`. */
@@ -234,7 +240,8 @@ export class GuestModule {
     }
     this.instances++;
     this.instantiateMs ??= performance.now() - start;
-    return new Sandbox(this, instance, memory, helpers, meter, vmDeadline);
+    const hooks = this.init.instrumentation?.options.hooks === true ? options.hooks : undefined;
+    return new Sandbox(this, instance, memory, helpers, meter, vmDeadline, hooks);
   }
 
   /** Deadlines through V8 termination, for modules the engine could not rewrite. */

@@ -18,7 +18,7 @@ import type { VmDeadline } from './vm-deadline.js';
 import { CALLS_PREFIX, INSTRUCTIONS_PREFIX } from './instrument/region-pass.js';
 import type { ModuleProfile } from '../profiler/module-profile.js';
 import { checkArguments } from './arguments.js';
-import type { ExportTarget, GuestModule } from './guest-module.js';
+import type { ExportTarget, FunctionHooks, GuestModule } from './guest-module.js';
 import { trapError, trapKindOf } from './traps.js';
 import { makeTypedCall, type TypedSignature, type AssemblyScriptHelpers } from './typed-call.js';
 
@@ -80,6 +80,7 @@ export class Sandbox {
     private readonly helpers: AssemblyScriptHelpers | undefined,
     private readonly meter: BudgetMeter | undefined,
     private readonly vmDeadline: VmDeadline | undefined = undefined,
+    private readonly hooks: FunctionHooks | undefined = undefined,
   ) {
     this.buffer = memory?.buffer ?? NO_MEMORY;
     module.observeMemory(this.memoryBytes);
@@ -327,6 +328,8 @@ export class Sandbox {
   /** Classifies a failed call, records it, and returns the error to throw. */
   private failed(plan: ExportPlan, error: unknown, start: number, end: number): Error {
     if (this.buffer.byteLength === 0) this.memoryMoved(plan.recorder);
+    // A trap unwinds guest frames without exit hooks: tell the hook consumer at the boundary.
+    this.hooks?.unwound?.();
     const typed = this.classify(plan, error);
     const code = typed instanceof WasmSandboxError ? typed.code : 'ERR_HOST_IMPORT_THREW';
     if (start >= 0) {
