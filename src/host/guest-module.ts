@@ -156,9 +156,13 @@ export class GuestModule {
   private instances = 0;
   private peakBytes = 0;
 
+  /** The imports the guest itself declares (the host's own, if rewritten, excluded). */
+  private readonly guestImports: GuestModuleInit['parsed']['imports'];
+
   /** @internal created by WasmHost.load */
   constructor(init: GuestModuleInit) {
     this.init = init;
+    this.guestImports = init.instrumentation === undefined ? init.parsed.imports : init.parsed.imports.filter((i) => !i.module.startsWith(RESERVED_PREFIX));
     this.id = init.id;
     this.label = init.label;
     this.compiled = init.compiled;
@@ -192,30 +196,12 @@ export class GuestModule {
     let memory: WebAssembly.Memory | undefined;
     const imports = buildImportObject(
       this.label,
-      parsed.imports.filter((i) => !i.module.startsWith(RESERVED_PREFIX)),
+      this.guestImports,
       options.imports ?? {},
       () => assemblyScriptEnv({ memory: () => memory, moduleLabel: this.label, trace: options.trace ?? this.init.trace, seed: options.seed }),
       this.memoryLimitPages,
     );
-    const host: Record<string, WebAssembly.ImportValue> = {};
-    if (this.init.instrumentation?.options.hooks === true) {
-      const hooks = options.hooks ?? NO_HOOKS;
-      host[HOOK_IMPORTS.enter.name] = (id: number) => hooks.enter(id);
-      host[HOOK_IMPORTS.exit.name] = (id: number) => hooks.exit(id);
-    }
-    if (this.init.instrumentation?.options.memory === true) Object.assign(host, memoryHookImports(options.memoryHooks));
-    if ((this.init.instrumentation?.allocators.length ?? 0) > 0) {
-      const hook = options.allocationHook;
-      host[ALLOCATOR_IMPORT.name] = hook === undefined
-        ? () => undefined
-        : (kind: number, caller: number, first: number, second: number, result: number) =>
-            hook(ALLOCATION_KINDS[kind]!, caller, first >>> 0, second >>> 0, result >>> 0);
-    }
-    if (meter !== undefined) {
-      host[BUDGET_IMPORT.name] = meter.exhausted;
-      meter.begin(); // limits apply to the start function too
-    }
-    if (Object.keys(host).length > 0) imports[BUDGET_IMPORT.module] = host;
+    if (this.init.instrumentation !== undefined) imports[BUDGET_IMPORT.module] = this.hostImports(options, meter);
     const importedMemory = parsed.imports.find((i) => i.kind === 'memory');
     if (importedMemory !== undefined) memory = imports[importedMemory.module]?.[importedMemory.name] as WebAssembly.Memory;
 
@@ -230,7 +216,7 @@ export class GuestModule {
       // Under the vm route the start function runs inside the timeout too.
       [instance, helpers] = vmDeadline === undefined ? create() : (vmDeadline.call(create, []) as ReturnType<typeof create>);
     } catch (error) {
-      throw this.instantiationError(error, parsed.imports.filter((i) => !i.module.startsWith(RESERVED_PREFIX)));
+      throw this.instantiationError(error, this.guestImports);
     }
     const exportedMemory = instance.exports['memory'];
     if (memory === undefined && exportedMemory instanceof WebAssembly.Memory) memory = exportedMemory;
@@ -263,7 +249,35 @@ export class GuestModule {
     return this.init.vmDeadlineReason === undefined ? 'none' : 'vm';
   }
 
+  /** The host's own imports of a rewritten guest: budget, entry/exit, memory and allocator hooks. */
+  private hostImports(options: SandboxOptions, meter: BudgetMeter | undefined): Record<string, WebAssembly.ImportValue> {
+    const instrumentation = this.init.instrumentation!;
+    const host: Record<string, WebAssembly.ImportValue> = {};
+    if (instrumentation.options.hooks) {
+      const hooks = options.hooks ?? NO_HOOKS;
+      host[HOOK_IMPORTS.enter.name] = (id: number) => hooks.enter(id);
+      host[HOOK_IMPORTS.exit.name] = (id: number) => hooks.exit(id);
+    }
+    if (instrumentation.options.memory) Object.assign(host, memoryHookImports(options.memoryHooks));
+    if (instrumentation.allocators.length > 0) {
+      const hook = options.allocationHook;
+      host[ALLOCATOR_IMPORT.name] =
+        hook === undefined
+          ? () => undefined
+          : (kind: number, caller: number, first: number, second: number, result: number) =>
+              hook(ALLOCATION_KINDS[kind]!, caller, first >>> 0, second >>> 0, result >>> 0);
+    }
+    if (meter !== undefined) {
+      host[BUDGET_IMPORT.name] = meter.exhausted;
+      meter.begin(); // limits apply to the start function too
+    }
+    return host;
+  }
+
   private budgetMeter(options: SandboxOptions): BudgetMeter | undefined {
+    if (this.init.instrumentation === undefined && options.fuel === undefined && options.timeoutMs === undefined && options.interrupt === undefined) {
+      return undefined;
+    }
     for (const key of ['fuel', 'timeoutMs'] as const) {
       const value = options[key];
       if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)) {
