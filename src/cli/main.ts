@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { WasmHost, WasmArgumentError, parseArgument, formatProfile, type ModuleInfo } from '../index.js';
 import { formatBytes, formatNs, renderTable, terminalSafe } from '../profiler/terminal-text.js';
 import { runDemo } from './demo.js';
+import { profileCommand } from './profile-command.js';
 
 const USAGE = `usage: wasm-sandbox <command> [options]
 
@@ -14,6 +15,13 @@ commands:
   inspect <file>                  imports, exports with signatures, memory/table limits, name section
   run <file> <export> [args…]     call an export; arguments parsed by its parameter types
                                   (i32, f32, f64 as numbers; i64 as integers, BigInt-exact)
+  profile <file> <export> [args…] profile the export's guest code; prints the top functions
+    --mode instrumented|instructions|sampling   (default instrumented)
+    --repeat N                    call the export N times (default 1)
+    --flamegraph out.svg  --speedscope out.json  --cpuprofile out.cpuprofile
+    --pprof out.pb.gz  --folded out.txt         export the profile
+    --focus REGEX  --exclude REGEX              keep only / drop frames by name
+    --icicle                      top-down flamegraph
   demo                            run the bundled guests and print their profiles
 
 options:
@@ -52,7 +60,10 @@ function jsonReplacer(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? value.toString() : value;
 }
 
-const VALUE_OPTIONS = new Set(['--memory-limit', '--fuel', '--timeout']);
+const VALUE_OPTIONS = new Set([
+  '--memory-limit', '--fuel', '--timeout', '--mode', '--repeat', '--flamegraph', '--speedscope',
+  '--cpuprofile', '--pprof', '--folded', '--focus', '--exclude',
+]);
 const NEGATIVE_NUMBER = /^-(\d|\.\d|inf|nan)/i;
 
 /** Moves positionals behind `--` so that negative numbers (`-2.25`) are arguments, not options. */
@@ -86,6 +97,16 @@ async function main(argv: string[]): Promise<number> {
       'memory-limit': { type: 'string' },
       fuel: { type: 'string' },
       timeout: { type: 'string' },
+      mode: { type: 'string' },
+      repeat: { type: 'string' },
+      flamegraph: { type: 'string' },
+      speedscope: { type: 'string' },
+      cpuprofile: { type: 'string' },
+      pprof: { type: 'string' },
+      folded: { type: 'string' },
+      focus: { type: 'string' },
+      exclude: { type: 'string' },
+      icicle: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -139,6 +160,31 @@ async function main(argv: string[]): Promise<number> {
         );
         process.stdout.write(formatProfile(module.profile()) + '\n');
       }
+      return 0;
+    }
+    case 'profile': {
+      const [file, exportName, ...args] = rest;
+      if (file === undefined || exportName === undefined) throw new WasmArgumentError("profile takes a .wasm file, an export name, and the export's arguments");
+      await profileCommand(
+        host,
+        file,
+        exportName,
+        args,
+        {
+          mode: values.mode ?? 'instrumented',
+          repeat: values.repeat === undefined ? 1 : Number(values.repeat),
+          ...(values.flamegraph === undefined ? {} : { flamegraph: values.flamegraph }),
+          ...(values.speedscope === undefined ? {} : { speedscope: values.speedscope }),
+          ...(values.cpuprofile === undefined ? {} : { cpuprofile: values.cpuprofile }),
+          ...(values.pprof === undefined ? {} : { pprof: values.pprof }),
+          ...(values.folded === undefined ? {} : { folded: values.folded }),
+          ...(values.focus === undefined ? {} : { focus: values.focus }),
+          ...(values.exclude === undefined ? {} : { exclude: values.exclude }),
+          icicle: values.icicle === true,
+          json: flags.json,
+        },
+        (text) => process.stdout.write(text + '\n'),
+      );
       return 0;
     }
     case 'demo': {

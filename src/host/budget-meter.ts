@@ -27,6 +27,8 @@ export interface BudgetLimits {
 export class BudgetMeter {
   /** Instructions charged during the current (or last) call. */
   consumed = 0;
+  /** Instructions charged by calls before the current one. */
+  private earlier = 0;
   private given = 0;
   private deadline = Infinity;
   private started = 0;
@@ -79,6 +81,7 @@ export class BudgetMeter {
 
   /** Arms limits for a call (or, before `attach`, for instantiation: the first poll hands out the allowance). */
   begin(): void {
+    this.earlier += this.consumed;
     this.consumed = 0;
     this.started = this.limits.timeoutMs === undefined && this.limits.interrupt === undefined ? 0 : performance.now();
     this.deadline = this.limits.timeoutMs === undefined ? Infinity : this.started + this.limits.timeoutMs;
@@ -88,6 +91,15 @@ export class BudgetMeter {
     }
     this.given = this.nextChunk();
     this.global.value = this.given;
+  }
+
+  /**
+   * Instructions executed by this instance so far, up to this instant (read by the profiler
+   * on every entry/exit event of the instructions mode).
+   */
+  now(): number {
+    const live = this.global === undefined ? 0 : this.given - (this.global.value as number);
+    return this.earlier + this.consumed + live;
   }
 
   /** Accounts what the call spent since the last refill; returns the call's total. */

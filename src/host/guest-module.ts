@@ -6,6 +6,7 @@
 import { instantiateSync, type Imports as LoaderImports } from '@assemblyscript/loader';
 import { GuestAbortError, InvalidOptionError, WasmExportNotFoundError, WasmMemoryLimitError, WasmSandboxError } from '../errors.js';
 import { CallRecorder, type TimingPolicy } from '../profiler/call-recorder.js';
+import { functionStats, mergeCallTrees, type CallTree } from '../profiler/call-tree.js';
 import { MODULE_PROFILE_SCHEMA, type ColdStart, type ModuleProfile } from '../profiler/module-profile.js';
 import { assemblyScriptEnv, type TraceLogger } from './assemblyscript.js';
 import { BudgetMeter } from './budget-meter.js';
@@ -155,6 +156,8 @@ export class GuestModule {
   private firstCallExport: string | undefined;
   private instances = 0;
   private peakBytes = 0;
+  /** Call trees of profilers watching this module's sandboxes. */
+  private readonly callTrees: (() => CallTree)[] = [];
 
   /** The imports the guest itself declares (the host's own, if rewritten, excluded). */
   private readonly guestImports: GuestModuleInit['parsed']['imports'];
@@ -365,7 +368,21 @@ export class GuestModule {
         .filter((t) => t.recorder.calls > 0)
         .map((t) => t.recorder.snapshot())
         .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+      ...(this.callTrees.length === 0 ? {} : { functions: this.topFunctions() }),
     };
+  }
+
+  private topFunctions(): NonNullable<ModuleProfile['functions']> {
+    const trees = this.callTrees.map((source) => source());
+    const latest = trees[trees.length - 1]!;
+    // Profilers of another mode or unit cannot be added up with the latest one.
+    const tree = mergeCallTrees(trees.filter((t) => t.mode === latest.mode && t.unit === latest.unit));
+    return { mode: tree.mode, unit: tree.unit, total: tree.root.total, top: functionStats(tree).slice(0, 50) };
+  }
+
+  /** @internal a profiler's call tree joins this module's profile (its "top functions") */
+  addCallTreeSource(source: () => CallTree): void {
+    this.callTrees.push(source);
   }
 
   /** @internal */

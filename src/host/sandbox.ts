@@ -86,6 +86,14 @@ export class Sandbox {
     module.observeMemory(this.memoryBytes);
   }
 
+  /** Instructions this instance has executed so far (fuel-instrumented modules), for the profiler's clock. */
+  instructionsExecuted(): number {
+    if (this.meter === undefined || this.module.instrumentation?.options.fuel !== true) {
+      throw new InvalidOptionError(`${this.module.label}: instruction counts need the module loaded with { instrument: { fuel: true } }`);
+    }
+    return this.meter.now();
+  }
+
   /** Instructions the last call executed (from the fuel counter); undefined without fuel instrumentation. */
   get lastCallInstructions(): number | undefined {
     return this.meter === undefined || this.module.instrumentation?.options.fuel !== true ? undefined : this.meter.consumed;

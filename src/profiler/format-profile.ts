@@ -62,5 +62,25 @@ export function formatProfile(profile: ModuleProfile): string {
       ['left', 'right', 'left', ...Array<'right'>(11).fill('right')],
     ),
   );
+  if (profile.functions !== undefined) lines.push('', formatTopFunctions(profile.functions));
   return lines.join('\n');
+}
+
+/** The "top functions" table: self and total weight, share of the profile, calls, average. */
+export function formatTopFunctions(functions: NonNullable<ModuleProfile['functions']>, limit = 15): string {
+  const { unit, total, mode } = functions;
+  const value = (v: number): string =>
+    unit === 'nanoseconds' ? formatNs(v) : Math.round(v).toLocaleString('en-US') + (unit === 'instructions' ? ' instr' : ' samples');
+  const share = (v: number): string => (total > 0 ? `${((100 * v) / total).toFixed(1)}%` : '—');
+  const rows = functions.top.slice(0, limit).map((f) => [
+    f.name,
+    value(f.self),
+    share(f.self),
+    value(f.total),
+    share(f.total),
+    mode === 'sampling' ? '—' : String(f.calls),
+    mode === 'sampling' ? '—' : value(f.average),
+  ]);
+  return `top functions (${mode}, by self ${unit})\n` +
+    renderTable(['function', 'self', 'self %', 'total', 'total %', 'calls', 'avg/call'], rows, ['left', 'right', 'right', 'right', 'right', 'right', 'right']);
 }

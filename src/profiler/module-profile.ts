@@ -3,6 +3,7 @@
  * pool) produce it; the formatter, exporters and comparisons only read it.
  */
 import type { ExportProfile } from './call-recorder.js';
+import type { FunctionStats, ProfileMode, WeightUnit } from './call-tree.js';
 import { mergeLatency } from './latency-histogram.js';
 
 export const MODULE_PROFILE_SCHEMA = 'wasm-sandbox/module-profile@1' as const;
@@ -72,6 +73,13 @@ export interface ModuleProfile {
   readonly cache: CacheProfile;
   /** Exports that were called, by name. */
   readonly exports: readonly ExportProfile[];
+  /** Guest functions by self weight, when a profiler watched this module's sandboxes. */
+  readonly functions?: {
+    readonly mode: ProfileMode;
+    readonly unit: WeightUnit;
+    readonly total: number;
+    readonly top: readonly FunctionStats[];
+  };
 }
 
 /**

@@ -1,0 +1,88 @@
+/**
+ * `wasm-sandbox profile <file> <export> [args…]`: runs the export under the chosen profiling
+ * mode, prints the top functions, and writes the requested exports.
+ */
+import { writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { GuestProfiler, WasmArgumentError, WasmHost, filterTree, formatTopFunctions, functionStats, parseArgument, renderFlamegraph, toCpuProfile, toFolded, toPprof, toSpeedscope, type CallTree } from '../index.js';
+import { profileBySampling } from '../host/sampling-profiler.js';
+
+export interface ProfileCommandOptions {
+  readonly mode: string;
+  readonly repeat: number;
+  readonly flamegraph?: string;
+  readonly speedscope?: string;
+  readonly cpuprofile?: string;
+  readonly pprof?: string;
+  readonly folded?: string;
+  readonly focus?: string;
+  readonly exclude?: string;
+  readonly icicle: boolean;
+  readonly json: boolean;
+}
+
+function regex(text: string | undefined, flag: string): RegExp | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return new RegExp(text);
+  } catch (error) {
+    throw new WasmArgumentError(`${flag} ${JSON.stringify(text)} is not a valid regular expression: ${(error as Error).message}`);
+  }
+}
+
+export async function profileCommand(
+  host: WasmHost,
+  file: string,
+  exportName: string,
+  args: readonly string[],
+  options: ProfileCommandOptions,
+  out: (text: string) => void,
+): Promise<CallTree> {
+  const { mode } = options;
+  if (mode !== 'instrumented' && mode !== 'instructions' && mode !== 'sampling') {
+    throw new WasmArgumentError(`--mode must be instrumented, instructions or sampling, got ${JSON.stringify(mode)}`);
+  }
+  if (!Number.isInteger(options.repeat) || options.repeat < 1) throw new WasmArgumentError(`--repeat must be a positive integer, got ${options.repeat}`);
+  const focus = regex(options.focus, '--focus');
+  const exclude = regex(options.exclude, '--exclude');
+
+  const instrument = mode === 'sampling' ? undefined : { hooks: true, fuel: mode === 'instructions' };
+  const module = await host.load(file, instrument === undefined ? {} : { instrument });
+  const entry = module.inspect().exports.find((e) => e.name === exportName);
+  const params = entry?.signature?.params ?? [];
+  if (entry?.signature !== undefined && args.length !== params.length) {
+    throw new WasmArgumentError(`${exportName} takes ${params.length} argument(s) (${params.join(', ') || 'none'}), got ${args.length}`);
+  }
+  const values = entry?.signature === undefined ? [...args] : args.map((text, i) => parseArgument(params[i]!, text));
+
+  let tree: CallTree;
+  if (mode === 'sampling') {
+    const sandbox = module.instantiate();
+    tree = await profileBySampling(module, () => {
+      for (let i = 0; i < options.repeat; i++) sandbox.call(exportName, ...values);
+    });
+  } else {
+    const profiler = new GuestProfiler(module, mode);
+    const sandbox = profiler.instantiate();
+    for (let i = 0; i < options.repeat; i++) sandbox.call(exportName, ...values);
+    tree = profiler.tree();
+  }
+  const shown = focus !== undefined || exclude !== undefined ? filterTree(tree, { ...(focus ? { focus } : {}), ...(exclude ? { exclude } : {}) }) : tree;
+
+  const title = `${module.label} ${exportName}(${args.join(', ')}) × ${options.repeat} — ${mode}`;
+  if (options.flamegraph) writeFileSync(options.flamegraph, renderFlamegraph(shown, { title, icicle: options.icicle }));
+  if (options.speedscope) writeFileSync(options.speedscope, JSON.stringify(toSpeedscope(shown, title)));
+  if (options.cpuprofile) writeFileSync(options.cpuprofile, JSON.stringify(toCpuProfile(shown)));
+  if (options.pprof) writeFileSync(options.pprof, toPprof(shown));
+  if (options.folded) writeFileSync(options.folded, options.folded.endsWith('.gz') ? gzipSync(toFolded(shown)) : toFolded(shown));
+
+  if (options.json) {
+    out(JSON.stringify({ tree: shown, functions: functionStats(shown) }, null, 2));
+  } else {
+    out(formatTopFunctions({ mode: shown.mode, unit: shown.unit, total: shown.root.total, top: functionStats(shown) }, 20));
+    for (const note of shown.notes) out(`note: ${note}`);
+    const written = [options.flamegraph, options.speedscope, options.cpuprofile, options.pprof, options.folded].filter(Boolean);
+    if (written.length > 0) out(`wrote ${written.join(', ')}`);
+  }
+  return shown;
+}

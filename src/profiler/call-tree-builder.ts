@@ -1,0 +1,94 @@
+/**
+ * Builds a call tree from function entry and exit events (the instrumentation engine's
+ * hooks). The clock is injected: wall time for the instrumented mode, the instruction counter
+ * for the instructions mode — the same tree either way. A trap unwinds without exit events;
+ * `unwind(at)` closes every open frame at the call boundary.
+ */
+import { childNamed, emptyTree, finishRoot, type CallTree, type CallTreeNode, type ProfileMode, type WeightUnit } from './call-tree.js';
+
+interface Frame {
+  readonly id: number;
+  readonly node: CallTreeNode;
+  readonly start: number;
+  /** Weight of completed children. */
+  childTotal: number;
+}
+
+export class CallTreeBuilder {
+  private tree: CallTree;
+  private readonly stack: Frame[] = [];
+  /** Calls closed by an unwind rather than an exit (traps). */
+  unwoundFrames = 0;
+
+  constructor(
+    /** Function names by the id the events carry. */
+    private readonly names: readonly string[],
+    mode: ProfileMode,
+    unit: WeightUnit,
+    notes: readonly string[] = [],
+  ) {
+    this.tree = emptyTree(mode, unit, notes);
+  }
+
+  enter(id: number, at: number): void {
+    const parent = this.stack[this.stack.length - 1]?.node ?? this.tree.root;
+    this.stack.push({ id, node: childNamed(parent, this.names[id] ?? `#${id}`), start: at, childTotal: 0 });
+  }
+
+  exit(id: number, at: number): void {
+    const frame = this.stack.pop();
+    if (frame === undefined) return; // an exit without its enter (hooks attached mid-call): nothing to close
+    if (frame.id !== id) {
+      // Out of step: close frames until the matching one (never seen with the engine's hooks).
+      this.close(frame, at);
+      while (this.stack.length > 0 && this.stack[this.stack.length - 1]!.id !== id) this.close(this.stack.pop()!, at);
+      const match = this.stack.pop();
+      if (match !== undefined) this.close(match, at);
+      return;
+    }
+    this.close(frame, at);
+  }
+
+  /** Closes every open frame at `at` (the host's call boundary after a trap). */
+  unwind(at: number): void {
+    while (this.stack.length > 0) {
+      this.unwoundFrames++;
+      this.close(this.stack.pop()!, at);
+    }
+  }
+
+  /** Drops recorded weights; open frames keep their place on the stack but restart now. */
+  reset(): void {
+    this.tree = emptyTree(this.tree.mode, this.tree.unit, this.tree.notes);
+    const open = this.stack.splice(0);
+    let parent = this.tree.root;
+    for (const frame of open) {
+      const node = childNamed(parent, frame.node.name);
+      this.stack.push({ id: frame.id, node, start: frame.start, childTotal: 0 });
+      parent = node;
+    }
+    this.unwoundFrames = 0;
+  }
+
+  get depth(): number {
+    return this.stack.length;
+  }
+
+  /** The tree so far (open frames are not included until they close). */
+  build(): CallTree {
+    finishRoot(this.tree.root);
+    return this.tree;
+  }
+
+  private close(frame: Frame, at: number): void {
+    const elapsed = Math.max(0, at - frame.start);
+    const node = frame.node;
+    node.calls++;
+    node.total += elapsed;
+    node.self += Math.max(0, elapsed - frame.childTotal);
+    if (elapsed < node.min) node.min = elapsed;
+    if (elapsed > node.max) node.max = elapsed;
+    const parent = this.stack[this.stack.length - 1];
+    if (parent !== undefined) parent.childTotal += elapsed;
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * The guest CPU profile model: a path-sensitive call tree (the same function under two
+ * parents is two nodes) whose weights are nanoseconds, samples or instructions, and the
+ * per-function statistics derived from it. Plain data: JSON-serialisable and mergeable across
+ * calls, sandboxes, workers and processes. Builders make it; exporters and renderers read it.
+ */
+
+export const CALL_TREE_SCHEMA = 'wasm-sandbox/call-tree@1' as const;
+
+export type ProfileMode = 'instrumented' | 'instructions' | 'sampling';
+export type WeightUnit = 'nanoseconds' | 'instructions' | 'samples';
+
+export interface CallTreeNode {
+  readonly name: string;
+  /** Completed calls through this path (instrumented modes; 0 when sampling). */
+  calls: number;
+  /** Weight spent in this node and its descendants. */
+  total: number;
+  /** Weight spent in this node's own code. */
+  self: number;
+  /** Shortest and longest single call through this path, inclusive (instrumented modes). */
+  min: number;
+  max: number;
+  children: CallTreeNode[];
+}
+
+export interface CallTree {
+  readonly schema: typeof CALL_TREE_SCHEMA;
+  readonly mode: ProfileMode;
+  readonly unit: WeightUnit;
+  /** `(root)`: its children are the guest functions the host called. */
+  readonly root: CallTreeNode;
+  /** For sampling: the interval one sample stands for, ns. */
+  readonly sampleIntervalNs?: number;
+  /** What a reader should know about how the tree was measured. */
+  readonly notes: readonly string[];
+}
+
+export interface FunctionStats {
+  readonly name: string;
+  readonly calls: number;
+  /** Inclusive weight, recursion counted once (the outermost activation on each path). */
+  readonly total: number;
+  readonly self: number;
+  /** total / calls (0 without calls). */
+  readonly average: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+export function createNode(name: string): CallTreeNode {
+  return { name, calls: 0, total: 0, self: 0, min: Infinity, max: 0, children: [] };
+}
+
+export function emptyTree(mode: ProfileMode, unit: WeightUnit, notes: readonly string[] = []): CallTree {
+  return { schema: CALL_TREE_SCHEMA, mode, unit, root: createNode('(root)'), notes };
+}
+
+export function childNamed(parent: CallTreeNode, name: string): CallTreeNode {
+  let child = parent.children.find((c) => c.name === name);
+  if (child === undefined) {
+    child = createNode(name);
+    parent.children.push(child);
+  }
+  return child;
+}
+
+/** Recomputes the root's totals from its children (the root itself is never called). */
+export function finishRoot(root: CallTreeNode): void {
+  root.total = root.children.reduce((n, c) => n + c.total, 0);
+  root.self = 0;
+}
+
+export function maxDepth(node: CallTreeNode): number {
+  return node.children.length === 0 ? 0 : 1 + Math.max(...node.children.map(maxDepth));
+}
+
+/** Visits every node below the root with the path of names leading to it (root excluded). */
+export function walkTree(tree: CallTree, visit: (node: CallTreeNode, path: readonly string[]) => void): void {
+  const path: string[] = [];
+  const go = (node: CallTreeNode): void => {
+    for (const child of node.children) {
+      path.push(child.name);
+      visit(child, path);
+      go(child);
+      path.pop();
+    }
+  };
+  go(tree.root);
+}
+
+/** Per-function statistics, sorted by self weight (heaviest first). */
+export function functionStats(tree: CallTree): FunctionStats[] {
+  const stats = new Map<string, { calls: number; total: number; self: number; min: number; max: number }>();
+  const active = new Map<string, number>();
+  const go = (node: CallTreeNode): void => {
+    for (const child of node.children) {
+      const s = stats.get(child.name) ?? { calls: 0, total: 0, self: 0, min: Infinity, max: 0 };
+      s.calls += child.calls;
+      s.self += child.self;
+      s.min = Math.min(s.min, child.min);
+      s.max = Math.max(s.max, child.max);
+      // A recursive activation's time is already inside its outer activation's total.
+      if ((active.get(child.name) ?? 0) === 0) s.total += child.total;
+      stats.set(child.name, s);
+      active.set(child.name, (active.get(child.name) ?? 0) + 1);
+      go(child);
+      active.set(child.name, active.get(child.name)! - 1);
+    }
+  };
+  go(tree.root);
+  return [...stats.entries()]
+    .map(([name, s]) => ({
+      name,
+      calls: s.calls,
+      total: s.total,
+      self: s.self,
+      average: s.calls === 0 ? 0 : s.total / s.calls,
+      min: s.min === Infinity ? 0 : s.min,
+      max: s.max,
+    }))
+    .sort((a, b) => b.self - a.self || (a.name < b.name ? -1 : 1));
+}
+
+/** Merges trees of the same mode and unit: nodes on the same path add up. */
+export function mergeCallTrees(trees: readonly CallTree[]): CallTree {
+  const first = trees[0];
+  if (first === undefined) throw new RangeError('mergeCallTrees needs at least one tree');
+  for (const t of trees) {
+    if (t.unit !== first.unit || t.mode !== first.mode) {
+      throw new RangeError(`cannot merge a ${t.mode} tree in ${t.unit} with a ${first.mode} tree in ${first.unit}`);
+    }
+  }
+  const merged = emptyTree(first.mode, first.unit, [...new Set(trees.flatMap((t) => t.notes))]);
+  const add = (into: CallTreeNode, from: CallTreeNode): void => {
+    into.calls += from.calls;
+    into.total += from.total;
+    into.self += from.self;
+    into.min = Math.min(into.min, from.min);
+    into.max = Math.max(into.max, from.max);
+    for (const child of from.children) add(childNamed(into, child.name), child);
+  };
+  for (const t of trees) add(merged.root, t.root);
+  finishRoot(merged.root);
+  return first.sampleIntervalNs === undefined ? merged : { ...merged, sampleIntervalNs: first.sampleIntervalNs };
+}
+
+/**
+ * Keeps only frames whose name matches `focus` (their callers are dropped, their subtrees
+ * kept) and drops frames matching `exclude` (their weight goes to their parent's self).
+ */
+export function filterTree(tree: CallTree, options: { focus?: RegExp; exclude?: RegExp }): CallTree {
+  const { focus, exclude } = options;
+  const out = emptyTree(tree.mode, tree.unit, tree.notes);
+  const copyInto = (parent: CallTreeNode, node: CallTreeNode): void => {
+    if (exclude?.test(node.name)) {
+      parent.self += node.self;
+      for (const child of node.children) copyInto(parent, child);
+      return;
+    }
+    const target = childNamed(parent, node.name);
+    target.calls += node.calls;
+    target.self += node.self;
+    target.min = Math.min(target.min, node.min);
+    target.max = Math.max(target.max, node.max);
+    for (const child of node.children) copyInto(target, child);
+  };
+  const findFocus = (node: CallTreeNode): void => {
+    for (const child of node.children) {
+      if (focus!.test(child.name)) copyInto(out.root, child);
+      else findFocus(child);
+    }
+  };
+  if (focus === undefined) for (const child of tree.root.children) copyInto(out.root, child);
+  else findFocus(tree.root);
+  recomputeTotals(out.root);
+  out.root.self = 0;
+  finishRoot(out.root);
+  return tree.sampleIntervalNs === undefined ? out : { ...out, sampleIntervalNs: tree.sampleIntervalNs };
+}
+
+/** total = self + children's totals, bottom-up. */
+export function recomputeTotals(node: CallTreeNode): number {
+  node.total = node.self + node.children.reduce((n, c) => n + recomputeTotals(c), 0);
+  return node.total;
+}

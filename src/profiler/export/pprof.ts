@@ -1,0 +1,74 @@
+/**
+ * gzipped pprof (the `go tool pprof` / Pyroscope format), encoded with the `pprof-format`
+ * package. One sample per call-tree path with self weight; locations are leaf-first, as pprof
+ * expects. Sample types: `calls/count` is not recorded per path, so the values are the weight
+ * only (`cpu/nanoseconds`, `instructions/count` or `samples/count`).
+ */
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { Function as PprofFunction, Line, Location, Profile, Sample, StringTable, ValueType } from 'pprof-format';
+import { childNamed, emptyTree, finishRoot, recomputeTotals, type CallTree, type CallTreeNode } from '../call-tree.js';
+
+const SAMPLE_TYPE: Record<CallTree['unit'], [string, string]> = {
+  nanoseconds: ['cpu', 'nanoseconds'],
+  instructions: ['instructions', 'count'],
+  samples: ['samples', 'count'],
+};
+
+export function toPprof(tree: CallTree): Uint8Array {
+  const strings = new StringTable();
+  const functions = new Map<string, number>();
+  const functionList: PprofFunction[] = [];
+  const locations: Location[] = [];
+  const samples: Sample[] = [];
+  const locationOf = (name: string): number => {
+    let id = functions.get(name);
+    if (id === undefined) {
+      id = functionList.length + 1;
+      functions.set(name, id);
+      functionList.push(new PprofFunction({ id, name: strings.dedup(name), systemName: strings.dedup(name), filename: strings.dedup('wasm') }));
+      locations.push(new Location({ id, line: [new Line({ functionId: id, line: 0 })] }));
+    }
+    return id;
+  };
+  const path: number[] = [];
+  const go = (node: CallTreeNode): void => {
+    for (const child of node.children) {
+      path.push(locationOf(child.name));
+      const weight = Math.round(child.self);
+      if (weight > 0) samples.push(new Sample({ locationId: [...path].reverse(), value: [weight] }));
+      go(child);
+      path.pop();
+    }
+  };
+  go(tree.root);
+  const [type, unit] = SAMPLE_TYPE[tree.unit];
+  const profile = new Profile({
+    sampleType: [new ValueType({ type: strings.dedup(type), unit: strings.dedup(unit) })],
+    sample: samples,
+    location: locations,
+    function: functionList,
+    stringTable: strings,
+    durationNanos: tree.unit === 'nanoseconds' ? Math.round(tree.root.total) : 0,
+    ...(tree.sampleIntervalNs === undefined ? {} : { period: tree.sampleIntervalNs, periodType: new ValueType({ type: strings.dedup('cpu'), unit: strings.dedup('nanoseconds') }) }),
+  });
+  return gzipSync(profile.encode());
+}
+
+/** Decodes a gzipped pprof back into a call tree (for round-trip checks and merging). */
+export function fromPprof(gzipped: Uint8Array, template: Pick<CallTree, 'mode' | 'unit'>): CallTree {
+  const profile = Profile.decode(gunzipSync(gzipped));
+  const strings = profile.stringTable.strings;
+  const nameOf = new Map<string, string>();
+  for (const fn of profile.function) nameOf.set(String(fn.id), strings[Number(fn.name)] ?? '?');
+  const functionOfLocation = new Map<string, string>();
+  for (const location of profile.location) functionOfLocation.set(String(location.id), nameOf.get(String(location.line[0]?.functionId)) ?? '?');
+  const tree = emptyTree(template.mode, template.unit);
+  for (const sample of profile.sample) {
+    let node = tree.root;
+    for (const id of [...sample.locationId].reverse()) node = childNamed(node, functionOfLocation.get(String(id)) ?? '?');
+    node.self += Number(sample.value[0] ?? 0);
+  }
+  recomputeTotals(tree.root);
+  finishRoot(tree.root);
+  return tree;
+}
