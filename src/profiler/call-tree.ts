@@ -56,11 +56,20 @@ export function emptyTree(mode: ProfileMode, unit: WeightUnit, notes: readonly s
   return { schema: CALL_TREE_SCHEMA, mode, unit, root: createNode('(root)'), notes };
 }
 
+/** Child indexes kept beside the plain-data nodes: a node may have tens of thousands of children. */
+const childIndex = new WeakMap<CallTreeNode, Map<string, CallTreeNode>>();
+
 export function childNamed(parent: CallTreeNode, name: string): CallTreeNode {
-  let child = parent.children.find((c) => c.name === name);
+  let index = childIndex.get(parent);
+  if (index === undefined || index.size !== parent.children.length) {
+    index = new Map(parent.children.map((c) => [c.name, c]));
+    childIndex.set(parent, index);
+  }
+  let child = index.get(name);
   if (child === undefined) {
     child = createNode(name);
     parent.children.push(child);
+    index.set(name, child);
   }
   return child;
 }
