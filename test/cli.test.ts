@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { guestPath } from './helpers/guests.js';
@@ -83,6 +85,44 @@ describe('wasm-sandbox CLI', () => {
     expect(timeout.stderr).toMatch(/^ERR_DEADLINE_EXCEEDED: spin\.wasm: guest exceeded its deadline of 100 ms/);
     const bad = run('run', guestPath('spin'), 'spin', '1', '--fuel', '-5');
     expect(bad.stderr).toMatch(/^ERR_INVALID_OPTION: options\.fuel must be a positive finite number, got -5/);
+  });
+
+  it('profile prints the top functions and writes every export format', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wasm-sandbox-cli-profile-'));
+    const files = {
+      flamegraph: join(dir, 'out.svg'),
+      speedscope: join(dir, 'out.speedscope.json'),
+      cpuprofile: join(dir, 'out.cpuprofile'),
+      pprof: join(dir, 'out.pb.gz'),
+      folded: join(dir, 'out.folded'),
+    };
+    const { code, stdout } = run(
+      'profile', guestPath('profile'), 'outer', '20000', '--mode', 'instructions', '--repeat', '3',
+      ...Object.entries(files).flatMap(([flag, path]) => [`--${flag}`, path]),
+    );
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/top functions \(instructions, by self instructions\)/);
+    expect(stdout).toMatch(/assembly\/profile\/kernel\s+[\d,]+ instr\s+90\.0%/);
+    expect(readFileSync(files.flamegraph, 'utf8')).toMatch(/^<\?xml[\s\S]*<svg[\s\S]*assembly\/profile\/slow[\s\S]*<\/svg>\n$/);
+    const folded = readFileSync(files.folded, 'utf8');
+    const total = folded.trim().split('\n').reduce((n, line) => n + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+    const speedscope = JSON.parse(readFileSync(files.speedscope, 'utf8')) as { profiles: { endValue: number }[] };
+    expect(speedscope.profiles[0]!.endValue).toBe(total);
+    const cpuprofile = JSON.parse(readFileSync(files.cpuprofile, 'utf8')) as { endTime: number };
+    expect(cpuprofile.endTime).toBe(total);
+    expect(readFileSync(files.pprof).subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
+  });
+
+  it('profile --focus and --exclude keep or drop frames', () => {
+    const focused = run('profile', guestPath('profile'), 'outer', '20000', '--mode', 'instructions', '--focus', '^assembly/profile/fast$', '--json');
+    const tree = (JSON.parse(focused.stdout) as { tree: { root: { children: { name: string }[] } } }).tree;
+    expect(tree.root.children.map((c) => c.name)).toEqual(['assembly/profile/fast']);
+    const excluded = run('profile', guestPath('profile'), 'outer', '20000', '--mode', 'instructions', '--exclude', 'kernel');
+    expect(excluded.stdout).not.toContain('kernel');
+    const bad = run('profile', guestPath('profile'), 'outer', '1', '--focus', '(');
+    expect(bad.stderr).toMatch(/^ERR_WASM_ARGUMENT: --focus "\(" is not a valid regular expression/);
+    const mode = run('profile', guestPath('profile'), 'outer', '1', '--mode', 'guess');
+    expect(mode.stderr).toMatch(/^ERR_WASM_ARGUMENT: --mode must be instrumented, instructions or sampling/);
   });
 
   it('prints a stack trace only with --verbose', () => {

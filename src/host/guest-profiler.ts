@@ -8,7 +8,8 @@
  */
 import { InvalidOptionError } from '../errors.js';
 import { CallTreeBuilder } from '../profiler/call-tree-builder.js';
-import { functionStats, mergeCallTrees, type CallTree, type FunctionStats } from '../profiler/call-tree.js';
+import { compensateOverhead, functionStats, mergeCallTrees, type CallTree, type FunctionStats } from '../profiler/call-tree.js';
+import { hookOverhead } from './hook-calibration.js';
 import type { GuestModule, SandboxOptions } from './guest-module.js';
 import type { Sandbox } from './sandbox.js';
 
@@ -54,9 +55,15 @@ export class GuestProfiler {
     return sandbox;
   }
 
-  /** The call tree of every sandbox this profiler made, merged. */
-  tree(): CallTree {
-    return mergeCallTrees(this.builders.map((b) => b.build()));
+  /**
+   * The call tree of every sandbox this profiler made, merged, as measured. With `compensate`
+   * (instrumented mode) the hooks' own cost, calibrated once per process, is subtracted: better
+   * for functions called a few times, unreliable when millions of calls each lose an estimate
+   * that is itself noisy (docs/profiler.md).
+   */
+  tree(options: { compensate?: boolean } = {}): CallTree {
+    const tree = mergeCallTrees(this.builders.map((b) => b.build()));
+    return this.mode === 'instrumented' && options.compensate === true ? compensateOverhead(tree, hookOverhead()) : tree;
   }
 
   functions(): FunctionStats[] {

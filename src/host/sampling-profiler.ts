@@ -31,8 +31,15 @@ function post<T>(session: Session, method: string, params?: object): Promise<T> 
   });
 }
 
-/** Runs `workload` under V8's sampling profiler and returns the guest's call tree. */
-export async function profileBySampling(module: GuestModule, workload: () => void, options: { intervalUs?: number } = {}): Promise<CallTree> {
+/**
+ * Runs `workload` (awaited when it returns a promise) under V8's sampling profiler and returns
+ * the guest's call tree. Wasm frames from other modules running meanwhile are included too.
+ */
+export async function profileBySampling(
+  module: GuestModule,
+  workload: () => void | Promise<unknown>,
+  options: { intervalUs?: number } = {},
+): Promise<CallTree> {
   const intervalUs = options.intervalUs ?? 100;
   const session = new Session();
   session.connect();
@@ -42,7 +49,7 @@ export async function profileBySampling(module: GuestModule, workload: () => voi
     await post(session, 'Profiler.setSamplingInterval', { interval: intervalUs });
     await post(session, 'Profiler.start');
     try {
-      workload();
+      await workload();
     } finally {
       profile = (await post<{ profile: V8Profile }>(session, 'Profiler.stop')).profile;
     }

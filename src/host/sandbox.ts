@@ -179,7 +179,9 @@ export class Sandbox {
     const exports = this.instance.exports;
     const counters: FunctionCounter[] = [];
     names.forEach((name, id) => {
-      const calls = Number((exports[`${CALLS_PREFIX}${id}`] as WebAssembly.Global).value as bigint);
+      const global = exports[`${CALLS_PREFIX}${id}`];
+      if (!(global instanceof WebAssembly.Global)) return; // the host boundary has no counters
+      const calls = Number(global.value as bigint);
       if (calls === 0) return;
       const instructions = Number((exports[`${INSTRUCTIONS_PREFIX}${id}`] as WebAssembly.Global).value as bigint);
       counters.push({ name, profileId: id, calls, instructions });

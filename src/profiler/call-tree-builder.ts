@@ -6,6 +6,24 @@
  */
 import { childNamed, emptyTree, finishRoot, type CallTree, type CallTreeNode, type ProfileMode, type WeightUnit } from './call-tree.js';
 
+/** Children by event id, beside each node (the hot path looks children up on every entry). */
+const KIDS = Symbol('children by id');
+type Indexed = CallTreeNode & { [KIDS]?: Map<number, CallTreeNode> };
+
+function childById(parent: Indexed, id: number, name: string): CallTreeNode {
+  let kids = parent[KIDS];
+  if (kids === undefined) {
+    kids = new Map();
+    Object.defineProperty(parent, KIDS, { value: kids, enumerable: false });
+  }
+  let child = kids.get(id);
+  if (child === undefined) {
+    child = childNamed(parent, name);
+    kids.set(id, child);
+  }
+  return child;
+}
+
 interface Frame {
   readonly id: number;
   readonly node: CallTreeNode;
@@ -32,7 +50,7 @@ export class CallTreeBuilder {
 
   enter(id: number, at: number): void {
     const parent = this.stack[this.stack.length - 1]?.node ?? this.tree.root;
-    this.stack.push({ id, node: childNamed(parent, this.names[id] ?? `#${id}`), start: at, childTotal: 0 });
+    this.stack.push({ id, node: childById(parent, id, this.names[id] ?? `#${id}`), start: at, childTotal: 0 });
   }
 
   exit(id: number, at: number): void {

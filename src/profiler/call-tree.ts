@@ -193,3 +193,29 @@ export function recomputeTotals(node: CallTreeNode): number {
   node.total = node.self + node.children.reduce((n, c) => n + recomputeTotals(c), 0);
   return node.total;
 }
+
+/** Cost the measuring itself adds, per call of a node and per call of each of its children. */
+export interface HookOverhead {
+  /** Lands inside a call's own window (after its entry clock read, before its exit one). */
+  readonly perCall: number;
+  /** Lands in the caller around each child call (before the child's entry read, after its exit read). */
+  readonly perChildCall: number;
+}
+
+/**
+ * Removes measured hook overhead from an instrumented tree: each node's self loses
+ * `perCall × calls + perChildCall × (calls of its children)`, never going below 0, and totals
+ * are recomputed. Without it, functions called millions of times look far heavier than they are.
+ */
+export function compensateOverhead(tree: CallTree, overhead: HookOverhead): CallTree {
+  const copy = (node: CallTreeNode): CallTreeNode => {
+    const children = node.children.map(copy);
+    const childCalls = node.children.reduce((n, c) => n + c.calls, 0);
+    const self = node === tree.root ? 0 : Math.max(0, node.self - overhead.perCall * node.calls - overhead.perChildCall * childCalls);
+    return { ...node, self, children, min: Math.max(0, node.min - overhead.perCall), max: Math.max(0, node.max - overhead.perCall) };
+  };
+  const root = copy(tree.root);
+  recomputeTotals(root);
+  finishRoot(root);
+  return { ...tree, root, notes: [...tree.notes, `hook overhead removed: ${overhead.perCall.toFixed(0)} per call, ${overhead.perChildCall.toFixed(0)} per child call`] };
+}

@@ -5,7 +5,7 @@
 import binaryen from 'binaryen';
 import { WasmInvalidError } from '../../errors.js';
 import { functionName, type ParsedModule } from '../wasm-binary.js';
-import { addDeclarations, RegionPass, type RegionPassOptions } from './region-pass.js';
+import { addDeclarations, HOST_FRAME, RegionPass, type RegionPassOptions } from './region-pass.js';
 import { AllocatorPass, DEFAULT_ALLOCATORS, type AllocationKind } from './allocator-pass.js';
 import { UnsupportedFeatureError } from './expression-walker.js';
 import { addMemoryHooks } from './memory-pass.js';
@@ -106,10 +106,18 @@ export function instrument(
     for (let i = 0; i < originalCount; i++) originalNames.set(module.getFunctionByIndex(i), functionName(parsed, i));
 
     const budget = options.fuel || options.deadline;
+    const importedFunctions = new Set<string>();
+    let definedCount = 0;
+    for (let i = 0; i < originalCount; i++) {
+      const info = binaryen.getFunctionInfo(module.getFunctionByIndex(i));
+      if (info.module) importedFunctions.add(info.name);
+      else definedCount++;
+    }
     const passOptions: RegionPassOptions = {
       budget: options.fuel ? 'instructions' : options.deadline ? 'check-points' : 'none',
       counters: options.counters,
       hooks: options.hooks,
+      ...(options.hooks ? { importedFunctions, hostProfileId: definedCount } : {}),
     };
     addDeclarations(module, passOptions);
     const pass = new RegionPass(module, ir, passOptions);
@@ -137,6 +145,8 @@ export function instrument(
       }
       profiledFunctions.push(originalNames.get(fn)!);
     }
+    // The host boundary's id follows the defined functions'.
+    if (options.hooks) profiledFunctions.push(HOST_FRAME);
     if (options.memory) {
       try {
         addMemoryHooks(module, ir);

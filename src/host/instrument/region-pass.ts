@@ -56,6 +56,7 @@ const getResults = api['_BinaryenFunctionGetResults']!;
 const getReturnValue = api['_BinaryenReturnGetValue']!;
 const callIsReturn = api['_BinaryenCallIsReturn']!;
 const callIndirectIsReturn = api['_BinaryenCallIndirectIsReturn']!;
+const callTarget = binaryen as unknown as { Call: { getTarget(expr: number): string } };
 const callGetNumOperands = api['_BinaryenCallGetNumOperands']!;
 const callGetOperandAt = api['_BinaryenCallGetOperandAt']!;
 const callSetOperandAt = api['_BinaryenCallSetOperandAt']!;
@@ -72,7 +73,16 @@ export interface RegionPassOptions {
   readonly counters: boolean;
   /** Entry/exit calls to host imports. */
   readonly hooks: boolean;
+  /**
+   * With hooks: binaryen names of the guest's imported functions, whose calls are wrapped in
+   * entry/exit events for `hostProfileId`, so time spent in the host is not the caller's own.
+   */
+  readonly importedFunctions?: ReadonlySet<string>;
+  readonly hostProfileId?: number;
 }
+
+/** The name the host boundary gets in profiles. */
+export const HOST_FRAME = '(host)';
 
 export function addDeclarations(module: binaryen.Module, options: RegionPassOptions): void {
   if (options.budget !== 'none') {
@@ -296,8 +306,27 @@ export class RegionPass {
     if (this.leafLabels !== undefined && this.leavesLeafLoop(expr)) {
       return this.ir.block([this.ir.globalSet(BUDGET_GLOBAL, this.ir.localGet(this.leafCounter, binaryen.i32)), this.exitHook(expr)]);
     }
-    if (this.leafLabels !== undefined && this.isPlainCall(expr)) return this.syncAround(expr);
-    return this.exitHook(expr);
+    const hostCall = this.options.hooks && this.isImportCall(expr);
+    let result = this.leafLabels !== undefined && this.isPlainCall(expr) ? this.syncAround(expr) : this.exitHook(expr);
+    if (hostCall) result = this.hostBoundary(result);
+    return result;
+  }
+
+  private isImportCall(expr: number): boolean {
+    const imports = this.options.importedFunctions;
+    return imports !== undefined && expressionId(expr) === this.callId && !callIsReturn(expr) && imports.has(callTarget.Call.getTarget(expr));
+  }
+
+  /** enter(host); result = call; exit(host); result — time in host imports is the host's. */
+  private hostBoundary(call: number): number {
+    const ir = this.ir;
+    const id = this.options.hostProfileId!;
+    const enter = ir.call(HOOK_IMPORTS.enter.internal, [ir.i32(id)], binaryen.none);
+    const exit = ir.call(HOOK_IMPORTS.exit.internal, [ir.i32(id)], binaryen.none);
+    const type = expressionType(call);
+    if (type === binaryen.none || type === binaryen.unreachable) return ir.block([enter, call, exit]);
+    const result = addVar(this.currentFunction, type);
+    return ir.block([enter, ir.localSet(result, call), exit, ir.localGet(result, type)]);
   }
 
   private isPlainCall(expr: number): boolean {

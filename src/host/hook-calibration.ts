@@ -1,0 +1,65 @@
+/**
+ * Measures what the entry/exit hooks themselves cost, on this machine, in this process, so the
+ * instrumented profile can subtract it (see profiler/call-tree.ts `compensateOverhead`). A small
+ * module built with binaryen calls an empty function in a loop, and runs the same loop without
+ * the call; both are profiled through the real hooks.
+ */
+import binaryen from 'binaryen';
+import { CallTreeBuilder } from '../profiler/call-tree-builder.js';
+import type { HookOverhead } from '../profiler/call-tree.js';
+import { WasmHost } from './host.js';
+
+const CALLS = 100_000;
+const ROUNDS = 7;
+let measured: HookOverhead | undefined;
+
+function calibrationModule(): Uint8Array {
+  const text = `(module
+    (func $leaf)
+    (func $withCalls (export "withCalls") (param $n i32) (local $i i32)
+      (loop $again
+        (call $leaf)
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $again (i32.lt_s (local.get $i) (local.get $n)))))
+    (func $withoutCalls (export "withoutCalls") (param $n i32) (local $i i32)
+      (loop $again
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $again (i32.lt_s (local.get $i) (local.get $n))))))`;
+  const module = binaryen.parseText(text);
+  try {
+    return module.emitBinary();
+  } finally {
+    module.dispose();
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[sorted.length >> 1]!;
+}
+
+/** Hook overhead in ns (measured once per process, ≈50 ms). */
+export function hookOverhead(): HookOverhead {
+  if (measured !== undefined) return measured;
+  const host = new WasmHost({ instrumentCacheDir: false });
+  const module = host.loadSync(calibrationModule(), { instrument: { hooks: true }, label: 'hook calibration' });
+  const names = module.instrumentation!.profiledFunctions;
+  const perCall: number[] = [];
+  const perChild: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const builder = new CallTreeBuilder(names, 'instrumented', 'nanoseconds');
+    const clock = (): number => performance.now() * 1e6;
+    const sandbox = module.instantiate({ hooks: { enter: (id) => builder.enter(id, clock()), exit: (id) => builder.exit(id, clock()) } });
+    sandbox.call('withCalls', CALLS);
+    sandbox.call('withoutCalls', CALLS);
+    const root = builder.build().root;
+    const withCalls = root.children.find((c) => c.name === names[1])!;
+    const withoutCalls = root.children.find((c) => c.name === names[2])!;
+    const leaf = withCalls.children[0]!;
+    perCall.push(leaf.self / leaf.calls);
+    perChild.push(Math.max(0, (withCalls.self - withoutCalls.self) / leaf.calls));
+  }
+  // The first rounds run before V8 has optimised the hooks: keep the later ones.
+  measured = { perCall: median(perCall.slice(2)), perChildCall: median(perChild.slice(2)) };
+  return measured;
+}

@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { formatProfile, GuestProfiler, profileBySampling, WasmHost, type CallTree } from '../src/index.js';
+import { v8ProfileToCallTree } from '../src/host/sampling-profiler.js';
+import { guestPath } from './helpers/guests.js';
+
+const host = new WasmHost({ instrumentCacheDir: false });
+const OUTER = 'assembly/profile/outer';
+
+/** Share (%) of outer's total spent in the subtree of its child `name`. */
+function share(tree: CallTree, name: string): number {
+  const outer = tree.root.children.find((c) => c.name === OUTER)!;
+  const child = outer.children.find((c) => c.name === `assembly/profile/${name}`)!;
+  return (100 * child.total) / outer.total;
+}
+
+describe('profiling modes attribute a known shape (outer: slow ≈80 %, fast ≈10 %)', () => {
+  it('instrumented: exact calls, shares within ±5 points', async () => {
+    const module = await host.load(guestPath('profile'), { instrument: { hooks: true } });
+    const profiler = new GuestProfiler(module, 'instrumented');
+    const sandbox = profiler.instantiate();
+    for (let i = 0; i < 5; i++) sandbox.call('outer', 100_000); // warm-up: let V8 tier up
+    profiler.reset();
+    for (let i = 0; i < 10; i++) sandbox.call('outer', 100_000);
+    const tree = profiler.tree();
+    const outer = tree.root.children.find((c) => c.name === OUTER)!;
+    expect(outer.calls).toBe(10);
+    expect(outer.children.map((c) => [c.name, c.calls, c.children.map((k) => [k.name, k.calls])])).toEqual([
+      ['assembly/profile/slow', 10, [['assembly/profile/kernel', 10]]],
+      ['assembly/profile/fast', 10, [['assembly/profile/kernel', 10]]],
+    ]);
+    expect(Math.abs(share(tree, 'slow') - 80)).toBeLessThanOrEqual(5);
+    expect(Math.abs(share(tree, 'fast') - 10)).toBeLessThanOrEqual(5);
+  });
+
+  it('instructions: deterministic counts, exact shares', async () => {
+    const trees: CallTree[] = [];
+    for (let run = 0; run < 2; run++) {
+      const module = await new WasmHost({ instrumentCacheDir: false }).load(guestPath('profile'), { instrument: { hooks: true, fuel: true } });
+      const profiler = new GuestProfiler(module, 'instructions');
+      profiler.instantiate().call('outer', 10_000);
+      trees.push(profiler.tree());
+    }
+    expect(trees[0]).toEqual(trees[1]);
+    const tree = trees[0]!;
+    expect(tree.unit).toBe('instructions');
+    expect(share(tree, 'slow')).toBeCloseTo(80, 0);
+    expect(share(tree, 'fast')).toBeCloseTo(10, 0);
+  });
+
+  it('sampling: V8 samples keep the guest frames, shares within ±5 points', async () => {
+    const module = await host.load(guestPath('profile'));
+    const sandbox = module.instantiate();
+    for (let i = 0; i < 5; i++) sandbox.call('outer', 100_000);
+    const tree = await profileBySampling(module, () => {
+      for (let i = 0; i < 40; i++) sandbox.call('outer', 200_000);
+    });
+    expect(tree.mode).toBe('sampling');
+    expect(tree.root.total).toBeGreaterThan(200);
+    expect(tree.notes.join(' ')).toMatch(/inlines small wasm functions/);
+    expect(tree.root.children.map((c) => c.name)).toEqual([OUTER]);
+    expect(Math.abs(share(tree, 'slow') - 80)).toBeLessThanOrEqual(5);
+    expect(Math.abs(share(tree, 'fast') - 10)).toBeLessThanOrEqual(5);
+  });
+});
+
+describe('guest profiler', () => {
+  it('closes calls that trap at the call boundary', async () => {
+    const module = await host.load(guestPath('exits'), { instrument: { hooks: true } });
+    const profiler = new GuestProfiler(module, 'instrumented');
+    const sandbox = profiler.instantiate();
+    expect(() => sandbox.call('boom', 1)).toThrow(expect.objectContaining({ code: 'ERR_WASM_TRAP' }));
+    expect(sandbox.call('early', 2)).toBe(3);
+    const tree = profiler.tree();
+    expect(tree.root.children.map((c) => [c.name, c.calls, c.children.map((k) => k.name)])).toEqual([
+      ['func[5]', 1, ['func[0]']],
+      ['func[1]', 1, ['func[0]']],
+    ]);
+  });
+
+  it('adds a top-functions table to the module profile', async () => {
+    const module = await host.load(guestPath('fib'), { instrument: { hooks: true, fuel: true } });
+    const profiler = new GuestProfiler(module, 'instructions');
+    profiler.instantiate().call('fib', 15);
+    const profile = module.profile();
+    expect(profile.functions).toMatchObject({ mode: 'instructions', unit: 'instructions', top: [{ name: 'assembly/fib/fib', calls: 1973 }] });
+    expect(formatProfile(profile)).toMatch(/top functions \(instructions, by self instructions\)\n.*\n.*\nassembly\/fib\/fib\s+[\d,]+ instr\s+100\.0%/);
+    expect(JSON.parse(JSON.stringify(profile))).toEqual(JSON.parse(JSON.stringify(profile)));
+  });
+
+  it('needs a module loaded with the hooks its mode uses', async () => {
+    const plain = await host.load(guestPath('fib'));
+    expect(() => new GuestProfiler(plain, 'instrumented')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION', message: expect.stringMatching(/\{ instrument: \{ hooks: true \} \}/) }));
+    const hooksOnly = await host.load(guestPath('fib'), { instrument: { hooks: true } });
+    expect(() => new GuestProfiler(hooksOnly, 'instructions')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }));
+  });
+});
+
+describe('V8 profiles to guest call trees', () => {
+  const frame = (id: number, functionName: string, url: string, children: number[] = []) => ({ id, callFrame: { functionName, url }, children });
+
+  it('keeps wasm frames and the host boundary, names index-only frames, drops unrelated JavaScript', () => {
+    const profile = {
+      nodes: [
+        frame(1, '(root)', '', [2, 9]),
+        frame(2, 'main', 'file:///app.js', [3]),
+        frame(3, 'js-to-wasm:i:i', 'wasm://wasm/ab', [4]),
+        frame(4, 'wasm-function[2]', 'wasm://wasm/ab', [5, 6]),
+        frame(5, 'named', 'wasm://wasm/ab', []),
+        frame(6, 'wasm-to-js:i:v', 'wasm://wasm/ab', [7]),
+        frame(7, 'hostLog', 'file:///app.js', [8]),
+        frame(8, 'wasm-function[4]', 'wasm://wasm/ab', []),
+        frame(9, 'unrelated', 'file:///other.js', []),
+      ],
+      startTime: 0,
+      endTime: 10,
+      samples: [4, 5, 5, 7, 8, 9, 9, 3],
+      timeDeltas: [1, 1, 1, 1, 1, 1, 1, 1],
+    };
+    const tree = v8ProfileToCallTree(profile, (i) => `func[${i}]`, 100_000);
+    const flat: string[] = [];
+    const go = (node: CallTree['root'], prefix: string) => {
+      for (const c of node.children) {
+        flat.push(`${prefix}${c.name}:${c.self}/${c.total}`);
+        go(c, `${prefix}${c.name};`);
+      }
+    };
+    go(tree.root, '');
+    expect(flat).toEqual(['func[2]:1/5', 'func[2];named:2/2', 'func[2];(host):1/2', 'func[2];(host);func[4]:1/1']);
+    expect(tree.sampleIntervalNs).toBe(100_000);
+  });
+});
