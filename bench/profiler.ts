@@ -1,0 +1,74 @@
+/**
+ * What profiling costs, against the unprofiled run of the same workload in the same process:
+ * sampling (V8's sampler, module untouched), per-function instruction counters (kept in wasm),
+ * the instructions mode (hooks + fuel: a deterministic call tree) and the instrumented mode
+ * (hooks + clock). Targets (issue 5): sampling ≤ 5 %; instruction counting ≤ 1.5×.
+ */
+import { GuestProfiler, WasmHost, profileBySampling, type Sandbox } from '../src/index.js';
+import { guestPath, median, printBench, writeBench, type BenchResult } from './report.js';
+
+const ROUNDS = 7;
+
+interface Workload {
+  readonly name: string;
+  readonly guest: string;
+  readonly run: (sandbox: Sandbox) => void;
+}
+
+const WORKLOADS: readonly Workload[] = [
+  { name: 'profile.outer(200000) × 5 (few calls, long loops)', guest: 'profile', run: (s) => { for (let i = 0; i < 5; i++) s.call('outer', 200_000); } },
+  { name: 'fib(27) × 5 (≈1.6 M calls)', guest: 'fib', run: (s) => { for (let i = 0; i < 5; i++) s.call('fib', 27); } },
+  { name: 'array sum over 1 M doubles × 20', guest: 'sum', run: (s) => { for (let i = 0; i < 20; i++) s.call('sumSeries'); } },
+];
+
+function time(action: () => void): number {
+  const start = process.hrtime.bigint();
+  action();
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  const host = new WasmHost({ instrumentCacheDir: false });
+  const results: BenchResult[] = [];
+  for (const w of WORKLOADS) {
+    const plain = (await host.load(guestPath(w.guest))).instantiate();
+    const prepare = (s: Sandbox): Sandbox => (w.guest === 'sum' ? (s.call('fillSeries', 1_000_000), s) : s);
+    prepare(plain);
+    const counters = prepare((await host.load(guestPath(w.guest), { instrument: { counters: true } })).instantiate());
+    const instructions = prepare(new GuestProfiler(await host.load(guestPath(w.guest), { instrument: { hooks: true, fuel: true } }), 'instructions').instantiate());
+    const instrumented = prepare(new GuestProfiler(await host.load(guestPath(w.guest), { instrument: { hooks: true } }), 'instrumented').instantiate());
+    const samplingModule = await host.load(guestPath(w.guest));
+    const sampled = prepare(samplingModule.instantiate());
+    const samples: Record<string, number[]> = {};
+    for (let round = 0; round < ROUNDS; round++) {
+      (samples['plain'] ??= []).push(time(() => w.run(plain)));
+      // The workload's own time while V8 samples it; the session's fixed cost is reported apart.
+      const start = process.hrtime.bigint();
+      let inside = 0;
+      await profileBySampling(samplingModule, () => {
+        inside = time(() => w.run(sampled));
+      });
+      (samples['sampling'] ??= []).push(inside);
+      (samples['sampling session setup + teardown'] ??= []).push(Number(process.hrtime.bigint() - start) / 1e6 - inside);
+      (samples['counters'] ??= []).push(time(() => w.run(counters)));
+      (samples['instructions mode'] ??= []).push(time(() => w.run(instructions)));
+      (samples['instrumented mode'] ??= []).push(time(() => w.run(instrumented)));
+    }
+    const base = median(samples['plain']!.slice(1));
+    for (const mode of ['sampling', 'sampling session setup + teardown', 'counters', 'instructions mode', 'instrumented mode']) {
+      const value = median(samples[mode]!.slice(1));
+      const ratio = value / base;
+      results.push({
+        benchmark: 'profiler', case: `${w.name}: ${mode}`, metric: 'run time', value, unit: 'ms',
+        ...(mode.includes('setup') ? {} : { baseline: { name: 'unprofiled', value: base }, ratio }),
+        ...(mode === 'sampling' ? { target: 'ratio <= 1.05', met: ratio <= 1.05 } : {}),
+        ...(mode === 'counters' ? { target: 'ratio <= 1.5', met: ratio <= 1.5 } : {}),
+      });
+    }
+  }
+  printBench('profiler overhead (medians; unprofiled run in the same process)', results);
+  console.log(`wrote ${writeBench('profiler', startedAt, results)}`);
+}
+
+await main();
