@@ -10,7 +10,7 @@ const CLI = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
 
 function run(...args: string[]): { code: number | null; stdout: string; stderr: string } {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first (npm test does)`);
-  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
+  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000, cwd: fileURLToPath(new URL('..', import.meta.url)) });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -142,5 +142,7 @@ describe('wasm-sandbox CLI', () => {
     expect(stdout).toMatch(/add\s+1000000\s+0/);
     expect(stdout).toContain('ERR_WASM_TRAP×1');
     expect(stdout).toContain('grow(1000) = -1 (refused)');
+    expect(stdout).toMatch(/flamegraph written to build\/demo\/profile-flamegraph\.svg/);
+    expect(stdout).toMatch(/top functions \(instrumented, by self nanoseconds\)/);
   });
 });

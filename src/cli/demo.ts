@@ -2,11 +2,16 @@
  * `wasm-sandbox demo`: runs the bundled guests through the host with realistic workloads,
  * including the failure modes a sandbox exists for, and prints each module's profile.
  */
-import { WasmHost, formatProfile, type GuestModule, type WasmSandboxError } from '../index.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { GuestProfiler, WasmHost, formatProfile, renderFlamegraph, type GuestModule, type WasmSandboxError } from '../index.js';
 import { terminalSafe } from '../profiler/terminal-text.js';
 import { bundledGuest } from './guests.js';
 
 type Out = (line: string) => void;
+
+/** Where the demo writes its flamegraph: build/demo/ under the current directory. */
+const DEMO_DIR = join('build', 'demo');
 
 function expectFailure(out: Out, what: string, action: () => unknown): void {
   try {
@@ -90,6 +95,15 @@ export async function runDemo(out: Out = (line) => process.stdout.write(line + '
   const fib20 = fuelled.callWithMetrics('fib', 20);
   out(`limits: fib(20) executed ${String(fib20.metrics.instructions)} wasm instructions (deterministic); counters: ${JSON.stringify(fuelled.functionCounters())}`);
   expectFailure(out, 'limits: fib(32) with fuel 10,000,000', () => fuelled.call('fib', 32));
+
+  const profiled = await load('profile', { instrument: { hooks: true }, label: 'profile.wasm (instrumented)' });
+  const profiler = new GuestProfiler(profiled, 'instrumented');
+  const profiledSandbox = profiler.instantiate();
+  for (let i = 0; i < 10; i++) profiledSandbox.call('outer', 100_000);
+  mkdirSync(DEMO_DIR, { recursive: true });
+  const svg = join(DEMO_DIR, 'profile-flamegraph.svg');
+  writeFileSync(svg, renderFlamegraph(profiler.tree(), { title: 'profile.wasm outer(100000) × 10 — instrumented' }));
+  out(`profiler: outer() profiled through entry/exit hooks; flamegraph written to ${svg} (top functions in its module profile below)`);
 
   out('\nper-module profiles\n');
   for (const module of modules) out(formatProfile(module.profile()) + '\n');
