@@ -8,34 +8,38 @@ import { describe, expect, it } from 'vitest';
 import { functionStats } from '../src/index.js';
 import { v8ProfileToCallTree } from '../src/host/sampling-profiler.js';
 
-// sql.js (emscripten SQLite, no name section): the same compute-heavy workload profiled by
-// V8's own --cpu-prof, by our sampling mode and by our instrumented mode, each in its own process.
+// sql.js (emscripten SQLite, no name section): one workload — the interpreter loop, printf of
+// long numbers, substring search in long strings — profiled by V8's own --cpu-prof, by our
+// sampling mode and by our instrumented mode, each in its own process, one after the other.
 const script = fileURLToPath(new URL('./fixtures/real-world-profile.mjs', import.meta.url));
 const run = promisify(execFile);
 const env = { ...process.env, WASM_SANDBOX_TEST_CACHE: mkdtempSync(join(tmpdir(), 'wasm-sandbox-prof-')) };
+const WORKLOAD = ['sqljsHeavyCalls'];
+const SIZE = '20000';
+
+const guestOnly = (names: string[]): string[] => names.filter((n) => n !== '(host)');
 
 async function ours(mode: string): Promise<string[]> {
-  const { stdout } = await run(process.execPath, [script, 'sqljsCompute', mode, '200000'], { env, timeout: 120_000 });
-  return (JSON.parse(stdout) as [string, number][]).map(([name]) => name);
+  const { stdout } = await run(process.execPath, [script, ...WORKLOAD, mode, SIZE], { env, timeout: 120_000 });
+  return guestOnly((JSON.parse(stdout) as [string, number][]).map(([name]) => name));
 }
 
 async function cpuProf(): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'wasm-sandbox-cpuprof-'));
-  await run(process.execPath, ['--cpu-prof', '--cpu-prof-interval', '50', '--cpu-prof-dir', dir, script, 'sqljsCompute', 'plain', '200000'], { env, timeout: 120_000 });
+  await run(process.execPath, ['--cpu-prof', '--cpu-prof-interval', '50', '--cpu-prof-dir', dir, script, ...WORKLOAD, 'plain', SIZE], { env, timeout: 120_000 });
   const profile = JSON.parse(readFileSync(join(dir, readdirSync(dir)[0]!), 'utf8')) as Parameters<typeof v8ProfileToCallTree>[0];
   // V8 names frames of a module without a name section wasm-function[N]: the same func[N] as ours.
-  return functionStats(v8ProfileToCallTree(profile, (i) => `func[${i}]`, 50_000)).map((f) => f.name);
+  return guestOnly(functionStats(v8ProfileToCallTree(profile, (i) => `func[${i}]`, 50_000)).map((f) => f.name));
 }
 
 describe('profiles of a real module agree with V8 --cpu-prof', () => {
-  it('on the heaviest functions by self time', async () => {
-    const [v8, sampling, instrumented] = await Promise.all([cpuProf(), ours('sampling'), ours('instrumented')]);
-    const guestOnly = (names: string[]) => names.filter((n) => n !== '(host)');
-    // The interpreter loop dominates (≈50 % of samples): every mode puts it first.
-    expect(guestOnly(sampling)[0]).toBe(guestOnly(v8)[0]);
-    expect(guestOnly(instrumented)[0]).toBe(guestOnly(v8)[0]);
-    // The next functions are within a few points of each other and swap between runs (V8's
-    // tier-up timing moves samples): only the leader is asserted; docs/profiler.md has the rest.
-    expect(guestOnly(sampling).slice(0, 5)).toContain(guestOnly(v8)[1]);
-  }, 180_000);
+  // A statistical measurement on a shared 2-core machine: retried before it is called a failure.
+  it('on the top three functions by self time, in the sampling and instrumented modes', { retry: 2, timeout: 180_000 }, async () => {
+    const v8 = await cpuProf();
+    const sampling = await ours('sampling');
+    const instrumented = await ours('instrumented');
+    const top3 = (names: string[]) => new Set(names.slice(0, 3));
+    expect(top3(sampling)).toEqual(top3(v8));
+    expect(top3(instrumented)).toEqual(top3(v8));
+  });
 });
