@@ -40,7 +40,8 @@ export async function profileBySampling(
   workload: () => void | Promise<unknown>,
   options: { intervalUs?: number } = {},
 ): Promise<CallTree> {
-  const intervalUs = options.intervalUs ?? 100;
+  // 250 µs: ≈4,000 samples a second, a few percent of overhead at most (bench/profiler).
+  const intervalUs = options.intervalUs ?? 250;
   const session = new Session();
   session.connect();
   let profile: V8Profile;
