@@ -1,6 +1,6 @@
 // asc: --runtime stub --optimizeLevel 0
 // A known shape for profiler accuracy: outer() spends ≈80 % in slow(), ≈10 % in fast(), and
-// ≈10 % in its own loop; the three loops are the same kernel with different trip counts.
+// ≈10 % in a direct call of the kernel; all three are the same kernel with different trip counts.
 let sink: f64 = 0;
 
 function kernel(n: i32, seed: f64): f64 {
@@ -21,11 +21,8 @@ export function fast(n: i32): f64 {
 }
 
 export function outer(n: i32): f64 {
-  let own: f64 = 0.5;
-  for (let i = 0; i < n; i++) {
-    own = own * 1.0000001 + <f64>(i & 7);
-    if (own > 1e12) own = own * 1e-6;
-  }
-  sink = slow(n) + fast(n) + own;
+  // Its own tenth runs in the same kernel, so that all three shares run the same machine code
+  // whatever V8 has tiered up so far.
+  sink = slow(n) + fast(n) + kernel(n, 0.5);
   return sink;
 }

@@ -102,7 +102,8 @@ describe('wasm-sandbox CLI', () => {
     );
     expect(code).toBe(0);
     expect(stdout).toMatch(/top functions \(instructions, by self instructions\)/);
-    expect(stdout).toMatch(/assembly\/profile\/kernel\s+[\d,]+ instr\s+90\.0%/);
+    expect(stdout).toMatch(/assembly\/profile\/kernel\s+[\d,]+ instr\s+100\.0%/);
+    expect(stdout).toMatch(/assembly\/profile\/slow\s+[\d,]+ instr\s+0\.0%\s+[\d,]+ instr\s+80\.0%/);
     expect(readFileSync(files.flamegraph, 'utf8')).toMatch(/^<\?xml[\s\S]*<svg[\s\S]*assembly\/profile\/slow[\s\S]*<\/svg>\n$/);
     const folded = readFileSync(files.folded, 'utf8');
     const total = folded.trim().split('\n').reduce((n, line) => n + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);

@@ -27,6 +27,7 @@ describe('profiling modes attribute a known shape (outer: slow ≈80 %, fast ≈
     expect(outer.children.map((c) => [c.name, c.calls, c.children.map((k) => [k.name, k.calls])])).toEqual([
       ['assembly/profile/slow', 10, [['assembly/profile/kernel', 10]]],
       ['assembly/profile/fast', 10, [['assembly/profile/kernel', 10]]],
+      ['assembly/profile/kernel', 10, []],
     ]);
     expect(Math.abs(share(tree, 'slow') - 80)).toBeLessThanOrEqual(5);
     expect(Math.abs(share(tree, 'fast') - 10)).toBeLessThanOrEqual(5);
