@@ -14,7 +14,8 @@ function share(tree: CallTree, name: string): number {
 }
 
 describe('profiling modes attribute a known shape (outer: slow ≈80 %, fast ≈10 %)', () => {
-  it('instrumented: exact calls, shares within ±5 points', async () => {
+  // Time-based shares on a shared 2-core machine: retried before they are called a failure.
+  it('instrumented: exact calls, shares within ±5 points', { retry: 2 }, async () => {
     const module = await host.load(guestPath('profile'), { instrument: { hooks: true } });
     const profiler = new GuestProfiler(module, 'instrumented');
     const sandbox = profiler.instantiate();
@@ -48,7 +49,7 @@ describe('profiling modes attribute a known shape (outer: slow ≈80 %, fast ≈
     expect(share(tree, 'fast')).toBeCloseTo(10, 0);
   });
 
-  it('sampling: V8 samples keep the guest frames, shares within ±5 points', async () => {
+  it('sampling: V8 samples keep the guest frames, shares within ±5 points', { retry: 2 }, async () => {
     const module = await host.load(guestPath('profile'));
     const sandbox = module.instantiate();
     for (let i = 0; i < 5; i++) sandbox.call('outer', 100_000);
