@@ -1,0 +1,139 @@
+/**
+ * A single-producer/single-consumer ring of length-prefixed frames in a SharedArrayBuffer.
+ * Pure index arithmetic over views: no worker, no waiting (callers decide how to wait on the
+ * sequence words with Atomics). A static `allocate` sizes a new buffer; the constructor wraps
+ * an existing one, so either thread rebuilds the ring after `postMessage`.
+ *
+ * Layout (bytes):            0: head     (u32, bytes ever written; producer-owned)
+ *                            4: tail     (u32, bytes ever consumed; consumer-owned)
+ *                            8: dataSeq  (i32, bumped after each publish: consumers wait on it)
+ *                           12: spaceSeq (i32, bumped after each consume: producers wait on it)
+ *                           16: capacity (u32, a power of two)
+ *                           64: data
+ * Frame: u32 little-endian payload length, payload, padding to 4 bytes. Frames may wrap.
+ */
+
+export const HEADER_BYTES = 64;
+const HEAD = 0;
+const TAIL = 1;
+export const DATA_SEQ = 2;
+export const SPACE_SEQ = 3;
+const CAPACITY = 4;
+
+export type WriteStatus = 'ok' | 'full' | 'too-large';
+
+export type ReadResult =
+  | { readonly status: 'empty' }
+  | { readonly status: 'ok'; readonly payload: Uint8Array; readonly frameBytes: number }
+  | { readonly status: 'corrupt'; readonly reason: string };
+
+export function frameBytes(payloadLength: number): number {
+  return (4 + payloadLength + 3) & ~3;
+}
+
+export class RingBuffer {
+  readonly header: Int32Array;
+  readonly data: Uint8Array;
+  readonly capacity: number;
+  private readonly mask: number;
+
+  static allocate(capacity: number): SharedArrayBuffer {
+    if (!Number.isInteger(capacity) || capacity < 64 || (capacity & (capacity - 1)) !== 0) {
+      throw new RangeError(`ring capacity must be a power of two ≥ 64, got ${capacity}`);
+    }
+    const buffer = new SharedArrayBuffer(HEADER_BYTES + capacity);
+    new Int32Array(buffer, 0, HEADER_BYTES / 4)[CAPACITY] = capacity;
+    return buffer;
+  }
+
+  constructor(readonly buffer: SharedArrayBuffer) {
+    this.header = new Int32Array(buffer, 0, HEADER_BYTES / 4);
+    this.capacity = this.header[CAPACITY]! >>> 0;
+    if (this.capacity === 0 || buffer.byteLength !== HEADER_BYTES + this.capacity) {
+      throw new RangeError('not a ring buffer: capacity word does not match the buffer size');
+    }
+    this.data = new Uint8Array(buffer, HEADER_BYTES, this.capacity);
+    this.mask = this.capacity - 1;
+  }
+
+  /** Bytes of published frames not yet consumed. */
+  used(): number {
+    return (Atomics.load(this.header, HEAD) - Atomics.load(this.header, TAIL)) >>> 0;
+  }
+
+  free(): number {
+    return this.capacity - this.used();
+  }
+
+  /** Largest payload a frame can carry in this ring. */
+  get maxPayload(): number {
+    return this.capacity - 4;
+  }
+
+  /** Producer: writes one frame made of `parts` (concatenated) and publishes it. */
+  tryWrite(parts: readonly Uint8Array[]): WriteStatus {
+    let length = 0;
+    for (const part of parts) length += part.length;
+    const needed = frameBytes(length);
+    if (needed > this.capacity) return 'too-large';
+    const head = Atomics.load(this.header, HEAD) >>> 0;
+    const tail = Atomics.load(this.header, TAIL) >>> 0;
+    if (this.capacity - ((head - tail) >>> 0) < needed) return 'full';
+    const prefix = new Uint8Array(4);
+    new DataView(prefix.buffer).setUint32(0, length, true);
+    let at = this.copyIn(prefix, head);
+    for (const part of parts) at = this.copyIn(part, at);
+    Atomics.store(this.header, HEAD, (head + needed) | 0);
+    Atomics.add(this.header, DATA_SEQ, 1);
+    return 'ok';
+  }
+
+  /**
+   * Consumer: the next frame's payload. A frame that does not wrap is a view into the ring,
+   * valid until `consume(frameBytes)`; a wrapped one is copied.
+   */
+  peek(): ReadResult {
+    const head = Atomics.load(this.header, HEAD) >>> 0;
+    const tail = Atomics.load(this.header, TAIL) >>> 0;
+    const used = (head - tail) >>> 0;
+    if (used === 0) return { status: 'empty' };
+    if (used < 4 || used > this.capacity) return { status: 'corrupt', reason: `${used} bytes published, not a whole frame` };
+    const length = this.readU32(tail);
+    const size = frameBytes(length);
+    if (length > this.maxPayload || size > used) {
+      return { status: 'corrupt', reason: `length prefix ${length} exceeds the ${used - 4} bytes published` };
+    }
+    const start = (tail + 4) & this.mask;
+    const payload =
+      start + length <= this.capacity ? this.data.subarray(start, start + length) : this.copyOut(start, length);
+    return { status: 'ok', payload, frameBytes: size };
+  }
+
+  /** Consumer: releases the frame `peek` returned. */
+  consume(frameBytes: number): void {
+    Atomics.store(this.header, TAIL, (Atomics.load(this.header, TAIL) + frameBytes) | 0);
+    Atomics.add(this.header, SPACE_SEQ, 1);
+  }
+
+  private copyIn(bytes: Uint8Array, at: number): number {
+    const position = at & this.mask;
+    const first = Math.min(bytes.length, this.capacity - position);
+    this.data.set(first === bytes.length ? bytes : bytes.subarray(0, first), position);
+    if (first < bytes.length) this.data.set(bytes.subarray(first), 0);
+    return (at + bytes.length) >>> 0;
+  }
+
+  private copyOut(start: number, length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    const first = this.capacity - start;
+    out.set(this.data.subarray(start, this.capacity), 0);
+    out.set(this.data.subarray(0, length - first), first);
+    return out;
+  }
+
+  private readU32(at: number): number {
+    const d = this.data;
+    const m = this.mask;
+    return (d[at & m]! | (d[(at + 1) & m]! << 8) | (d[(at + 2) & m]! << 16) | (d[(at + 3) & m]! << 24)) >>> 0;
+  }
+}
