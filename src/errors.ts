@@ -180,6 +180,39 @@ export class SandboxDiscardedError extends WasmSandboxError {
   readonly code = 'ERR_SANDBOX_DISCARDED' as const;
 }
 
+/** A worker thread died (crash, out of memory, process.exit in a host import, or terminated to stop a runaway call) while holding the call. */
+export class WorkerCrashedError extends WasmSandboxError {
+  override readonly name = 'WorkerCrashedError';
+  readonly code = 'ERR_WORKER_CRASHED' as const;
+}
+
+/** The pool's bounded queue is full: the call was refused rather than queued without limit. */
+export class PoolSaturatedError extends WasmSandboxError {
+  override readonly name = 'PoolSaturatedError';
+  readonly code = 'ERR_POOL_SATURATED' as const;
+}
+
+/** The pool was closed (with cancel) before the call completed, or a call came after close. */
+export class PoolClosedError extends WasmSandboxError {
+  override readonly name = 'PoolClosedError';
+  readonly code = 'ERR_POOL_CLOSED' as const;
+}
+
+/**
+ * An error that crossed a thread boundary as plain data, rebuilt with its original code,
+ * name and message (and fields such as `kind` or `guestStack`).
+ */
+export class RemoteError extends WasmSandboxError {
+  override readonly name: string;
+  readonly code: string;
+  constructor(data: { readonly code: string; readonly name: string; readonly message: string; readonly fields?: Readonly<Record<string, unknown>> }) {
+    super(data.message);
+    this.code = data.code;
+    this.name = data.name;
+    Object.assign(this, data.fields ?? {});
+  }
+}
+
 /** A caller-supplied option is out of range or of the wrong type. */
 export class InvalidOptionError extends WasmSandboxError {
   override readonly name = 'InvalidOptionError';
@@ -198,4 +231,7 @@ export type ErrorCode =
   | OutOfFuelError['code']
   | DeadlineExceededError['code']
   | SandboxDiscardedError['code']
+  | WorkerCrashedError['code']
+  | PoolSaturatedError['code']
+  | PoolClosedError['code']
   | InvalidOptionError['code'];

@@ -141,6 +141,9 @@ export interface GuestModuleInit {
   readonly cacheStats: () => ModuleCacheStats;
 }
 
+/** A module as sent to another thread (see `GuestModule.transferable`). */
+export type TransferableModule = Omit<GuestModuleInit, 'cacheStats' | 'trace'>;
+
 export class GuestModule {
   readonly id: string;
   readonly label: string;
@@ -161,6 +164,22 @@ export class GuestModule {
 
   /** The imports the guest itself declares (the host's own, if rewritten, excluded). */
   private readonly guestImports: GuestModuleInit['parsed']['imports'];
+
+  /**
+   * Everything another thread needs to rebuild this module without compiling it again: the
+   * compiled `WebAssembly.Module` (shared by structured clone), the parsed binary and
+   * inspection, and the host's settings. Plain data, for `postMessage`.
+   */
+  transferable(): TransferableModule {
+    const { cacheStats: _stats, trace: _trace, ...data } = this.init;
+    return data;
+  }
+
+  /** Rebuilds a module sent with `transferable()` (in a worker): no read, no hash, no compile. */
+  static fromTransferable(data: TransferableModule, trace: TraceLogger): GuestModule {
+    const zeros: ModuleCacheStats = { hits: 0, misses: 0, coalesced: 0, evictions: 0, oversize: 0, compileMs: 0, entries: 0, bytes: 0, maxEntries: 0, maxBytes: 0 };
+    return new GuestModule({ ...data, trace, cacheStats: () => zeros });
+  }
 
   /** @internal created by WasmHost.load */
   constructor(init: GuestModuleInit) {

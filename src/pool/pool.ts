@@ -1,0 +1,455 @@
+/**
+ * A pool of worker threads serving guest calls through shared-memory rings. piscina runs the
+ * worker lifecycle (start, resource limits, replacement); each worker runs one long-lived
+ * serve task on its own request/response ring pair. Compiled modules are sent once and never
+ * recompiled. The caller's thread spins a bounded few microseconds for a response, then waits
+ * with Atomics.waitAsync: it never blocks on Atomics.wait.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ResourceLimits } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import {
+  DeadlineExceededError,
+  InvalidOptionError,
+  PoolClosedError,
+  PoolSaturatedError,
+  RemoteError,
+  WasmExportNotFoundError,
+  WorkerCrashedError,
+} from '../errors.js';
+import type { GuestModule } from '../host/guest-module.js';
+import { WasmHost, type LoadOptions } from '../host/host.js';
+import type { ModuleSource } from '../host/source.js';
+import type { TypedSignature } from '../host/typed-call.js';
+import { CallRecorder } from '../profiler/call-recorder.js';
+import type { LatencySummary } from '../profiler/latency-histogram.js';
+import { mergeModuleProfiles, type ModuleProfile } from '../profiler/module-profile.js';
+import { decode, encode, type Encoded } from './codec.js';
+import { CONTROL, Kind, type CallRequest, type Isolation, type Response, type ServeTask, type WorkerModule } from './protocol.js';
+import { DATA_SEQ, RingBuffer } from './ring-buffer.js';
+
+export interface PoolModuleOptions extends LoadOptions {
+  readonly source: ModuleSource;
+  /** `reuse` keeps one instance per worker (state persists); `fresh` instantiates per call. @default 'reuse' */
+  readonly isolation?: Isolation;
+  /** ES module (path or URL) whose default export is the imports object, or a function of the module id returning it. */
+  readonly importsModule?: string;
+}
+
+export interface PoolOptions {
+  /** Modules by id: a source, or a source with options. */
+  readonly modules: Readonly<Record<string, ModuleSource | PoolModuleOptions>>;
+  /** @default 2 */
+  readonly threads?: number;
+  /** Bytes per ring (a power of two; two rings per worker). @default 1 MiB */
+  readonly ringBytes?: number;
+  /** Calls that may wait for ring space; beyond it, ERR_POOL_SATURATED. @default 1024 */
+  readonly maxQueue?: number;
+  /** Iterations a worker spins on an empty ring before sleeping. @default 2000 */
+  readonly workerSpin?: number;
+  /** Microseconds the caller spins for a response before waiting asynchronously. @default 20 */
+  readonly callerSpinMicros?: number;
+  /** Default per-call deadline. @default none */
+  readonly timeoutMs?: number;
+  readonly resourceLimits?: ResourceLimits;
+  /** Host used to load and compile the modules (once, in this thread). @default a new host */
+  readonly host?: WasmHost;
+}
+
+export interface CallOptions {
+  readonly timeoutMs?: number;
+  /** AssemblyScript-typed call (strings, arrays out); typed arrays in are inferred without it. */
+  readonly signature?: TypedSignature;
+  /** Fuel for the call (modules loaded with `instrument: { fuel: true }`). */
+  readonly fuel?: number;
+}
+
+export interface PoolProfile {
+  /** Per-module profiles from every worker, histograms merged. */
+  readonly modules: Readonly<Record<string, ModuleProfile>>;
+  /** Time from `call()` to the worker starting the call, per module. */
+  readonly queueWait: Readonly<Record<string, LatencySummary>>;
+  readonly workers: { readonly threads: number; readonly restarts: number; readonly crashes: number };
+}
+
+interface Pending {
+  readonly id: number;
+  readonly module: number;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: Error) => void;
+  timer: NodeJS.Timeout | undefined;
+  settled: boolean;
+}
+
+/** Atomics.waitAsync (Node 20 has it; TypeScript's ES2022 lib does not declare it). */
+const waitAsync = (Atomics as unknown as {
+  waitAsync(array: Int32Array, index: number, value: number, timeout?: number): { async: false; value: string } | { async: true; value: Promise<string> };
+}).waitAsync;
+
+/** This file's compiled worker: beside it in dist/, or dist/'s copy when running from sources (tests). */
+function workerFile(): string {
+  const here = fileURLToPath(import.meta.url);
+  const beside = join(dirname(here), 'worker.js');
+  if (existsSync(beside)) return beside;
+  const fromSource = join(dirname(here), '..', '..', 'dist', 'src', 'pool', 'worker.js');
+  if (existsSync(fromSource)) return fromSource;
+  throw new InvalidOptionError(`the pool's worker script is missing (${beside}); run npm run build`);
+}
+
+class Slot {
+  requests!: RingBuffer;
+  responses!: RingBuffer;
+  control!: Int32Array;
+  thread: number | undefined;
+  readonly inFlight = new Map<number, Pending>();
+  /** Encoded requests waiting for ring space, in order. */
+  readonly outbox: { readonly frame: Encoded; readonly pending: Pending | undefined }[] = [];
+  pumping = false;
+  notifyScheduled = false;
+  alive = true;
+  serving: Promise<void> = Promise.resolve();
+
+  constructor(readonly index: number, readonly ringBytes: number) {
+    this.reset();
+  }
+
+  reset(): void {
+    this.requests = new RingBuffer(RingBuffer.allocate(this.ringBytes));
+    this.responses = new RingBuffer(RingBuffer.allocate(this.ringBytes));
+    this.control = new Int32Array(new SharedArrayBuffer(CONTROL.size * 4));
+    this.thread = undefined;
+  }
+}
+
+export class WasmPool {
+  private readonly slots: Slot[];
+  private readonly ids: string[];
+  private readonly queue: Map<string, CallRecorder>;
+  private nextId = 1;
+  private queued = 0;
+  private closing = false;
+  private restarts = 0;
+  private crashes = 0;
+  private readonly spinMs: number;
+
+  /** @internal use createPool */
+  constructor(
+    private readonly piscina: Piscina,
+    private readonly modules: readonly GuestModule[],
+    private readonly specs: readonly WorkerModule[],
+    private readonly options: Required<Pick<PoolOptions, 'threads' | 'ringBytes' | 'maxQueue' | 'workerSpin' | 'callerSpinMicros'>> & { timeoutMs: number | undefined },
+  ) {
+    this.ids = specs.map((s) => s.id);
+    this.queue = new Map(this.ids.map((id) => [id, new CallRecorder(`${id} queue wait`, { mode: 'every', thresholdNs: 1, sampleInterval: 1, warmup: 1 })]));
+    this.spinMs = options.callerSpinMicros / 1000;
+    this.slots = Array.from({ length: options.threads }, (_, i) => new Slot(i, options.ringBytes));
+    for (const slot of this.slots) this.serve(slot);
+  }
+
+  /** Calls `exportName` of module `moduleId` on a worker. */
+  call(moduleId: string, exportName: string, ...args: unknown[]): Promise<unknown> {
+    return this.invoke(moduleId, exportName, args);
+  }
+
+  invoke(moduleId: string, exportName: string, args: readonly unknown[], options: CallOptions = {}): Promise<unknown> {
+    if (this.closing) return Promise.reject(new PoolClosedError('the pool is closed; create a new one'));
+    const index = this.ids.indexOf(moduleId);
+    if (index < 0) {
+      return Promise.reject(new WasmExportNotFoundError(`the pool has no module ${JSON.stringify(moduleId)}; modules: ${this.ids.join(', ')}`, moduleId, this.ids));
+    }
+    const slot = this.pick();
+    const id = this.nextId++;
+    const request: CallRequest = {
+      k: Kind.Call, id, m: index, e: exportName, a: [...args], t: performance.timeOrigin + performance.now(),
+      ...(options.signature === undefined ? {} : { s: options.signature }),
+      ...(options.fuel === undefined ? {} : { f: options.fuel }),
+    };
+    let frame: Encoded;
+    try {
+      frame = encode(request);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise((resolve, reject) => {
+      const pending: Pending = { id, module: index, resolve, reject, timer: undefined, settled: false };
+      if (!this.submit(slot, frame, pending)) {
+        reject(new PoolSaturatedError(`the pool's queue is full (${this.options.maxQueue} calls waiting for ring space); retry later or raise maxQueue`));
+        return;
+      }
+      const timeout = options.timeoutMs ?? this.options.timeoutMs;
+      if (timeout !== undefined) pending.timer = setTimeout(() => this.expire(slot, pending, timeout), timeout);
+    });
+  }
+
+  /** Per-module profiles merged across workers, queue waits, and worker restarts. */
+  async profile(): Promise<PoolProfile> {
+    const replies = await Promise.all(
+      this.slots.map(
+        (slot) =>
+          new Promise<(ModuleProfile | undefined)[]>((resolve, reject) => {
+            const id = this.nextId++;
+            const pending: Pending = { id, module: -1, resolve: resolve as (v: unknown) => void, reject, timer: undefined, settled: false };
+            this.submit(slot, encode({ k: Kind.Profile, id }), pending, true);
+          }).catch(() => [] as (ModuleProfile | undefined)[]),
+      ),
+    );
+    const modules: Record<string, ModuleProfile> = {};
+    this.ids.forEach((id, i) => {
+      const parts = replies.map((r) => r[i]).filter((p): p is ModuleProfile => p !== undefined && p.instances > 0);
+      const local = this.modules[i]!.profile();
+      modules[id] = parts.length === 0 ? local : { ...mergeModuleProfiles(parts), cache: local.cache, coldStart: local.coldStart };
+    });
+    const queueWait: Record<string, LatencySummary> = {};
+    for (const [id, recorder] of this.queue) queueWait[id] = recorder.snapshot().latency;
+    return { modules, queueWait, workers: { threads: this.slots.length, restarts: this.restarts, crashes: this.crashes } };
+  }
+
+  /** Stops the workers: in-flight calls finish first (`cancel`: they are rejected with ERR_POOL_CLOSED). */
+  async close(options: { cancel?: boolean } = {}): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    if (options.cancel === true) {
+      for (const slot of this.slots) {
+        for (const pending of slot.inFlight.values()) this.settle(slot, pending, new PoolClosedError('the pool was closed before this call completed'));
+        for (const { pending } of slot.outbox) if (pending !== undefined) this.settle(slot, pending, new PoolClosedError('the pool was closed before this call started'));
+        slot.outbox.length = 0;
+      }
+    } else {
+      await Promise.all(this.slots.map((slot) => this.drained(slot)));
+    }
+    for (const slot of this.slots) {
+      Atomics.store(slot.control, CONTROL.stopping, 1);
+      this.submit(slot, encode({ k: Kind.Stop }), undefined, true);
+      // A guest that cannot be stopped must not keep close() waiting.
+      if (options.cancel === true) this.terminate(slot);
+    }
+    await Promise.race([Promise.allSettled(this.slots.map((s) => s.serving)), new Promise((r) => setTimeout(r, 2000))]);
+    await this.piscina.destroy();
+  }
+
+  private pick(): Slot {
+    let best = this.slots[0]!;
+    for (const slot of this.slots) if (slot.inFlight.size + slot.outbox.length < best.inFlight.size + best.outbox.length) best = slot;
+    return best;
+  }
+
+  /** Writes (or queues) a frame; false when the bounded queue is full. */
+  private submit(slot: Slot, frame: Encoded, pending: Pending | undefined, force = false): boolean {
+    if (frame.byteLength + 8 > slot.requests.capacity) {
+      pending?.reject(new InvalidOptionError(`the call's arguments (${frame.byteLength} bytes) do not fit a ${slot.requests.capacity}-byte ring; raise ringBytes`));
+      return true;
+    }
+    if (pending !== undefined) slot.inFlight.set(pending.id, pending);
+    if (slot.outbox.length === 0 && slot.requests.tryWrite(frame.parts) === 'ok') {
+      this.scheduleNotify(slot);
+    } else {
+      if (!force && this.queued >= this.options.maxQueue) {
+        if (pending !== undefined) slot.inFlight.delete(pending.id);
+        return false;
+      }
+      slot.outbox.push({ frame, pending });
+      this.queued++;
+    }
+    this.pump(slot);
+    return true;
+  }
+
+  /** One wake-up per slot per tick, however many frames were written in it. */
+  private scheduleNotify(slot: Slot): void {
+    if (slot.notifyScheduled) return;
+    slot.notifyScheduled = true;
+    queueMicrotask(() => {
+      slot.notifyScheduled = false;
+      Atomics.notify(slot.requests.header, DATA_SEQ);
+    });
+  }
+
+  private flush(slot: Slot): void {
+    while (slot.outbox.length > 0) {
+      const next = slot.outbox[0]!;
+      if (next.pending?.settled === true) {
+        slot.outbox.shift();
+        this.queued--;
+        continue;
+      }
+      if (slot.requests.tryWrite(next.frame.parts) !== 'ok') break;
+      slot.outbox.shift();
+      this.queued--;
+      this.scheduleNotify(slot);
+    }
+  }
+
+  /** Reads responses while calls are outstanding: spin briefly, then wait asynchronously. */
+  private pump(slot: Slot): void {
+    if (slot.pumping) return;
+    slot.pumping = true;
+    void (async () => {
+      try {
+        while (slot.alive && (slot.inFlight.size > 0 || slot.outbox.length > 0)) {
+          const seq = Atomics.load(slot.responses.header, DATA_SEQ);
+          if (this.drain(slot) > 0) continue;
+          const spinUntil = performance.now() + this.spinMs;
+          while (performance.now() < spinUntil && slot.responses.used() === 0);
+          if (slot.responses.used() > 0) continue;
+          const waited = waitAsync(slot.responses.header, DATA_SEQ, seq, 100);
+          if (waited.async) await waited.value;
+        }
+      } finally {
+        slot.pumping = false;
+      }
+      if (slot.alive && (slot.inFlight.size > 0 || slot.outbox.length > 0)) this.pump(slot);
+    })();
+  }
+
+  /** Handles every response available; returns how many. */
+  private drain(slot: Slot): number {
+    let handled = 0;
+    for (let frame = slot.responses.peek(); frame.status === 'ok'; frame = slot.responses.peek()) {
+      const response = decode<Response>(frame.payload);
+      slot.responses.consume(frame.frameBytes);
+      handled++;
+      this.handle(slot, response);
+    }
+    this.flush(slot);
+    return handled;
+  }
+
+  private handle(slot: Slot, response: Response): void {
+    if (response.k === Kind.Hello) {
+      slot.thread = response.thread;
+      return;
+    }
+    const pending = slot.inFlight.get(response.id);
+    if (pending === undefined) return;
+    if (response.k === Kind.ProfileReply) {
+      this.settle(slot, pending, undefined, response.p);
+      return;
+    }
+    const recorder = this.queue.get(this.ids[pending.module]!);
+    recorder?.timed(0, Math.max(0, response.q));
+    if (response.k === Kind.Ok) this.settle(slot, pending, undefined, response.v);
+    else this.settle(slot, pending, new RemoteError({ code: response.c, name: response.n, message: response.msg, ...(response.x === undefined ? {} : { fields: response.x }) }));
+  }
+
+  private settle(slot: Slot, pending: Pending, error: Error | undefined, value?: unknown): void {
+    slot.inFlight.delete(pending.id);
+    if (pending.settled) return;
+    pending.settled = true;
+    if (pending.timer !== undefined) clearTimeout(pending.timer);
+    if (error === undefined) pending.resolve(value);
+    else pending.reject(error);
+  }
+
+  /** A call's deadline passed: reject it now; stop the guest in place, or replace the worker. */
+  private expire(slot: Slot, pending: Pending, timeoutMs: number): void {
+    if (pending.settled) return;
+    this.settle(slot, pending, new DeadlineExceededError(`${this.ids[pending.module]}: call exceeded its deadline of ${timeoutMs} ms`, timeoutMs, timeoutMs));
+    if (Atomics.load(slot.control, CONTROL.current) !== pending.id) return; // not started: the worker will skip nothing, but its answer is ignored
+    if (this.modules[pending.module]!.deadlineRoute === 'instrumented') {
+      Atomics.store(slot.control, CONTROL.interrupt, 1);
+    } else {
+      this.terminate(slot);
+    }
+  }
+
+  private terminate(slot: Slot): void {
+    const thread = this.piscina.threads.find((t) => t.threadId === slot.thread);
+    void thread?.terminate();
+  }
+
+  private drained(slot: Slot): Promise<void> {
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (!slot.alive || (slot.inFlight.size === 0 && slot.outbox.length === 0)) resolve();
+        else setTimeout(check, 5);
+      };
+      check();
+    });
+  }
+
+  private serve(slot: Slot): void {
+    const task: ServeTask = {
+      requests: slot.requests.buffer,
+      responses: slot.responses.buffer,
+      control: slot.control.buffer as SharedArrayBuffer,
+      modules: this.specs,
+      spin: this.options.workerSpin,
+    };
+    slot.alive = true;
+    slot.serving = this.piscina.run(task).then(
+      () => undefined,
+      (error: unknown) => this.crashed(slot, error),
+    );
+  }
+
+  /** The worker died: reject exactly the calls it held, keep the rest, start a replacement. */
+  private crashed(slot: Slot, error: unknown): void {
+    slot.alive = false;
+    this.crashes++;
+    const reason = error instanceof Error ? error.message : String(error);
+    const written = [...slot.inFlight.values()].filter((p) => !slot.outbox.some((o) => o.pending === p));
+    for (const pending of written) {
+      this.settle(slot, pending, new WorkerCrashedError(`worker thread ${slot.thread ?? '?'} died while holding this call (${reason}); other calls were not affected`));
+    }
+    if (this.closing) return;
+    const waiting = slot.outbox.splice(0);
+    this.queued -= waiting.length;
+    slot.reset();
+    this.restarts++;
+    this.serve(slot);
+    for (const { frame, pending } of waiting) if (pending === undefined || !pending.settled) this.submit(slot, frame, pending, true);
+  }
+}
+
+function spec(value: ModuleSource | PoolModuleOptions): PoolModuleOptions {
+  return typeof value === 'object' && value !== null && 'source' in value ? value : { source: value };
+}
+
+/** Loads and compiles the modules once, starts the workers, and returns the pool. */
+export async function createPool(options: PoolOptions): Promise<WasmPool> {
+  const threads = options.threads ?? 2;
+  const ringBytes = options.ringBytes ?? 1024 * 1024;
+  const maxQueue = options.maxQueue ?? 1024;
+  if (!Number.isInteger(threads) || threads < 1) throw new InvalidOptionError(`options.threads must be a positive integer, got ${String(threads)}`);
+  if (!Number.isInteger(ringBytes) || ringBytes < 4096 || (ringBytes & (ringBytes - 1)) !== 0) {
+    throw new InvalidOptionError(`options.ringBytes must be a power of two ≥ 4096, got ${String(ringBytes)}`);
+  }
+  if (!Number.isInteger(maxQueue) || maxQueue < 0) throw new InvalidOptionError(`options.maxQueue must be a non-negative integer, got ${String(maxQueue)}`);
+  if (options.timeoutMs !== undefined && !(options.timeoutMs > 0 && Number.isFinite(options.timeoutMs))) {
+    throw new InvalidOptionError(`options.timeoutMs must be a positive finite number, got ${String(options.timeoutMs)}`);
+  }
+  const entries = Object.entries(options.modules);
+  if (entries.length === 0) throw new InvalidOptionError('options.modules must name at least one module');
+  const host = options.host ?? new WasmHost();
+  const loaded = await Promise.all(
+    entries.map(async ([id, value]) => {
+      const { source, isolation, importsModule, ...load } = spec(value);
+      const module = await host.load(source, { label: id, ...load });
+      const worker: WorkerModule = { id, module: module.transferable(), isolation: isolation ?? 'reuse', importsModule };
+      return { module, worker };
+    }),
+  );
+  const piscina = new Piscina({
+    filename: workerFile(),
+    minThreads: threads,
+    maxThreads: threads,
+    concurrentTasksPerWorker: 1,
+    idleTimeout: Number.POSITIVE_INFINITY,
+    ...(options.resourceLimits === undefined ? {} : { resourceLimits: options.resourceLimits }),
+  });
+  return new WasmPool(
+    piscina,
+    loaded.map((l) => l.module),
+    loaded.map((l) => l.worker),
+    {
+      threads,
+      ringBytes,
+      maxQueue,
+      workerSpin: options.workerSpin ?? 2000,
+      callerSpinMicros: options.callerSpinMicros ?? 20,
+      timeoutMs: options.timeoutMs,
+    },
+  );
+}

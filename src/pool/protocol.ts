@@ -1,0 +1,106 @@
+/**
+ * Every message between the pool and its workers, typed once. Task messages go through
+ * piscina (once per worker); everything else is a frame on the worker's ring pair.
+ */
+import type { TransferableModule } from '../host/guest-module.js';
+import type { TypedSignature } from '../host/typed-call.js';
+import type { ModuleProfile } from '../profiler/module-profile.js';
+
+export const enum Kind {
+  Call = 1,
+  Ok = 2,
+  Err = 3,
+  Profile = 4,
+  ProfileReply = 5,
+  Stop = 6,
+  Hello = 7,
+}
+
+/** Words of the per-worker control array (an Int32Array over a SharedArrayBuffer). */
+export const CONTROL = {
+  /** Non-zero: the guest stops at its next check point (deadline-instrumented modules). */
+  interrupt: 0,
+  /** Id of the call the worker is running, 0 when idle. */
+  current: 1,
+  /** Set by the pool before a Stop frame so a sleeping worker wakes promptly. */
+  stopping: 2,
+  size: 4,
+} as const;
+
+export type Isolation = 'reuse' | 'fresh';
+
+export interface WorkerModule {
+  readonly id: string;
+  readonly module: TransferableModule;
+  readonly isolation: Isolation;
+  /** Imports for this module's sandboxes: an ES module (path or URL) whose default export is a GrantedImports object or a function returning one. */
+  readonly importsModule: string | undefined;
+}
+
+/** The one piscina task each worker runs: serve its rings until told to stop. */
+export interface ServeTask {
+  readonly requests: SharedArrayBuffer;
+  readonly responses: SharedArrayBuffer;
+  readonly control: SharedArrayBuffer;
+  readonly modules: readonly WorkerModule[];
+  /** Iterations the worker spins on an empty ring before it sleeps. */
+  readonly spin: number;
+}
+
+export interface CallRequest {
+  readonly k: Kind.Call;
+  readonly id: number;
+  /** Index into ServeTask.modules. */
+  readonly m: number;
+  readonly e: string;
+  readonly a: unknown[];
+  /** When the caller submitted it: performance.timeOrigin + now, ms. */
+  readonly t: number;
+  readonly s?: TypedSignature;
+  /** Fuel for this call (fuel-instrumented modules). */
+  readonly f?: number;
+}
+
+export interface OkResponse {
+  readonly k: Kind.Ok;
+  readonly id: number;
+  readonly v: unknown;
+  /** Queue wait (submit → start) and run time, ms. */
+  readonly q: number;
+  readonly r: number;
+}
+
+export interface ErrResponse {
+  readonly k: Kind.Err;
+  readonly id: number;
+  readonly c: string;
+  readonly n: string;
+  readonly msg: string;
+  readonly x?: Record<string, unknown>;
+  readonly q: number;
+  readonly r: number;
+}
+
+export interface ProfileRequest {
+  readonly k: Kind.Profile;
+  readonly id: number;
+}
+
+export interface ProfileReply {
+  readonly k: Kind.ProfileReply;
+  readonly id: number;
+  /** One profile per module index (undefined where the worker never used it). */
+  readonly p: (ModuleProfile | undefined)[];
+}
+
+export interface Hello {
+  readonly k: Kind.Hello;
+  readonly thread: number;
+}
+
+export interface Stop {
+  readonly k: Kind.Stop;
+}
+
+export type Request = CallRequest | ProfileRequest | Stop;
+export type Response = OkResponse | ErrResponse | ProfileReply | Hello;

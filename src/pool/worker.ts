@@ -1,0 +1,125 @@
+/**
+ * The worker side of the pool (run by piscina): rebuilds the modules it was sent without
+ * compiling them, then serves calls from its request ring until told to stop — spinning a
+ * bounded number of iterations on an empty ring, then sleeping on it with Atomics.wait.
+ */
+import { threadId } from 'node:worker_threads';
+import { pathToFileURL } from 'node:url';
+import { GuestModule } from '../host/guest-module.js';
+import type { GrantedImports } from '../host/imports.js';
+import type { Sandbox } from '../host/sandbox.js';
+import { decode, encode } from './codec.js';
+import { CONTROL, Kind, type CallRequest, type Request, type Response, type ServeTask, type WorkerModule } from './protocol.js';
+import { DATA_SEQ, RingBuffer, SPACE_SEQ } from './ring-buffer.js';
+
+interface Served {
+  readonly spec: WorkerModule;
+  readonly module: GuestModule;
+  readonly imports: GrantedImports | undefined;
+  sandbox: Sandbox | undefined;
+}
+
+async function importsFor(spec: WorkerModule): Promise<GrantedImports | undefined> {
+  if (spec.importsModule === undefined) return undefined;
+  const url = /^[a-z]+:/i.test(spec.importsModule) ? spec.importsModule : pathToFileURL(spec.importsModule).href;
+  const exported = ((await import(url)) as { default: unknown }).default;
+  return (typeof exported === 'function' ? (exported as (id: string) => GrantedImports)(spec.id) : exported) as GrantedImports;
+}
+
+function write(ring: RingBuffer, message: Response): void {
+  const { parts } = encode(message);
+  for (;;) {
+    const space = Atomics.load(ring.header, SPACE_SEQ);
+    const status = ring.tryWrite(parts);
+    if (status === 'ok') return;
+    if (status === 'too-large') {
+      // A result larger than the ring: report it as an error rather than stall.
+      const { id } = message as { id?: number };
+      const error: Response = { k: Kind.Err, id: id ?? 0, c: 'ERR_WASM_ARGUMENT', n: 'WasmArgumentError', msg: `the result does not fit the ${ring.capacity}-byte response ring; raise ringBytes`, q: 0, r: 0 };
+      ring.tryWrite(encode(error).parts);
+      return;
+    }
+    Atomics.wait(ring.header, SPACE_SEQ, space, 50);
+  }
+}
+
+function run(served: Served, request: CallRequest, control: Int32Array): unknown {
+  const fresh = served.spec.isolation === 'fresh';
+  const sandbox =
+    !fresh && served.sandbox !== undefined && served.sandbox.discardedBy === undefined
+      ? served.sandbox
+      : served.module.instantiate({
+          ...(served.imports === undefined ? {} : { imports: served.imports }),
+          ...(served.module.deadlineRoute === 'instrumented' ? { interrupt: control } : {}),
+          ...(request.f === undefined ? {} : { fuel: request.f }),
+        });
+  if (!fresh) served.sandbox = sandbox;
+  if (request.s !== undefined) return sandbox.typed(request.e, request.s)(...request.a);
+  return sandbox.call(request.e, ...request.a);
+}
+
+export default async function serve(task: ServeTask): Promise<string> {
+  const requests = new RingBuffer(task.requests);
+  const responses = new RingBuffer(task.responses);
+  const control = new Int32Array(task.control);
+  const served: Served[] = [];
+  for (const spec of task.modules) {
+    const module = GuestModule.fromTransferable(spec.module, (message, values) => {
+      process.stderr.write(`trace: ${message} ${values.join(', ')}\n`);
+    });
+    served.push({ spec, module, imports: await importsFor(spec), sandbox: undefined });
+  }
+  write(responses, { k: Kind.Hello, thread: threadId });
+  Atomics.notify(responses.header, DATA_SEQ);
+
+  for (;;) {
+    const seq = Atomics.load(requests.header, DATA_SEQ);
+    let frame = requests.peek();
+    for (let i = 0; frame.status === 'empty' && i < task.spin; i++) frame = requests.peek();
+    if (frame.status === 'empty') {
+      Atomics.wait(requests.header, DATA_SEQ, seq);
+      continue;
+    }
+    if (frame.status === 'corrupt') throw new Error(`request ring corrupt: ${frame.reason}`);
+    let answered = 0;
+    // A batch: everything published so far, one wake-up for the caller at the end.
+    while (frame.status === 'ok') {
+      const request = decode<Request>(frame.payload);
+      if (request.k === Kind.Stop) {
+        requests.consume(frame.frameBytes);
+        Atomics.notify(responses.header, DATA_SEQ);
+        return 'stopped';
+      }
+      if (request.k === Kind.Profile) {
+        write(responses, { k: Kind.ProfileReply, id: request.id, p: served.map((s) => (s.sandbox === undefined && s.spec.isolation === 'reuse' ? undefined : s.module.profile())) });
+      } else {
+        const started = performance.timeOrigin + performance.now();
+        Atomics.store(control, CONTROL.current, request.id);
+        const target = served[request.m];
+        let response: Response;
+        try {
+          if (target === undefined) throw Object.assign(new Error(`no module #${request.m} in this pool`), { code: 'ERR_INVALID_OPTION' });
+          const value = run(target, request, control);
+          const ended = performance.timeOrigin + performance.now();
+          response = { k: Kind.Ok, id: request.id, v: value, q: started - request.t, r: ended - started };
+        } catch (error) {
+          const ended = performance.timeOrigin + performance.now();
+          const e = error as Error & { code?: string; toJSON?: () => Record<string, unknown> };
+          const fields = typeof e.toJSON === 'function' ? e.toJSON() : {};
+          delete fields['name'];
+          delete fields['code'];
+          delete fields['message'];
+          response = { k: Kind.Err, id: request.id, c: e.code ?? 'ERR_HOST_IMPORT_THREW', n: e.name, msg: e.message, x: fields, q: started - request.t, r: ended - started };
+        }
+        Atomics.store(control, CONTROL.current, 0);
+        Atomics.store(control, CONTROL.interrupt, 0);
+        write(responses, response);
+      }
+      requests.consume(frame.frameBytes);
+      answered++;
+      frame = requests.peek();
+    }
+    if (frame.status === 'corrupt') throw new Error(`request ring corrupt: ${frame.reason}`);
+    if (answered > 0) Atomics.notify(responses.header, DATA_SEQ);
+  }
+}
