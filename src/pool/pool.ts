@@ -77,6 +77,8 @@ export interface PoolProfile {
 interface Pending {
   readonly id: number;
   readonly module: number;
+  /** Kept until settled: a call a dead worker had not started is sent again. */
+  frame?: Encoded;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: Error) => void;
   timer: NodeJS.Timeout | undefined;
@@ -108,6 +110,9 @@ class Slot {
   readonly outbox: { readonly frame: Encoded; readonly pending: Pending | undefined }[] = [];
   pumping = false;
   notifyScheduled = false;
+  /** Resolved when the current worker has rebuilt its modules and said hello. */
+  ready!: Promise<void>;
+  markReady: () => void = () => undefined;
   alive = true;
   serving: Promise<void> = Promise.resolve();
 
@@ -116,6 +121,7 @@ class Slot {
   }
 
   reset(): void {
+    this.ready = new Promise((resolve) => (this.markReady = resolve));
     this.requests = new RingBuffer(RingBuffer.allocate(this.ringBytes));
     this.responses = new RingBuffer(RingBuffer.allocate(this.ringBytes));
     this.control = new Int32Array(new SharedArrayBuffer(CONTROL.size * 4));
@@ -148,6 +154,12 @@ export class WasmPool {
     for (const slot of this.slots) this.serve(slot);
   }
 
+  /** Resolves when every worker has started and rebuilt its modules (calls may be made before). */
+  async ready(): Promise<void> {
+    for (const slot of this.slots) this.pump(slot);
+    await Promise.all(this.slots.map((s) => s.ready));
+  }
+
   /** Calls `exportName` of module `moduleId` on a worker. */
   call(moduleId: string, exportName: string, ...args: unknown[]): Promise<unknown> {
     return this.invoke(moduleId, exportName, args);
@@ -161,10 +173,13 @@ export class WasmPool {
     }
     const slot = this.pick();
     const id = this.nextId++;
+    const now = performance.timeOrigin + performance.now();
+    const timeout = options.timeoutMs ?? this.options.timeoutMs;
     const request: CallRequest = {
-      k: Kind.Call, id, m: index, e: exportName, a: [...args], t: performance.timeOrigin + performance.now(),
+      k: Kind.Call, id, m: index, e: exportName, a: [...args], t: now,
       ...(options.signature === undefined ? {} : { s: options.signature }),
       ...(options.fuel === undefined ? {} : { f: options.fuel }),
+      ...(timeout === undefined ? {} : { d: now + timeout }),
     };
     let frame: Encoded;
     try {
@@ -178,7 +193,6 @@ export class WasmPool {
         reject(new PoolSaturatedError(`the pool's queue is full (${this.options.maxQueue} calls waiting for ring space); retry later or raise maxQueue`));
         return;
       }
-      const timeout = options.timeoutMs ?? this.options.timeoutMs;
       if (timeout !== undefined) pending.timer = setTimeout(() => this.expire(slot, pending, timeout), timeout);
     });
   }
@@ -241,7 +255,10 @@ export class WasmPool {
       pending?.reject(new InvalidOptionError(`the call's arguments (${frame.byteLength} bytes) do not fit a ${slot.requests.capacity}-byte ring; raise ringBytes`));
       return true;
     }
-    if (pending !== undefined) slot.inFlight.set(pending.id, pending);
+    if (pending !== undefined) {
+      pending.frame = frame;
+      slot.inFlight.set(pending.id, pending);
+    }
     if (slot.outbox.length === 0 && slot.requests.tryWrite(frame.parts) === 'ok') {
       this.scheduleNotify(slot);
     } else {
@@ -287,7 +304,7 @@ export class WasmPool {
     slot.pumping = true;
     void (async () => {
       try {
-        while (slot.alive && (slot.inFlight.size > 0 || slot.outbox.length > 0)) {
+        while (slot.alive && (slot.inFlight.size > 0 || slot.outbox.length > 0 || slot.thread === undefined)) {
           const seq = Atomics.load(slot.responses.header, DATA_SEQ);
           if (this.drain(slot) > 0) continue;
           const spinUntil = performance.now() + this.spinMs;
@@ -299,7 +316,7 @@ export class WasmPool {
       } finally {
         slot.pumping = false;
       }
-      if (slot.alive && (slot.inFlight.size > 0 || slot.outbox.length > 0)) this.pump(slot);
+      if (slot.alive && (slot.inFlight.size > 0 || slot.outbox.length > 0 || slot.thread === undefined)) this.pump(slot);
     })();
   }
 
@@ -319,6 +336,7 @@ export class WasmPool {
   private handle(slot: Slot, response: Response): void {
     if (response.k === Kind.Hello) {
       slot.thread = response.thread;
+      slot.markReady();
       return;
     }
     const pending = slot.inFlight.get(response.id);
@@ -337,6 +355,7 @@ export class WasmPool {
     slot.inFlight.delete(pending.id);
     if (pending.settled) return;
     pending.settled = true;
+    pending.frame = undefined;
     if (pending.timer !== undefined) clearTimeout(pending.timer);
     if (error === undefined) pending.resolve(value);
     else pending.reject(error);
@@ -346,7 +365,8 @@ export class WasmPool {
   private expire(slot: Slot, pending: Pending, timeoutMs: number): void {
     if (pending.settled) return;
     this.settle(slot, pending, new DeadlineExceededError(`${this.ids[pending.module]}: call exceeded its deadline of ${timeoutMs} ms`, timeoutMs, timeoutMs));
-    if (Atomics.load(slot.control, CONTROL.current) !== pending.id) return; // not started: the worker will skip nothing, but its answer is ignored
+    // Not started yet: the worker will see the deadline in the request and not start it.
+    if (Atomics.load(slot.control, CONTROL.current) !== pending.id) return;
     if (this.modules[pending.module]!.deadlineRoute === 'instrumented') {
       Atomics.store(slot.control, CONTROL.interrupt, 1);
     } else {
@@ -384,22 +404,33 @@ export class WasmPool {
     );
   }
 
-  /** The worker died: reject exactly the calls it held, keep the rest, start a replacement. */
+  /**
+   * The worker died: answers it wrote before dying are delivered, the call it was running is
+   * rejected with ERR_WORKER_CRASHED, and calls it had not started go to its replacement.
+   */
   private crashed(slot: Slot, error: unknown): void {
     slot.alive = false;
     this.crashes++;
+    this.drain(slot);
     const reason = error instanceof Error ? error.message : String(error);
-    const written = [...slot.inFlight.values()].filter((p) => !slot.outbox.some((o) => o.pending === p));
-    for (const pending of written) {
-      this.settle(slot, pending, new WorkerCrashedError(`worker thread ${slot.thread ?? '?'} died while holding this call (${reason}); other calls were not affected`));
+    const running = Atomics.load(slot.control, CONTROL.current);
+    const held = slot.inFlight.get(running);
+    if (held !== undefined) {
+      this.settle(slot, held, new WorkerCrashedError(`${this.ids[held.module] ?? 'pool'}: worker thread ${slot.thread ?? '?'} died while running this call (${reason}); other calls were not affected`));
     }
-    if (this.closing) return;
-    const waiting = slot.outbox.splice(0);
-    this.queued -= waiting.length;
+    this.queued -= slot.outbox.length;
+    slot.outbox.length = 0; // their calls are in inFlight too, and go out again below
+    const unstarted = [...slot.inFlight.values()].filter((p) => !p.settled).sort((a, b) => a.id - b.id);
+    slot.inFlight.clear();
+    if (this.closing) {
+      for (const pending of unstarted) this.settle(slot, pending, new PoolClosedError('the pool was closed before this call completed'));
+      return;
+    }
     slot.reset();
     this.restarts++;
     this.serve(slot);
-    for (const { frame, pending } of waiting) if (pending === undefined || !pending.settled) this.submit(slot, frame, pending, true);
+    // Requests are answered in order: everything after the call it was running never started.
+    for (const pending of unstarted) if (pending.frame !== undefined) this.submit(slot, pending.frame, pending, true);
   }
 }
 

@@ -59,6 +59,8 @@ export interface CallRequest {
   readonly s?: TypedSignature;
   /** Fuel for this call (fuel-instrumented modules). */
   readonly f?: number;
+  /** Deadline (performance.timeOrigin + now, ms): a call still queued then is not started. */
+  readonly d?: number;
 }
 
 export interface OkResponse {

@@ -5,6 +5,7 @@
  */
 import { threadId } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
+import { DeadlineExceededError } from '../errors.js';
 import { GuestModule } from '../host/guest-module.js';
 import type { GrantedImports } from '../host/imports.js';
 import type { Sandbox } from '../host/sandbox.js';
@@ -99,6 +100,9 @@ export default async function serve(task: ServeTask): Promise<string> {
         let response: Response;
         try {
           if (target === undefined) throw Object.assign(new Error(`no module #${request.m} in this pool`), { code: 'ERR_INVALID_OPTION' });
+          if (request.d !== undefined && started > request.d) {
+            throw new DeadlineExceededError(`${target.spec.id}: call expired in the queue before a worker could start it`, undefined, started - request.t);
+          }
           const value = run(target, request, control);
           const ended = performance.timeOrigin + performance.now();
           response = { k: Kind.Ok, id: request.id, v: value, q: started - request.t, r: ended - started };

@@ -1,0 +1,142 @@
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createPool, type WasmPool } from '../src/pool/pool.js';
+import { guestPath } from './helpers/guests.js';
+
+const crashyImports = fileURLToPath(new URL('./fixtures/crashy-imports.mjs', import.meta.url));
+let pool: WasmPool | undefined;
+afterEach(async () => {
+  await pool?.close({ cancel: true });
+  pool = undefined;
+});
+
+async function settleAll(promises: Promise<unknown>[]) {
+  const outcomes = await Promise.allSettled(promises);
+  return outcomes.map((o) => (o.status === 'fulfilled' ? { ok: o.value } : { error: (o.reason as { code?: string }).code }));
+}
+
+describe('worker pool', () => {
+  it('calls exports on worker threads, typed arrays in and results out', async () => {
+    pool = await createPool({ modules: { add: guestPath('add'), fib: guestPath('fib'), sum: guestPath('sum'), strings: guestPath('strings') }, threads: 2 });
+    expect(await pool.call('add', 'add', 40, 2)).toBe(42);
+    expect(await pool.call('add', 'addI64', 2n ** 53n, 1n)).toBe(2n ** 53n + 1n);
+    expect(await Promise.all(Array.from({ length: 20 }, (_, i) => pool!.call('fib', 'fib', i)))).toEqual(
+      [0, 1, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233, 377, 610, 987, 1597, 2584, 4181],
+    );
+    const values = Float64Array.from({ length: 100_000 }, (_, i) => i * 0.5);
+    expect(await pool.invoke('sum', 'sumF64', [values], { signature: { params: ['Float64Array'], result: 'f64' } })).toBe(2499975000);
+    const squares = (await pool.invoke('sum', 'squares', [5], { signature: { params: ['i32'], result: 'Float64Array' } })) as Float64Array;
+    expect([...squares]).toEqual([0, 1, 4, 9, 16]);
+    expect(await pool.invoke('strings', 'reverse', ['a😀b'], { signature: { params: ['string'], result: 'string' } })).toBe('b😀a');
+  });
+
+  it('brings guest errors back with their codes and fields', async () => {
+    pool = await createPool({ modules: { trap: guestPath('trap'), abort: guestPath('abort') }, threads: 1 });
+    await expect(pool.call('trap', 'divide', 1, 0)).rejects.toMatchObject({ code: 'ERR_WASM_TRAP', kind: 'divide_by_zero', message: expect.stringContaining('divide() trapped') });
+    await expect(pool.call('abort', 'checkPositive', -1)).rejects.toMatchObject({ code: 'ERR_GUEST_ABORT', guestMessage: 'expected a positive number, got -1' });
+    await expect(pool.call('trap', 'nope')).rejects.toMatchObject({ code: 'ERR_WASM_EXPORT_NOT_FOUND' });
+    await expect(pool.call('missing', 'x')).rejects.toMatchObject({ code: 'ERR_WASM_EXPORT_NOT_FOUND', message: expect.stringMatching(/no module "missing"/) });
+    expect(await pool.call('trap', 'divide', 84, 2)).toBe(42);
+  });
+
+  it("keeps state with isolation 'reuse' and starts clean with 'fresh'", async () => {
+    pool = await createPool({
+      modules: { kept: guestPath('alloc'), clean: { source: guestPath('alloc'), isolation: 'fresh' } },
+      threads: 1,
+    });
+    await pool.call('kept', 'leak', 3, 16);
+    expect(await pool.call('kept', 'keptCount')).toBe(3);
+    await pool.call('clean', 'leak', 3, 16);
+    expect(await pool.call('clean', 'keptCount')).toBe(0);
+  });
+
+  it('merges the workers’ profiles (counts add, histograms merge) and records queue wait', async () => {
+    pool = await createPool({ modules: { add: guestPath('add') }, threads: 2 });
+    await Promise.all(Array.from({ length: 500 }, (_, i) => pool!.call('add', 'add', i, 1)));
+    const profile = await pool.profile();
+    const add = profile.modules['add']!.exports.find((e) => e.name === 'add')!;
+    expect(add.calls).toBe(500);
+    expect(add.latency.count).toBeGreaterThanOrEqual(500 - 2 * 32); // each worker may hold up to 31 calls not yet sampled
+    expect(profile.queueWait['add']!.count).toBe(500);
+    expect(profile.workers).toEqual({ threads: 2, restarts: 0, crashes: 0 });
+  });
+
+  it('applies backpressure: a full queue rejects with ERR_POOL_SATURATED, never grows without limit', async () => {
+    pool = await createPool({ modules: { spin: guestPath('spin') }, threads: 1, ringBytes: 4096, maxQueue: 10 });
+    const calls = Array.from({ length: 400 }, () => pool!.call('spin', 'spin', 20_000));
+    const outcomes = await settleAll(calls);
+    const saturated = outcomes.filter((o) => 'error' in o && o.error === 'ERR_POOL_SATURATED').length;
+    const ok = outcomes.filter((o) => 'ok' in o).length;
+    expect(saturated).toBeGreaterThan(0);
+    expect(ok + saturated).toBe(400);
+  });
+
+  it('stops an instrumented runaway guest in its worker at the deadline; the worker keeps serving', async () => {
+    pool = await createPool({ modules: { spin: { source: guestPath('spin'), instrument: { deadline: true } } }, threads: 1 });
+    const started = performance.now();
+    await expect(pool.invoke('spin', 'spinForever', [], { timeoutMs: 100 })).rejects.toMatchObject({ code: 'ERR_DEADLINE_EXCEEDED' });
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(await pool.call('spin', 'spin', 10)).toBe(10);
+    expect((await pool.profile()).workers.restarts).toBe(0);
+  });
+
+  it('terminates and replaces a worker whose plain guest runs past its deadline', async () => {
+    pool = await createPool({ modules: { spin: guestPath('spin'), add: guestPath('add') }, threads: 2 });
+    await pool.ready(); // so the runaway call starts before its deadline
+    await expect(pool.invoke('spin', 'spinForever', [], { timeoutMs: 100 })).rejects.toMatchObject({ code: 'ERR_DEADLINE_EXCEEDED' });
+    // Other calls still complete, on the surviving worker and then on the replacement.
+    expect(await Promise.all(Array.from({ length: 50 }, (_, i) => pool!.call('add', 'add', i, 1)))).toHaveLength(50);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await pool.call('add', 'add', 1, 1)).toBe(2);
+    expect((await pool.profile()).workers.restarts).toBe(1);
+  });
+
+  it('rejects exactly the calls a dying worker held; every call settles exactly once under load', async () => {
+    pool = await createPool({ modules: { crashy: { source: guestPath('crashy'), importsModule: crashyImports } }, threads: 2 });
+    const settled = new Map<number, number>();
+    const calls: Promise<unknown>[] = [];
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 200; i++) {
+        const n = round * 1000 + i;
+        const value = i === 100 ? 666 : n; // one poison call per round
+        calls.push(
+          pool.call('crashy', 'work', value).finally(() => settled.set(n, (settled.get(n) ?? 0) + 1)),
+        );
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const outcomes = await settleAll(calls);
+    expect([...settled.values()].every((count) => count === 1)).toBe(true);
+    expect(settled.size).toBe(600);
+    const crashed = outcomes.filter((o) => 'error' in o);
+    expect(crashed.every((o) => 'error' in o && o.error === 'ERR_WORKER_CRASHED')).toBe(true);
+    expect(crashed.length).toBe(3); // exactly the poison calls: calls queued behind them went to the replacement
+    // Calls that completed returned the right values.
+    outcomes.forEach((o, index) => {
+      if ('ok' in o) expect(o.ok).toBe(((Math.floor(index / 200) * 1000) + (index % 200)) * 2);
+    });
+    const profile = await pool.profile();
+    expect(profile.workers.crashes).toBe(3);
+    expect(await pool.call('crashy', 'work', 21)).toBe(42);
+  });
+
+  it('close drains in-flight calls; close with cancel rejects them with ERR_POOL_CLOSED', async () => {
+    const drained = await createPool({ modules: { fib: guestPath('fib') }, threads: 1 });
+    const running = drained.call('fib', 'fib', 25);
+    await drained.close();
+    expect(await running).toBe(75025);
+    await expect(drained.call('fib', 'fib', 1)).rejects.toMatchObject({ code: 'ERR_POOL_CLOSED' });
+
+    const cancelled = await createPool({ modules: { spin: guestPath('spin') }, threads: 1 });
+    const stuck = expect(cancelled.call('spin', 'spinForever')).rejects.toMatchObject({ code: 'ERR_POOL_CLOSED' });
+    await new Promise((r) => setTimeout(r, 50));
+    await cancelled.close({ cancel: true });
+    await stuck;
+  });
+
+  it('validates its options', async () => {
+    await expect(createPool({ modules: {} })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
+    await expect(createPool({ modules: { a: guestPath('add') }, threads: 0 })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION', message: expect.stringMatching(/options\.threads/) });
+    await expect(createPool({ modules: { a: guestPath('add') }, ringBytes: 5000 })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
+  });
+});
