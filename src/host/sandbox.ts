@@ -131,7 +131,10 @@ export class Sandbox {
    */
   typed<R = unknown>(name: string, signature: TypedSignature): (...args: unknown[]) => R {
     const plan = this.plan(name);
-    return makeTypedCall<R>(plan.where, this.module.label, signature, plan.signature, this.helpers, this.instance.exports, this.fastFor(plan), plan.recorder);
+    return makeTypedCall<R>(
+      plan.where, this.module.label, signature, plan.signature, this.helpers, this.instance.exports, this.fastFor(plan), plan.recorder,
+      (error) => this.classify(plan, error),
+    );
   }
 
   /** Calls an export with checked arguments and returns its value or error with this call's metrics. */

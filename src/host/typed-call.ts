@@ -43,8 +43,12 @@ export interface AssemblyScriptHelpers {
   __getArrayBuffer(pointer: number): ArrayBuffer;
   __pin(pointer: number): number;
   __unpin(pointer: number): void;
+  __collect(): void;
   [getter: `__get${string}`]: (pointer: number) => unknown;
 }
+
+/** Arguments at least this large are collected by the guest's GC right after the call. */
+const LARGE_ARGUMENT_BYTES = 1024 * 1024;
 
 /** `Array<i32>` → `ArrayI32_ID`; `Float64Array` → `Float64Array_ID`. */
 export function idGlobalName(type: TypedValue): string {
@@ -78,6 +82,7 @@ export function makeTypedCall<R>(
   exports: WebAssembly.Exports,
   call: (...args: unknown[]) => unknown,
   recorder: CallRecorder,
+  classify: (error: unknown) => unknown,
 ): (...args: unknown[]) => R {
   if (helpers === undefined) {
     throw new InvalidOptionError(
@@ -113,13 +118,19 @@ export function makeTypedCall<R>(
       throw new WasmArgumentError(`${where} takes ${converters.length} argument(s), got ${args.length}`);
     }
     const pinned: number[] = [];
+    let bytesIn = 0;
     try {
-      let bytesIn = 0;
-      const wasmArgs = converters.map((converter, i) => {
-        const { value, bytes } = converter.toGuest(args[i], pinned);
-        bytesIn += bytes;
-        return value;
-      });
+      let wasmArgs: unknown[];
+      try {
+        wasmArgs = converters.map((converter, i) => {
+          const { value, bytes } = converter.toGuest(args[i], pinned);
+          bytesIn += bytes;
+          return value;
+        });
+      } catch (error) {
+        // Allocating an argument runs guest code (its allocator): a trap there is the guest's.
+        throw classify(error);
+      }
       recorder.bytesIn += bytesIn;
       const raw = call(...wasmArgs);
       const { value, bytes } = read(raw);
@@ -127,6 +138,9 @@ export function makeTypedCall<R>(
       return value as R;
     } finally {
       for (const pointer of pinned) helpers.__unpin(pointer);
+      // Large arguments are garbage as soon as the call returns: collect them now rather than
+      // let a series of such calls run the guest into its memory limit.
+      if (bytesIn >= LARGE_ARGUMENT_BYTES) helpers.__collect();
     }
   };
 }

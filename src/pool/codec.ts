@@ -97,3 +97,109 @@ export function decode<T = unknown>(payload: Uint8Array): T {
   };
   return restore(message) as T;
 }
+
+/**
+ * The hot path's own layout: calls whose arguments are all numbers or BigInts, and answers that
+ * are a number, a BigInt or nothing, skip msgpack. They start with a length word no msgpack
+ * part can have (0xffffffff), then fixed fields:
+ *
+ *   call:   marker u32 | kind u8 | argc u8 | module u16 | id u32 | export u32 | t f64 | d f64 (NaN: none) | argc × (tag u8, pad 7, value 8)
+ *   answer: marker u32 | kind u8 | tag u8 | pad 2     | id u32 | q f64 | r f64 | value 8
+ */
+export const BINARY = 0xffffffff;
+const TAG_F64 = 0;
+const TAG_I64 = 1;
+const TAG_NONE = 2;
+
+export interface NumericCall {
+  readonly id: number;
+  readonly module: number;
+  readonly exportIndex: number;
+  readonly t: number;
+  readonly d: number | undefined;
+  readonly args: readonly (number | bigint)[];
+}
+
+export function isNumeric(args: readonly unknown[]): args is readonly (number | bigint)[] {
+  if (args.length > 255) return false;
+  for (const a of args) if (typeof a !== 'number' && typeof a !== 'bigint') return false;
+  return true;
+}
+
+export function encodeNumericCall(call: NumericCall): Encoded {
+  const bytes = new Uint8Array(32 + 16 * call.args.length);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, BINARY, true);
+  view.setUint8(4, 1);
+  view.setUint8(5, call.args.length);
+  view.setUint16(6, call.module, true);
+  view.setUint32(8, call.id, true);
+  view.setUint32(12, call.exportIndex, true);
+  view.setFloat64(16, call.t, true);
+  view.setFloat64(24, call.d ?? Number.NaN, true);
+  call.args.forEach((arg, i) => {
+    const at = 32 + 16 * i;
+    if (typeof arg === 'bigint') {
+      view.setUint8(at, TAG_I64);
+      view.setBigInt64(at + 8, BigInt.asIntN(64, arg), true);
+    } else {
+      view.setUint8(at, TAG_F64);
+      view.setFloat64(at + 8, arg, true);
+    }
+  });
+  return { parts: [bytes], byteLength: bytes.byteLength, rawBytes: 0 };
+}
+
+/** Undefined when the payload is not a binary call. */
+export function decodeNumericCall(payload: Uint8Array): NumericCall | undefined {
+  if (payload.byteLength < 32) return undefined;
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  if (view.getUint32(0, true) !== BINARY || view.getUint8(4) !== 1) return undefined;
+  const argc = view.getUint8(5);
+  if (payload.byteLength < 32 + 16 * argc) throw new RangeError('binary call shorter than its argument count');
+  const args: (number | bigint)[] = [];
+  for (let i = 0; i < argc; i++) {
+    const at = 32 + 16 * i;
+    args.push(view.getUint8(at) === TAG_I64 ? view.getBigInt64(at + 8, true) : view.getFloat64(at + 8, true));
+  }
+  const d = view.getFloat64(24, true);
+  return {
+    id: view.getUint32(8, true),
+    module: view.getUint16(6, true),
+    exportIndex: view.getUint32(12, true),
+    t: view.getFloat64(16, true),
+    d: Number.isNaN(d) ? undefined : d,
+    args,
+  };
+}
+
+export function isNumericValue(value: unknown): value is number | bigint | undefined {
+  return value === undefined || typeof value === 'number' || typeof value === 'bigint';
+}
+
+export function encodeNumericAnswer(id: number, q: number, r: number, value: number | bigint | undefined): Encoded {
+  const bytes = new Uint8Array(40);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, BINARY, true);
+  view.setUint8(4, 2);
+  view.setUint8(5, value === undefined ? TAG_NONE : typeof value === 'bigint' ? TAG_I64 : TAG_F64);
+  view.setUint32(8, id, true);
+  view.setFloat64(16, q, true);
+  view.setFloat64(24, r, true);
+  if (typeof value === 'bigint') view.setBigInt64(32, BigInt.asIntN(64, value), true);
+  else if (typeof value === 'number') view.setFloat64(32, value, true);
+  return { parts: [bytes], byteLength: 40, rawBytes: 0 };
+}
+
+export function decodeNumericAnswer(payload: Uint8Array): { id: number; q: number; r: number; value: number | bigint | undefined } | undefined {
+  if (payload.byteLength !== 40) return undefined;
+  const view = new DataView(payload.buffer, payload.byteOffset, 40);
+  if (view.getUint32(0, true) !== BINARY || view.getUint8(4) !== 2) return undefined;
+  const tag = view.getUint8(5);
+  return {
+    id: view.getUint32(8, true),
+    q: view.getFloat64(16, true),
+    r: view.getFloat64(24, true),
+    value: tag === TAG_NONE ? undefined : tag === TAG_I64 ? view.getBigInt64(32, true) : view.getFloat64(32, true),
+  };
+}

@@ -26,7 +26,7 @@ import type { TypedSignature } from '../host/typed-call.js';
 import { CallRecorder } from '../profiler/call-recorder.js';
 import type { LatencySummary } from '../profiler/latency-histogram.js';
 import { mergeModuleProfiles, type ModuleProfile } from '../profiler/module-profile.js';
-import { decode, encode, type Encoded } from './codec.js';
+import { decode, decodeNumericAnswer, encode, encodeNumericCall, isNumeric, type Encoded } from './codec.js';
 import { CONTROL, Kind, type CallRequest, type Isolation, type Response, type ServeTask, type WorkerModule } from './protocol.js';
 import { DATA_SEQ, RingBuffer } from './ring-buffer.js';
 
@@ -132,6 +132,8 @@ class Slot {
 export class WasmPool {
   private readonly slots: Slot[];
   private readonly ids: string[];
+  /** Per module: export name → index in its inspection, for binary calls. */
+  private readonly exportIndex: Map<string, number>[];
   private readonly queue: Map<string, CallRecorder>;
   private nextId = 1;
   private queued = 0;
@@ -148,6 +150,7 @@ export class WasmPool {
     private readonly options: Required<Pick<PoolOptions, 'threads' | 'ringBytes' | 'maxQueue' | 'workerSpin' | 'callerSpinMicros'>> & { timeoutMs: number | undefined },
   ) {
     this.ids = specs.map((s) => s.id);
+    this.exportIndex = modules.map((m) => new Map(m.inspect().exports.map((e, i) => [e.name, i])));
     this.queue = new Map(this.ids.map((id) => [id, new CallRecorder(`${id} queue wait`, { mode: 'every', thresholdNs: 1, sampleInterval: 1, warmup: 1 })]));
     this.spinMs = options.callerSpinMicros / 1000;
     this.slots = Array.from({ length: options.threads }, (_, i) => new Slot(i, options.ringBytes));
@@ -183,7 +186,11 @@ export class WasmPool {
     };
     let frame: Encoded;
     try {
-      frame = encode(request);
+      const exportIndex = options.signature === undefined && options.fuel === undefined && isNumeric(args) ? this.exportIndex[index]!.get(exportName) : undefined;
+      frame =
+        exportIndex === undefined
+          ? encode(request)
+          : encodeNumericCall({ id, module: index, exportIndex, t: now, d: request.d, args: args as readonly (number | bigint)[] });
     } catch (error) {
       return Promise.reject(error);
     }
@@ -251,8 +258,12 @@ export class WasmPool {
 
   /** Writes (or queues) a frame; false when the bounded queue is full. */
   private submit(slot: Slot, frame: Encoded, pending: Pending | undefined, force = false): boolean {
-    if (frame.byteLength + 8 > slot.requests.capacity) {
-      pending?.reject(new InvalidOptionError(`the call's arguments (${frame.byteLength} bytes) do not fit a ${slot.requests.capacity}-byte ring; raise ringBytes`));
+    if (frame.byteLength > slot.requests.maxPayload) {
+      pending?.reject(
+        new InvalidOptionError(
+          `the call's arguments (${frame.byteLength} bytes) exceed what a ${slot.requests.capacity}-byte ring carries (${slot.requests.maxPayload}); raise ringBytes`,
+        ),
+      );
       return true;
     }
     if (pending !== undefined) {
@@ -324,7 +335,8 @@ export class WasmPool {
   private drain(slot: Slot): number {
     let handled = 0;
     for (let frame = slot.responses.peek(); frame.status === 'ok'; frame = slot.responses.peek()) {
-      const response = decode<Response>(frame.payload);
+      const numeric = decodeNumericAnswer(frame.payload);
+      const response: Response = numeric === undefined ? decode<Response>(frame.payload) : { k: Kind.Ok, id: numeric.id, v: numeric.value, q: numeric.q, r: numeric.r };
       slot.responses.consume(frame.frameBytes);
       handled++;
       this.handle(slot, response);

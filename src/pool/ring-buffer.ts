@@ -10,7 +10,11 @@
  *                           12: spaceSeq (i32, bumped after each consume: producers wait on it)
  *                           16: capacity (u32, a power of two)
  *                           64: data
- * Frame: u32 little-endian payload length, payload, padding to 4 bytes. Frames may wrap.
+ * Frame: u32 little-endian payload length, 4 reserved bytes, payload, padding to 8 bytes, so
+ * every payload starts 8-byte aligned (typed arrays in it can be viewed in place). Frames never
+ * wrap: when one does not fit before the end, the producer writes a skip marker (length
+ * 0xffffffff) and the frame goes to the start, so a payload is always one contiguous view.
+ * Payloads are limited to half the capacity less the prefix: an empty ring always takes one.
  */
 
 export const HEADER_BYTES = 64;
@@ -27,8 +31,11 @@ export type ReadResult =
   | { readonly status: 'ok'; readonly payload: Uint8Array; readonly frameBytes: number }
   | { readonly status: 'corrupt'; readonly reason: string };
 
+const PREFIX = 8;
+const SKIP = 0xffffffff;
+
 export function frameBytes(payloadLength: number): number {
-  return (4 + payloadLength + 3) & ~3;
+  return (PREFIX + payloadLength + 7) & ~7;
 }
 
 export class RingBuffer {
@@ -36,6 +43,9 @@ export class RingBuffer {
   readonly data: Uint8Array;
   readonly capacity: number;
   private readonly mask: number;
+  /** The length prefix, reused by every write. */
+  private readonly prefix = new Uint8Array(PREFIX);
+  private readonly prefixView = new DataView(this.prefix.buffer);
 
   static allocate(capacity: number): SharedArrayBuffer {
     if (!Number.isInteger(capacity) || capacity < 64 || (capacity & (capacity - 1)) !== 0) {
@@ -67,21 +77,27 @@ export class RingBuffer {
 
   /** Largest payload a frame can carry in this ring. */
   get maxPayload(): number {
-    return this.capacity - 4;
+    return this.capacity / 2 - PREFIX;
   }
 
   /** Producer: writes one frame made of `parts` (concatenated) and publishes it. */
   tryWrite(parts: readonly Uint8Array[]): WriteStatus {
     let length = 0;
     for (const part of parts) length += part.length;
+    if (length > this.maxPayload) return 'too-large';
     const needed = frameBytes(length);
-    if (needed > this.capacity) return 'too-large';
-    const head = Atomics.load(this.header, HEAD) >>> 0;
+    let head = Atomics.load(this.header, HEAD) >>> 0;
     const tail = Atomics.load(this.header, TAIL) >>> 0;
-    if (this.capacity - ((head - tail) >>> 0) < needed) return 'full';
-    const prefix = new Uint8Array(4);
-    new DataView(prefix.buffer).setUint32(0, length, true);
-    let at = this.copyIn(prefix, head);
+    const free = this.capacity - ((head - tail) >>> 0);
+    const contiguous = this.capacity - (head & this.mask);
+    const skip = needed > contiguous ? contiguous : 0;
+    if (free < skip + needed) return 'full';
+    if (skip > 0) {
+      new DataView(this.buffer, HEADER_BYTES + (head & this.mask), 4).setUint32(0, SKIP, true);
+      head = (head + skip) >>> 0;
+    }
+    this.prefixView.setUint32(0, length, true);
+    let at = this.copyIn(this.prefix, head);
     for (const part of parts) at = this.copyIn(part, at);
     Atomics.store(this.header, HEAD, (head + needed) | 0);
     Atomics.add(this.header, DATA_SEQ, 1);
@@ -94,16 +110,24 @@ export class RingBuffer {
    */
   peek(): ReadResult {
     const head = Atomics.load(this.header, HEAD) >>> 0;
-    const tail = Atomics.load(this.header, TAIL) >>> 0;
-    const used = (head - tail) >>> 0;
+    let tail = Atomics.load(this.header, TAIL) >>> 0;
+    let used = (head - tail) >>> 0;
     if (used === 0) return { status: 'empty' };
-    if (used < 4 || used > this.capacity) return { status: 'corrupt', reason: `${used} bytes published, not a whole frame` };
+    if (used < PREFIX || used > this.capacity) return { status: 'corrupt', reason: `${used} bytes published, not a whole frame` };
+    if (this.readU32(tail) === SKIP) {
+      const rest = this.capacity - (tail & this.mask);
+      if (rest > used) return { status: 'corrupt', reason: `skip marker over ${rest} bytes, ${used} published` };
+      tail = (tail + rest) >>> 0;
+      Atomics.store(this.header, TAIL, tail | 0);
+      used -= rest;
+      if (used === 0) return { status: 'empty' };
+    }
     const length = this.readU32(tail);
     const size = frameBytes(length);
     if (length > this.maxPayload || size > used) {
-      return { status: 'corrupt', reason: `length prefix ${length} exceeds the ${used - 4} bytes published` };
+      return { status: 'corrupt', reason: `length prefix ${length} exceeds the ${used - PREFIX} bytes published` };
     }
-    const start = (tail + 4) & this.mask;
+    const start = (tail + PREFIX) & this.mask;
     const payload =
       start + length <= this.capacity ? this.data.subarray(start, start + length) : this.copyOut(start, length);
     return { status: 'ok', payload, frameBytes: size };

@@ -9,7 +9,7 @@ import { DeadlineExceededError } from '../errors.js';
 import { GuestModule } from '../host/guest-module.js';
 import type { GrantedImports } from '../host/imports.js';
 import type { Sandbox } from '../host/sandbox.js';
-import { decode, encode } from './codec.js';
+import { decode, decodeNumericCall, encode, encodeNumericAnswer, isNumericValue, type Encoded } from './codec.js';
 import { CONTROL, Kind, type CallRequest, type Request, type Response, type ServeTask, type WorkerModule } from './protocol.js';
 import { DATA_SEQ, RingBuffer, SPACE_SEQ } from './ring-buffer.js';
 
@@ -28,15 +28,17 @@ async function importsFor(spec: WorkerModule): Promise<GrantedImports | undefine
 }
 
 function write(ring: RingBuffer, message: Response): void {
-  const { parts } = encode(message);
+  writeFrame(ring, encode(message), (message as { id?: number }).id ?? 0);
+}
+
+function writeFrame(ring: RingBuffer, { parts }: Encoded, id: number): void {
   for (;;) {
     const space = Atomics.load(ring.header, SPACE_SEQ);
     const status = ring.tryWrite(parts);
     if (status === 'ok') return;
     if (status === 'too-large') {
       // A result larger than the ring: report it as an error rather than stall.
-      const { id } = message as { id?: number };
-      const error: Response = { k: Kind.Err, id: id ?? 0, c: 'ERR_WASM_ARGUMENT', n: 'WasmArgumentError', msg: `the result does not fit the ${ring.capacity}-byte response ring; raise ringBytes`, q: 0, r: 0 };
+      const error: Response = { k: Kind.Err, id, c: 'ERR_WASM_ARGUMENT', n: 'WasmArgumentError', msg: `the result does not fit the ${ring.capacity}-byte response ring; raise ringBytes`, q: 0, r: 0 };
       ring.tryWrite(encode(error).parts);
       return;
     }
@@ -70,6 +72,7 @@ export default async function serve(task: ServeTask): Promise<string> {
     });
     served.push({ spec, module, imports: await importsFor(spec), sandbox: undefined });
   }
+  const exportNames = served.map((s) => s.module.inspect().exports.map((e) => e.name));
   write(responses, { k: Kind.Hello, thread: threadId });
   Atomics.notify(responses.header, DATA_SEQ);
 
@@ -85,7 +88,14 @@ export default async function serve(task: ServeTask): Promise<string> {
     let answered = 0;
     // A batch: everything published so far, one wake-up for the caller at the end.
     while (frame.status === 'ok') {
-      const request = decode<Request>(frame.payload);
+      const numeric = decodeNumericCall(frame.payload);
+      const request: Request =
+        numeric === undefined
+          ? decode<Request>(frame.payload)
+          : {
+              k: Kind.Call, id: numeric.id, m: numeric.module, e: exportNames[numeric.module]?.[numeric.exportIndex] ?? '', a: numeric.args as unknown[], t: numeric.t,
+              ...(numeric.d === undefined ? {} : { d: numeric.d }),
+            };
       if (request.k === Kind.Stop) {
         requests.consume(frame.frameBytes);
         Atomics.notify(responses.header, DATA_SEQ);
@@ -117,7 +127,8 @@ export default async function serve(task: ServeTask): Promise<string> {
         }
         Atomics.store(control, CONTROL.current, 0);
         Atomics.store(control, CONTROL.interrupt, 0);
-        write(responses, response);
+        if (response.k === Kind.Ok && isNumericValue(response.v)) writeFrame(responses, encodeNumericAnswer(response.id, response.q, response.r, response.v), response.id);
+        else write(responses, response);
       }
       requests.consume(frame.frameBytes);
       answered++;
