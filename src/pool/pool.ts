@@ -317,9 +317,17 @@ export class WasmPool {
       try {
         while (slot.alive && (slot.inFlight.size > 0 || slot.outbox.length > 0 || slot.thread === undefined)) {
           const seq = Atomics.load(slot.responses.header, DATA_SEQ);
-          if (this.drain(slot) > 0) continue;
-          const spinUntil = performance.now() + this.spinMs;
-          while (performance.now() < spinUntil && slot.responses.used() === 0);
+          if (this.drain(slot) > 0) {
+            // Let the callers whose calls just settled run (and submit more) before spinning.
+            await null;
+            continue;
+          }
+          // Spin only while latency is what matters (a call or two outstanding); with many in
+          // flight the answers come in batches and the core is better left to the workers.
+          if (slot.inFlight.size <= 2) {
+            const spinUntil = performance.now() + this.spinMs;
+            while (performance.now() < spinUntil && slot.responses.used() === 0);
+          }
           if (slot.responses.used() > 0) continue;
           const waited = waitAsync(slot.responses.header, DATA_SEQ, seq, 100);
           if (waited.async) await waited.value;

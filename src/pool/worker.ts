@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { DeadlineExceededError } from '../errors.js';
 import { GuestModule } from '../host/guest-module.js';
 import type { GrantedImports } from '../host/imports.js';
-import type { Sandbox } from '../host/sandbox.js';
+import type { FastCall, Sandbox } from '../host/sandbox.js';
 import { decode, decodeNumericCall, encode, encodeNumericAnswer, isNumericValue, type Encoded } from './codec.js';
 import { CONTROL, Kind, type CallRequest, type Request, type Response, type ServeTask, type WorkerModule } from './protocol.js';
 import { DATA_SEQ, RingBuffer, SPACE_SEQ } from './ring-buffer.js';
@@ -18,6 +18,8 @@ interface Served {
   readonly module: GuestModule;
   readonly imports: GrantedImports | undefined;
   sandbox: Sandbox | undefined;
+  /** Fast-path functions of the current sandbox, by export name (reuse isolation). */
+  fast: Map<string, FastCall>;
 }
 
 async function importsFor(spec: WorkerModule): Promise<GrantedImports | undefined> {
@@ -46,7 +48,7 @@ function writeFrame(ring: RingBuffer, { parts }: Encoded, id: number): void {
   }
 }
 
-function run(served: Served, request: CallRequest, control: Int32Array): unknown {
+function run(served: Served, request: CallRequest, control: Int32Array, numeric: boolean): unknown {
   const fresh = served.spec.isolation === 'fresh';
   const sandbox =
     !fresh && served.sandbox !== undefined && served.sandbox.discardedBy === undefined
@@ -56,8 +58,21 @@ function run(served: Served, request: CallRequest, control: Int32Array): unknown
           ...(served.module.deadlineRoute === 'instrumented' ? { interrupt: control } : {}),
           ...(request.f === undefined ? {} : { fuel: request.f }),
         });
-  if (!fresh) served.sandbox = sandbox;
+  if (!fresh && served.sandbox !== sandbox) {
+    served.sandbox = sandbox;
+    served.fast = new Map();
+  }
   if (request.s !== undefined) return sandbox.typed(request.e, request.s)(...request.a);
+  if (numeric && !fresh) {
+    // Numbers only (checked by the caller's encoder): the sandbox's fast path, cached per export.
+    let fn = served.fast.get(request.e);
+    if (fn === undefined) {
+      fn = sandbox.fn(request.e);
+      served.fast.set(request.e, fn);
+    }
+    const a = request.a;
+    return a.length <= 6 ? fn(a[0], a[1], a[2], a[3], a[4], a[5]) : fn(...a);
+  }
   return sandbox.call(request.e, ...request.a);
 }
 
@@ -70,16 +85,21 @@ export default async function serve(task: ServeTask): Promise<string> {
     const module = GuestModule.fromTransferable(spec.module, (message, values) => {
       process.stderr.write(`trace: ${message} ${values.join(', ')}\n`);
     });
-    served.push({ spec, module, imports: await importsFor(spec), sandbox: undefined });
+    served.push({ spec, module, imports: await importsFor(spec), sandbox: undefined, fast: new Map() });
   }
   const exportNames = served.map((s) => s.module.inspect().exports.map((e) => e.name));
+  const origin = performance.timeOrigin;
   write(responses, { k: Kind.Hello, thread: threadId });
   Atomics.notify(responses.header, DATA_SEQ);
 
+  // Spin only for a caller that sends one call at a time: a pipelining caller wakes us anyway,
+  // and on a small machine our spinning takes the core it needs to send the next batch.
+  let lastBatch = 1;
   for (;;) {
     const seq = Atomics.load(requests.header, DATA_SEQ);
     let frame = requests.peek();
-    for (let i = 0; frame.status === 'empty' && i < task.spin; i++) frame = requests.peek();
+    const spin = lastBatch <= 2 ? task.spin : 0;
+    for (let i = 0; frame.status === 'empty' && i < spin; i++) frame = requests.peek();
     if (frame.status === 'empty') {
       Atomics.wait(requests.header, DATA_SEQ, seq);
       continue;
@@ -104,7 +124,7 @@ export default async function serve(task: ServeTask): Promise<string> {
       if (request.k === Kind.Profile) {
         write(responses, { k: Kind.ProfileReply, id: request.id, p: served.map((s) => (s.sandbox === undefined && s.spec.isolation === 'reuse' ? undefined : s.module.profile())) });
       } else {
-        const started = performance.timeOrigin + performance.now();
+        const started = origin + performance.now();
         Atomics.store(control, CONTROL.current, request.id);
         const target = served[request.m];
         let response: Response;
@@ -113,11 +133,11 @@ export default async function serve(task: ServeTask): Promise<string> {
           if (request.d !== undefined && started > request.d) {
             throw new DeadlineExceededError(`${target.spec.id}: call expired in the queue before a worker could start it`, undefined, started - request.t);
           }
-          const value = run(target, request, control);
-          const ended = performance.timeOrigin + performance.now();
+          const value = run(target, request, control, numeric !== undefined);
+          const ended = origin + performance.now();
           response = { k: Kind.Ok, id: request.id, v: value, q: started - request.t, r: ended - started };
         } catch (error) {
-          const ended = performance.timeOrigin + performance.now();
+          const ended = origin + performance.now();
           const e = error as Error & { code?: string; toJSON?: () => Record<string, unknown> };
           const fields = typeof e.toJSON === 'function' ? e.toJSON() : {};
           delete fields['name'];
@@ -132,9 +152,13 @@ export default async function serve(task: ServeTask): Promise<string> {
       }
       requests.consume(frame.frameBytes);
       answered++;
+      // Early in a batch and then now and again, wake the caller so that it can take answers
+      // (and send more work) while this batch runs on.
+      if (answered === 1 || answered % 32 === 0) Atomics.notify(responses.header, DATA_SEQ);
       frame = requests.peek();
     }
     if (frame.status === 'corrupt') throw new Error(`request ring corrupt: ${frame.reason}`);
     if (answered > 0) Atomics.notify(responses.header, DATA_SEQ);
+    lastBatch = answered;
   }
 }
