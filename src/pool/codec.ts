@@ -203,3 +203,58 @@ export function decodeNumericAnswer(payload: Uint8Array): { id: number; q: numbe
     value: tag === TAG_NONE ? undefined : tag === TAG_I64 ? view.getBigInt64(32, true) : view.getFloat64(32, true),
   };
 }
+
+/**
+ * Requests larger than a ring frame travel as chunks: marker 0xfffffffe | call id u32 |
+ * total bytes u32 | offset u32 | chunk bytes. The worker reassembles them, then decodes the
+ * whole payload as if it had come in one frame.
+ */
+export const CHUNK = 0xfffffffe;
+export const CHUNK_HEADER = 16;
+
+export function splitIntoChunks(id: number, encoded: Encoded, maxPayload: number): Encoded[] {
+  const room = maxPayload - CHUNK_HEADER;
+  const chunks: Encoded[] = [];
+  let offset = 0;
+  let part = 0;
+  let within = 0;
+  while (offset < encoded.byteLength) {
+    const size = Math.min(room, encoded.byteLength - offset);
+    const header = new Uint8Array(CHUNK_HEADER);
+    const view = new DataView(header.buffer);
+    view.setUint32(0, CHUNK, true);
+    view.setUint32(4, id, true);
+    view.setUint32(8, encoded.byteLength, true);
+    view.setUint32(12, offset, true);
+    const parts: Uint8Array[] = [header];
+    let left = size;
+    while (left > 0) {
+      const source = encoded.parts[part]!;
+      const take = Math.min(left, source.byteLength - within);
+      parts.push(source.subarray(within, within + take));
+      within += take;
+      left -= take;
+      if (within === source.byteLength) {
+        part++;
+        within = 0;
+      }
+    }
+    chunks.push({ parts, byteLength: CHUNK_HEADER + size, rawBytes: 0 });
+    offset += size;
+  }
+  return chunks;
+}
+
+export interface Chunk {
+  readonly id: number;
+  readonly total: number;
+  readonly offset: number;
+  readonly bytes: Uint8Array;
+}
+
+export function decodeChunk(payload: Uint8Array): Chunk | undefined {
+  if (payload.byteLength < CHUNK_HEADER) return undefined;
+  const view = new DataView(payload.buffer, payload.byteOffset, CHUNK_HEADER);
+  if (view.getUint32(0, true) !== CHUNK) return undefined;
+  return { id: view.getUint32(4, true), total: view.getUint32(8, true), offset: view.getUint32(12, true), bytes: payload.subarray(CHUNK_HEADER) };
+}

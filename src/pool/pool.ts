@@ -26,9 +26,9 @@ import type { TypedSignature } from '../host/typed-call.js';
 import { CallRecorder } from '../profiler/call-recorder.js';
 import type { LatencySummary } from '../profiler/latency-histogram.js';
 import { mergeModuleProfiles, type ModuleProfile } from '../profiler/module-profile.js';
-import { decode, decodeNumericAnswer, encode, encodeNumericCall, isNumeric, type Encoded } from './codec.js';
+import { decode, decodeNumericAnswer, encode, encodeNumericCall, isNumeric, splitIntoChunks, type Encoded } from './codec.js';
 import { CONTROL, Kind, type CallRequest, type Isolation, type Response, type ServeTask, type WorkerModule } from './protocol.js';
-import { DATA_SEQ, RingBuffer } from './ring-buffer.js';
+import { DATA_SEQ, RingBuffer, SPACE_SEQ } from './ring-buffer.js';
 
 export interface PoolModuleOptions extends LoadOptions {
   readonly source: ModuleSource;
@@ -258,17 +258,24 @@ export class WasmPool {
 
   /** Writes (or queues) a frame; false when the bounded queue is full. */
   private submit(slot: Slot, frame: Encoded, pending: Pending | undefined, force = false): boolean {
-    if (frame.byteLength > slot.requests.maxPayload) {
-      pending?.reject(
-        new InvalidOptionError(
-          `the call's arguments (${frame.byteLength} bytes) exceed what a ${slot.requests.capacity}-byte ring carries (${slot.requests.maxPayload}); raise ringBytes`,
-        ),
-      );
-      return true;
-    }
     if (pending !== undefined) {
       pending.frame = frame;
       slot.inFlight.set(pending.id, pending);
+    }
+    if (frame.byteLength > slot.requests.maxPayload) {
+      if (pending === undefined) throw new RangeError('control frames always fit a ring');
+      // Larger than a frame: stream it in chunks behind whatever is already queued.
+      if (!force && this.queued >= this.options.maxQueue) {
+        slot.inFlight.delete(pending.id);
+        return false;
+      }
+      for (const chunk of splitIntoChunks(pending.id, frame, slot.requests.maxPayload)) {
+        slot.outbox.push({ frame: chunk, pending });
+        this.queued++;
+      }
+      this.flush(slot);
+      this.pump(slot);
+      return true;
     }
     if (slot.outbox.length === 0 && slot.requests.tryWrite(frame.parts) === 'ok') {
       this.scheduleNotify(slot);
@@ -329,8 +336,14 @@ export class WasmPool {
             while (performance.now() < spinUntil && slot.responses.used() === 0);
           }
           if (slot.responses.used() > 0) continue;
-          const waited = waitAsync(slot.responses.header, DATA_SEQ, seq, 100);
+          // With frames waiting for ring space, wake when the worker frees some (it consumes
+          // request chunks without answering until the last one); otherwise on an answer.
+          const waited =
+            slot.outbox.length > 0
+              ? waitAsync(slot.requests.header, SPACE_SEQ, Atomics.load(slot.requests.header, SPACE_SEQ), 5)
+              : waitAsync(slot.responses.header, DATA_SEQ, seq, 100);
           if (waited.async) await waited.value;
+          this.flush(slot);
         }
       } finally {
         slot.pumping = false;

@@ -9,7 +9,7 @@ import { DeadlineExceededError } from '../errors.js';
 import { GuestModule } from '../host/guest-module.js';
 import type { GrantedImports } from '../host/imports.js';
 import type { FastCall, Sandbox } from '../host/sandbox.js';
-import { decode, decodeNumericCall, encode, encodeNumericAnswer, isNumericValue, type Encoded } from './codec.js';
+import { decode, decodeChunk, decodeNumericCall, encode, encodeNumericAnswer, isNumericValue, type Encoded } from './codec.js';
 import { CONTROL, Kind, type CallRequest, type Request, type Response, type ServeTask, type WorkerModule } from './protocol.js';
 import { DATA_SEQ, RingBuffer, SPACE_SEQ } from './ring-buffer.js';
 
@@ -92,6 +92,51 @@ export default async function serve(task: ServeTask): Promise<string> {
   write(responses, { k: Kind.Hello, thread: threadId });
   Atomics.notify(responses.header, DATA_SEQ);
 
+  const assembling = new Map<number, { bytes: Uint8Array; received: number }>();
+
+  /** Runs one request; its answer goes to the response ring. */
+  const handle = (payload: Uint8Array): 'answered' | 'stop' => {
+    const numeric = decodeNumericCall(payload);
+    const request: Request =
+      numeric === undefined
+        ? decode<Request>(payload)
+        : {
+            k: Kind.Call, id: numeric.id, m: numeric.module, e: exportNames[numeric.module]?.[numeric.exportIndex] ?? '', a: numeric.args as unknown[], t: numeric.t,
+            ...(numeric.d === undefined ? {} : { d: numeric.d }),
+          };
+    if (request.k === Kind.Stop) return 'stop';
+    if (request.k === Kind.Profile) {
+      write(responses, { k: Kind.ProfileReply, id: request.id, p: served.map((s) => (s.sandbox === undefined && s.spec.isolation === 'reuse' ? undefined : s.module.profile())) });
+    } else {
+      const started = origin + performance.now();
+      Atomics.store(control, CONTROL.current, request.id);
+      const target = served[request.m];
+      let response: Response;
+      try {
+        if (target === undefined) throw Object.assign(new Error(`no module #${request.m} in this pool`), { code: 'ERR_INVALID_OPTION' });
+        if (request.d !== undefined && started > request.d) {
+          throw new DeadlineExceededError(`${target.spec.id}: call expired in the queue before a worker could start it`, undefined, started - request.t);
+        }
+        const value = run(target, request, control, numeric !== undefined);
+        const ended = origin + performance.now();
+        response = { k: Kind.Ok, id: request.id, v: value, q: started - request.t, r: ended - started };
+      } catch (error) {
+        const ended = origin + performance.now();
+        const e = error as Error & { code?: string; toJSON?: () => Record<string, unknown> };
+        const fields = typeof e.toJSON === 'function' ? e.toJSON() : {};
+        delete fields['name'];
+        delete fields['code'];
+        delete fields['message'];
+        response = { k: Kind.Err, id: request.id, c: e.code ?? 'ERR_HOST_IMPORT_THREW', n: e.name, msg: e.message, x: fields, q: started - request.t, r: ended - started };
+      }
+      Atomics.store(control, CONTROL.current, 0);
+      Atomics.store(control, CONTROL.interrupt, 0);
+      if (response.k === Kind.Ok && isNumericValue(response.v)) writeFrame(responses, encodeNumericAnswer(response.id, response.q, response.r, response.v), response.id);
+      else write(responses, response);
+    }
+    return 'answered';
+  };
+
   // Spin only for a caller that sends one call at a time: a pipelining caller wakes us anyway,
   // and on a small machine our spinning takes the core it needs to send the next batch.
   let lastBatch = 1;
@@ -108,53 +153,39 @@ export default async function serve(task: ServeTask): Promise<string> {
     let answered = 0;
     // A batch: everything published so far, one wake-up for the caller at the end.
     while (frame.status === 'ok') {
-      const numeric = decodeNumericCall(frame.payload);
-      const request: Request =
-        numeric === undefined
-          ? decode<Request>(frame.payload)
-          : {
-              k: Kind.Call, id: numeric.id, m: numeric.module, e: exportNames[numeric.module]?.[numeric.exportIndex] ?? '', a: numeric.args as unknown[], t: numeric.t,
-              ...(numeric.d === undefined ? {} : { d: numeric.d }),
-            };
-      if (request.k === Kind.Stop) {
+      let outcome: 'answered' | 'stop' | 'gathering';
+      const chunk = decodeChunk(frame.payload);
+      if (chunk !== undefined) {
+        // Part of a request too large for one frame: gather it, answer when it is whole.
+        let whole = assembling.get(chunk.id);
+        if (whole === undefined) {
+          whole = { bytes: new Uint8Array(chunk.total), received: 0 };
+          assembling.set(chunk.id, whole);
+        }
+        whole.bytes.set(chunk.bytes, chunk.offset);
+        whole.received += chunk.bytes.byteLength;
         requests.consume(frame.frameBytes);
+        Atomics.notify(requests.header, SPACE_SEQ); // the caller may be waiting to send the next chunk
+        if (whole.received < chunk.total) {
+          outcome = 'gathering';
+        } else {
+          assembling.delete(chunk.id);
+          outcome = handle(whole.bytes);
+        }
+      } else {
+        outcome = handle(frame.payload); // a view into the ring: consumed once handled
+        requests.consume(frame.frameBytes);
+      }
+      if (outcome === 'stop') {
         Atomics.notify(responses.header, DATA_SEQ);
         return 'stopped';
       }
-      if (request.k === Kind.Profile) {
-        write(responses, { k: Kind.ProfileReply, id: request.id, p: served.map((s) => (s.sandbox === undefined && s.spec.isolation === 'reuse' ? undefined : s.module.profile())) });
-      } else {
-        const started = origin + performance.now();
-        Atomics.store(control, CONTROL.current, request.id);
-        const target = served[request.m];
-        let response: Response;
-        try {
-          if (target === undefined) throw Object.assign(new Error(`no module #${request.m} in this pool`), { code: 'ERR_INVALID_OPTION' });
-          if (request.d !== undefined && started > request.d) {
-            throw new DeadlineExceededError(`${target.spec.id}: call expired in the queue before a worker could start it`, undefined, started - request.t);
-          }
-          const value = run(target, request, control, numeric !== undefined);
-          const ended = origin + performance.now();
-          response = { k: Kind.Ok, id: request.id, v: value, q: started - request.t, r: ended - started };
-        } catch (error) {
-          const ended = origin + performance.now();
-          const e = error as Error & { code?: string; toJSON?: () => Record<string, unknown> };
-          const fields = typeof e.toJSON === 'function' ? e.toJSON() : {};
-          delete fields['name'];
-          delete fields['code'];
-          delete fields['message'];
-          response = { k: Kind.Err, id: request.id, c: e.code ?? 'ERR_HOST_IMPORT_THREW', n: e.name, msg: e.message, x: fields, q: started - request.t, r: ended - started };
-        }
-        Atomics.store(control, CONTROL.current, 0);
-        Atomics.store(control, CONTROL.interrupt, 0);
-        if (response.k === Kind.Ok && isNumericValue(response.v)) writeFrame(responses, encodeNumericAnswer(response.id, response.q, response.r, response.v), response.id);
-        else write(responses, response);
+      if (outcome === 'answered') {
+        answered++;
+        // Early in a batch and then now and again, wake the caller so that it can take answers
+        // (and send more work) while this batch runs on.
+        if (answered === 1 || answered % 32 === 0) Atomics.notify(responses.header, DATA_SEQ);
       }
-      requests.consume(frame.frameBytes);
-      answered++;
-      // Early in a batch and then now and again, wake the caller so that it can take answers
-      // (and send more work) while this batch runs on.
-      if (answered === 1 || answered % 32 === 0) Atomics.notify(responses.header, DATA_SEQ);
       frame = requests.peek();
     }
     if (frame.status === 'corrupt') throw new Error(`request ring corrupt: ${frame.reason}`);
