@@ -59,6 +59,23 @@ describe('worker pool', () => {
     expect(await pool.call('clean', 'keptCount')).toBe(0);
   });
 
+  it('gives each tenant sandbox its own instance, kept between calls until closed', async () => {
+    pool = await createPool({ modules: { alloc: guestPath('alloc'), crashy: { source: guestPath('crashy'), importsModule: crashyImports } }, threads: 2 });
+    const a = pool.openSandbox('alloc');
+    const b = pool.openSandbox('alloc');
+    await a.call('leak', 3, 16);
+    await b.call('leak', 1, 16);
+    expect([await a.call('keptCount'), await b.call('keptCount'), await pool.call('alloc', 'keptCount')]).toEqual([3, 1, 0]);
+    await a.close();
+    await expect(a.call('keptCount')).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION', message: expect.stringMatching(/sandbox \d+ is closed/) });
+    expect(await b.call('keptCount')).toBe(1);
+    // A tenant whose worker dies loses its instance, and says so.
+    const doomed = pool.openSandbox('crashy');
+    await expect(doomed.call('work', 666)).rejects.toMatchObject({ code: 'ERR_WORKER_CRASHED' });
+    await new Promise((r) => setTimeout(r, 100));
+    await expect(doomed.call('work', 1)).rejects.toMatchObject({ code: 'ERR_WORKER_CRASHED', message: expect.stringMatching(/instance was lost with its worker/) });
+  });
+
   it('merges the workers’ profiles (counts add, histograms merge) and records queue wait', async () => {
     pool = await createPool({ modules: { add: guestPath('add') }, threads: 2 });
     await Promise.all(Array.from({ length: 500 }, (_, i) => pool!.call('add', 'add', i, 1)));

@@ -103,13 +103,14 @@ export function decode<T = unknown>(payload: Uint8Array): T {
  * are a number, a BigInt or nothing, skip msgpack. They start with a length word no msgpack
  * part can have (0xffffffff), then fixed fields:
  *
- *   call:   marker u32 | kind u8 | argc u8 | module u16 | id u32 | export u32 | t f64 | d f64 (NaN: none) | argc × (tag u8, pad 7, value 8)
+ *   call:   marker u32 | kind u8 | argc u8 | module u16 | id u32 | export u32 | t f64 | d f64 (NaN: none) | sandbox u32 | pad 4 | argc × (tag u8, pad 7, value 8)
  *   answer: marker u32 | kind u8 | tag u8 | pad 2     | id u32 | q f64 | r f64 | value 8
  */
 export const BINARY = 0xffffffff;
 const TAG_F64 = 0;
 const TAG_I64 = 1;
 const TAG_NONE = 2;
+const ARGS_AT = 40;
 
 export interface NumericCall {
   readonly id: number;
@@ -117,6 +118,8 @@ export interface NumericCall {
   readonly exportIndex: number;
   readonly t: number;
   readonly d: number | undefined;
+  /** Tenant sandbox id, 0 for the module's shared instance. */
+  readonly sandbox: number;
   readonly args: readonly (number | bigint)[];
 }
 
@@ -127,7 +130,7 @@ export function isNumeric(args: readonly unknown[]): args is readonly (number | 
 }
 
 export function encodeNumericCall(call: NumericCall): Encoded {
-  const bytes = new Uint8Array(32 + 16 * call.args.length);
+  const bytes = new Uint8Array(ARGS_AT + 16 * call.args.length);
   const view = new DataView(bytes.buffer);
   view.setUint32(0, BINARY, true);
   view.setUint8(4, 1);
@@ -137,8 +140,9 @@ export function encodeNumericCall(call: NumericCall): Encoded {
   view.setUint32(12, call.exportIndex, true);
   view.setFloat64(16, call.t, true);
   view.setFloat64(24, call.d ?? Number.NaN, true);
+  view.setUint32(32, call.sandbox, true);
   call.args.forEach((arg, i) => {
-    const at = 32 + 16 * i;
+    const at = ARGS_AT + 16 * i;
     if (typeof arg === 'bigint') {
       view.setUint8(at, TAG_I64);
       view.setBigInt64(at + 8, BigInt.asIntN(64, arg), true);
@@ -152,14 +156,14 @@ export function encodeNumericCall(call: NumericCall): Encoded {
 
 /** Undefined when the payload is not a binary call. */
 export function decodeNumericCall(payload: Uint8Array): NumericCall | undefined {
-  if (payload.byteLength < 32) return undefined;
+  if (payload.byteLength < ARGS_AT) return undefined;
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   if (view.getUint32(0, true) !== BINARY || view.getUint8(4) !== 1) return undefined;
   const argc = view.getUint8(5);
-  if (payload.byteLength < 32 + 16 * argc) throw new RangeError('binary call shorter than its argument count');
+  if (payload.byteLength < ARGS_AT + 16 * argc) throw new RangeError('binary call shorter than its argument count');
   const args: (number | bigint)[] = [];
   for (let i = 0; i < argc; i++) {
-    const at = 32 + 16 * i;
+    const at = ARGS_AT + 16 * i;
     args.push(view.getUint8(at) === TAG_I64 ? view.getBigInt64(at + 8, true) : view.getFloat64(at + 8, true));
   }
   const d = view.getFloat64(24, true);
@@ -169,6 +173,7 @@ export function decodeNumericCall(payload: Uint8Array): NumericCall | undefined 
     exportIndex: view.getUint32(12, true),
     t: view.getFloat64(16, true),
     d: Number.isNaN(d) ? undefined : d,
+    sandbox: view.getUint32(32, true),
     args,
   };
 }

@@ -59,11 +59,22 @@ export interface PoolOptions {
 }
 
 export interface CallOptions {
+  /** @internal a tenant sandbox id (use `pool.openSandbox`) */
+  readonly sandbox?: number;
   readonly timeoutMs?: number;
   /** AssemblyScript-typed call (strings, arrays out); typed arrays in are inferred without it. */
   readonly signature?: TypedSignature;
   /** Fuel for the call (modules loaded with `instrument: { fuel: true }`). */
   readonly fuel?: number;
+}
+
+export interface PoolSandbox {
+  readonly id: number;
+  readonly module: string;
+  call(exportName: string, ...args: unknown[]): Promise<unknown>;
+  invoke(exportName: string, args: readonly unknown[], options?: Omit<CallOptions, 'sandbox'>): Promise<unknown>;
+  /** Drops the instance in its worker. */
+  close(): Promise<void>;
 }
 
 export interface PoolProfile {
@@ -77,6 +88,8 @@ export interface PoolProfile {
 interface Pending {
   readonly id: number;
   readonly module: number;
+  /** Bound to a tenant sandbox's instance: cannot move to another worker. */
+  tenant?: boolean;
   /** Kept until settled: a call a dead worker had not started is sent again. */
   frame?: Encoded;
   readonly resolve: (value: unknown) => void;
@@ -106,6 +119,8 @@ class Slot {
   control!: Int32Array;
   thread: number | undefined;
   readonly inFlight = new Map<number, Pending>();
+  /** Tenant sandboxes living on this slot's worker. */
+  readonly tenants = new Set<number>();
   /** Encoded requests waiting for ring space, in order. */
   readonly outbox: { readonly frame: Encoded; readonly pending: Pending | undefined }[] = [];
   pumping = false;
@@ -136,6 +151,8 @@ export class WasmPool {
   private readonly exportIndex: Map<string, number>[];
   private readonly queue: Map<string, CallRecorder>;
   private nextId = 1;
+  private nextTenant = 1;
+  private readonly tenants = new Map<number, { slot: Slot; lost: boolean }>();
   private queued = 0;
   private closing = false;
   private restarts = 0;
@@ -174,7 +191,14 @@ export class WasmPool {
     if (index < 0) {
       return Promise.reject(new WasmExportNotFoundError(`the pool has no module ${JSON.stringify(moduleId)}; modules: ${this.ids.join(', ')}`, moduleId, this.ids));
     }
-    const slot = this.pick();
+    const tenant = options.sandbox === undefined ? undefined : this.tenants.get(options.sandbox);
+    if (options.sandbox !== undefined && tenant === undefined) {
+      return Promise.reject(new InvalidOptionError(`sandbox ${options.sandbox} is closed; open a new one`));
+    }
+    if (tenant !== undefined && tenant.lost) {
+      return Promise.reject(new WorkerCrashedError(`${moduleId}: this sandbox's instance was lost with its worker; open a new sandbox`));
+    }
+    const slot = tenant?.slot ?? this.pick();
     const id = this.nextId++;
     const now = performance.timeOrigin + performance.now();
     const timeout = options.timeoutMs ?? this.options.timeoutMs;
@@ -183,6 +207,7 @@ export class WasmPool {
       ...(options.signature === undefined ? {} : { s: options.signature }),
       ...(options.fuel === undefined ? {} : { f: options.fuel }),
       ...(timeout === undefined ? {} : { d: now + timeout }),
+      ...(options.sandbox === undefined ? {} : { x: options.sandbox }),
     };
     let frame: Encoded;
     try {
@@ -190,18 +215,49 @@ export class WasmPool {
       frame =
         exportIndex === undefined
           ? encode(request)
-          : encodeNumericCall({ id, module: index, exportIndex, t: now, d: request.d, args: args as readonly (number | bigint)[] });
+          : encodeNumericCall({ id, module: index, exportIndex, t: now, d: request.d, sandbox: options.sandbox ?? 0, args: args as readonly (number | bigint)[] });
     } catch (error) {
       return Promise.reject(error);
     }
     return new Promise((resolve, reject) => {
-      const pending: Pending = { id, module: index, resolve, reject, timer: undefined, settled: false };
+      const pending: Pending = { id, module: index, resolve, reject, timer: undefined, settled: false, tenant: tenant !== undefined };
       if (!this.submit(slot, frame, pending)) {
         reject(new PoolSaturatedError(`the pool's queue is full (${this.options.maxQueue} calls waiting for ring space); retry later or raise maxQueue`));
         return;
       }
       if (timeout !== undefined) pending.timer = setTimeout(() => this.expire(slot, pending, timeout), timeout);
     });
+  }
+
+  /**
+   * A tenant sandbox: its own instance of `moduleId`, on one worker, kept between calls until
+   * closed. Its state is lost if that worker dies (calls then fail with ERR_WORKER_CRASHED).
+   */
+  openSandbox(moduleId: string): PoolSandbox {
+    if (this.closing) throw new PoolClosedError('the pool is closed; create a new one');
+    if (!this.ids.includes(moduleId)) throw new WasmExportNotFoundError(`the pool has no module ${JSON.stringify(moduleId)}; modules: ${this.ids.join(', ')}`, moduleId, this.ids);
+    let slot = this.slots[0]!;
+    for (const s of this.slots) if (s.tenants.size < slot.tenants.size) slot = s;
+    const id = this.nextTenant++;
+    const tenant = { slot, lost: false };
+    this.tenants.set(id, tenant);
+    slot.tenants.add(id);
+    return {
+      id,
+      module: moduleId,
+      call: (exportName: string, ...args: unknown[]) => this.invoke(moduleId, exportName, args, { sandbox: id }),
+      invoke: (exportName: string, args: readonly unknown[], options: Omit<CallOptions, 'sandbox'> = {}) =>
+        this.invoke(moduleId, exportName, args, { ...options, sandbox: id }),
+      close: async () => {
+        if (!this.tenants.delete(id)) return;
+        tenant.slot.tenants.delete(id);
+        if (tenant.lost || this.closing) return;
+        await new Promise((resolve, reject) => {
+          const pending: Pending = { id: this.nextId++, module: -1, resolve, reject, timer: undefined, settled: false };
+          this.submit(tenant.slot, encode({ k: Kind.CloseSandbox, id: pending.id, x: id }), pending, true);
+        });
+      },
+    };
   }
 
   /** Per-module profiles merged across workers, queue waits, and worker restarts. */
@@ -459,11 +515,23 @@ export class WasmPool {
       for (const pending of unstarted) this.settle(slot, pending, new PoolClosedError('the pool was closed before this call completed'));
       return;
     }
+    // Tenant sandboxes lived in the dead worker: their state is gone.
+    for (const id of slot.tenants) {
+      const tenant = this.tenants.get(id);
+      if (tenant !== undefined) tenant.lost = true;
+    }
+    slot.tenants.clear();
     slot.reset();
     this.restarts++;
     this.serve(slot);
     // Requests are answered in order: everything after the call it was running never started.
-    for (const pending of unstarted) if (pending.frame !== undefined) this.submit(slot, pending.frame, pending, true);
+    for (const pending of unstarted) {
+      if (pending.tenant === true) {
+        this.settle(slot, pending, new WorkerCrashedError(`${this.ids[pending.module] ?? 'pool'}: this sandbox's instance was lost with its worker (${reason}); open a new sandbox`));
+      } else if (pending.frame !== undefined) {
+        this.submit(slot, pending.frame, pending, true);
+      }
+    }
   }
 }
 

@@ -14,6 +14,7 @@ export const enum Kind {
   ProfileReply = 5,
   Stop = 6,
   Hello = 7,
+  CloseSandbox = 8,
 }
 
 /** Words of the per-worker control array (an Int32Array over a SharedArrayBuffer). */
@@ -59,6 +60,8 @@ export interface CallRequest {
   readonly s?: TypedSignature;
   /** Fuel for this call (fuel-instrumented modules). */
   readonly f?: number;
+  /** A tenant sandbox (from `pool.openSandbox`): its own instance, kept between calls. 0: the module's shared one. */
+  readonly x?: number;
   /** Deadline (performance.timeOrigin + now, ms): a call still queued then is not started. */
   readonly d?: number;
 }
@@ -104,5 +107,12 @@ export interface Stop {
   readonly k: Kind.Stop;
 }
 
-export type Request = CallRequest | ProfileRequest | Stop;
+/** Drops a tenant sandbox's instance; answered with Ok. */
+export interface CloseSandbox {
+  readonly k: Kind.CloseSandbox;
+  readonly id: number;
+  readonly x: number;
+}
+
+export type Request = CallRequest | ProfileRequest | Stop | CloseSandbox;
 export type Response = OkResponse | ErrResponse | ProfileReply | Hello;

@@ -93,6 +93,19 @@ export default async function serve(task: ServeTask): Promise<string> {
   Atomics.notify(responses.header, DATA_SEQ);
 
   const assembling = new Map<number, { bytes: Uint8Array; received: number }>();
+  /** Tenant sandboxes by id: each its own instance, kept until closed. */
+  const tenants = new Map<number, Sandbox>();
+  const runTenant = (target: Served, request: CallRequest, control: Int32Array): unknown => {
+    let sandbox = tenants.get(request.x!);
+    if (sandbox === undefined || sandbox.discardedBy !== undefined) {
+      sandbox = target.module.instantiate({
+        ...(target.imports === undefined ? {} : { imports: target.imports }),
+        ...(target.module.deadlineRoute === 'instrumented' ? { interrupt: control } : {}),
+      });
+      tenants.set(request.x!, sandbox);
+    }
+    return request.s !== undefined ? sandbox.typed(request.e, request.s)(...request.a) : sandbox.call(request.e, ...request.a);
+  };
 
   /** Runs one request; its answer goes to the response ring. */
   const handle = (payload: Uint8Array): 'answered' | 'stop' => {
@@ -103,8 +116,14 @@ export default async function serve(task: ServeTask): Promise<string> {
         : {
             k: Kind.Call, id: numeric.id, m: numeric.module, e: exportNames[numeric.module]?.[numeric.exportIndex] ?? '', a: numeric.args as unknown[], t: numeric.t,
             ...(numeric.d === undefined ? {} : { d: numeric.d }),
+            ...(numeric.sandbox === 0 ? {} : { x: numeric.sandbox }),
           };
     if (request.k === Kind.Stop) return 'stop';
+    if (request.k === Kind.CloseSandbox) {
+      tenants.delete(request.x);
+      write(responses, { k: Kind.Ok, id: request.id, v: undefined, q: 0, r: 0 });
+      return 'answered';
+    }
     if (request.k === Kind.Profile) {
       write(responses, { k: Kind.ProfileReply, id: request.id, p: served.map((s) => (s.sandbox === undefined && s.spec.isolation === 'reuse' ? undefined : s.module.profile())) });
     } else {
@@ -117,7 +136,7 @@ export default async function serve(task: ServeTask): Promise<string> {
         if (request.d !== undefined && started > request.d) {
           throw new DeadlineExceededError(`${target.spec.id}: call expired in the queue before a worker could start it`, undefined, started - request.t);
         }
-        const value = run(target, request, control, numeric !== undefined);
+        const value = request.x === undefined ? run(target, request, control, numeric !== undefined) : runTenant(target, request, control);
         const ended = origin + performance.now();
         response = { k: Kind.Ok, id: request.id, v: value, q: started - request.t, r: ended - started };
       } catch (error) {
