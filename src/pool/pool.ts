@@ -202,20 +202,23 @@ export class WasmPool {
     const id = this.nextId++;
     const now = performance.timeOrigin + performance.now();
     const timeout = options.timeoutMs ?? this.options.timeoutMs;
-    const request: CallRequest = {
-      k: Kind.Call, id, m: index, e: exportName, a: [...args], t: now,
-      ...(options.signature === undefined ? {} : { s: options.signature }),
-      ...(options.fuel === undefined ? {} : { f: options.fuel }),
-      ...(timeout === undefined ? {} : { d: now + timeout }),
-      ...(options.sandbox === undefined ? {} : { x: options.sandbox }),
-    };
+    const deadline = timeout === undefined ? undefined : now + timeout;
     let frame: Encoded;
     try {
+      // Numbers only: the binary layout; anything else (typed arrays, strings, signatures): msgpack.
       const exportIndex = options.signature === undefined && options.fuel === undefined && isNumeric(args) ? this.exportIndex[index]!.get(exportName) : undefined;
-      frame =
-        exportIndex === undefined
-          ? encode(request)
-          : encodeNumericCall({ id, module: index, exportIndex, t: now, d: request.d, sandbox: options.sandbox ?? 0, args: args as readonly (number | bigint)[] });
+      if (exportIndex !== undefined) {
+        frame = encodeNumericCall({ id, module: index, exportIndex, t: now, d: deadline, sandbox: options.sandbox ?? 0, args: args as readonly (number | bigint)[] });
+      } else {
+        const request: CallRequest = {
+          k: Kind.Call, id, m: index, e: exportName, a: [...args], t: now,
+          ...(options.signature === undefined ? {} : { s: options.signature }),
+          ...(options.fuel === undefined ? {} : { f: options.fuel }),
+          ...(deadline === undefined ? {} : { d: deadline }),
+          ...(options.sandbox === undefined ? {} : { x: options.sandbox }),
+        };
+        frame = encode(request);
+      }
     } catch (error) {
       return Promise.reject(error);
     }

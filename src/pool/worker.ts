@@ -201,9 +201,9 @@ export default async function serve(task: ServeTask): Promise<string> {
       }
       if (outcome === 'answered') {
         answered++;
-        // Early in a batch and then now and again, wake the caller so that it can take answers
+        // Now and again in a long batch, wake the caller so that it can take answers
         // (and send more work) while this batch runs on.
-        if (answered === 1 || answered % 32 === 0) Atomics.notify(responses.header, DATA_SEQ);
+        if (answered % 64 === 0) Atomics.notify(responses.header, DATA_SEQ);
       }
       frame = requests.peek();
     }
