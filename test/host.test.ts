@@ -317,3 +317,16 @@ describe('metrics', () => {
     expect(text).toMatch(/export\s+calls\s+errors\s+mean\s+p50\s+p90\s+p95\s+p99\s+max/);
   });
 });
+
+describe('address-space exhaustion', () => {
+  it('reports the process running out of wasm memories as ERR_WASM_MEMORY_LIMIT, not a crash', async () => {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const script = new URL('./fixtures/exhaust-memories.mjs', import.meta.url);
+    const { stdout } = await promisify(execFile)(process.execPath, [script.pathname], { timeout: 120_000 });
+    const result = JSON.parse(stdout) as { created: number; code?: string; message?: string };
+    expect(result.code).toBe('ERR_WASM_MEMORY_LIMIT');
+    expect(result.message).toMatch(/could not reserve memory for another instance .*close unused sandboxes, or run guests in a worker pool/);
+    expect(result.created).toBeGreaterThan(1000);
+  }, 120_000);
+});
