@@ -30,6 +30,10 @@ export {
   OutOfFuelError,
   DeadlineExceededError,
   SandboxDiscardedError,
+  WorkerCrashedError,
+  PoolSaturatedError,
+  PoolClosedError,
+  RemoteError,
   InvalidOptionError,
 } from './errors.js';
 export type { ErrorCode, TrapKind, GuestFrame } from './errors.js';
@@ -57,3 +61,7 @@ export { toCpuProfile } from './profiler/export/cpuprofile.js';
 export type { CpuProfile } from './profiler/export/cpuprofile.js';
 export { toPprof, fromPprof } from './profiler/export/pprof.js';
 export { formatTopFunctions } from './profiler/format-profile.js';
+
+export { createPool, WasmPool } from './pool/pool.js';
+export type { PoolOptions, PoolModuleOptions, CallOptions, PoolProfile, PoolSandbox } from './pool/pool.js';
+export type { Isolation } from './pool/protocol.js';
