@@ -129,28 +129,37 @@ export function isNumeric(args: readonly unknown[]): args is readonly (number | 
   return true;
 }
 
-export function encodeNumericCall(call: NumericCall): Encoded {
-  const bytes = new Uint8Array(ARGS_AT + 16 * call.args.length);
-  const view = new DataView(bytes.buffer);
-  view.setUint32(0, BINARY, true);
-  view.setUint8(4, 1);
-  view.setUint8(5, call.args.length);
-  view.setUint16(6, call.module, true);
-  view.setUint32(8, call.id, true);
-  view.setUint32(12, call.exportIndex, true);
-  view.setFloat64(16, call.t, true);
-  view.setFloat64(24, call.d ?? Number.NaN, true);
-  view.setUint32(32, call.sandbox, true);
-  call.args.forEach((arg, i) => {
-    const at = ARGS_AT + 16 * i;
+export function numericCallBytes(argc: number): number {
+  return ARGS_AT + 16 * argc;
+}
+
+/** Writes a binary call at `at` in `view` (a reserved ring payload, or a fresh buffer). */
+export function writeNumericCall(view: DataView, at: number, call: NumericCall): void {
+  view.setUint32(at, BINARY, true);
+  view.setUint8(at + 4, 1);
+  view.setUint8(at + 5, call.args.length);
+  view.setUint16(at + 6, call.module, true);
+  view.setUint32(at + 8, call.id, true);
+  view.setUint32(at + 12, call.exportIndex, true);
+  view.setFloat64(at + 16, call.t, true);
+  view.setFloat64(at + 24, call.d ?? Number.NaN, true);
+  view.setUint32(at + 32, call.sandbox, true);
+  for (let i = 0; i < call.args.length; i++) {
+    const arg = call.args[i]!;
+    const slot = at + ARGS_AT + 16 * i;
     if (typeof arg === 'bigint') {
-      view.setUint8(at, TAG_I64);
-      view.setBigInt64(at + 8, BigInt.asIntN(64, arg), true);
+      view.setUint8(slot, TAG_I64);
+      view.setBigInt64(slot + 8, BigInt.asIntN(64, arg), true);
     } else {
-      view.setUint8(at, TAG_F64);
-      view.setFloat64(at + 8, arg, true);
+      view.setUint8(slot, TAG_F64);
+      view.setFloat64(slot + 8, arg, true);
     }
-  });
+  }
+}
+
+export function encodeNumericCall(call: NumericCall): Encoded {
+  const bytes = new Uint8Array(numericCallBytes(call.args.length));
+  writeNumericCall(new DataView(bytes.buffer), 0, call);
   return { parts: [bytes], byteLength: bytes.byteLength, rawBytes: 0 };
 }
 
@@ -182,18 +191,23 @@ export function isNumericValue(value: unknown): value is number | bigint | undef
   return value === undefined || typeof value === 'number' || typeof value === 'bigint';
 }
 
+export const NUMERIC_ANSWER_BYTES = 40;
+
+export function writeNumericAnswer(view: DataView, at: number, id: number, q: number, r: number, value: number | bigint | undefined): void {
+  view.setUint32(at, BINARY, true);
+  view.setUint8(at + 4, 2);
+  view.setUint8(at + 5, value === undefined ? TAG_NONE : typeof value === 'bigint' ? TAG_I64 : TAG_F64);
+  view.setUint32(at + 8, id, true);
+  view.setFloat64(at + 16, q, true);
+  view.setFloat64(at + 24, r, true);
+  if (typeof value === 'bigint') view.setBigInt64(at + 32, BigInt.asIntN(64, value), true);
+  else if (typeof value === 'number') view.setFloat64(at + 32, value, true);
+}
+
 export function encodeNumericAnswer(id: number, q: number, r: number, value: number | bigint | undefined): Encoded {
-  const bytes = new Uint8Array(40);
-  const view = new DataView(bytes.buffer);
-  view.setUint32(0, BINARY, true);
-  view.setUint8(4, 2);
-  view.setUint8(5, value === undefined ? TAG_NONE : typeof value === 'bigint' ? TAG_I64 : TAG_F64);
-  view.setUint32(8, id, true);
-  view.setFloat64(16, q, true);
-  view.setFloat64(24, r, true);
-  if (typeof value === 'bigint') view.setBigInt64(32, BigInt.asIntN(64, value), true);
-  else if (typeof value === 'number') view.setFloat64(32, value, true);
-  return { parts: [bytes], byteLength: 40, rawBytes: 0 };
+  const bytes = new Uint8Array(NUMERIC_ANSWER_BYTES);
+  writeNumericAnswer(new DataView(bytes.buffer), 0, id, q, r, value);
+  return { parts: [bytes], byteLength: NUMERIC_ANSWER_BYTES, rawBytes: 0 };
 }
 
 export function decodeNumericAnswer(payload: Uint8Array): { id: number; q: number; r: number; value: number | bigint | undefined } | undefined {

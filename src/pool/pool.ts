@@ -26,7 +26,17 @@ import type { TypedSignature } from '../host/typed-call.js';
 import { CallRecorder } from '../profiler/call-recorder.js';
 import type { LatencySummary } from '../profiler/latency-histogram.js';
 import { mergeModuleProfiles, type ModuleProfile } from '../profiler/module-profile.js';
-import { decode, decodeNumericAnswer, encode, encodeNumericCall, isNumeric, splitIntoChunks, type Encoded } from './codec.js';
+import {
+  decode,
+  decodeNumericAnswer,
+  encode,
+  encodeNumericCall,
+  isNumeric,
+  numericCallBytes,
+  splitIntoChunks,
+  writeNumericCall,
+  type Encoded,
+} from './codec.js';
 import { CONTROL, Kind, type CallRequest, type Isolation, type Response, type ServeTask, type WorkerModule } from './protocol.js';
 import { DATA_SEQ, RingBuffer, SPACE_SEQ } from './ring-buffer.js';
 
@@ -92,6 +102,8 @@ interface Pending {
   tenant?: boolean;
   /** Kept until settled: a call a dead worker had not started is sent again. */
   frame?: Encoded;
+  /** For calls written straight into the ring: rebuilds the frame if it must be sent again. */
+  reencode?: () => Encoded;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: Error) => void;
   timer: NodeJS.Timeout | undefined;
@@ -174,6 +186,17 @@ export class WasmPool {
     for (const slot of this.slots) this.serve(slot);
   }
 
+  /** A call already written to the ring: wait for its answer (and re-encode it if its worker dies). */
+  private track(slot: Slot, id: number, module: number, tenant: boolean, timeout: number | undefined, reencode: () => Encoded): Promise<unknown> {
+    this.scheduleNotify(slot);
+    return new Promise((resolve, reject) => {
+      const pending: Pending = { id, module, resolve, reject, timer: undefined, settled: false, tenant, reencode };
+      slot.inFlight.set(id, pending);
+      if (timeout !== undefined) pending.timer = setTimeout(() => this.expire(slot, pending, timeout), timeout);
+      this.pump(slot);
+    });
+  }
+
   /** Resolves when every worker has started and rebuilt its modules (calls may be made before). */
   async ready(): Promise<void> {
     for (const slot of this.slots) this.pump(slot);
@@ -208,7 +231,16 @@ export class WasmPool {
       // Numbers only: the binary layout; anything else (typed arrays, strings, signatures): msgpack.
       const exportIndex = options.signature === undefined && options.fuel === undefined && isNumeric(args) ? this.exportIndex[index]!.get(exportName) : undefined;
       if (exportIndex !== undefined) {
-        frame = encodeNumericCall({ id, module: index, exportIndex, t: now, d: deadline, sandbox: options.sandbox ?? 0, args: args as readonly (number | bigint)[] });
+        const call = { id, module: index, exportIndex, t: now, d: deadline, sandbox: options.sandbox ?? 0, args: args as readonly (number | bigint)[] };
+        // The hot path: straight into the ring when nothing is queued ahead and there is room.
+        const bytes = numericCallBytes(args.length);
+        const at = slot.outbox.length === 0 ? slot.requests.reserve(bytes) : -1;
+        if (at >= 0) {
+          writeNumericCall(slot.requests.view, at, call);
+          slot.requests.commit(bytes);
+          return this.track(slot, id, index, tenant !== undefined, timeout, () => encodeNumericCall(call));
+        }
+        frame = encodeNumericCall(call);
       } else {
         const request: CallRequest = {
           k: Kind.Call, id, m: index, e: exportName, a: [...args], t: now,
@@ -448,6 +480,7 @@ export class WasmPool {
     if (pending.settled) return;
     pending.settled = true;
     pending.frame = undefined;
+    pending.reencode = undefined;
     if (pending.timer !== undefined) clearTimeout(pending.timer);
     if (error === undefined) pending.resolve(value);
     else pending.reject(error);
@@ -531,8 +564,9 @@ export class WasmPool {
     for (const pending of unstarted) {
       if (pending.tenant === true) {
         this.settle(slot, pending, new WorkerCrashedError(`${this.ids[pending.module] ?? 'pool'}: this sandbox's instance was lost with its worker (${reason}); open a new sandbox`));
-      } else if (pending.frame !== undefined) {
-        this.submit(slot, pending.frame, pending, true);
+      } else {
+        const frame = pending.frame ?? pending.reencode?.();
+        if (frame !== undefined) this.submit(slot, frame, pending, true);
       }
     }
   }

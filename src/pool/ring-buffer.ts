@@ -41,6 +41,8 @@ export function frameBytes(payloadLength: number): number {
 export class RingBuffer {
   readonly header: Int32Array;
   readonly data: Uint8Array;
+  /** A DataView over the data area, for writers that fill reserved payloads in place. */
+  readonly view: DataView;
   readonly capacity: number;
   private readonly mask: number;
   /** The length prefix, reused by every write. */
@@ -63,6 +65,7 @@ export class RingBuffer {
       throw new RangeError('not a ring buffer: capacity word does not match the buffer size');
     }
     this.data = new Uint8Array(buffer, HEADER_BYTES, this.capacity);
+    this.view = new DataView(buffer, HEADER_BYTES, this.capacity);
     this.mask = this.capacity - 1;
   }
 
@@ -102,6 +105,34 @@ export class RingBuffer {
     Atomics.store(this.header, HEAD, (head + needed) | 0);
     Atomics.add(this.header, DATA_SEQ, 1);
     return 'ok';
+  }
+
+  /**
+   * Producer, zero-copy: room for a `length`-byte payload, written in place through `view` at
+   * the returned offset, then published by `commit(length)`. -1 when the ring is full (or the
+   * payload too large): nothing was reserved.
+   */
+  reserve(length: number): number {
+    if (length > this.maxPayload) return -1;
+    const needed = frameBytes(length);
+    let head = Atomics.load(this.header, HEAD) >>> 0;
+    const tail = Atomics.load(this.header, TAIL) >>> 0;
+    const contiguous = this.capacity - (head & this.mask);
+    const skip = needed > contiguous ? contiguous : 0;
+    if (this.capacity - ((head - tail) >>> 0) < skip + needed) return -1;
+    if (skip > 0) {
+      this.view.setUint32(head & this.mask, SKIP, true);
+      head = (head + skip) >>> 0;
+      Atomics.store(this.header, HEAD, head | 0); // the skip alone is a complete step for the consumer
+    }
+    this.view.setUint32(head & this.mask, length, true);
+    return (head & this.mask) + PREFIX;
+  }
+
+  /** Publishes the payload written after `reserve(length)`. */
+  commit(length: number): void {
+    Atomics.store(this.header, HEAD, (Atomics.load(this.header, HEAD) + frameBytes(length)) | 0);
+    Atomics.add(this.header, DATA_SEQ, 1);
   }
 
   /**

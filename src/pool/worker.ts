@@ -9,7 +9,17 @@ import { DeadlineExceededError } from '../errors.js';
 import { GuestModule } from '../host/guest-module.js';
 import type { GrantedImports } from '../host/imports.js';
 import type { FastCall, Sandbox } from '../host/sandbox.js';
-import { decode, decodeChunk, decodeNumericCall, encode, encodeNumericAnswer, isNumericValue, type Encoded } from './codec.js';
+import {
+  decode,
+  decodeChunk,
+  decodeNumericCall,
+  encode,
+  encodeNumericAnswer,
+  isNumericValue,
+  NUMERIC_ANSWER_BYTES,
+  writeNumericAnswer,
+  type Encoded,
+} from './codec.js';
 import { CONTROL, Kind, type CallRequest, type Request, type Response, type ServeTask, type WorkerModule } from './protocol.js';
 import { DATA_SEQ, RingBuffer, SPACE_SEQ } from './ring-buffer.js';
 
@@ -150,8 +160,18 @@ export default async function serve(task: ServeTask): Promise<string> {
       }
       Atomics.store(control, CONTROL.current, 0);
       Atomics.store(control, CONTROL.interrupt, 0);
-      if (response.k === Kind.Ok && isNumericValue(response.v)) writeFrame(responses, encodeNumericAnswer(response.id, response.q, response.r, response.v), response.id);
-      else write(responses, response);
+      if (response.k === Kind.Ok && isNumericValue(response.v)) {
+        // In place when the ring has room, through a buffer (waiting for room) when not.
+        const at = responses.reserve(NUMERIC_ANSWER_BYTES);
+        if (at >= 0) {
+          writeNumericAnswer(responses.view, at, response.id, response.q, response.r, response.v);
+          responses.commit(NUMERIC_ANSWER_BYTES);
+        } else {
+          writeFrame(responses, encodeNumericAnswer(response.id, response.q, response.r, response.v), response.id);
+        }
+      } else {
+        write(responses, response);
+      }
     }
     return 'answered';
   };
