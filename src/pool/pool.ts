@@ -422,7 +422,7 @@ export class WasmPool {
           }
           // Spin only while latency is what matters (a call or two outstanding); with many in
           // flight the answers come in batches and the core is better left to the workers.
-          if (slot.inFlight.size <= 2) {
+          if (slot.inFlight.size <= 16) {
             const spinUntil = performance.now() + this.spinMs;
             while (performance.now() < spinUntil && slot.responses.used() === 0);
           }

@@ -182,7 +182,7 @@ export default async function serve(task: ServeTask): Promise<string> {
   for (;;) {
     const seq = Atomics.load(requests.header, DATA_SEQ);
     let frame = requests.peek();
-    const spin = lastBatch <= 2 ? task.spin : 0;
+    const spin = lastBatch <= 8 ? task.spin : 0;
     for (let i = 0; frame.status === 'empty' && i < spin; i++) frame = requests.peek();
     if (frame.status === 'empty') {
       Atomics.wait(requests.header, DATA_SEQ, seq);
