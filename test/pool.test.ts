@@ -160,6 +160,17 @@ describe('worker pool', () => {
     await stuck;
   });
 
+  it('lets idle workers end after idleTimeoutMs and starts them again on demand', async () => {
+    pool = await createPool({ modules: { add: guestPath('add') }, threads: 2, idleTimeoutMs: 100 });
+    expect(await pool.call('add', 'add', 1, 2)).toBe(3);
+    const piscina = (pool as unknown as { piscina: { threads: unknown[] } }).piscina;
+    const deadline = Date.now() + 5000;
+    while (piscina.threads.length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(piscina.threads).toHaveLength(0); // retired by piscina once their tasks ended
+    expect(await Promise.all([pool.call('add', 'add', 2, 3), pool.call('add', 'add', 4, 5)])).toEqual([5, 9]);
+    expect((await pool.profile()).workers.crashes).toBe(0);
+  });
+
   it('validates its options', async () => {
     await expect(createPool({ modules: {} })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
     await expect(createPool({ modules: { a: guestPath('add') }, threads: 0 })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION', message: expect.stringMatching(/options\.threads/) });

@@ -63,6 +63,11 @@ export interface PoolOptions {
   readonly callerSpinMicros?: number;
   /** Default per-call deadline. @default none */
   readonly timeoutMs?: number;
+  /**
+   * Workers with no call for this long (and no tenant sandbox) end, and threads are started
+   * again on demand. @default never: workers stay warm
+   */
+  readonly idleTimeoutMs?: number;
   readonly resourceLimits?: ResourceLimits;
   /** Host used to load and compile the modules (once, in this thread). @default a new host */
   readonly host?: WasmHost;
@@ -141,17 +146,26 @@ class Slot {
   ready!: Promise<void>;
   markReady: () => void = () => undefined;
   alive = true;
+  /** The worker ended after idling; the next call starts one again on the same rings. */
+  parked = false;
   serving: Promise<void> = Promise.resolve();
 
   constructor(readonly index: number, readonly ringBytes: number) {
     this.reset();
   }
 
+  /** Fresh rings at start; after a worker died, the same rings emptied (first touch of new shared memory is slow). */
   reset(): void {
     this.ready = new Promise((resolve) => (this.markReady = resolve));
-    this.requests = new RingBuffer(RingBuffer.allocate(this.ringBytes));
-    this.responses = new RingBuffer(RingBuffer.allocate(this.ringBytes));
-    this.control = new Int32Array(new SharedArrayBuffer(CONTROL.size * 4));
+    if (this.requests === undefined) {
+      this.requests = new RingBuffer(RingBuffer.allocate(this.ringBytes));
+      this.responses = new RingBuffer(RingBuffer.allocate(this.ringBytes));
+      this.control = new Int32Array(new SharedArrayBuffer(CONTROL.size * 4));
+    } else {
+      this.requests.clear();
+      this.responses.clear();
+      this.control.fill(0);
+    }
     this.thread = undefined;
   }
 }
@@ -176,7 +190,10 @@ export class WasmPool {
     private readonly piscina: Piscina,
     private readonly modules: readonly GuestModule[],
     private readonly specs: readonly WorkerModule[],
-    private readonly options: Required<Pick<PoolOptions, 'threads' | 'ringBytes' | 'maxQueue' | 'workerSpin' | 'callerSpinMicros'>> & { timeoutMs: number | undefined },
+    private readonly options: Required<Pick<PoolOptions, 'threads' | 'ringBytes' | 'maxQueue' | 'workerSpin' | 'callerSpinMicros'>> & {
+      timeoutMs: number | undefined;
+      idleTimeoutMs: number | undefined;
+    },
   ) {
     this.ids = specs.map((s) => s.id);
     this.exportIndex = modules.map((m) => new Map(m.inspect().exports.map((e, i) => [e.name, i])));
@@ -188,6 +205,7 @@ export class WasmPool {
 
   /** A call already written to the ring: wait for its answer (and re-encode it if its worker dies). */
   private track(slot: Slot, id: number, module: number, tenant: boolean, timeout: number | undefined, reencode: () => Encoded): Promise<unknown> {
+    if (slot.parked) this.serve(slot);
     this.scheduleNotify(slot);
     return new Promise((resolve, reject) => {
       const pending: Pending = { id, module, resolve, reject, timer: undefined, settled: false, tenant, reencode };
@@ -332,6 +350,7 @@ export class WasmPool {
       await Promise.all(this.slots.map((slot) => this.drained(slot)));
     }
     for (const slot of this.slots) {
+      if (slot.parked) continue;
       Atomics.store(slot.control, CONTROL.stopping, 1);
       this.submit(slot, encode({ k: Kind.Stop }), undefined, true);
       // A guest that cannot be stopped must not keep close() waiting.
@@ -349,6 +368,7 @@ export class WasmPool {
 
   /** Writes (or queues) a frame; false when the bounded queue is full. */
   private submit(slot: Slot, frame: Encoded, pending: Pending | undefined, force = false): boolean {
+    if (slot.parked) this.serve(slot);
     if (pending !== undefined) {
       pending.frame = frame;
       slot.inFlight.set(pending.id, pending);
@@ -413,7 +433,7 @@ export class WasmPool {
     slot.pumping = true;
     void (async () => {
       try {
-        while (slot.alive && (slot.inFlight.size > 0 || slot.outbox.length > 0 || slot.thread === undefined)) {
+        while (slot.alive && (slot.inFlight.size > 0 || slot.outbox.length > 0 || (slot.thread === undefined && !slot.parked))) {
           const seq = Atomics.load(slot.responses.header, DATA_SEQ);
           if (this.drain(slot) > 0) {
             // Let the callers whose calls just settled run (and submit more) before spinning.
@@ -439,7 +459,7 @@ export class WasmPool {
       } finally {
         slot.pumping = false;
       }
-      if (slot.alive && (slot.inFlight.size > 0 || slot.outbox.length > 0 || slot.thread === undefined)) this.pump(slot);
+      if (slot.alive && (slot.inFlight.size > 0 || slot.outbox.length > 0 || (slot.thread === undefined && !slot.parked))) this.pump(slot);
     })();
   }
 
@@ -521,12 +541,25 @@ export class WasmPool {
       control: slot.control.buffer as SharedArrayBuffer,
       modules: this.specs,
       spin: this.options.workerSpin,
+      idleMs: this.options.idleTimeoutMs,
     };
     slot.alive = true;
+    slot.parked = false;
     slot.serving = this.piscina.run(task).then(
-      () => undefined,
+      (result: unknown) => {
+        if (result === 'idle') this.idled(slot);
+      },
       (error: unknown) => this.crashed(slot, error),
     );
+  }
+
+  /** The worker ended after idling: start one again when work arrives (or if it already has). */
+  private idled(slot: Slot): void {
+    slot.thread = undefined;
+    slot.ready = new Promise((resolve) => (slot.markReady = resolve));
+    if (this.closing) return;
+    if (slot.inFlight.size > 0 || slot.outbox.length > 0 || slot.requests.used() > 0) this.serve(slot);
+    else slot.parked = true;
   }
 
   /**
@@ -600,12 +633,15 @@ export async function createPool(options: PoolOptions): Promise<WasmPool> {
       return { module, worker };
     }),
   );
+  if (options.idleTimeoutMs !== undefined && !(options.idleTimeoutMs > 0 && Number.isFinite(options.idleTimeoutMs))) {
+    throw new InvalidOptionError(`options.idleTimeoutMs must be a positive finite number, got ${String(options.idleTimeoutMs)}`);
+  }
   const piscina = new Piscina({
     filename: workerFile(),
-    minThreads: threads,
+    minThreads: options.idleTimeoutMs === undefined ? threads : 0,
     maxThreads: threads,
     concurrentTasksPerWorker: 1,
-    idleTimeout: Number.POSITIVE_INFINITY,
+    idleTimeout: options.idleTimeoutMs ?? Number.POSITIVE_INFINITY,
     ...(options.resourceLimits === undefined ? {} : { resourceLimits: options.resourceLimits }),
   });
   return new WasmPool(
@@ -619,6 +655,7 @@ export async function createPool(options: PoolOptions): Promise<WasmPool> {
       workerSpin: options.workerSpin ?? 2000,
       callerSpinMicros: options.callerSpinMicros ?? 20,
       timeoutMs: options.timeoutMs,
+      idleTimeoutMs: options.idleTimeoutMs,
     },
   );
 }

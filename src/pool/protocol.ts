@@ -46,6 +46,8 @@ export interface ServeTask {
   readonly modules: readonly WorkerModule[];
   /** Iterations the worker spins on an empty ring before it sleeps. */
   readonly spin: number;
+  /** With no call for this long (and no tenant sandbox), the worker ends its task so piscina may retire it. */
+  readonly idleMs: number | undefined;
 }
 
 export interface CallRequest {

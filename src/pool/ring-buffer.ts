@@ -69,6 +69,14 @@ export class RingBuffer {
     this.mask = this.capacity - 1;
   }
 
+  /** Empties the ring for reuse (only when no thread uses it): fresh shared memory is slow to touch. */
+  clear(): void {
+    Atomics.store(this.header, HEAD, 0);
+    Atomics.store(this.header, TAIL, 0);
+    Atomics.store(this.header, DATA_SEQ, 0);
+    Atomics.store(this.header, SPACE_SEQ, 0);
+  }
+
   /** Bytes of published frames not yet consumed. */
   used(): number {
     return (Atomics.load(this.header, HEAD) - Atomics.load(this.header, TAIL)) >>> 0;

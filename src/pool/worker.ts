@@ -185,7 +185,9 @@ export default async function serve(task: ServeTask): Promise<string> {
     const spin = lastBatch <= 8 ? task.spin : 0;
     for (let i = 0; frame.status === 'empty' && i < spin; i++) frame = requests.peek();
     if (frame.status === 'empty') {
-      Atomics.wait(requests.header, DATA_SEQ, seq);
+      const woke = Atomics.wait(requests.header, DATA_SEQ, seq, task.idleMs);
+      // Idle long enough, holding no tenant's state: let piscina retire this thread.
+      if (woke === 'timed-out' && tenants.size === 0 && assembling.size === 0 && requests.used() === 0) return 'idle';
       continue;
     }
     if (frame.status === 'corrupt') throw new Error(`request ring corrupt: ${frame.reason}`);
