@@ -20,15 +20,16 @@ function histogram(): hdr.Histogram {
   return hdr.build({ bitBucketSize: 32, useWebAssembly: false, numberOfSignificantValueDigits: 3, highestTrackableValue: 60e9 });
 }
 
-async function latency(n: number, call: () => Promise<unknown>): Promise<{ p50: number; p99: number; mean: number }> {
-  for (let i = 0; i < 2000; i++) await call(); // warm-up
+async function latency(n: number, call: () => Promise<unknown>): Promise<{ p50: number; p95: number; p99: number; mean: number }> {
+  for (let i = 0; i < Math.min(2000, n); i++) await call(); // warm-up
   const h = histogram();
   for (let i = 0; i < n; i++) {
     const start = process.hrtime.bigint();
     await call();
     h.recordValue(Number(process.hrtime.bigint() - start));
   }
-  return { p50: h.getValueAtPercentile(50) / 1000, p99: h.getValueAtPercentile(99) / 1000, mean: h.mean / 1000 };
+  const at = (p: number): number => h.getValueAtPercentile(p) / 1000;
+  return { p50: at(50), p95: at(95), p99: at(99), mean: h.mean / 1000 };
 }
 
 async function throughput(total: number, window: number, call: () => Promise<unknown>): Promise<number> {
@@ -105,46 +106,57 @@ async function main(): Promise<void> {
     baseline: { name: 'structured-clone postMessage', value: cloneGiBs }, ratio: poolGiBs / cloneGiBs, target: '>= 4 GiB/s', met: poolGiBs >= 4,
   });
 
-  // 4. Message-size sweep (typed arrays in, through the codec's raw path; 1 MiB is streamed).
-  const sizes = await createPool({ modules: { strings: guestPath('strings') }, threads: 2 });
+  // 4. Message-size sweep: the same guest call (doubles into sumF64x4) through the pool and
+  // through piscina.run. 16 MiB is more than half the default 4 MiB ring: it is streamed in chunks.
+  const sizes = await createPool({ modules: { sum: guestPath('sum') }, threads: 2 });
   await sizes.ready();
-  const countBytes = { signature: { params: ['Int32Array'], result: 'i32' } } as const;
-  for (const bytes of [64, 1024, 10 * 1024, 1024 * 1024]) {
-    const payload = new Int32Array(bytes / 4);
-    const lat = await latency(bytes >= 1024 * 1024 ? 300 : 3000, () => sizes.invoke('strings', 'countBytes', [payload], countBytes));
-    const tp = await throughput(bytes >= 1024 * 1024 ? 300 : 10_000, 16, () => sizes.invoke('strings', 'countBytes', [payload], countBytes));
+  for (const bytes of [64, 1024, 10 * 1024, 1024 * 1024, 16 * 1024 * 1024]) {
+    const payload = Float64Array.from({ length: bytes / 8 }, (_, i) => i);
+    const calls = bytes >= 16 * 1024 * 1024 ? 100 : bytes >= 1024 * 1024 ? 500 : 5000;
+    const viaPool = (): Promise<unknown> => sizes.invoke('sum', 'sumF64x4', [payload], sig);
+    const viaPiscina = (): Promise<unknown> => piscina.run({ op: 'sum', values: payload });
+    const lat = await latency(calls, viaPool);
+    const peer = await latency(calls, viaPiscina);
+    const tp = await throughput(calls * 4, 16, viaPool);
+    const tpPeer = await throughput(calls * 4, 16, viaPiscina);
     const label = bytes >= 1024 * 1024 ? `${bytes / 1024 / 1024} MiB` : bytes >= 1024 ? `${bytes / 1024} KiB` : `${bytes} B`;
-    results.push(
-      { benchmark: 'pool', case: `message ${label}, concurrency 1`, metric: 'p50', value: lat.p50, unit: 'µs' },
-      { benchmark: 'pool', case: `message ${label}, concurrency 1`, metric: 'p99', value: lat.p99, unit: 'µs' },
-      { benchmark: 'pool', case: `message ${label}, 16 in flight`, metric: 'throughput', value: tp / 1000, unit: 'k calls/s' },
-    );
+    for (const p of ['p50', 'p95', 'p99'] as const) {
+      results.push({ benchmark: 'pool', case: `message ${label}, concurrency 1`, metric: p, value: lat[p], unit: 'µs', baseline: { name: 'piscina.run', value: peer[p] }, ratio: lat[p] / peer[p] });
+    }
+    results.push({
+      benchmark: 'pool', case: `message ${label}, 16 in flight`, metric: 'throughput', value: tp / 1000, unit: 'k calls/s',
+      baseline: { name: 'piscina.run', value: tpPeer / 1000 }, ratio: tp / tpPeer,
+    });
   }
   await sizes.close();
 
-  // 5. Concurrency sweep: callers each awaiting their own calls.
-  for (const callers of [1, 4, 16, 64]) {
+  // 5. Concurrency sweep: callers each awaiting their own calls, pool vs piscina.run.
+  const callersRun = async (callers: number, total: number, call: () => Promise<unknown>): Promise<{ h: hdr.Histogram; rate: number }> => {
     const h = histogram();
     let done = 0;
-    const total = 40_000;
     const start = process.hrtime.bigint();
     await Promise.all(
       Array.from({ length: callers }, async () => {
         while (done < total) {
           done++;
           const t0 = process.hrtime.bigint();
-          await pool.call('add', 'add', 1, 2);
+          await call();
           h.recordValue(Number(process.hrtime.bigint() - t0));
         }
       }),
     );
-    const rate = total / (Number(process.hrtime.bigint() - start) / 1e9);
-    results.push(
-      { benchmark: 'pool', case: `${callers} concurrent callers`, metric: 'p50', value: h.getValueAtPercentile(50) / 1000, unit: 'µs' },
-      { benchmark: 'pool', case: `${callers} concurrent callers`, metric: 'p95', value: h.getValueAtPercentile(95) / 1000, unit: 'µs' },
-      { benchmark: 'pool', case: `${callers} concurrent callers`, metric: 'p99', value: h.getValueAtPercentile(99) / 1000, unit: 'µs' },
-      { benchmark: 'pool', case: `${callers} concurrent callers`, metric: 'throughput', value: rate / 1000, unit: 'k calls/s' },
-    );
+    return { h, rate: total / (Number(process.hrtime.bigint() - start) / 1e9) };
+  };
+  for (const callers of [1, 4, 16, 64]) {
+    const ours = await callersRun(callers, 40_000, () => pool.call('add', 'add', 1, 2));
+    const peer = await callersRun(callers, 10_000, () => piscina.run({ op: 'add', a: 1, b: 2 }));
+    const c = `${callers} concurrent callers`;
+    for (const [metric, p] of [['p50', 50], ['p95', 95], ['p99', 99]] as const) {
+      const value = ours.h.getValueAtPercentile(p) / 1000;
+      const base = peer.h.getValueAtPercentile(p) / 1000;
+      results.push({ benchmark: 'pool', case: c, metric, value, unit: 'µs', baseline: { name: 'piscina.run', value: base }, ratio: value / base });
+    }
+    results.push({ benchmark: 'pool', case: c, metric: 'throughput', value: ours.rate / 1000, unit: 'k calls/s', baseline: { name: 'piscina.run', value: peer.rate / 1000 }, ratio: ours.rate / peer.rate });
   }
 
   // 6. Live sandboxes: 10,000 tenant instances of a small guest across the pool.

@@ -17,7 +17,7 @@ async function settleAll(promises: Promise<unknown>[]) {
 
 describe('worker pool', () => {
   it('calls exports on worker threads, typed arrays in and results out', async () => {
-    pool = await createPool({ modules: { add: guestPath('add'), fib: guestPath('fib'), sum: guestPath('sum'), strings: guestPath('strings') }, threads: 2 });
+    pool = await createPool({ modules: { add: guestPath('add'), fib: guestPath('fib'), sum: guestPath('sum'), strings: guestPath('strings') }, threads: 2, ringBytes: 1024 * 1024 });
     expect(await pool.call('add', 'add', 40, 2)).toBe(42);
     expect(await pool.call('add', 'addI64', 2n ** 53n, 1n)).toBe(2n ** 53n + 1n);
     expect(await Promise.all(Array.from({ length: 20 }, (_, i) => pool!.call('fib', 'fib', i)))).toEqual(

@@ -53,7 +53,10 @@ export interface PoolOptions {
   readonly modules: Readonly<Record<string, ModuleSource | PoolModuleOptions>>;
   /** @default 2 */
   readonly threads?: number;
-  /** Bytes per ring (a power of two; two rings per worker). @default 1 MiB */
+  /**
+   * Bytes per ring (a power of two; two rings per worker). Requests larger than half a ring are
+   * streamed in chunks, which costs about half the bandwidth. @default 4 MiB
+   */
   readonly ringBytes?: number;
   /** Calls that may wait for ring space; beyond it, ERR_POOL_SATURATED. @default 1024 */
   readonly maxQueue?: number;
@@ -612,7 +615,7 @@ function spec(value: ModuleSource | PoolModuleOptions): PoolModuleOptions {
 /** Loads and compiles the modules once, starts the workers, and returns the pool. */
 export async function createPool(options: PoolOptions): Promise<WasmPool> {
   const threads = options.threads ?? 2;
-  const ringBytes = options.ringBytes ?? 1024 * 1024;
+  const ringBytes = options.ringBytes ?? 4 * 1024 * 1024;
   const maxQueue = options.maxQueue ?? 1024;
   if (!Number.isInteger(threads) || threads < 1) throw new InvalidOptionError(`options.threads must be a positive integer, got ${String(threads)}`);
   if (!Number.isInteger(ringBytes) || ringBytes < 4096 || (ringBytes & (ringBytes - 1)) !== 0) {

@@ -23,6 +23,9 @@ import {
 import { CONTROL, Kind, type CallRequest, type Request, type Response, type ServeTask, type WorkerModule } from './protocol.js';
 import { DATA_SEQ, RingBuffer, SPACE_SEQ } from './ring-buffer.js';
 
+/** Frames this large wake a caller waiting for ring space as soon as they are consumed. */
+const LARGE_FRAME = 64 * 1024;
+
 interface Served {
   readonly spec: WorkerModule;
   readonly module: GuestModule;
@@ -216,6 +219,8 @@ export default async function serve(task: ServeTask): Promise<string> {
       } else {
         outcome = handle(frame.payload); // a view into the ring: consumed once handled
         requests.consume(frame.frameBytes);
+        // A large frame freed room a queued call may be waiting for.
+        if (frame.frameBytes >= LARGE_FRAME) Atomics.notify(requests.header, SPACE_SEQ);
       }
       if (outcome === 'stop') {
         Atomics.notify(responses.header, DATA_SEQ);
@@ -225,12 +230,17 @@ export default async function serve(task: ServeTask): Promise<string> {
         answered++;
         // Now and again in a long batch, wake the caller so that it can take answers
         // (and send more work) while this batch runs on.
-        if (answered % 64 === 0) Atomics.notify(responses.header, DATA_SEQ);
+        if (answered % 64 === 0) {
+          Atomics.notify(responses.header, DATA_SEQ);
+          Atomics.notify(requests.header, SPACE_SEQ);
+        }
       }
       frame = requests.peek();
     }
     if (frame.status === 'corrupt') throw new Error(`request ring corrupt: ${frame.reason}`);
     if (answered > 0) Atomics.notify(responses.header, DATA_SEQ);
+    // A caller with calls queued for ring space sleeps on SPACE_SEQ, not on the answers.
+    Atomics.notify(requests.header, SPACE_SEQ);
     lastBatch = answered;
   }
 }
