@@ -4,6 +4,7 @@ import { createPool, type WasmPool } from '../src/pool/pool.js';
 import { guestPath } from './helpers/guests.js';
 
 const crashyImports = fileURLToPath(new URL('./fixtures/crashy-imports.mjs', import.meta.url));
+const heapHogImports = fileURLToPath(new URL('./fixtures/heap-hog-imports.mjs', import.meta.url));
 let pool: WasmPool | undefined;
 afterEach(async () => {
   await pool?.close({ cancel: true });
@@ -46,6 +47,11 @@ describe('worker pool', () => {
     await expect(pool.call('trap', 'nope')).rejects.toMatchObject({ code: 'ERR_WASM_EXPORT_NOT_FOUND' });
     await expect(pool.call('missing', 'x')).rejects.toMatchObject({ code: 'ERR_WASM_EXPORT_NOT_FOUND', message: expect.stringMatching(/no module "missing"/) });
     expect(await pool.call('trap', 'divide', 84, 2)).toBe(42);
+    // A storm of traps is the guest's errors, not a worker death: each call gets its own answer.
+    const storm = await settleAll(Array.from({ length: 1000 }, (_, i) => pool!.call('trap', 'divide', i, i % 2)));
+    expect(storm.filter((o) => 'error' in o && o.error === 'ERR_WASM_TRAP')).toHaveLength(500);
+    expect(storm.filter((o, i) => 'ok' in o && o.ok === i)).toHaveLength(500);
+    expect((await pool.profile()).workers.crashes).toBe(0);
   });
 
   it("keeps state with isolation 'reuse' and starts clean with 'fresh'", async () => {
@@ -144,6 +150,19 @@ describe('worker pool', () => {
     const profile = await pool.profile();
     expect(profile.workers.crashes).toBe(3);
     expect(await pool.call('crashy', 'work', 21)).toBe(42);
+  });
+
+  it('replaces a worker killed by its resourceLimits (out of memory); only the call it ran fails', async () => {
+    pool = await createPool({
+      modules: { crashy: { source: guestPath('crashy'), importsModule: heapHogImports } },
+      threads: 1,
+      resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 },
+    });
+    const outcomes = await settleAll([1, 2, 666, 3, 4].map((n) => pool!.call('crashy', 'work', n)));
+    expect(outcomes).toEqual([{ ok: 2 }, { ok: 4 }, { error: 'ERR_WORKER_CRASHED' }, { ok: 6 }, { ok: 8 }]);
+    await expect(pool.call('crashy', 'work', 666)).rejects.toMatchObject({ code: 'ERR_WORKER_CRASHED', message: expect.stringMatching(/memory/i) });
+    expect(await pool.call('crashy', 'work', 5)).toBe(10);
+    expect((await pool.profile()).workers).toMatchObject({ crashes: 2, restarts: 2 });
   });
 
   it('close drains in-flight calls; close with cancel rejects them with ERR_POOL_CLOSED', async () => {
