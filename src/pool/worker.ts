@@ -23,6 +23,9 @@ import {
 import { CONTROL, Kind, type CallRequest, type Request, type Response, type ServeTask, type WorkerModule } from './protocol.js';
 import { DATA_SEQ, RingBuffer, SPACE_SEQ } from './ring-buffer.js';
 
+/** Streamed requests up to this size are gathered in a buffer the worker keeps. */
+const MAX_KEPT_GATHERING = 64 * 1024 * 1024;
+
 /** Frames this large wake a caller waiting for ring space as soon as they are consumed. */
 const LARGE_FRAME = 64 * 1024;
 
@@ -106,6 +109,12 @@ export default async function serve(task: ServeTask): Promise<string> {
   Atomics.notify(responses.header, DATA_SEQ);
 
   const assembling = new Map<number, { bytes: Uint8Array; received: number }>();
+  /**
+   * Streamed requests are gathered here, kept between requests: a fresh buffer per request paid
+   * the first touch of every page (16 MiB took longer to allocate than to copy). Requests are
+   * handled synchronously and arguments are copied into guest memory, so nothing outlives it.
+   */
+  let gathering = new Uint8Array(0);
   /** Tenant sandboxes by id: each its own instance, kept until closed. */
   const tenants = new Map<number, Sandbox>();
   const runTenant = (target: Served, request: CallRequest, control: Int32Array): unknown => {
@@ -203,7 +212,12 @@ export default async function serve(task: ServeTask): Promise<string> {
         // Part of a request too large for one frame: gather it, answer when it is whole.
         let whole = assembling.get(chunk.id);
         if (whole === undefined) {
-          whole = { bytes: new Uint8Array(chunk.total), received: 0 };
+          // One streamed request at a time per worker (a request's chunks are queued together);
+          // the kept buffer is bounded so that one huge request does not pin its size forever.
+          const reuse = assembling.size === 0 && chunk.total <= MAX_KEPT_GATHERING;
+          if (reuse && gathering.byteLength < chunk.total) gathering = new Uint8Array(chunk.total);
+          const bytes = reuse ? gathering.subarray(0, chunk.total) : new Uint8Array(chunk.total);
+          whole = { bytes, received: 0 };
           assembling.set(chunk.id, whole);
         }
         whole.bytes.set(chunk.bytes, chunk.offset);
