@@ -35,6 +35,11 @@ describe('worker pool', () => {
       pool.invoke('sum', 'sumF64', [big], { signature: { params: ['Float64Array'], result: 'f64' } }),
     ]);
     expect(results).toEqual([expected, 3, expected]);
+    // The worker reuses its gathering buffer: a smaller streamed request after a larger one sees only its own bytes.
+    const smaller = Float64Array.from({ length: 100_000 }, (_, i) => (i % 7) - 3.5);
+    const sig = { signature: { params: ['Float64Array'], result: 'f64' } } as const;
+    expect(await pool.invoke('sum', 'sumF64', [smaller], sig)).toBe(smaller.reduce((a, b) => a + b, 0));
+    expect(await pool.invoke('sum', 'sumF64', [big], sig)).toBe(expected);
     const squares = (await pool.invoke('sum', 'squares', [5], { signature: { params: ['i32'], result: 'Float64Array' } })) as Float64Array;
     expect([...squares]).toEqual([0, 1, 4, 9, 16]);
     expect(await pool.invoke('strings', 'reverse', ['a😀b'], { signature: { params: ['string'], result: 'string' } })).toBe('b😀a');
