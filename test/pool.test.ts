@@ -110,8 +110,11 @@ describe('worker pool', () => {
 
   it('stops an instrumented runaway guest in its worker at the deadline; the worker keeps serving', async () => {
     pool = await createPool({ modules: { spin: { source: guestPath('spin'), instrument: { deadline: true } } }, threads: 1 });
+    // Before the worker is up, a call past its deadline is refused unstarted, and says so.
+    await expect(pool.invoke('spin', 'spinForever', [], { timeoutMs: 1 })).rejects.toMatchObject({ message: expect.stringMatching(/it had not started and will not run/) });
+    await pool.ready();
     const started = performance.now();
-    await expect(pool.invoke('spin', 'spinForever', [], { timeoutMs: 100 })).rejects.toMatchObject({ code: 'ERR_DEADLINE_EXCEEDED' });
+    await expect(pool.invoke('spin', 'spinForever', [], { timeoutMs: 100 })).rejects.toMatchObject({ code: 'ERR_DEADLINE_EXCEEDED', message: expect.stringMatching(/deadline of 100 ms; the guest was interrupted in its worker/) });
     expect(performance.now() - started).toBeLessThan(1000);
     expect(await pool.call('spin', 'spin', 10)).toBe(10);
     expect((await pool.profile()).workers.restarts).toBe(0);
@@ -120,7 +123,7 @@ describe('worker pool', () => {
   it('terminates and replaces a worker whose plain guest runs past its deadline', async () => {
     pool = await createPool({ modules: { spin: guestPath('spin'), add: guestPath('add') }, threads: 2 });
     await pool.ready(); // so the runaway call starts before its deadline
-    await expect(pool.invoke('spin', 'spinForever', [], { timeoutMs: 100 })).rejects.toMatchObject({ code: 'ERR_DEADLINE_EXCEEDED' });
+    await expect(pool.invoke('spin', 'spinForever', [], { timeoutMs: 100 })).rejects.toMatchObject({ code: 'ERR_DEADLINE_EXCEEDED', message: expect.stringMatching(/its worker was terminated and replaced/) });
     // Other calls still complete, on the surviving worker and then on the replacement.
     expect(await Promise.all(Array.from({ length: 50 }, (_, i) => pool!.call('add', 'add', i, 1)))).toHaveLength(50);
     await new Promise((r) => setTimeout(r, 300));
@@ -193,6 +196,13 @@ describe('worker pool', () => {
     expect(piscina.threads).toHaveLength(0); // retired by piscina once their tasks ended
     expect(await Promise.all([pool.call('add', 'add', 2, 3), pool.call('add', 'add', 4, 5)])).toEqual([5, 9]);
     expect((await pool.profile()).workers.crashes).toBe(0);
+  });
+
+  it('keeps call ids within what the rings carry across their wrap (a long-lived pool)', async () => {
+    pool = await createPool({ modules: { add: guestPath('add') }, threads: 1 });
+    (pool as unknown as { nextId: number }).nextId = 0x7fffffff - 3; // as after 2^31 calls
+    expect(await Promise.all(Array.from({ length: 8 }, (_, i) => pool!.call('add', 'add', i, 1)))).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect((pool as unknown as { nextId: number }).nextId).toBe(5);
   });
 
   it('validates its options', async () => {

@@ -180,6 +180,13 @@ export class WasmPool {
   private readonly exportIndex: Map<string, number>[];
   private readonly queue: Map<string, CallRecorder>;
   private nextId = 1;
+
+  /** Call ids stay in 1..2^31-1: they travel as u32 and are published in an Int32Array. */
+  private takeId(): number {
+    const id = this.nextId;
+    this.nextId = id >= 0x7fffffff ? 1 : id + 1;
+    return id;
+  }
   private nextTenant = 1;
   private readonly tenants = new Map<number, { slot: Slot; lost: boolean }>();
   private queued = 0;
@@ -243,7 +250,7 @@ export class WasmPool {
       return Promise.reject(new WorkerCrashedError(`${moduleId}: this sandbox's instance was lost with its worker; open a new sandbox`));
     }
     const slot = tenant?.slot ?? this.pick();
-    const id = this.nextId++;
+    const id = this.takeId();
     const now = performance.timeOrigin + performance.now();
     const timeout = options.timeoutMs ?? this.options.timeoutMs;
     const deadline = timeout === undefined ? undefined : now + timeout;
@@ -309,7 +316,7 @@ export class WasmPool {
         tenant.slot.tenants.delete(id);
         if (tenant.lost || this.closing) return;
         await new Promise((resolve, reject) => {
-          const pending: Pending = { id: this.nextId++, module: -1, resolve, reject, timer: undefined, settled: false };
+          const pending: Pending = { id: this.takeId(), module: -1, resolve, reject, timer: undefined, settled: false };
           this.submit(tenant.slot, encode({ k: Kind.CloseSandbox, id: pending.id, x: id }), pending, true);
         });
       },
@@ -322,7 +329,7 @@ export class WasmPool {
       this.slots.map(
         (slot) =>
           new Promise<(ModuleProfile | undefined)[]>((resolve, reject) => {
-            const id = this.nextId++;
+            const id = this.takeId();
             const pending: Pending = { id, module: -1, resolve: resolve as (v: unknown) => void, reject, timer: undefined, settled: false };
             this.submit(slot, encode({ k: Kind.Profile, id }), pending, true);
           }).catch(() => [] as (ModuleProfile | undefined)[]),
@@ -512,12 +519,26 @@ export class WasmPool {
   /** A call's deadline passed: reject it now; stop the guest in place, or replace the worker. */
   private expire(slot: Slot, pending: Pending, timeoutMs: number): void {
     if (pending.settled) return;
-    this.settle(slot, pending, new DeadlineExceededError(`${this.ids[pending.module]}: call exceeded its deadline of ${timeoutMs} ms`, timeoutMs, timeoutMs));
-    // Not started yet: the worker will see the deadline in the request and not start it.
-    if (Atomics.load(slot.control, CONTROL.current) !== pending.id) return;
-    if (this.modules[pending.module]!.deadlineRoute === 'instrumented') {
+    const id = this.ids[pending.module];
+    // The worker writes a call's answer before it clears `current`: read `current` first, then
+    // take any answers already written (they settle the call with its real outcome).
+    const running = Atomics.load(slot.control, CONTROL.current) === pending.id;
+    this.drain(slot);
+    if (pending.settled) return;
+    const instrumented = this.modules[pending.module]!.deadlineRoute === 'instrumented';
+    // Not current and not answered: not started, and the worker will see its deadline and skip it.
+    const what = !running
+      ? 'it had not started and will not run'
+      : instrumented
+        ? 'the guest was interrupted in its worker'
+        : 'its worker was terminated and replaced (load the module with instrument: { deadline: true } to stop it without losing the worker)';
+    this.settle(slot, pending, new DeadlineExceededError(`${id}: call exceeded its deadline of ${timeoutMs} ms; ${what}`, timeoutMs, timeoutMs));
+    if (!running) return;
+    if (instrumented) {
       Atomics.store(slot.control, CONTROL.interrupt, 1);
-    } else {
+      // It ended meanwhile: do not leave the flag for the next call (which clears it when it starts).
+      if (Atomics.load(slot.control, CONTROL.current) !== pending.id) Atomics.compareExchange(slot.control, CONTROL.interrupt, 1, 0);
+    } else if (Atomics.load(slot.control, CONTROL.current) === pending.id) {
       this.terminate(slot);
     }
   }

@@ -149,8 +149,12 @@ export default async function serve(task: ServeTask): Promise<string> {
     if (request.k === Kind.Profile) {
       write(responses, { k: Kind.ProfileReply, id: request.id, p: served.map((s) => (s.sandbox === undefined && s.spec.isolation === 'reuse' ? undefined : s.module.profile())) });
     } else {
-      const started = origin + performance.now();
+      // Published before the clock is read and the deadline checked, so a pool that sees another
+      // id here at the deadline knows this call will not start; interrupts meant for the
+      // previous call are cleared first.
+      Atomics.store(control, CONTROL.interrupt, 0);
       Atomics.store(control, CONTROL.current, request.id);
+      const started = origin + performance.now();
       const target = served[request.m];
       let response: Response;
       try {
@@ -170,8 +174,6 @@ export default async function serve(task: ServeTask): Promise<string> {
         delete fields['message'];
         response = { k: Kind.Err, id: request.id, c: e.code ?? 'ERR_HOST_IMPORT_THREW', n: e.name, msg: e.message, x: fields, q: started - request.t, r: ended - started };
       }
-      Atomics.store(control, CONTROL.current, 0);
-      Atomics.store(control, CONTROL.interrupt, 0);
       if (response.k === Kind.Ok && isNumericValue(response.v)) {
         // In place when the ring has room, through a buffer (waiting for room) when not.
         const at = responses.reserve(NUMERIC_ANSWER_BYTES);
@@ -184,6 +186,8 @@ export default async function serve(task: ServeTask): Promise<string> {
       } else {
         write(responses, response);
       }
+      // Cleared only once the answer is in the ring: "not current and no answer" means not started.
+      Atomics.store(control, CONTROL.current, 0);
     }
     return 'answered';
   };
