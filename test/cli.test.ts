@@ -145,5 +145,13 @@ describe('wasm-sandbox CLI', () => {
     expect(stdout).toContain('grow(1000) = -1 (refused)');
     expect(stdout).toMatch(/flamegraph written to build\/demo\/profile-flamegraph\.svg/);
     expect(stdout).toMatch(/top functions \(instrumented, by self nanoseconds\)/);
+    // The worker-pool part: exact answers, tenant state, a runaway stopped, the merged profile.
+    expect(stdout).toContain('256 in flight: checksum 5000050000');
+    expect(stdout).toContain('sumF64x4 over 1,000,000 doubles (8 MB through the ring, copied once into guest memory) = 49500000');
+    expect(stdout).toContain('tenant sandboxes keep their own state: A kept 3, B kept 1');
+    expect(stdout).toMatch(/spinForever\(\) \(not instrumented\) with timeoutMs 100 → ERR_DEADLINE_EXCEEDED: .*its worker was terminated and replaced/);
+    expect(stdout).toContain('after the runaway, add(40, 2) = 42');
+    expect(stdout).toContain('workers 2, restarts 1, crashes 1');
+    expect(stdout).toMatch(/pool profile \(merged across workers\)\n\nmodule add .*\n(.*\n){5}add\s+100000\s+0/);
   });
 });

@@ -1,11 +1,13 @@
 /**
  * `wasm-sandbox demo`: runs the bundled guests through the host with realistic workloads,
- * including the failure modes a sandbox exists for, and prints each module's profile.
+ * including the failure modes a sandbox exists for, prints each module's profile, then runs
+ * guests on a worker pool.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GuestProfiler, WasmHost, formatProfile, renderFlamegraph, type GuestModule, type WasmSandboxError } from '../index.js';
 import { terminalSafe } from '../profiler/terminal-text.js';
+import { runPoolDemo } from './demo-pool.js';
 import { bundledGuest } from './guests.js';
 
 type Out = (line: string) => void;
@@ -33,7 +35,7 @@ export async function runDemo(out: Out = (line) => process.stdout.write(line + '
     return module;
   };
 
-  out('wasm-sandbox demo: bundled guests, host runtime, per-call metrics\n');
+  out('wasm-sandbox demo: bundled guests, host runtime, per-call metrics, worker pool\n');
 
   const add = (await load('add')).instantiate();
   const addFast = add.fn('add');
@@ -107,5 +109,8 @@ export async function runDemo(out: Out = (line) => process.stdout.write(line + '
 
   out('\nper-module profiles\n');
   for (const module of modules) out(formatProfile(module.profile()) + '\n');
+
+  out('worker pool\n');
+  await runPoolDemo(host, out);
   return modules;
 }
