@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { decode, encode } from '../src/pool/codec.js';
+import { decode, decodeNumericCall, decodeTypedCall, encode, encodeTypedCall, type Encoded, type TypedCall } from '../src/pool/codec.js';
+
+function join({ parts, byteLength }: Encoded): Uint8Array {
+  const payload = new Uint8Array(byteLength);
+  let at = 0;
+  for (const part of parts) {
+    payload.set(part, at);
+    at += part.byteLength;
+  }
+  return payload;
+}
 
 function roundTrip<T>(message: T): T {
   const { parts, byteLength } = encode(message);
@@ -61,5 +71,40 @@ describe('codec', () => {
     const bad = new Uint8Array(8);
     new DataView(bad.buffer).setUint32(0, 100, true);
     expect(() => decode(bad)).toThrow(/msgpack length 100 exceeds the 8-byte frame/);
+  });
+
+  it('carries typed calls in the binary layout: numbers, BigInts, strings and typed arrays, byte for byte', () => {
+    const odd = new Uint8Array([1, 2, 3, 4, 5, 6, 7]).subarray(1, 6); // unaligned source view
+    const call: TypedCall = {
+      id: 0x7fffffff, module: 3, exportIndex: 9, t: 1234.5, d: undefined, sandbox: 7,
+      args: [1.5, -(2n ** 63n), 'a😀b', Float64Array.of(0.1, -0, Number.NaN), odd, new Int16Array([-1, 2, -3]), ''],
+      signature: { params: ['f64', 'i64', 'string', 'Float64Array', 'Uint8Array', 'Int16Array', 'string'], result: 'Array<i32>' },
+    };
+    const encoded = encodeTypedCall(call)!;
+    const payload = join(encoded);
+    expect(payload.byteLength % 8).toBe(0);
+    expect(decodeNumericCall(payload)).toBeUndefined(); // a different kind of binary frame
+    const back = decodeTypedCall(payload)!;
+    expect({ ...back, args: undefined }).toEqual({ ...call, args: undefined });
+    expect(back.args.slice(0, 3)).toEqual([1.5, -(2n ** 63n), 'a😀b']);
+    const doubles = back.args[3] as Float64Array;
+    expect(doubles).toBeInstanceOf(Float64Array);
+    expect(new Uint8Array(doubles.buffer, doubles.byteOffset, doubles.byteLength)).toEqual(new Uint8Array(Float64Array.of(0.1, -0, Number.NaN).buffer));
+    expect(doubles.buffer).toBe(payload.buffer); // a view into the frame, not a copy
+    expect([...(back.args[4] as Uint8Array)]).toEqual([2, 3, 4, 5, 6]);
+    expect([...(back.args[5] as Int16Array)]).toEqual([-1, 2, -3]);
+    expect(back.args[6]).toBe('');
+  });
+
+  it('leaves typed calls the binary layout cannot carry to msgpack', () => {
+    const base = { id: 1, module: 0, exportIndex: 0, t: 0, d: undefined, sandbox: 0 };
+    expect(encodeTypedCall({ ...base, args: [[1, 2]], signature: { params: ['Array<i32>'] } })).toBeUndefined();
+    expect(encodeTypedCall({ ...base, args: [true], signature: { params: ['i32'] } })).toBeUndefined();
+    expect(encodeTypedCall({ ...base, args: [new Int32Array(1)], signature: { params: [{ type: 'Int32Array', id: 4 }] } as unknown as TypedCall['signature'] })).toBeUndefined();
+  });
+
+  it('refuses a typed call whose lengths run past its frame', () => {
+    const payload = join(encodeTypedCall({ id: 1, module: 0, exportIndex: 0, t: 0, d: undefined, sandbox: 0, args: [new Float64Array(4)], signature: { params: ['Float64Array'] } })!);
+    expect(() => decodeTypedCall(payload.subarray(0, payload.byteLength - 8))).toThrow(RangeError);
   });
 });

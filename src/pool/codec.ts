@@ -187,6 +187,152 @@ export function decodeNumericCall(payload: Uint8Array): NumericCall | undefined 
   };
 }
 
+/**
+ * Typed calls (typed arrays, strings and numbers under an AssemblyScript signature given in
+ * plain type names) skip msgpack too: the binary call header with kind 3, argument slots whose
+ * tag says f64, i64, typed array (kind, offset, length) or UTF-8 string (offset, bytes), the
+ * signature as text (its length at header offset 36) right after the slots, then the raw bytes,
+ * each 8-byte aligned.
+ */
+const TAG_TYPED = 3;
+const TAG_STRING = 4;
+const utf8 = new TextEncoder();
+const utf8Decoder = new TextDecoder();
+const signatureTexts = new WeakMap<object, string | null>();
+
+export interface TypedCall extends Omit<NumericCall, 'args'> {
+  readonly args: readonly unknown[];
+  readonly signature: { readonly params: readonly string[]; readonly result?: string };
+}
+
+/** The signature as text, or null when it cannot travel in the binary layout (typed params with explicit ids). */
+function signatureText(signature: { readonly params: readonly unknown[]; readonly result?: unknown }): string | null {
+  let text = signatureTexts.get(signature);
+  if (text !== undefined) return text;
+  const plain = signature.params.every((p) => typeof p === 'string') && (signature.result === undefined || typeof signature.result === 'string');
+  text = plain ? `${(signature.params as string[]).join('\u0001')}\u0002${(signature.result as string | undefined) ?? ''}` : null;
+  signatureTexts.set(signature, text);
+  return text;
+}
+
+/** The binary encoding of a typed call, or undefined when an argument or the signature needs msgpack. */
+export function encodeTypedCall(call: TypedCall): Encoded | undefined {
+  const sig = signatureText(call.signature);
+  if (sig === null || call.args.length > 255) return undefined;
+  const sigBytes = utf8.encode(sig);
+  const headBytes = ARGS_AT + 16 * call.args.length + sigBytes.byteLength;
+  const rawStart = headBytes + ((8 - (headBytes % 8)) % 8);
+  const head = new Uint8Array(rawStart);
+  const view = new DataView(head.buffer);
+  view.setUint32(0, BINARY, true);
+  view.setUint8(4, 3);
+  view.setUint8(5, call.args.length);
+  view.setUint16(6, call.module, true);
+  view.setUint32(8, call.id, true);
+  view.setUint32(12, call.exportIndex, true);
+  view.setFloat64(16, call.t, true);
+  view.setFloat64(24, call.d ?? Number.NaN, true);
+  view.setUint32(32, call.sandbox, true);
+  view.setUint32(36, sigBytes.byteLength, true);
+  head.set(sigBytes, ARGS_AT + 16 * call.args.length);
+  const parts: Uint8Array[] = [head];
+  let at = rawStart;
+  const place = (bytes: Uint8Array): number => {
+    const offset = at;
+    parts.push(bytes);
+    at += bytes.byteLength;
+    const pad = (8 - (at % 8)) % 8;
+    if (pad > 0) {
+      parts.push(new Uint8Array(pad));
+      at += pad;
+    }
+    return offset;
+  };
+  for (let i = 0; i < call.args.length; i++) {
+    const arg = call.args[i];
+    const slot = ARGS_AT + 16 * i;
+    if (typeof arg === 'number') {
+      view.setUint8(slot, TAG_F64);
+      view.setFloat64(slot + 8, arg, true);
+    } else if (typeof arg === 'bigint') {
+      view.setUint8(slot, TAG_I64);
+      view.setBigInt64(slot + 8, BigInt.asIntN(64, arg), true);
+    } else if (typeof arg === 'string') {
+      const bytes = utf8.encode(arg);
+      view.setUint8(slot, TAG_STRING);
+      view.setUint32(slot + 4, place(bytes), true);
+      view.setUint32(slot + 8, bytes.byteLength, true);
+    } else if (ArrayBuffer.isView(arg) && !(arg instanceof DataView)) {
+      const kind = TYPED_ARRAYS.findIndex((T) => arg instanceof T);
+      view.setUint8(slot, TAG_TYPED);
+      view.setUint8(slot + 1, kind);
+      view.setUint32(slot + 4, place(new Uint8Array(arg.buffer, arg.byteOffset, arg.byteLength)), true);
+      view.setUint32(slot + 8, (arg as TypedArray).length, true);
+    } else {
+      return undefined; // arrays, objects, booleans: msgpack
+    }
+  }
+  return { parts, byteLength: at, rawBytes: at - rawStart };
+}
+
+const parsedSignatures = new Map<string, { readonly params: readonly string[]; readonly result?: string }>();
+
+/** Undefined when the payload is not a binary typed call. Typed arrays are views into the payload. */
+export function decodeTypedCall(payload: Uint8Array): TypedCall | undefined {
+  if (payload.byteLength < ARGS_AT) return undefined;
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  if (view.getUint32(0, true) !== BINARY || view.getUint8(4) !== 3) return undefined;
+  const argc = view.getUint8(5);
+  const sigLength = view.getUint32(36, true);
+  const sigAt = ARGS_AT + 16 * argc;
+  if (sigAt + sigLength > payload.byteLength) throw new RangeError('typed call shorter than its arguments and signature');
+  const sig = utf8Decoder.decode(payload.subarray(sigAt, sigAt + sigLength));
+  let signature = parsedSignatures.get(sig);
+  if (signature === undefined) {
+    const [params, result] = sig.split('\u0002') as [string, string];
+    signature = { params: params === '' ? [] : params.split('\u0001'), ...(result === '' ? {} : { result }) };
+    if (parsedSignatures.size < 1024) parsedSignatures.set(sig, signature);
+  }
+  const args: unknown[] = [];
+  for (let i = 0; i < argc; i++) {
+    const slot = ARGS_AT + 16 * i;
+    const tag = view.getUint8(slot);
+    if (tag === TAG_F64) args.push(view.getFloat64(slot + 8, true));
+    else if (tag === TAG_I64) args.push(view.getBigInt64(slot + 8, true));
+    else {
+      const offset = view.getUint32(slot + 4, true);
+      const count = view.getUint32(slot + 8, true);
+      if (tag === TAG_STRING) {
+        if (offset + count > payload.byteLength) throw new RangeError('string runs past the end of the frame');
+        args.push(utf8Decoder.decode(payload.subarray(offset, offset + count)));
+      } else if (tag === TAG_TYPED) {
+        const T = TYPED_ARRAYS[view.getUint8(slot + 1)];
+        if (T === undefined) throw new RangeError(`unknown typed array kind ${view.getUint8(slot + 1)}`);
+        if (offset + count * T.BYTES_PER_ELEMENT > payload.byteLength) throw new RangeError('typed array runs past the end of the frame');
+        const byteOffset = payload.byteOffset + offset;
+        args.push(
+          byteOffset % T.BYTES_PER_ELEMENT === 0
+            ? new T(payload.buffer as ArrayBuffer, byteOffset, count)
+            : new T(payload.slice(offset, offset + count * T.BYTES_PER_ELEMENT).buffer as ArrayBuffer),
+        );
+      } else {
+        throw new RangeError(`unknown argument tag ${tag}`);
+      }
+    }
+  }
+  const d = view.getFloat64(24, true);
+  return {
+    id: view.getUint32(8, true),
+    module: view.getUint16(6, true),
+    exportIndex: view.getUint32(12, true),
+    t: view.getFloat64(16, true),
+    d: Number.isNaN(d) ? undefined : d,
+    sandbox: view.getUint32(32, true),
+    args,
+    signature,
+  };
+}
+
 export function isNumericValue(value: unknown): value is number | bigint | undefined {
   return value === undefined || typeof value === 'number' || typeof value === 'bigint';
 }

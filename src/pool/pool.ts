@@ -31,11 +31,13 @@ import {
   decodeNumericAnswer,
   encode,
   encodeNumericCall,
+  encodeTypedCall,
   isNumeric,
   numericCallBytes,
   splitIntoChunks,
   writeNumericCall,
   type Encoded,
+  type TypedCall,
 } from './codec.js';
 import { CONTROL, Kind, type CallRequest, type Isolation, type Response, type ServeTask, type WorkerModule } from './protocol.js';
 import { DATA_SEQ, RingBuffer, SPACE_SEQ } from './ring-buffer.js';
@@ -236,6 +238,17 @@ export class WasmPool {
     return this.invoke(moduleId, exportName, args);
   }
 
+  /** The msgpack form of a call: any arguments, signatures with explicit ids, fuel. */
+  private request(id: number, module: number, exportName: string, args: readonly unknown[], now: number, deadline: number | undefined, options: CallOptions): CallRequest {
+    return {
+      k: Kind.Call, id, m: module, e: exportName, a: [...args], t: now,
+      ...(options.signature === undefined ? {} : { s: options.signature }),
+      ...(options.fuel === undefined ? {} : { f: options.fuel }),
+      ...(deadline === undefined ? {} : { d: deadline }),
+      ...(options.sandbox === undefined ? {} : { x: options.sandbox }),
+    };
+  }
+
   invoke(moduleId: string, exportName: string, args: readonly unknown[], options: CallOptions = {}): Promise<unknown> {
     if (this.closing) return Promise.reject(new PoolClosedError('the pool is closed; create a new one'));
     const index = this.ids.indexOf(moduleId);
@@ -256,7 +269,7 @@ export class WasmPool {
     const deadline = timeout === undefined ? undefined : now + timeout;
     let frame: Encoded;
     try {
-      // Numbers only: the binary layout; anything else (typed arrays, strings, signatures): msgpack.
+      // Numbers only, no signature: the numeric binary layout.
       const exportIndex = options.signature === undefined && options.fuel === undefined && isNumeric(args) ? this.exportIndex[index]!.get(exportName) : undefined;
       if (exportIndex !== undefined) {
         const call = { id, module: index, exportIndex, t: now, d: deadline, sandbox: options.sandbox ?? 0, args: args as readonly (number | bigint)[] };
@@ -270,14 +283,13 @@ export class WasmPool {
         }
         frame = encodeNumericCall(call);
       } else {
-        const request: CallRequest = {
-          k: Kind.Call, id, m: index, e: exportName, a: [...args], t: now,
-          ...(options.signature === undefined ? {} : { s: options.signature }),
-          ...(options.fuel === undefined ? {} : { f: options.fuel }),
-          ...(deadline === undefined ? {} : { d: deadline }),
-          ...(options.sandbox === undefined ? {} : { x: options.sandbox }),
-        };
-        frame = encode(request);
+        // Typed calls under a plain signature: the binary typed layout; anything else msgpack.
+        const typedIndex = options.signature !== undefined && options.fuel === undefined ? this.exportIndex[index]!.get(exportName) : undefined;
+        const typed =
+          typedIndex === undefined
+            ? undefined
+            : encodeTypedCall({ id, module: index, exportIndex: typedIndex, t: now, d: deadline, sandbox: options.sandbox ?? 0, args, signature: options.signature as TypedCall['signature'] });
+        frame = typed ?? encode(this.request(id, index, exportName, args, now, deadline, options));
       }
     } catch (error) {
       return Promise.reject(error);

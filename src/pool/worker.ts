@@ -9,10 +9,12 @@ import { DeadlineExceededError } from '../errors.js';
 import { GuestModule } from '../host/guest-module.js';
 import type { GrantedImports } from '../host/imports.js';
 import type { FastCall, Sandbox } from '../host/sandbox.js';
+import type { TypedSignature } from '../host/typed-call.js';
 import {
   decode,
   decodeChunk,
   decodeNumericCall,
+  decodeTypedCall,
   encode,
   encodeNumericAnswer,
   isNumericValue,
@@ -132,13 +134,15 @@ export default async function serve(task: ServeTask): Promise<string> {
   /** Runs one request; its answer goes to the response ring. */
   const handle = (payload: Uint8Array): 'answered' | 'stop' => {
     const numeric = decodeNumericCall(payload);
+    const binary = numeric ?? decodeTypedCall(payload);
     const request: Request =
-      numeric === undefined
+      binary === undefined
         ? decode<Request>(payload)
         : {
-            k: Kind.Call, id: numeric.id, m: numeric.module, e: exportNames[numeric.module]?.[numeric.exportIndex] ?? '', a: numeric.args as unknown[], t: numeric.t,
-            ...(numeric.d === undefined ? {} : { d: numeric.d }),
-            ...(numeric.sandbox === 0 ? {} : { x: numeric.sandbox }),
+            k: Kind.Call, id: binary.id, m: binary.module, e: exportNames[binary.module]?.[binary.exportIndex] ?? '', a: binary.args as unknown[], t: binary.t,
+            ...(binary.d === undefined ? {} : { d: binary.d }),
+            ...(binary.sandbox === 0 ? {} : { x: binary.sandbox }),
+            ...('signature' in binary ? { s: binary.signature as TypedSignature } : {}),
           };
     if (request.k === Kind.Stop) return 'stop';
     if (request.k === Kind.CloseSandbox) {
