@@ -50,6 +50,8 @@ describe('worker pool', () => {
     await expect(pool.call('trap', 'divide', 1, 0)).rejects.toMatchObject({ code: 'ERR_WASM_TRAP', kind: 'divide_by_zero', message: expect.stringContaining('divide() trapped') });
     await expect(pool.call('abort', 'checkPositive', -1)).rejects.toMatchObject({ code: 'ERR_GUEST_ABORT', guestMessage: 'expected a positive number, got -1' });
     await expect(pool.call('trap', 'nope')).rejects.toMatchObject({ code: 'ERR_WASM_EXPORT_NOT_FOUND' });
+    // Not numbers and no signature: the msgpack path, checked in the worker like any call.
+    await expect(pool.call('trap', 'divide', '84', { n: 2 })).rejects.toMatchObject({ code: 'ERR_WASM_ARGUMENT' });
     await expect(pool.call('missing', 'x')).rejects.toMatchObject({ code: 'ERR_WASM_EXPORT_NOT_FOUND', message: expect.stringMatching(/no module "missing"/) });
     expect(await pool.call('trap', 'divide', 84, 2)).toBe(42);
     // A storm of traps is the guest's errors, not a worker death: each call gets its own answer.
