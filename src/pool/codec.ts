@@ -123,6 +123,37 @@ export interface NumericCall {
   readonly args: readonly (number | bigint)[];
 }
 
+/** The header numeric (kind 1) and typed (kind 3) calls share. */
+function writeCallHeader(view: DataView, at: number, kind: number, call: Omit<NumericCall, 'args'> & { readonly args: readonly unknown[] }): void {
+  view.setUint32(at, BINARY, true);
+  view.setUint8(at + 4, kind);
+  view.setUint8(at + 5, call.args.length);
+  view.setUint16(at + 6, call.module, true);
+  view.setUint32(at + 8, call.id, true);
+  view.setUint32(at + 12, call.exportIndex, true);
+  view.setFloat64(at + 16, call.t, true);
+  view.setFloat64(at + 24, call.d ?? Number.NaN, true);
+  view.setUint32(at + 32, call.sandbox, true);
+}
+
+/**
+ * A decoded call, built field by field in one shape for both kinds: this runs for every call,
+ * and building it with object spread cost ≈0.8–1.3 µs a call.
+ */
+function callFromHeader<A extends readonly unknown[]>(view: DataView, args: A, signature: TypedCall['signature'] | undefined) {
+  const d = view.getFloat64(24, true);
+  return {
+    id: view.getUint32(8, true),
+    module: view.getUint16(6, true),
+    exportIndex: view.getUint32(12, true),
+    t: view.getFloat64(16, true),
+    d: Number.isNaN(d) ? undefined : d,
+    sandbox: view.getUint32(32, true),
+    args,
+    signature,
+  };
+}
+
 export function isNumeric(args: readonly unknown[]): args is readonly (number | bigint)[] {
   if (args.length > 255) return false;
   for (const a of args) if (typeof a !== 'number' && typeof a !== 'bigint') return false;
@@ -135,15 +166,7 @@ export function numericCallBytes(argc: number): number {
 
 /** Writes a binary call at `at` in `view` (a reserved ring payload, or a fresh buffer). */
 export function writeNumericCall(view: DataView, at: number, call: NumericCall): void {
-  view.setUint32(at, BINARY, true);
-  view.setUint8(at + 4, 1);
-  view.setUint8(at + 5, call.args.length);
-  view.setUint16(at + 6, call.module, true);
-  view.setUint32(at + 8, call.id, true);
-  view.setUint32(at + 12, call.exportIndex, true);
-  view.setFloat64(at + 16, call.t, true);
-  view.setFloat64(at + 24, call.d ?? Number.NaN, true);
-  view.setUint32(at + 32, call.sandbox, true);
+  writeCallHeader(view, at, 1, call);
   for (let i = 0; i < call.args.length; i++) {
     const arg = call.args[i]!;
     const slot = at + ARGS_AT + 16 * i;
@@ -175,16 +198,7 @@ export function decodeNumericCall(payload: Uint8Array): NumericCall | undefined 
     const at = ARGS_AT + 16 * i;
     args.push(view.getUint8(at) === TAG_I64 ? view.getBigInt64(at + 8, true) : view.getFloat64(at + 8, true));
   }
-  const d = view.getFloat64(24, true);
-  return {
-    id: view.getUint32(8, true),
-    module: view.getUint16(6, true),
-    exportIndex: view.getUint32(12, true),
-    t: view.getFloat64(16, true),
-    d: Number.isNaN(d) ? undefined : d,
-    sandbox: view.getUint32(32, true),
-    args,
-  };
+  return callFromHeader(view, args, undefined);
 }
 
 /**
@@ -224,15 +238,7 @@ export function encodeTypedCall(call: TypedCall): Encoded | undefined {
   const rawStart = headBytes + ((8 - (headBytes % 8)) % 8);
   const head = new Uint8Array(rawStart);
   const view = new DataView(head.buffer);
-  view.setUint32(0, BINARY, true);
-  view.setUint8(4, 3);
-  view.setUint8(5, call.args.length);
-  view.setUint16(6, call.module, true);
-  view.setUint32(8, call.id, true);
-  view.setUint32(12, call.exportIndex, true);
-  view.setFloat64(16, call.t, true);
-  view.setFloat64(24, call.d ?? Number.NaN, true);
-  view.setUint32(32, call.sandbox, true);
+  writeCallHeader(view, 0, 3, call);
   view.setUint32(36, sigBytes.byteLength, true);
   head.set(sigBytes, ARGS_AT + 16 * call.args.length);
   const parts: Uint8Array[] = [head];
@@ -320,17 +326,7 @@ export function decodeTypedCall(payload: Uint8Array): TypedCall | undefined {
       }
     }
   }
-  const d = view.getFloat64(24, true);
-  return {
-    id: view.getUint32(8, true),
-    module: view.getUint16(6, true),
-    exportIndex: view.getUint32(12, true),
-    t: view.getFloat64(16, true),
-    d: Number.isNaN(d) ? undefined : d,
-    sandbox: view.getUint32(32, true),
-    args,
-    signature,
-  };
+  return callFromHeader(view, args, signature) as TypedCall;
 }
 
 export function isNumericValue(value: unknown): value is number | bigint | undefined {

@@ -21,6 +21,7 @@ import {
   NUMERIC_ANSWER_BYTES,
   writeNumericAnswer,
   type Encoded,
+  type TypedCall,
 } from './codec.js';
 import { CONTROL, Kind, type CallRequest, type Request, type Response, type ServeTask, type WorkerModule } from './protocol.js';
 import { DATA_SEQ, RingBuffer, SPACE_SEQ } from './ring-buffer.js';
@@ -142,7 +143,7 @@ export default async function serve(task: ServeTask): Promise<string> {
             k: Kind.Call, id: binary.id, m: binary.module, e: exportNames[binary.module]?.[binary.exportIndex] ?? '', a: binary.args as unknown[], t: binary.t,
             ...(binary.d === undefined ? {} : { d: binary.d }),
             ...(binary.sandbox === 0 ? {} : { x: binary.sandbox }),
-            ...('signature' in binary ? { s: binary.signature as TypedSignature } : {}),
+            ...(numeric === undefined ? { s: (binary as TypedCall).signature as TypedSignature } : {}),
           };
     if (request.k === Kind.Stop) return 'stop';
     if (request.k === Kind.CloseSandbox) {
