@@ -197,7 +197,10 @@ describe('worker pool', () => {
     while (piscina.threads.length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(piscina.threads).toHaveLength(0); // retired by piscina once their tasks ended
     expect(await Promise.all([pool.call('add', 'add', 2, 3), pool.call('add', 'add', 4, 5)])).toEqual([5, 9]);
-    expect((await pool.profile()).workers.crashes).toBe(0);
+    const profile = await pool.profile();
+    expect(profile.workers.crashes).toBe(0);
+    // The retired workers' metrics were kept: all three calls are counted.
+    expect(profile.modules['add']!.exports.find((e) => e.name === 'add')!.calls).toBe(3);
   });
 
   it('keeps call ids within what the rings carry across their wrap (a long-lived pool)', async () => {

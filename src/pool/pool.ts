@@ -195,6 +195,8 @@ export class WasmPool {
   private closing = false;
   private restarts = 0;
   private crashes = 0;
+  /** Metrics of workers that ended after idling, per module, merged as they come (bounded). */
+  private readonly retired: (ModuleProfile | undefined)[] = [];
   private readonly spinMs: number;
 
   /** @internal use createPool */
@@ -349,7 +351,7 @@ export class WasmPool {
     );
     const modules: Record<string, ModuleProfile> = {};
     this.ids.forEach((id, i) => {
-      const parts = replies.map((r) => r[i]).filter((p): p is ModuleProfile => p !== undefined && p.instances > 0);
+      const parts = [...replies, this.retired].map((r) => r[i]).filter((p): p is ModuleProfile => p !== undefined && p.instances > 0);
       const local = this.modules[i]!.profile();
       modules[id] = parts.length === 0 ? local : { ...mergeModuleProfiles(parts), cache: local.cache, coldStart: local.coldStart };
     });
@@ -505,6 +507,14 @@ export class WasmPool {
       slot.markReady();
       return;
     }
+    if (response.k === Kind.Retired) {
+      response.p.forEach((part, i) => {
+        if (part === undefined || part.instances === 0) return;
+        const kept = this.retired[i];
+        this.retired[i] = kept === undefined ? part : mergeModuleProfiles([kept, part]);
+      });
+      return;
+    }
     const pending = slot.inFlight.get(response.id);
     if (pending === undefined) return;
     if (response.k === Kind.ProfileReply) {
@@ -591,6 +601,7 @@ export class WasmPool {
 
   /** The worker ended after idling: start one again when work arrives (or if it already has). */
   private idled(slot: Slot): void {
+    this.drain(slot); // its last words: the metrics it measured
     slot.thread = undefined;
     slot.ready = new Promise((resolve) => (slot.markReady = resolve));
     if (this.closing) return;

@@ -15,6 +15,7 @@ export const enum Kind {
   Stop = 6,
   Hello = 7,
   CloseSandbox = 8,
+  Retired = 9,
 }
 
 /** Words of the per-worker control array (an Int32Array over a SharedArrayBuffer). */
@@ -100,6 +101,12 @@ export interface ProfileReply {
   readonly p: (ModuleProfile | undefined)[];
 }
 
+/** Sent by a worker about to end after idling: its metrics, kept by the pool. */
+export interface Retired {
+  readonly k: Kind.Retired;
+  readonly p: (ModuleProfile | undefined)[];
+}
+
 export interface Hello {
   readonly k: Kind.Hello;
   readonly thread: number;
@@ -117,4 +124,4 @@ export interface CloseSandbox {
 }
 
 export type Request = CallRequest | ProfileRequest | Stop | CloseSandbox;
-export type Response = OkResponse | ErrResponse | ProfileReply | Hello;
+export type Response = OkResponse | ErrResponse | ProfileReply | Hello | Retired;

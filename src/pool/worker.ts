@@ -10,6 +10,7 @@ import { GuestModule } from '../host/guest-module.js';
 import type { GrantedImports } from '../host/imports.js';
 import type { FastCall, Sandbox } from '../host/sandbox.js';
 import type { TypedSignature } from '../host/typed-call.js';
+import type { ModuleProfile } from '../profiler/module-profile.js';
 import {
   decode,
   decodeChunk,
@@ -132,6 +133,10 @@ export default async function serve(task: ServeTask): Promise<string> {
     return request.s !== undefined ? sandbox.typed(request.e, request.s)(...request.a) : sandbox.call(request.e, ...request.a);
   };
 
+  /** This worker's metrics per module (undefined where it never ran the module). */
+  const profiles = (): (ModuleProfile | undefined)[] =>
+    served.map((s) => (s.sandbox === undefined && s.spec.isolation === 'reuse' ? undefined : s.module.profile()));
+
   /** Runs one request; its answer goes to the response ring. */
   const handle = (payload: Uint8Array): 'answered' | 'stop' => {
     const numeric = decodeNumericCall(payload);
@@ -152,7 +157,7 @@ export default async function serve(task: ServeTask): Promise<string> {
       return 'answered';
     }
     if (request.k === Kind.Profile) {
-      write(responses, { k: Kind.ProfileReply, id: request.id, p: served.map((s) => (s.sandbox === undefined && s.spec.isolation === 'reuse' ? undefined : s.module.profile())) });
+      write(responses, { k: Kind.ProfileReply, id: request.id, p: profiles() });
     } else {
       // Published before the clock is read and the deadline checked, so a pool that sees another
       // id here at the deadline knows this call will not start; interrupts meant for the
@@ -208,7 +213,12 @@ export default async function serve(task: ServeTask): Promise<string> {
     if (frame.status === 'empty') {
       const woke = Atomics.wait(requests.header, DATA_SEQ, seq, task.idleMs);
       // Idle long enough, holding no tenant's state: let piscina retire this thread.
-      if (woke === 'timed-out' && tenants.size === 0 && assembling.size === 0 && requests.used() === 0) return 'idle';
+      if (woke === 'timed-out' && tenants.size === 0 && assembling.size === 0 && requests.used() === 0) {
+        // The pool keeps what this worker measured: its recorders end with it.
+        write(responses, { k: Kind.Retired, p: profiles() });
+        Atomics.notify(responses.header, DATA_SEQ);
+        return 'idle';
+      }
       continue;
     }
     if (frame.status === 'corrupt') throw new Error(`request ring corrupt: ${frame.reason}`);
