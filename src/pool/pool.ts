@@ -39,7 +39,17 @@ import {
   type Encoded,
   type TypedCall,
 } from './codec.js';
-import { CONTROL, Kind, type CallRequest, type Isolation, type Response, type ServeTask, type WorkerModule } from './protocol.js';
+import {
+  CONTROL,
+  Kind,
+  type CallRequest,
+  type CloseSandbox,
+  type Isolation,
+  type ProfileRequest,
+  type Response,
+  type ServeTask,
+  type WorkerModule,
+} from './protocol.js';
 import { DATA_SEQ, RingBuffer, SPACE_SEQ } from './ring-buffer.js';
 
 export interface PoolModuleOptions extends LoadOptions {
@@ -135,6 +145,9 @@ function workerFile(): string {
   throw new InvalidOptionError(`the pool's worker script is missing (${beside}); run npm run build`);
 }
 
+/** The caller's thread spins for answers only with at most this many calls outstanding. */
+const SPIN_MAX_OUTSTANDING = 16;
+
 class Slot {
   requests!: RingBuffer;
   responses!: RingBuffer;
@@ -159,9 +172,14 @@ class Slot {
     this.reset();
   }
 
+  /** A new worker is coming: `ready` waits for its hello. */
+  renewReady(): void {
+    this.ready = new Promise((resolve) => (this.markReady = resolve));
+  }
+
   /** Fresh rings at start; after a worker died, the same rings emptied (first touch of new shared memory is slow). */
   reset(): void {
-    this.ready = new Promise((resolve) => (this.markReady = resolve));
+    this.renewReady();
     if (this.requests === undefined) {
       this.requests = new RingBuffer(RingBuffer.allocate(this.ringBytes));
       this.responses = new RingBuffer(RingBuffer.allocate(this.ringBytes));
@@ -175,6 +193,11 @@ class Slot {
   }
 }
 
+/** Answers are due, frames wait for ring space, or a worker is starting up. */
+function needsPump(slot: Slot): boolean {
+  return slot.alive && (slot.inFlight.size > 0 || slot.outbox.length > 0 || (slot.thread === undefined && !slot.parked));
+}
+
 export class WasmPool {
   private readonly slots: Slot[];
   private readonly ids: string[];
@@ -182,13 +205,6 @@ export class WasmPool {
   private readonly exportIndex: Map<string, number>[];
   private readonly queue: Map<string, CallRecorder>;
   private nextId = 1;
-
-  /** Call ids stay in 1..2^31-1: they travel as u32 and are published in an Int32Array. */
-  private takeId(): number {
-    const id = this.nextId;
-    this.nextId = id >= 0x7fffffff ? 1 : id + 1;
-    return id;
-  }
   private nextTenant = 1;
   private readonly tenants = new Map<number, { slot: Slot; lost: boolean }>();
   private queued = 0;
@@ -215,6 +231,13 @@ export class WasmPool {
     this.spinMs = options.callerSpinMicros / 1000;
     this.slots = Array.from({ length: options.threads }, (_, i) => new Slot(i, options.ringBytes));
     for (const slot of this.slots) this.serve(slot);
+  }
+
+  /** Call ids stay in 1..2^31-1: they travel as u32 and are published in an Int32Array. */
+  private takeId(): number {
+    const id = this.nextId;
+    this.nextId = id >= 0x7fffffff ? 1 : id + 1;
+    return id;
   }
 
   /** A call already written to the ring: wait for its answer (and re-encode it if its worker dies). */
@@ -271,9 +294,9 @@ export class WasmPool {
     const deadline = timeout === undefined ? undefined : now + timeout;
     let frame: Encoded;
     try {
-      // Numbers only, no signature: the numeric binary layout.
-      const exportIndex = options.signature === undefined && options.fuel === undefined && isNumeric(args) ? this.exportIndex[index]!.get(exportName) : undefined;
-      if (exportIndex !== undefined) {
+      // Binary layouts name the export by index and carry no fuel; msgpack carries anything.
+      const exportIndex = options.fuel === undefined ? this.exportIndex[index]!.get(exportName) : undefined;
+      if (exportIndex !== undefined && options.signature === undefined && isNumeric(args)) {
         const call = { id, module: index, exportIndex, t: now, d: deadline, sandbox: options.sandbox ?? 0, args: args as readonly (number | bigint)[] };
         // The hot path: straight into the ring when nothing is queued ahead and there is room.
         const bytes = numericCallBytes(args.length);
@@ -285,12 +308,11 @@ export class WasmPool {
         }
         frame = encodeNumericCall(call);
       } else {
-        // Typed calls under a plain signature: the binary typed layout; anything else msgpack.
-        const typedIndex = options.signature !== undefined && options.fuel === undefined ? this.exportIndex[index]!.get(exportName) : undefined;
+        // Typed calls under a plain signature: the binary typed layout.
         const typed =
-          typedIndex === undefined
+          exportIndex === undefined || options.signature === undefined
             ? undefined
-            : encodeTypedCall({ id, module: index, exportIndex: typedIndex, t: now, d: deadline, sandbox: options.sandbox ?? 0, args, signature: options.signature as TypedCall['signature'] });
+            : encodeTypedCall({ id, module: index, exportIndex, t: now, d: deadline, sandbox: options.sandbox ?? 0, args, signature: options.signature as TypedCall['signature'] });
         frame = typed ?? encode(this.request(id, index, exportName, args, now, deadline, options));
       }
     } catch (error) {
@@ -329,24 +351,24 @@ export class WasmPool {
         if (!this.tenants.delete(id)) return;
         tenant.slot.tenants.delete(id);
         if (tenant.lost || this.closing) return;
-        await new Promise((resolve, reject) => {
-          const pending: Pending = { id: this.takeId(), module: -1, resolve, reject, timer: undefined, settled: false };
-          this.submit(tenant.slot, encode({ k: Kind.CloseSandbox, id: pending.id, x: id }), pending, true);
-        });
+        await this.ask(tenant.slot, (requestId) => ({ k: Kind.CloseSandbox, id: requestId, x: id }));
       },
     };
+  }
+
+  /** Sends a control request (not a guest call) to one worker; resolves with its answer. */
+  private ask(slot: Slot, request: (id: number) => ProfileRequest | CloseSandbox): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const pending: Pending = { id: this.takeId(), module: -1, resolve, reject, timer: undefined, settled: false };
+      this.submit(slot, encode(request(pending.id)), pending, true);
+    });
   }
 
   /** Per-module profiles merged across workers, queue waits, and worker restarts. */
   async profile(): Promise<PoolProfile> {
     const replies = await Promise.all(
-      this.slots.map(
-        (slot) =>
-          new Promise<(ModuleProfile | undefined)[]>((resolve, reject) => {
-            const id = this.takeId();
-            const pending: Pending = { id, module: -1, resolve: resolve as (v: unknown) => void, reject, timer: undefined, settled: false };
-            this.submit(slot, encode({ k: Kind.Profile, id }), pending, true);
-          }).catch(() => [] as (ModuleProfile | undefined)[]),
+      this.slots.map((slot) =>
+        (this.ask(slot, (id) => ({ k: Kind.Profile, id })) as Promise<(ModuleProfile | undefined)[]>).catch(() => [] as (ModuleProfile | undefined)[]),
       ),
     );
     const modules: Record<string, ModuleProfile> = {};
@@ -457,16 +479,16 @@ export class WasmPool {
     slot.pumping = true;
     void (async () => {
       try {
-        while (slot.alive && (slot.inFlight.size > 0 || slot.outbox.length > 0 || (slot.thread === undefined && !slot.parked))) {
+        while (needsPump(slot)) {
           const seq = Atomics.load(slot.responses.header, DATA_SEQ);
           if (this.drain(slot) > 0) {
             // Let the callers whose calls just settled run (and submit more) before spinning.
             await null;
             continue;
           }
-          // Spin only while latency is what matters (a call or two outstanding); with many in
-          // flight the answers come in batches and the core is better left to the workers.
-          if (slot.inFlight.size <= 16) {
+          // Spin only while latency is what matters (few calls outstanding); with many in flight
+          // the answers come in batches and the core is better left to the workers.
+          if (slot.inFlight.size <= SPIN_MAX_OUTSTANDING) {
             const spinUntil = performance.now() + this.spinMs;
             while (performance.now() < spinUntil && slot.responses.used() === 0);
           }
@@ -483,7 +505,7 @@ export class WasmPool {
       } finally {
         slot.pumping = false;
       }
-      if (slot.alive && (slot.inFlight.size > 0 || slot.outbox.length > 0 || (slot.thread === undefined && !slot.parked))) this.pump(slot);
+      if (needsPump(slot)) this.pump(slot);
     })();
   }
 
@@ -603,7 +625,7 @@ export class WasmPool {
   private idled(slot: Slot): void {
     this.drain(slot); // its last words: the metrics it measured
     slot.thread = undefined;
-    slot.ready = new Promise((resolve) => (slot.markReady = resolve));
+    slot.renewReady();
     if (this.closing) return;
     if (slot.inFlight.size > 0 || slot.outbox.length > 0 || slot.requests.used() > 0) this.serve(slot);
     else slot.parked = true;
@@ -666,8 +688,11 @@ export async function createPool(options: PoolOptions): Promise<WasmPool> {
     throw new InvalidOptionError(`options.ringBytes must be a power of two ≥ 4096, got ${String(ringBytes)}`);
   }
   if (!Number.isInteger(maxQueue) || maxQueue < 0) throw new InvalidOptionError(`options.maxQueue must be a non-negative integer, got ${String(maxQueue)}`);
-  if (options.timeoutMs !== undefined && !(options.timeoutMs > 0 && Number.isFinite(options.timeoutMs))) {
-    throw new InvalidOptionError(`options.timeoutMs must be a positive finite number, got ${String(options.timeoutMs)}`);
+  for (const name of ['timeoutMs', 'idleTimeoutMs'] as const) {
+    const value = options[name];
+    if (value !== undefined && !(value > 0 && Number.isFinite(value))) {
+      throw new InvalidOptionError(`options.${name} must be a positive finite number, got ${String(value)}`);
+    }
   }
   const entries = Object.entries(options.modules);
   if (entries.length === 0) throw new InvalidOptionError('options.modules must name at least one module');
@@ -680,9 +705,6 @@ export async function createPool(options: PoolOptions): Promise<WasmPool> {
       return { module, worker };
     }),
   );
-  if (options.idleTimeoutMs !== undefined && !(options.idleTimeoutMs > 0 && Number.isFinite(options.idleTimeoutMs))) {
-    throw new InvalidOptionError(`options.idleTimeoutMs must be a positive finite number, got ${String(options.idleTimeoutMs)}`);
-  }
   const piscina = new Piscina({
     filename: workerFile(),
     minThreads: options.idleTimeoutMs === undefined ? threads : 0,

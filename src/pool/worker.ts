@@ -30,6 +30,9 @@ import { DATA_SEQ, RingBuffer, SPACE_SEQ } from './ring-buffer.js';
 /** Streamed requests up to this size are gathered in a buffer the worker keeps. */
 const MAX_KEPT_GATHERING = 64 * 1024 * 1024;
 
+/** The worker spins on an empty ring only after batches of at most this many calls. */
+const SPIN_MAX_BATCH = 8;
+
 /** Frames this large wake a caller waiting for ring space as soon as they are consumed. */
 const LARGE_FRAME = 64 * 1024;
 
@@ -68,16 +71,19 @@ function writeFrame(ring: RingBuffer, { parts }: Encoded, id: number): void {
   }
 }
 
+/** A new instance of a served module: its granted imports, the pool's interrupt flag when instrumented. */
+function instantiate(served: Served, control: Int32Array, fuel?: number): Sandbox {
+  return served.module.instantiate({
+    ...(served.imports === undefined ? {} : { imports: served.imports }),
+    ...(served.module.deadlineRoute === 'instrumented' ? { interrupt: control } : {}),
+    ...(fuel === undefined ? {} : { fuel }),
+  });
+}
+
 function run(served: Served, request: CallRequest, control: Int32Array, numeric: boolean): unknown {
   const fresh = served.spec.isolation === 'fresh';
   const sandbox =
-    !fresh && served.sandbox !== undefined && served.sandbox.discardedBy === undefined
-      ? served.sandbox
-      : served.module.instantiate({
-          ...(served.imports === undefined ? {} : { imports: served.imports }),
-          ...(served.module.deadlineRoute === 'instrumented' ? { interrupt: control } : {}),
-          ...(request.f === undefined ? {} : { fuel: request.f }),
-        });
+    !fresh && served.sandbox !== undefined && served.sandbox.discardedBy === undefined ? served.sandbox : instantiate(served, control, request.f);
   if (!fresh && served.sandbox !== sandbox) {
     served.sandbox = sandbox;
     served.fast = new Map();
@@ -124,10 +130,7 @@ export default async function serve(task: ServeTask): Promise<string> {
   const runTenant = (target: Served, request: CallRequest, control: Int32Array): unknown => {
     let sandbox = tenants.get(request.x!);
     if (sandbox === undefined || sandbox.discardedBy !== undefined) {
-      sandbox = target.module.instantiate({
-        ...(target.imports === undefined ? {} : { imports: target.imports }),
-        ...(target.module.deadlineRoute === 'instrumented' ? { interrupt: control } : {}),
-      });
+      sandbox = instantiate(target, control);
       tenants.set(request.x!, sandbox);
     }
     return request.s !== undefined ? sandbox.typed(request.e, request.s)(...request.a) : sandbox.call(request.e, ...request.a);
@@ -146,9 +149,9 @@ export default async function serve(task: ServeTask): Promise<string> {
         ? decode<Request>(payload)
         : {
             k: Kind.Call, id: binary.id, m: binary.module, e: exportNames[binary.module]?.[binary.exportIndex] ?? '', a: binary.args as unknown[], t: binary.t,
-            ...(binary.d === undefined ? {} : { d: binary.d }),
-            ...(binary.sandbox === 0 ? {} : { x: binary.sandbox }),
-            ...(numeric === undefined ? { s: (binary as TypedCall).signature as TypedSignature } : {}),
+            d: binary.d,
+            x: binary.sandbox === 0 ? undefined : binary.sandbox,
+            s: numeric === undefined ? ((binary as TypedCall).signature as TypedSignature) : undefined,
           };
     if (request.k === Kind.Stop) return 'stop';
     if (request.k === Kind.CloseSandbox) {
@@ -202,13 +205,13 @@ export default async function serve(task: ServeTask): Promise<string> {
     return 'answered';
   };
 
-  // Spin only for a caller that sends one call at a time: a pipelining caller wakes us anyway,
+  // Spin only after small batches (latency-bound callers): a pipelining caller wakes us anyway,
   // and on a small machine our spinning takes the core it needs to send the next batch.
   let lastBatch = 1;
   for (;;) {
     const seq = Atomics.load(requests.header, DATA_SEQ);
     let frame = requests.peek();
-    const spin = lastBatch <= 8 ? task.spin : 0;
+    const spin = lastBatch <= SPIN_MAX_BATCH ? task.spin : 0;
     for (let i = 0; frame.status === 'empty' && i < spin; i++) frame = requests.peek();
     if (frame.status === 'empty') {
       const woke = Atomics.wait(requests.header, DATA_SEQ, seq, task.idleMs);
