@@ -23,6 +23,23 @@ interface Placeholder {
   readonly n: number;
 }
 
+/** The index of a typed array's constructor in TYPED_ARRAYS: how its kind travels. */
+function typedArrayKind(value: ArrayBufferView): number {
+  return TYPED_ARRAYS.findIndex((T) => value instanceof T);
+}
+
+/** `count` elements of kind `kind` at `offset` in the payload: a view when aligned, else a copy. */
+function typedArrayAt(payload: Uint8Array, kind: number, offset: number, count: number): TypedArray {
+  const T = TYPED_ARRAYS[kind];
+  if (T === undefined) throw new RangeError(`unknown typed array kind ${kind}`);
+  const byteLength = count * T.BYTES_PER_ELEMENT;
+  if (offset + byteLength > payload.byteLength) throw new RangeError('typed array runs past the end of the frame');
+  const byteOffset = payload.byteOffset + offset;
+  return byteOffset % T.BYTES_PER_ELEMENT === 0
+    ? new T(payload.buffer as ArrayBuffer, byteOffset, count)
+    : new T(payload.slice(offset, offset + byteLength).buffer as ArrayBuffer);
+}
+
 function isPlaceholder(value: unknown): value is Placeholder {
   return typeof value === 'object' && value !== null && typeof (value as Placeholder).$ta === 'number';
 }
@@ -40,7 +57,7 @@ export function encode(message: unknown): Encoded {
   let rawLength = 0;
   const replace = (value: unknown): unknown => {
     if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
-      const kind = TYPED_ARRAYS.findIndex((T) => value instanceof T);
+      const kind = typedArrayKind(value);
       const align = (value as TypedArray).BYTES_PER_ELEMENT;
       const pad = (align - (rawLength % align)) % align;
       if (pad > 0) {
@@ -78,14 +95,7 @@ export function decode<T = unknown>(payload: Uint8Array): T {
   const rawStart = 4 + packedLength + ((8 - ((4 + packedLength) % 8)) % 8);
   const restore = (value: unknown): unknown => {
     if (isPlaceholder(value)) {
-      const T = TYPED_ARRAYS[value.$ta];
-      if (T === undefined) throw new RangeError(`unknown typed array kind ${value.$ta}`);
-      const byteOffset = payload.byteOffset + rawStart + value.o;
-      const byteLength = value.n * T.BYTES_PER_ELEMENT;
-      if (rawStart + value.o + byteLength > payload.byteLength) throw new RangeError('typed array runs past the end of the frame');
-      return byteOffset % T.BYTES_PER_ELEMENT === 0
-        ? new T(payload.buffer as ArrayBuffer, byteOffset, value.n)
-        : new T(payload.slice(rawStart + value.o, rawStart + value.o + byteLength).buffer as ArrayBuffer);
+      return typedArrayAt(payload, value.$ta, rawStart + value.o, value.n);
     }
     if (Array.isArray(value)) return value.map(restore);
     if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
@@ -107,6 +117,10 @@ export function decode<T = unknown>(payload: Uint8Array): T {
  *   answer: marker u32 | kind u8 | tag u8 | pad 2     | id u32 | q f64 | r f64 | value 8
  */
 export const BINARY = 0xffffffff;
+/** The byte after the marker: which binary frame this is. */
+const NUMERIC_CALL = 1;
+const NUMERIC_ANSWER = 2;
+const TYPED_CALL = 3;
 const TAG_F64 = 0;
 const TAG_I64 = 1;
 const TAG_NONE = 2;
@@ -166,7 +180,7 @@ export function numericCallBytes(argc: number): number {
 
 /** Writes a binary call at `at` in `view` (a reserved ring payload, or a fresh buffer). */
 export function writeNumericCall(view: DataView, at: number, call: NumericCall): void {
-  writeCallHeader(view, at, 1, call);
+  writeCallHeader(view, at, NUMERIC_CALL, call);
   for (let i = 0; i < call.args.length; i++) {
     const arg = call.args[i]!;
     const slot = at + ARGS_AT + 16 * i;
@@ -190,7 +204,7 @@ export function encodeNumericCall(call: NumericCall): Encoded {
 export function decodeNumericCall(payload: Uint8Array): NumericCall | undefined {
   if (payload.byteLength < ARGS_AT) return undefined;
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
-  if (view.getUint32(0, true) !== BINARY || view.getUint8(4) !== 1) return undefined;
+  if (view.getUint32(0, true) !== BINARY || view.getUint8(4) !== NUMERIC_CALL) return undefined;
   const argc = view.getUint8(5);
   if (payload.byteLength < ARGS_AT + 16 * argc) throw new RangeError('binary call shorter than its argument count');
   const args: (number | bigint)[] = [];
@@ -238,7 +252,7 @@ export function encodeTypedCall(call: TypedCall): Encoded | undefined {
   const rawStart = headBytes + ((8 - (headBytes % 8)) % 8);
   const head = new Uint8Array(rawStart);
   const view = new DataView(head.buffer);
-  writeCallHeader(view, 0, 3, call);
+  writeCallHeader(view, 0, TYPED_CALL, call);
   view.setUint32(36, sigBytes.byteLength, true);
   head.set(sigBytes, ARGS_AT + 16 * call.args.length);
   const parts: Uint8Array[] = [head];
@@ -269,9 +283,8 @@ export function encodeTypedCall(call: TypedCall): Encoded | undefined {
       view.setUint32(slot + 4, place(bytes), true);
       view.setUint32(slot + 8, bytes.byteLength, true);
     } else if (ArrayBuffer.isView(arg) && !(arg instanceof DataView)) {
-      const kind = TYPED_ARRAYS.findIndex((T) => arg instanceof T);
       view.setUint8(slot, TAG_TYPED);
-      view.setUint8(slot + 1, kind);
+      view.setUint8(slot + 1, typedArrayKind(arg));
       view.setUint32(slot + 4, place(new Uint8Array(arg.buffer, arg.byteOffset, arg.byteLength)), true);
       view.setUint32(slot + 8, (arg as TypedArray).length, true);
     } else {
@@ -287,7 +300,7 @@ const parsedSignatures = new Map<string, { readonly params: readonly string[]; r
 export function decodeTypedCall(payload: Uint8Array): TypedCall | undefined {
   if (payload.byteLength < ARGS_AT) return undefined;
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
-  if (view.getUint32(0, true) !== BINARY || view.getUint8(4) !== 3) return undefined;
+  if (view.getUint32(0, true) !== BINARY || view.getUint8(4) !== TYPED_CALL) return undefined;
   const argc = view.getUint8(5);
   const sigLength = view.getUint32(36, true);
   const sigAt = ARGS_AT + 16 * argc;
@@ -312,15 +325,7 @@ export function decodeTypedCall(payload: Uint8Array): TypedCall | undefined {
         if (offset + count > payload.byteLength) throw new RangeError('string runs past the end of the frame');
         args.push(utf8Decoder.decode(payload.subarray(offset, offset + count)));
       } else if (tag === TAG_TYPED) {
-        const T = TYPED_ARRAYS[view.getUint8(slot + 1)];
-        if (T === undefined) throw new RangeError(`unknown typed array kind ${view.getUint8(slot + 1)}`);
-        if (offset + count * T.BYTES_PER_ELEMENT > payload.byteLength) throw new RangeError('typed array runs past the end of the frame');
-        const byteOffset = payload.byteOffset + offset;
-        args.push(
-          byteOffset % T.BYTES_PER_ELEMENT === 0
-            ? new T(payload.buffer as ArrayBuffer, byteOffset, count)
-            : new T(payload.slice(offset, offset + count * T.BYTES_PER_ELEMENT).buffer as ArrayBuffer),
-        );
+        args.push(typedArrayAt(payload, view.getUint8(slot + 1), offset, count));
       } else {
         throw new RangeError(`unknown argument tag ${tag}`);
       }
@@ -337,7 +342,7 @@ export const NUMERIC_ANSWER_BYTES = 40;
 
 export function writeNumericAnswer(view: DataView, at: number, id: number, q: number, r: number, value: number | bigint | undefined): void {
   view.setUint32(at, BINARY, true);
-  view.setUint8(at + 4, 2);
+  view.setUint8(at + 4, NUMERIC_ANSWER);
   view.setUint8(at + 5, value === undefined ? TAG_NONE : typeof value === 'bigint' ? TAG_I64 : TAG_F64);
   view.setUint32(at + 8, id, true);
   view.setFloat64(at + 16, q, true);
@@ -353,9 +358,9 @@ export function encodeNumericAnswer(id: number, q: number, r: number, value: num
 }
 
 export function decodeNumericAnswer(payload: Uint8Array): { id: number; q: number; r: number; value: number | bigint | undefined } | undefined {
-  if (payload.byteLength !== 40) return undefined;
-  const view = new DataView(payload.buffer, payload.byteOffset, 40);
-  if (view.getUint32(0, true) !== BINARY || view.getUint8(4) !== 2) return undefined;
+  if (payload.byteLength !== NUMERIC_ANSWER_BYTES) return undefined;
+  const view = new DataView(payload.buffer, payload.byteOffset, NUMERIC_ANSWER_BYTES);
+  if (view.getUint32(0, true) !== BINARY || view.getUint8(4) !== NUMERIC_ANSWER) return undefined;
   const tag = view.getUint8(5);
   return {
     id: view.getUint32(8, true),
