@@ -174,7 +174,7 @@ async function main(): Promise<void> {
   const live = (args: string[]): Live => JSON.parse(execFileSync(process.execPath, ['--expose-gc', liveProbe, ...args], { encoding: 'utf8' })) as Live;
   const tenantsLive = live([]);
   const rawLive = live(['raw']);
-  if (!tenantsLive.correct) throw new Error('live sandboxes answered wrongly');
+  if (!tenantsLive.correct || !rawLive.correct) throw new Error('live sandboxes answered wrongly');
   const liveCase = `${tenantsLive.count.toLocaleString('en')} live tenant sandboxes (add.wasm) on 2 workers`;
   results.push(
     { benchmark: 'pool', case: liveCase, metric: 'resident memory per instance', value: tenantsLive.bytesPerInstance / 1024, unit: 'KiB', baseline: { name: 'new WebAssembly.Instance', value: rawLive.bytesPerInstance / 1024 }, ratio: tenantsLive.bytesPerInstance / rawLive.bytesPerInstance },
