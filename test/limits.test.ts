@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import binaryen from 'binaryen';
 import { describe, expect, it } from 'vitest';
 import { WasmHost, type WasmSandboxError } from '../src/index.js';
-import { slotsOf, UnsupportedFeatureError } from '../src/host/instrument/expression-walker.js';
+import { slotsOf, UnsupportedFeatureError } from '../src/instrument/expression-walker.js';
 import { guestPath } from './helpers/guests.js';
 
 const cacheDir = () => mkdtempSync(join(tmpdir(), 'wasm-sandbox-limits-'));

@@ -12,17 +12,17 @@ import { assemblyScriptEnv, type TraceLogger } from './assemblyscript.js';
 import { BudgetMeter } from './budget-meter.js';
 import { VmDeadline } from './vm-deadline.js';
 import type { Instrumentation } from './host.js';
-import { BUDGET_GLOBAL, BUDGET_IMPORT, HOOK_IMPORTS } from './instrument/region-pass.js';
-import { ALLOCATION_KINDS, ALLOCATOR_IMPORT, type AllocationKind } from './instrument/allocator-pass.js';
-import { RESERVED_PREFIX } from './instrument/instrument.js';
-import { MEMORY_HOOK_NAMES } from './instrument/memory-pass.js';
+import { BUDGET_GLOBAL, BUDGET_IMPORT, HOOK_IMPORTS } from '../instrument/region-pass.js';
+import { ALLOCATION_KINDS, ALLOCATOR_IMPORT, type AllocationKind } from '../instrument/allocator-pass.js';
+import { RESERVED_PREFIX } from '../instrument/instrument.js';
+import { MEMORY_HOOK_NAMES } from '../instrument/memory-pass.js';
 import { buildImportObject, linkErrorToTyped, type GrantedImports } from './imports.js';
 import type { ModuleInfo } from './inspect.js';
 import type { ModuleCacheStats } from './module-cache.js';
 import { Sandbox } from './sandbox.js';
 import { trapError, trapKindOf } from './traps.js';
 import type { AssemblyScriptHelpers } from './typed-call.js';
-import { functionName, type FunctionType, type ParsedModule } from './wasm-binary.js';
+import { functionName, type FunctionType, type ParsedModule } from '../wasm/wasm-binary.js';
 
 /** An export as every sandbox of a module calls it. */
 export interface ExportTarget {

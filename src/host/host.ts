@@ -11,7 +11,7 @@ import type { TraceLogger } from './assemblyscript.js';
 import { GuestModule } from './guest-module.js';
 import { inspectParsed, type ModuleInfo } from './inspect.js';
 import { ModuleCache, type CacheResult, type ModuleCacheOptions, type ModuleCacheStats } from './module-cache.js';
-import { InstrumentDiskCache, defaultInstrumentCacheDir, instrumentCacheKey } from './instrument/disk-cache.js';
+import { InstrumentDiskCache, defaultInstrumentCacheDir, instrumentCacheKey } from '../instrument/disk-cache.js';
 import {
   instrument,
   normalizeInstrumentOptions,
@@ -19,9 +19,9 @@ import {
   wantsInstrumentation,
   type InstrumentOptions,
   type NormalizedInstrumentOptions,
-} from './instrument/instrument.js';
+} from '../instrument/instrument.js';
 import { readSource, type ModuleSource } from './source.js';
-import { BinaryFormatError, capMemoryMaximum, parseModule, type ParsedModule } from './wasm-binary.js';
+import { BinaryFormatError, capMemoryMaximum, parseModule, type ParsedModule } from '../wasm/wasm-binary.js';
 
 /** What to do with a module whose declared memory maximum is missing or above the limit. */
 export type MemoryPolicy = 'cap' | 'refuse';

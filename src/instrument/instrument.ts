@@ -3,8 +3,8 @@
  * validate, emit. Behaviour of the guest never changes; it gains check points and counters.
  */
 import binaryen from 'binaryen';
-import { WasmInvalidError } from '../../errors.js';
-import { functionName, type ParsedModule } from '../wasm-binary.js';
+import { WasmInvalidError } from '../errors.js';
+import { functionName, type ParsedModule } from '../wasm/wasm-binary.js';
 import { addDeclarations, HOST_FRAME, RegionPass, type RegionPassOptions } from './region-pass.js';
 import { AllocatorPass, DEFAULT_ALLOCATORS, type AllocationKind } from './allocator-pass.js';
 import { UnsupportedFeatureError } from './expression-walker.js';
