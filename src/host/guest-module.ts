@@ -12,10 +12,16 @@ import { assemblyScriptEnv, type TraceLogger } from './assemblyscript.js';
 import { BudgetMeter } from './budget-meter.js';
 import { VmDeadline } from './vm-deadline.js';
 import type { Instrumentation } from './host.js';
-import { BUDGET_GLOBAL, BUDGET_IMPORT, HOOK_IMPORTS } from '../instrument/region-pass.js';
-import { ALLOCATION_KINDS, ALLOCATOR_IMPORT, type AllocationKind } from '../instrument/allocator-pass.js';
-import { RESERVED_PREFIX } from '../instrument/instrument.js';
-import { MEMORY_HOOK_NAMES } from '../instrument/memory-pass.js';
+import {
+  ALLOCATION_KINDS,
+  ALLOCATOR_IMPORT,
+  BUDGET_GLOBAL,
+  BUDGET_IMPORT,
+  HOOK_IMPORTS,
+  MEMORY_HOOK_NAMES,
+  RESERVED_PREFIX,
+  type AllocationKind,
+} from '../instrument/abi.js';
 import { buildImportObject, linkErrorToTyped, type GrantedImports } from './imports.js';
 import type { ModuleInfo } from './inspect.js';
 import type { ModuleCacheStats } from './module-cache.js';

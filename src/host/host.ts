@@ -12,14 +12,9 @@ import { GuestModule } from './guest-module.js';
 import { inspectParsed, type ModuleInfo } from './inspect.js';
 import { ModuleCache, type CacheResult, type ModuleCacheOptions, type ModuleCacheStats } from './module-cache.js';
 import { InstrumentDiskCache, defaultInstrumentCacheDir, instrumentCacheKey } from '../instrument/disk-cache.js';
-import {
-  instrument,
-  normalizeInstrumentOptions,
-  RESERVED_PREFIX,
-  wantsInstrumentation,
-  type InstrumentOptions,
-  type NormalizedInstrumentOptions,
-} from '../instrument/instrument.js';
+import { RESERVED_PREFIX } from '../instrument/abi.js';
+import { instrument } from '../instrument/instrument.js';
+import { normalizeInstrumentOptions, wantsInstrumentation, type InstrumentOptions, type NormalizedInstrumentOptions } from '../instrument/options.js';
 import { readSource, type ModuleSource } from './source.js';
 import { BinaryFormatError, capMemoryMaximum, parseModule, type ParsedModule } from '../wasm/wasm-binary.js';
 

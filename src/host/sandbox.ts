@@ -15,7 +15,7 @@ import {
 import type { CallRecorder } from '../profiler/call-recorder.js';
 import type { BudgetMeter } from './budget-meter.js';
 import type { VmDeadline } from './vm-deadline.js';
-import { CALLS_PREFIX, INSTRUCTIONS_PREFIX } from '../instrument/region-pass.js';
+import { CALLS_PREFIX, INSTRUCTIONS_PREFIX } from '../instrument/abi.js';
 import type { ModuleProfile } from '../profiler/module-profile.js';
 import { checkArguments } from './arguments.js';
 import type { ExportTarget, FunctionHooks, GuestModule } from './guest-module.js';

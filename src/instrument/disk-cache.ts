@@ -10,7 +10,8 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { InstrumentResult, NormalizedInstrumentOptions } from './instrument.js';
+import type { InstrumentResult } from './instrument.js';
+import type { NormalizedInstrumentOptions } from './options.js';
 
 /** Bump when a pass changes what it emits for the same input. */
 const ENGINE_VERSION = 4;

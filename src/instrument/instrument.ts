@@ -5,42 +5,14 @@
 import binaryen from 'binaryen';
 import { WasmInvalidError } from '../errors.js';
 import { functionName, type ParsedModule } from '../wasm/wasm-binary.js';
-import { addDeclarations, HOST_FRAME, RegionPass, type RegionPassOptions } from './region-pass.js';
-import { AllocatorPass, DEFAULT_ALLOCATORS, type AllocationKind } from './allocator-pass.js';
+import { HOST_FRAME } from './abi.js';
+import { addDeclarations, RegionPass, type RegionPassOptions } from './region-pass.js';
+import { AllocatorPass } from './allocator-pass.js';
+import type { NormalizedInstrumentOptions } from './options.js';
 import { UnsupportedFeatureError } from './expression-walker.js';
 import { addMemoryHooks } from './memory-pass.js';
 import { NODE20_FEATURE_NAMES, NODE20_FEATURES } from './features.js';
 import { IrBuilder } from './ir-builder.js';
-
-export interface InstrumentOptions {
-  /** Count instructions per region and check them at function entries and loop headers. @default false */
-  readonly fuel?: boolean;
-  /** Check points that poll the deadline and interrupt flag (implied by `fuel`). @default false */
-  readonly deadline?: boolean;
-  /** Per-function call and instruction counters, kept in wasm globals. @default false */
-  readonly counters?: boolean;
-  /** Entry/exit calls to the host on every path into and out of each function. @default false */
-  readonly hooks?: boolean;
-  /** Every load and store reports its address and size to the host (slow: an analysis mode). @default false */
-  readonly memory?: boolean;
-  /**
-   * Direct calls to allocator functions report size, pointer and calling function. `true` uses
-   * the built-in names (AssemblyScript's runtime, C's malloc family); a map replaces them:
-   * `{ my_alloc: 'malloc', my_free: 'free' }` (matched against a function's name or its last
-   * `/` segment). @default false
-   */
-  readonly allocator?: boolean | Readonly<Record<string, AllocationKind>>;
-}
-
-export interface NormalizedInstrumentOptions {
-  readonly fuel: boolean;
-  readonly deadline: boolean;
-  readonly counters: boolean;
-  readonly hooks: boolean;
-  readonly memory: boolean;
-  /** Allocator names and kinds, or false. */
-  readonly allocator: Readonly<Record<string, AllocationKind>> | false;
-}
 
 export interface InstrumentResult {
   readonly bytes: Uint8Array;
@@ -56,24 +28,6 @@ export interface InstrumentResult {
   /** Milliseconds: binaryen read, passes, validation, emit. */
   readonly timings: { readonly readMs: number; readonly passesMs: number; readonly validateMs: number; readonly emitMs: number };
 }
-
-export function normalizeInstrumentOptions(options: InstrumentOptions): NormalizedInstrumentOptions {
-  return {
-    fuel: options.fuel === true,
-    deadline: options.deadline === true || options.fuel === true,
-    counters: options.counters === true,
-    hooks: options.hooks === true,
-    memory: options.memory === true,
-    allocator: options.allocator === true ? DEFAULT_ALLOCATORS : options.allocator === undefined || options.allocator === false ? false : { ...options.allocator },
-  };
-}
-
-export function wantsInstrumentation(options: NormalizedInstrumentOptions): boolean {
-  return options.fuel || options.deadline || options.counters || options.hooks || options.memory || options.allocator !== false;
-}
-
-/** Names the host added: hidden from inspection, reserved in import namespaces. */
-export const RESERVED_PREFIX = '__wasm_sandbox';
 
 /**
  * Rewrites `bytes`. Binaryen's own validation (≈10 % of the rewrite of a large module) runs

@@ -8,8 +8,7 @@
 import binaryen from 'binaryen';
 import { api } from './expression-walker.js';
 import type { IrBuilder } from './ir-builder.js';
-
-export const MEMORY_HOOK_MODULE = '__wasm_sandbox';
+import { HOST_MODULE, MEMORY_HOOK_NAMES } from './abi.js';
 
 /** The imports binaryen adds, with their wasm signatures. */
 const HOOKS: readonly (readonly [string, readonly number[], number])[] = [
@@ -27,8 +26,6 @@ const HOOKS: readonly (readonly [string, readonly number[], number])[] = [
   ['store_val_f64', [binaryen.i32, binaryen.f64], binaryen.f64],
 ];
 
-export const MEMORY_HOOK_NAMES: readonly string[] = HOOKS.map(([name]) => name);
-
 /** Runs the pass; throws a plain Error naming what it cannot hook (SIMD accesses). */
 export function addMemoryHooks(module: binaryen.Module, ir: IrBuilder): void {
   const before = new Set(importedFunctions(module).map((f) => f.name));
@@ -43,7 +40,7 @@ export function addMemoryHooks(module: binaryen.Module, ir: IrBuilder): void {
   for (const [name, params, result] of HOOKS) {
     if (module.getFunction(name) === 0) continue; // the module never needed this one
     api['_BinaryenRemoveFunction']!((module as unknown as { ptr: number }).ptr, ir.name(name));
-    module.addFunctionImport(name, MEMORY_HOOK_MODULE, name, binaryen.createType([...params]), result);
+    module.addFunctionImport(name, HOST_MODULE, name, binaryen.createType([...params]), result);
   }
 }
 

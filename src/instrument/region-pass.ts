@@ -22,17 +22,7 @@
 import binaryen from 'binaryen';
 import { api, expressionId, expressionType, forEachChild, ID } from './expression-walker.js';
 import type { IrBuilder } from './ir-builder.js';
-
-export const BUDGET_GLOBAL = '__wasm_sandbox_budget';
-export const BUDGET_IMPORT = { module: '__wasm_sandbox', name: 'budget', internal: '__wasm_sandbox_budget_exhausted' } as const;
-export const HOOK_IMPORTS = {
-  module: '__wasm_sandbox',
-  enter: { name: 'enter', internal: '__wasm_sandbox_enter' },
-  exit: { name: 'exit', internal: '__wasm_sandbox_exit' },
-} as const;
-/** Exported counter globals: `${prefix}${id}` for the function with profile id `id`. */
-export const CALLS_PREFIX = '__wasm_sandbox_calls_';
-export const INSTRUCTIONS_PREFIX = '__wasm_sandbox_instr_';
+import { BUDGET_GLOBAL, BUDGET_IMPORT, CALLS_PREFIX, HOOK_IMPORTS, INSTRUCTIONS_PREFIX } from './abi.js';
 
 /** binaryen.js's name accessors (present at run time, missing from its type declarations). */
 const named = binaryen as unknown as {
@@ -80,9 +70,6 @@ export interface RegionPassOptions {
   readonly importedFunctions?: ReadonlySet<string>;
   readonly hostProfileId?: number;
 }
-
-/** The name the host boundary gets in profiles. */
-export const HOST_FRAME = '(host)';
 
 export function addDeclarations(module: binaryen.Module, options: RegionPassOptions): void {
   if (options.budget !== 'none') {
