@@ -7,6 +7,7 @@ export type { AllocationKind } from './instrument/abi.js';
 export { Sandbox } from './host/sandbox.js';
 export type { CallMetrics, CallReport, FastCall, FunctionCounter } from './host/sandbox.js';
 export type { InstrumentOptions } from './instrument/options.js';
+export { loadInstrumentEngine } from './instrument/engine.js';
 export type { Instrumentation } from './host/host.js';
 export type { TypedSignature, TypedParam, TypedValue } from './host/typed-call.js';
 export type { ModuleInfo, ImportInfo, ExportInfo } from './host/inspect.js';

@@ -13,7 +13,8 @@ import { inspectParsed, type ModuleInfo } from './inspect.js';
 import { ModuleCache, type CacheResult, type ModuleCacheOptions, type ModuleCacheStats } from './module-cache.js';
 import { InstrumentDiskCache, defaultInstrumentCacheDir, instrumentCacheKey } from '../instrument/disk-cache.js';
 import { RESERVED_PREFIX } from '../instrument/abi.js';
-import { instrument } from '../instrument/instrument.js';
+import { importInstrumentEngine, loadedInstrumentEngine } from '../instrument/engine.js';
+import type { InstrumentResult } from '../instrument/instrument.js';
 import { normalizeInstrumentOptions, wantsInstrumentation, type InstrumentOptions, type NormalizedInstrumentOptions } from '../instrument/options.js';
 import { readSource, type ModuleSource } from './source.js';
 import { BinaryFormatError, capMemoryMaximum, parseModule, type ParsedModule } from '../wasm/wasm-binary.js';
@@ -153,6 +154,8 @@ export class WasmHost {
     const hashMs = performance.now() - hashStart;
     const shown = options.label ?? label;
     const key = cacheKey(id, settings);
+    // The rewriter loads on first need: not for plain modules, cache hits or disk-cached rewrites.
+    if (this.needsEngine(key, id, settings)) await importInstrumentEngine();
     // Large plain modules compile off the thread. Rewritten ones compile synchronously: the
     // first async compile after binaryen.js ran was seen to stall behind V8 background work.
     const result =
@@ -184,6 +187,11 @@ export class WasmHost {
       return entry(prepared, compileSync(prepared.bytes, label));
     });
     return this.guestModule(id, label, view.length, settings, result, 0, hashMs);
+  }
+
+  private needsEngine(key: string, id: string, settings: LoadSettings): boolean {
+    if (!wantsInstrumentation(settings.instrument) || loadedInstrumentEngine() !== undefined || this.cache.has(key)) return false;
+    return this.diskCache?.has(instrumentCacheKey(id, settings.instrument)) !== true;
   }
 
   cacheStats(): ModuleCacheStats {
@@ -249,7 +257,7 @@ export class WasmHost {
       const started = performance.now();
       let result;
       try {
-        result = cached ?? instrument(bytes, parsed, label, settings.instrument);
+        result = cached ?? rewrite(bytes, parsed, label, settings.instrument);
       } catch (error) {
         // Rewriting is impossible for this module. Deadlines alone can still be had, through
         // V8 termination (the vm route); fuel, counters and hooks cannot.
@@ -273,6 +281,18 @@ export class WasmHost {
     const capped = capMemoryMaximum(rewritten, rewrittenParsed, settings.limit);
     return { bytes: capped, parsed: rewrittenParsed, capped: capped !== rewritten, instrumentation, vmDeadlineReason: undefined };
   }
+}
+
+/** Runs the rewriter, which `load` has loaded by now; `loadSync` cannot wait for it. */
+function rewrite(bytes: Uint8Array, parsed: ParsedModule, label: string, options: NormalizedInstrumentOptions): InstrumentResult {
+  const engine = loadedInstrumentEngine();
+  if (engine === undefined) {
+    throw new InvalidOptionError(
+      `${label}: loadSync cannot rewrite a module before the instrumentation engine is loaded; ` +
+        'use await host.load(bytes, options), or await loadInstrumentEngine() (from the package) once before loadSync',
+    );
+  }
+  return engine.instrument(bytes, parsed, label, options);
 }
 
 function deadlineOnly(options: NormalizedInstrumentOptions): boolean {

@@ -6,7 +6,7 @@
  * unreadable entries are ignored and rewritten.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -44,6 +44,11 @@ export class InstrumentDiskCache {
   writeErrors = 0;
 
   constructor(readonly dir: string) {}
+
+  /** Whether an entry is on disk (not checked until read). */
+  has(key: string): boolean {
+    return existsSync(join(this.dir, `${key}.json`)) && existsSync(join(this.dir, `${key}.wasm`));
+  }
 
   get(key: string): InstrumentResult | undefined {
     try {
