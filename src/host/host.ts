@@ -5,14 +5,13 @@
  */
 import { createHash } from 'node:crypto';
 import * as crypto from 'node:crypto';
-import { InvalidOptionError, WasmInvalidError, WasmMemoryLimitError } from '../errors.js';
+import { InvalidOptionError, WasmInstrumentationError, WasmInvalidError, WasmMemoryLimitError } from '../errors.js';
 import { DEFAULT_TIMING, type TimingPolicy } from '../profiler/call-recorder.js';
 import type { TraceLogger } from './assemblyscript.js';
 import { GuestModule } from './guest-module.js';
 import { inspectParsed, type ModuleInfo } from './inspect.js';
 import { ModuleCache, type CacheResult, type ModuleCacheOptions, type ModuleCacheStats } from './module-cache.js';
 import { InstrumentDiskCache, defaultInstrumentCacheDir, instrumentCacheKey } from '../instrument/disk-cache.js';
-import { RESERVED_PREFIX } from '../instrument/abi.js';
 import { importInstrumentEngine, loadedInstrumentEngine } from '../instrument/engine.js';
 import type { InstrumentResult } from '../instrument/instrument.js';
 import { normalizeInstrumentOptions, wantsInstrumentation, type InstrumentOptions, type NormalizedInstrumentOptions } from '../instrument/options.js';
@@ -58,6 +57,8 @@ interface Compiled {
   readonly instrumentation: Instrumentation | undefined;
   /** Set when deadlines were asked for but the module could not be rewritten: why. */
   readonly vmDeadlineReason: string | undefined;
+  /** Set when the rewrite was refused and `instrument.fallback: 'plain'` loaded the module as it is. */
+  readonly instrumentationRefused: WasmInstrumentationError | undefined;
 }
 
 /** What a GuestModule needs to know about a rewritten module. */
@@ -78,10 +79,14 @@ export interface Instrumentation {
 /** The bytes to compile and what the host learnt preparing them. */
 interface Prepared {
   readonly bytes: Uint8Array;
+  /** The module as given: what inspection describes. */
+  readonly original: ParsedModule;
+  /** The module as compiled (rewritten when instrumented): what linking and stack traces see. */
   readonly parsed: ParsedModule;
   readonly capped: boolean;
   readonly instrumentation: Instrumentation | undefined;
   readonly vmDeadlineReason: string | undefined;
+  readonly instrumentationRefused: WasmInstrumentationError | undefined;
 }
 
 const defaultTrace: TraceLogger = (message, values) => {
@@ -214,6 +219,7 @@ export class WasmHost {
       policy: resolvePolicy(options.memoryPolicy, this.memoryPolicy, 'options.memoryPolicy'),
       timing: options.timing === undefined ? this.timing : resolveTiming(this.timing, options.timing, 'options.timing'),
       instrument: normalizeInstrumentOptions(options.instrument ?? {}),
+      fallback: resolveFallback(options.instrument?.fallback),
     };
   }
 
@@ -237,6 +243,7 @@ export class WasmHost {
       capped: compiled.capped,
       instrumentation: compiled.instrumentation,
       vmDeadlineReason: compiled.vmDeadlineReason,
+      instrumentationRefused: compiled.instrumentationRefused,
       memoryLimitPages: settings.limit,
       timing: settings.timing,
       trace: this.trace,
@@ -260,10 +267,16 @@ export class WasmHost {
         result = cached ?? rewrite(bytes, parsed, label, settings.instrument);
       } catch (error) {
         // Rewriting is impossible for this module. Deadlines alone can still be had, through
-        // V8 termination (the vm route); fuel, counters and hooks cannot.
-        if (!(error instanceof WasmInvalidError) || !deadlineOnly(settings.instrument)) throw error;
+        // V8 termination (the vm route); fuel, counters and hooks cannot, but the caller may
+        // take the module as it is.
+        if (!(error instanceof WasmInstrumentationError)) throw error;
+        const vm = deadlineOnly(settings.instrument);
+        if (!vm && settings.fallback !== 'plain') throw error;
         const capped = capMemoryMaximum(bytes, parsed, settings.limit);
-        return { bytes: capped, parsed, capped: capped !== bytes, instrumentation: undefined, vmDeadlineReason: error.message };
+        return {
+          bytes: capped, original: parsed, parsed, capped: capped !== bytes, instrumentation: undefined,
+          vmDeadlineReason: vm ? error.message : undefined, instrumentationRefused: vm ? undefined : error,
+        };
       }
       if (cached === undefined) this.diskCache?.set(key, result);
       rewritten = result.bytes;
@@ -279,7 +292,7 @@ export class WasmHost {
       };
     }
     const capped = capMemoryMaximum(rewritten, rewrittenParsed, settings.limit);
-    return { bytes: capped, parsed: rewrittenParsed, capped: capped !== rewritten, instrumentation, vmDeadlineReason: undefined };
+    return { bytes: capped, original: parsed, parsed: rewrittenParsed, capped: capped !== rewritten, instrumentation, vmDeadlineReason: undefined, instrumentationRefused: undefined };
   }
 }
 
@@ -295,36 +308,38 @@ function rewrite(bytes: Uint8Array, parsed: ParsedModule, label: string, options
   return engine.instrument(bytes, parsed, label, options);
 }
 
+function resolveFallback(value: unknown): 'error' | 'plain' {
+  if (value === undefined || value === 'error' || value === 'plain') return value ?? 'error';
+  throw new InvalidOptionError(`options.instrument.fallback must be 'error' or 'plain', got ${JSON.stringify(value)}`);
+}
+
 function deadlineOnly(options: NormalizedInstrumentOptions): boolean {
   return options.deadline && !options.fuel && !options.counters && !options.hooks && !options.memory && options.allocator === false;
 }
 
 function cacheKey(id: string, settings: LoadSettings): string {
-  const instrument = wantsInstrumentation(settings.instrument) ? JSON.stringify(settings.instrument) : '';
+  const instrument = wantsInstrumentation(settings.instrument) ? `${JSON.stringify(settings.instrument)}:${settings.fallback}` : '';
   return `${id}:${settings.limit}:${settings.policy}:${instrument}`;
 }
 
 function entry(prepared: Prepared, module: WebAssembly.Module): { value: Compiled; size: number } {
-  const info = inspectParsed(prepared.parsed);
   return {
     value: {
       module,
       parsed: prepared.parsed,
-      // The host's own imports and exports are not the guest's: keep them out of inspection.
-      info: {
-        ...info,
-        imports: info.imports.filter((i) => !i.module.startsWith(RESERVED_PREFIX)),
-        exports: info.exports.filter((e) => !e.name.startsWith(RESERVED_PREFIX)),
-      },
+      // What the caller gave, not what the host made of it.
+      info: inspectParsed(prepared.original),
       capped: prepared.capped,
       instrumentation: prepared.instrumentation,
       vmDeadlineReason: prepared.vmDeadlineReason,
+      instrumentationRefused: prepared.instrumentationRefused,
     },
     size: prepared.bytes.length,
   }
 }
 
 interface LoadSettings {
+  readonly fallback: 'error' | 'plain';
   readonly limit: number;
   readonly policy: MemoryPolicy;
   readonly timing: TimingPolicy;

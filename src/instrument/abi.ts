@@ -35,11 +35,21 @@ export const ALLOCATOR_IMPORT = { module: HOST_MODULE, name: 'alloc', internal: 
 export const ALLOCATION_KINDS = ['malloc', 'calloc', 'realloc', 'free', 'new', 'renew'] as const;
 export type AllocationKind = (typeof ALLOCATION_KINDS)[number];
 
-/** Memory-access imports the memory pass adds, under HOST_MODULE. */
-export const MEMORY_HOOK_NAMES: readonly string[] = [
-  'memory_grow_pre', 'memory_grow_post', 'load_ptr', 'load_val_i32', 'load_val_i64', 'load_val_f32', 'load_val_f64',
-  'store_ptr', 'store_val_i32', 'store_val_i64', 'store_val_f32', 'store_val_f64',
-];
+/**
+ * Memory-access imports the memory pass adds, under HOST_MODULE (internal names are the same):
+ * `load_ptr(bytes, offset, pointer) -> pointer` and `store_ptr(…)` see each access's address
+ * (pointer + offset) and size and return the pointer unchanged; `memory_grow_pre(delta) -> delta`
+ * and `memory_grow_post(result) -> result` frame each `memory.grow`.
+ */
+export const MEMORY_HOOKS = {
+  load: '__wasm_sandbox_load_ptr',
+  store: '__wasm_sandbox_store_ptr',
+  growBefore: '__wasm_sandbox_memory_grow_pre',
+  growAfter: '__wasm_sandbox_memory_grow_post',
+} as const;
 
 /** The name the host boundary (calls into host imports) gets in profiles. */
 export const HOST_FRAME = '(host)';
+
+/** The instruction oracle's exported i64 counter (oracle-pass.ts; tests and benchmarks only). */
+export const ORACLE_COUNTER = '__wasm_sandbox_oracle';

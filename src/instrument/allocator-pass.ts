@@ -9,7 +9,7 @@
  * Frees report before the call. Calls through a table (call_indirect) are not seen.
  */
 import binaryen from 'binaryen';
-import { api, expressionId, forEachChild, ID } from './expression-walker.js';
+import { api, expressionId, ID, walk } from './expression-walker.js';
 import type { IrBuilder } from './ir-builder.js';
 import { ALLOCATION_KINDS, ALLOCATOR_IMPORT, type AllocationKind } from './abi.js';
 
@@ -65,12 +65,11 @@ export class AllocatorPass {
     this.fn = fn;
     this.caller = callerProfileId;
     const body = api['_BinaryenFunctionGetBody']!(fn);
-    const replaced = this.visit(body);
+    const replaced = walk(body, { exit: (expr) => this.rewrite(expr) });
     if (replaced !== body) api['_BinaryenFunctionSetBody']!(fn, replaced);
   }
 
-  private visit(expr: number): number {
-    forEachChild(expr, (child) => this.visit(child));
+  private rewrite(expr: number): number {
     if (expressionId(expr) !== this.callId || callIsReturn(expr)) return expr;
     const allocator = this.allocators.get(getTarget.getTarget(expr));
     return allocator === undefined ? expr : this.wrap(expr, allocator);

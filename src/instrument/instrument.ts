@@ -3,16 +3,18 @@
  * validate, emit. Behaviour of the guest never changes; it gains check points and counters.
  */
 import binaryen from 'binaryen';
-import { WasmInvalidError } from '../errors.js';
+import { WasmInstrumentationError } from '../errors.js';
+import { guestText } from '../untrusted-text.js';
 import { functionName, type ParsedModule } from '../wasm/wasm-binary.js';
 import { HOST_FRAME } from './abi.js';
-import { addDeclarations, RegionPass, type RegionPassOptions } from './region-pass.js';
 import { AllocatorPass } from './allocator-pass.js';
-import type { NormalizedInstrumentOptions } from './options.js';
+import { addChargeDeclarations, ChargePass } from './charge-pass.js';
 import { UnsupportedFeatureError } from './expression-walker.js';
-import { addMemoryHooks } from './memory-pass.js';
 import { NODE20_FEATURE_NAMES, NODE20_FEATURES } from './features.js';
+import { addHookDeclarations, HooksPass } from './hooks-pass.js';
 import { IrBuilder } from './ir-builder.js';
+import { addMemoryHookDeclarations, MemoryPass } from './memory-pass.js';
+import type { NormalizedInstrumentOptions } from './options.js';
 
 export interface InstrumentResult {
   readonly bytes: Uint8Array;
@@ -46,105 +48,117 @@ export function instrument(
   try {
     module = binaryen.readBinary(bytes);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : 'binaryen parse error';
-    throw new WasmInvalidError(`${label}: binaryen cannot read this module (${reason}), so it cannot be instrumented`, reason, undefined, { cause: error });
+    throw refused(label, `binaryen cannot read it (${engineReason(error)})`, error);
   }
   const ir = new IrBuilder(module);
   try {
-    module.setFeatures(NODE20_FEATURES);
-    const readMs = performance.now() - readStart;
-
-    const passesStart = performance.now();
-    const originalCount = module.getNumFunctions();
-    const originalNames = new Map<number, string>(); // binaryen function pointer → display name
-    for (let i = 0; i < originalCount; i++) originalNames.set(module.getFunctionByIndex(i), functionName(parsed, i));
-
-    const budget = options.fuel || options.deadline;
-    const importedFunctions = new Set<string>();
-    let definedCount = 0;
-    for (let i = 0; i < originalCount; i++) {
-      const info = binaryen.getFunctionInfo(module.getFunctionByIndex(i));
-      if (info.module) importedFunctions.add(info.name);
-      else definedCount++;
-    }
-    const passOptions: RegionPassOptions = {
-      budget: options.fuel ? 'instructions' : options.deadline ? 'check-points' : 'none',
-      counters: options.counters,
-      hooks: options.hooks,
-      ...(options.hooks ? { importedFunctions, hostProfileId: definedCount } : {}),
-    };
-    addDeclarations(module, passOptions);
-    const pass = new RegionPass(module, ir, passOptions);
-    const displayNames = internalDisplayNames(originalNames);
-    const allocatorPass = options.allocator === false ? undefined : new AllocatorPass(module, ir, displayNames, options.allocator);
-    const profiledFunctions: string[] = [];
-
-    for (let i = 0; i < originalCount; i++) {
-      const fn = module.getFunctionByIndex(i);
-      if (binaryen.getFunctionInfo(fn).module) continue; // an import has no body
-      try {
-        // Counting first, hooks after: instruction counts are the same whatever else is on.
-        pass.function(fn, profiledFunctions.length);
-        allocatorPass?.function(fn, profiledFunctions.length);
-      } catch (error) {
-        if (error instanceof UnsupportedFeatureError) {
-          throw new WasmInvalidError(
-            `${label}: ${originalNames.get(fn)} uses ${error.feature} instructions, which the instrumentation engine cannot rewrite; ` +
-              'load the module without instrumentation',
-            error.message,
-            undefined,
-          );
-        }
-        throw error;
-      }
-      profiledFunctions.push(originalNames.get(fn)!);
-    }
-    // The host boundary's id follows the defined functions'.
-    if (options.hooks) profiledFunctions.push(HOST_FRAME);
-    if (options.memory) {
-      try {
-        addMemoryHooks(module, ir);
-      } catch (error) {
-        throw new WasmInvalidError(`${label}: ${(error as Error).message}; load it without memory hooks`, (error as Error).message, undefined);
-      }
-    }
-    const passesMs = performance.now() - passesStart;
-
-    const validateStart = performance.now();
-    if (validate && !module.validate()) {
-      throw new WasmInvalidError(
-        `${label}: the module does not validate under the features Node 20 runs (${NODE20_FEATURE_NAMES.join(', ')}) once rewritten; ` +
-          'it cannot be instrumented',
-        'binaryen validation failed',
-        undefined,
-      );
-    }
-    const validateMs = performance.now() - validateStart;
-
-    const emitStart = performance.now();
-    const debugInfo = binaryen.getDebugInfo();
-    binaryen.setDebugInfo(true); // keep the name section
-    let out: Uint8Array;
-    try {
-      out = module.emitBinary();
-    } finally {
-      binaryen.setDebugInfo(debugInfo);
-    }
-    const emitMs = performance.now() - emitStart;
-
-    return {
-      bytes: out,
-      functions: emittedFunctionNames(module, originalNames),
-      options,
-      budget,
-      profiledFunctions,
-      allocators: allocatorPass?.wrapped.map((internal) => displayNames.get(internal) ?? internal) ?? [],
-      timings: { readMs, passesMs, validateMs, emitMs },
-    };
+    return rewrite(module, ir, parsed, label, options, validate, performance.now() - readStart);
+  } catch (error) {
+    if (error instanceof WasmInstrumentationError) throw error;
+    throw refused(label, engineReason(error), error);
   } finally {
     ir.dispose();
     module.dispose();
   }
+}
+
+function rewrite(
+  module: binaryen.Module,
+  ir: IrBuilder,
+  parsed: ParsedModule,
+  label: string,
+  options: NormalizedInstrumentOptions,
+  validate: boolean,
+  readMs: number,
+): InstrumentResult {
+  module.setFeatures(NODE20_FEATURES);
+  const passesStart = performance.now();
+  const originalCount = module.getNumFunctions();
+  const originalNames = new Map<number, string>(); // binaryen function pointer → display name
+  for (let i = 0; i < originalCount; i++) originalNames.set(module.getFunctionByIndex(i), functionName(parsed, i));
+
+  const budget = options.fuel || options.deadline;
+  const importedFunctions = new Set<string>();
+  let definedCount = 0;
+  for (let i = 0; i < originalCount; i++) {
+    const info = binaryen.getFunctionInfo(module.getFunctionByIndex(i));
+    if (info.module) importedFunctions.add(info.name);
+    else definedCount++;
+  }
+  const chargeOptions = { budget: options.fuel ? 'instructions' : options.deadline ? 'check-points' : 'none', counters: options.counters } as const;
+  addChargeDeclarations(module, chargeOptions);
+  if (options.hooks) addHookDeclarations(module);
+  if (options.memory) addMemoryHookDeclarations(module);
+  // Counting first, hooks after: instruction counts are the same whatever else is on.
+  const charges = new ChargePass(module, ir, chargeOptions);
+  const hooks = options.hooks ? new HooksPass(ir, importedFunctions, definedCount) : undefined;
+  const displayNames = internalDisplayNames(originalNames);
+  const allocators = options.allocator === false ? undefined : new AllocatorPass(module, ir, displayNames, options.allocator);
+  const memory = options.memory ? new MemoryPass(ir) : undefined;
+  const profiledFunctions: string[] = [];
+
+  for (let i = 0; i < originalCount; i++) {
+    const fn = module.getFunctionByIndex(i);
+    if (binaryen.getFunctionInfo(fn).module) continue; // an import has no body
+    const id = profiledFunctions.length;
+    try {
+      charges.function(fn, id);
+      hooks?.function(fn, id);
+      allocators?.function(fn, id);
+      memory?.function(fn);
+    } catch (error) {
+      if (error instanceof UnsupportedFeatureError) {
+        throw refused(label, `${guestText(originalNames.get(fn)!)} uses ${error.feature}, which the instrumentation engine cannot rewrite`, error);
+      }
+      throw error;
+    }
+    profiledFunctions.push(originalNames.get(fn)!);
+  }
+  // The host boundary's id follows the defined functions'.
+  if (options.hooks) profiledFunctions.push(HOST_FRAME);
+  const passesMs = performance.now() - passesStart;
+
+  const validateStart = performance.now();
+  if (validate && !module.validate()) {
+    throw refused(label, `the rewritten module does not validate under the features Node 20 runs (${NODE20_FEATURE_NAMES.join(', ')})`, undefined);
+  }
+  const validateMs = performance.now() - validateStart;
+
+  const emitStart = performance.now();
+  const debugInfo = binaryen.getDebugInfo();
+  binaryen.setDebugInfo(true); // keep the name section
+  let out: Uint8Array;
+  try {
+    out = module.emitBinary();
+  } finally {
+    binaryen.setDebugInfo(debugInfo);
+  }
+  const emitMs = performance.now() - emitStart;
+
+  return {
+    bytes: out,
+    functions: emittedFunctionNames(module, originalNames),
+    options,
+    budget,
+    profiledFunctions,
+    allocators: allocators?.wrapped.map((internal) => displayNames.get(internal) ?? internal) ?? [],
+    timings: { readMs, passesMs, validateMs, emitMs },
+  };
+}
+
+function refused(label: string, reason: string, cause: unknown): WasmInstrumentationError {
+  return new WasmInstrumentationError(
+    `${label}: cannot be instrumented: ${reason}; load it without instrumentation, or with instrument.fallback 'plain'`,
+    reason,
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+/** What binaryen (or the walk) said, in a line: its own errors, stack exhaustion, aborts. */
+function engineReason(error: unknown): string {
+  if (error instanceof RangeError) return 'the module nests deeper than the engine can follow';
+  const text = error instanceof Error ? error.message : String(error);
+  return guestText(text.split('\n')[0]!.slice(0, 200));
 }
 
 /** binaryen internal function names → display names (name section, `func[N]`, `import:m.f`). */

@@ -22,6 +22,12 @@ export interface InstrumentOptions {
    * `/` segment). @default false
    */
   readonly allocator?: boolean | Readonly<Record<string, AllocationKind>>;
+  /**
+   * When the engine cannot rewrite a module (ERR_WASM_INSTRUMENTATION): `error` fails the load,
+   * `plain` loads the module as it is, without these passes (`module.instrumentationRefused`
+   * says why). Deadline-only loads fall back to V8 termination either way. @default 'error'
+   */
+  readonly fallback?: 'error' | 'plain';
 }
 
 export interface NormalizedInstrumentOptions {
