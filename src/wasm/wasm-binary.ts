@@ -4,6 +4,7 @@
  * table limits, the name section; plus the one rewrite the host makes itself, capping
  * declared memory maxima. Pure code over bytes; V8 remains the validator.
  */
+import { decodeNameSection } from './name-section.js';
 
 export type ValueType = 'i32' | 'i64' | 'f32' | 'f64' | 'v128' | 'funcref' | 'externref' | 'ref';
 
@@ -54,9 +55,16 @@ export interface ParsedModule {
   readonly globals: readonly { readonly type: ValueType; readonly mutable: boolean }[];
   readonly exports: readonly ExportEntry[];
   readonly startFunction: number | undefined;
+  /** From the first name section, as V8 reads it (name-section.ts). */
   readonly moduleName: string | undefined;
+  /** From the first name section, as V8 reads it: what V8 shows in stack traces. */
   readonly functionNames: ReadonlyMap<number, string>;
   readonly hasNameSection: boolean;
+  /**
+   * Byte offset of each defined function's body (just after its size), in index order: what V8
+   * reports as a wasm frame's column in CPU profiles.
+   */
+  readonly functionBodyOffsets: readonly number[];
   readonly customSections: readonly string[];
   /** Memory limit entries in file order: imported memories first, then defined ones. */
   readonly memorySites: readonly LimitsSite[];
@@ -73,9 +81,10 @@ export class BinaryFormatError extends Error {
   }
 }
 
-const SECTION = { custom: 0, type: 1, import: 2, function: 3, table: 4, memory: 5, global: 6, export: 7, start: 8 } as const;
+const SECTION = { custom: 0, type: 1, import: 2, function: 3, table: 4, memory: 5, global: 6, export: 7, start: 8, code: 10 } as const;
 const KINDS: readonly ExternalKind[] = ['function', 'table', 'memory', 'global', 'tag'];
-const utf8 = new TextDecoder('utf-8', { fatal: false });
+// ignoreBOM keeps a leading U+FEFF in names, as V8 does.
+const utf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 
 class Reader {
   constructor(
@@ -193,7 +202,8 @@ export function parseModule(bytes: Uint8Array): ParsedModule {
   const memorySites: LimitsSite[] = [];
   const sections: { id: number; start: number; end: number }[] = [];
   const customSections: string[] = [];
-  const functionNames = new Map<number, string>();
+  let functionNames: ReadonlyMap<number, string> = new Map();
+  const functionBodyOffsets: number[] = [];
   let moduleName: string | undefined;
   let startFunction: number | undefined;
   let hasNameSection = false;
@@ -212,9 +222,10 @@ export function parseModule(bytes: Uint8Array): ParsedModule {
       case SECTION.custom: {
         const name = r.name();
         customSections.push(name);
-        if (name === 'name') {
+        if (name === 'name' && !hasNameSection) {
+          // V8 reads the first name section only, and never refuses a module for it.
           hasNameSection = true;
-          readNameSection(r, functionNames, (n) => (moduleName = n));
+          ({ moduleName, functionNames } = decodeNameSection(bytes, r.pos, end));
         }
         break;
       }
@@ -293,6 +304,13 @@ export function parseModule(bytes: Uint8Array): ParsedModule {
       case SECTION.start:
         startFunction = r.u();
         break;
+      case SECTION.code:
+        for (let n = r.u(); n > 0; n--) {
+          const size = r.u();
+          functionBodyOffsets.push(r.pos);
+          r.skip(size);
+        }
+        break;
       default:
         break; // code, data, element, … are V8's business
     }
@@ -301,7 +319,7 @@ export function parseModule(bytes: Uint8Array): ParsedModule {
 
   return {
     types, imports, functionTypes, importedFunctionCount, tables, memories, globals, exports,
-    startFunction, moduleName, functionNames, hasNameSection, customSections, memorySites, sections,
+    startFunction, moduleName, functionNames, hasNameSection, functionBodyOffsets, customSections, memorySites, sections,
   };
 }
 
@@ -318,28 +336,11 @@ function readType(r: Reader): FunctionType | undefined {
   return { params, results };
 }
 
-function readNameSection(r: Reader, functionNames: Map<number, string>, setModuleName: (n: string) => void): void {
-  // A malformed name section is ignored as V8 ignores it: names are a debugging aid.
-  try {
-    while (r.pos < r.end) {
-      const sub = r.byte();
-      const size = r.u();
-      const end = r.pos + size;
-      if (sub === 0) setModuleName(r.name());
-      else if (sub === 1) {
-        for (let n = r.u(); n > 0; n--) {
-          const index = r.u();
-          functionNames.set(index, r.name());
-        }
-      }
-      r.pos = end;
-    }
-  } catch (error) {
-    if (!(error instanceof BinaryFormatError)) throw error;
-  }
-}
-
-/** Function name as V8 would print it, falling back to the index space's own naming. */
+/**
+ * The name V8 gives function `index` (its name-section name: first entry wins, invalid UTF-8
+ * none, empty names kept), else the host's own: `func[N]` where V8 prints `wasm-function[N]`,
+ * `import:module.field` for an unnamed import. The exact guest text: escape it to show it.
+ */
 export function functionName(parsed: ParsedModule, index: number): string {
   const named = parsed.functionNames.get(index);
   if (named !== undefined) return named;
