@@ -176,8 +176,8 @@ function describe(step: Step): string {
 }
 
 /** A Markdown report: per file totals, skip reasons, and the first disagreements of each kind. */
-export function summary(results: readonly FileResult[], manifest: Manifest, seconds: number, examples = 3): string {
-  const configs = CONFIGURATIONS.filter((c) => c.name !== 'plain').map((c) => c.name);
+export function summary(results: readonly FileResult[], manifest: Manifest, seconds: number, configurations: readonly Configuration[], examples = 3): string {
+  const configs = configurations.filter((c) => c.name !== 'plain').map((c) => c.name);
   const total = (f: (r: FileResult) => number): number => results.reduce((n, r) => n + f(r), 0);
   const lines: string[] = [
     '# Spec suite conformance',
