@@ -4,10 +4,13 @@
  * together; outcomes must equal plain's exactly. Known failures:
  * test/spec-known-disagreements/observers.json; `SPEC_SUITE_RECORD=1` rewrites it.
  */
-import { describe, it } from 'vitest';
+import { beforeAll, describe, it } from 'vitest';
+import { loadInstrumentEngine } from '../src/index.js';
 import { checkConformance } from './helpers/spec-suite-check.js';
 
 const MIN_SUPPORTED_ASSERTIONS = 20_000;
+
+beforeAll(() => loadInstrumentEngine());
 
 describe('WebAssembly spec test suite: hooks, memory, allocator, all passes', () => {
   it('every pass reproduces plain exactly, but for the recorded disagreements', { timeout: 600_000 }, () => {

@@ -279,6 +279,9 @@ export class WasmHost {
     let rewritten = bytes;
     let rewrittenParsed = parsed;
     if (wantsInstrumentation(settings.instrument)) {
+      // V8 judges the module as given, before binaryen reads it: a rewrite must neither refuse
+      // a module V8 runs for a reason V8 would not give, nor make an invalid one valid.
+      if (!WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>)) compileSync(bytes, label);
       const key = instrumentCacheKey(id, settings.instrument);
       const cached = this.diskCache?.get(key);
       const started = performance.now();

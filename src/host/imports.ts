@@ -170,6 +170,16 @@ function describeValue(value: unknown): string {
   return `a ${typeof value}`;
 }
 
+/**
+ * Whether a memory import's LinkError comes from the maximum the host lowered (the module as
+ * given would have linked), rather than from the import itself (too small, say).
+ */
+function causedByCap(reason: string, declaredMaximum: number | undefined): boolean {
+  const larger = /larger maximum size (\d+) than the module's declared maximum/.exec(reason);
+  if (larger !== null) return declaredMaximum === undefined || declaredMaximum >= Number(larger[1]);
+  return /has no maximum limit/.test(reason) && declaredMaximum === undefined;
+}
+
 // V8 11: `Import #2 module="host" function="scale" error: …`; older: `Import #2 "host" "scale": …`
 const LINK_ERROR = /Import #(\d+) (?:module=)?"([^"]*)" (?:\w+=)?"([^"]*)"(?::| error:) (.*)$/;
 const MEMORY_LINK_ERROR = /memory import (\d+) (.*)$/;
@@ -182,9 +192,10 @@ export function linkErrorToTyped(
   memoryLimitPages: number,
 ): WasmImportError | WasmMemoryLimitError {
   const memoryMatch = MEMORY_LINK_ERROR.exec(error.message);
-  if (memoryMatch !== null) {
-    const entry = needed.filter((i) => i.kind === 'memory')[Number(memoryMatch[1])];
-    const declared = entry?.kind === 'memory' ? entry.limits.max : undefined;
+  const memoryEntry = memoryMatch === null ? undefined : needed.filter((i) => i.kind === 'memory')[Number(memoryMatch[1])];
+  if (memoryMatch !== null && memoryEntry?.kind === 'memory' && causedByCap(memoryMatch[2]!, memoryEntry.limits.max)) {
+    const entry = memoryEntry;
+    const declared = entry.limits.max;
     const allowed = Math.min(declared ?? memoryLimitPages, memoryLimitPages);
     const field = entry === undefined ? 'memory' : `${entry.module}.${entry.name}`;
     return new WasmMemoryLimitError(
@@ -196,12 +207,12 @@ export function linkErrorToTyped(
     );
   }
   const match = LINK_ERROR.exec(error.message);
-  const entry = match ? needed.find((i) => i.module === match[2] && i.name === match[3]) : undefined;
-  const module = match?.[2] ?? '?';
-  const name = match?.[3] ?? '?';
-  const reason = match?.[4] ?? error.message.replace(/^WebAssembly\.Instance\(\): /, '');
+  const entry = memoryEntry ?? (match ? needed.find((i) => i.module === match[2] && i.name === match[3]) : undefined);
+  const module = entry?.module ?? match?.[2] ?? '?';
+  const name = entry?.name ?? match?.[3] ?? '?';
+  const reason = memoryMatch?.[2] ?? match?.[4] ?? error.message.replace(/^WebAssembly\.Instance\(\): /, '');
   return new WasmImportError(
-    `${moduleLabel}: the value granted as ${module}.${name} does not fit the module's import${entry ? ` (${describeImport(entry)})` : ''}: ${reason}`,
+    `${moduleLabel}: the value granted as ${guestText(module)}.${guestText(name)} does not fit the module's import${entry ? ` (${describeImport(entry)})` : ''}: ${reason}`,
     module,
     name,
     entry?.kind ?? 'unknown',

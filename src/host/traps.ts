@@ -31,7 +31,9 @@ const KIND_TEXT: Record<TrapKind, string> = {
 /** Returns the trap kind when `error` is a wasm trap (or a stack overflow inside wasm), else undefined. */
 export function trapKindOf(error: unknown): TrapKind | undefined {
   if (error instanceof WebAssembly.RuntimeError) {
-    for (const [pattern, kind] of TRAP_MESSAGES) if (pattern.test(error.message)) return kind;
+    // Traps while instantiating (segment initialisation, the start function) carry V8's API prefix.
+    const message = error.message.replace(/^WebAssembly\.Instance\(\): /, '');
+    for (const [pattern, kind] of TRAP_MESSAGES) if (pattern.test(message)) return kind;
     return 'unknown';
   }
   if (error instanceof RangeError && /^Maximum call stack size exceeded/.test(error.message)) {
@@ -79,7 +81,7 @@ export function trapError(
       ? 'check the recursion depth of the input'
       : 'the instance may hold partial state: discard it or create a fresh sandbox';
   return new WasmTrapError(
-    `${moduleLabel}: ${exportName}() trapped: ${KIND_TEXT[kind]}${where} (V8: "${error.message}"); ${advice}`,
+    `${moduleLabel}: ${exportName.startsWith('(') ? exportName : `${exportName}()`} trapped: ${KIND_TEXT[kind]}${where} (V8: "${error.message}"); ${advice}`,
     kind,
     frames,
     { cause: error },

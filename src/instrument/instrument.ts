@@ -192,7 +192,10 @@ function refused(label: string, reason: string, cause: unknown): WasmInstrumenta
 /** What binaryen (or the walk) said, in a line: its own errors, stack exhaustion, aborts. */
 function engineReason(error: unknown): string {
   if (error instanceof RangeError) return 'the module nests deeper than the engine can follow';
-  const text = error instanceof Error ? error.message : String(error);
+  const text =
+    error instanceof Error ? error.message
+    : typeof error === 'object' && error !== null && 'message' in error ? String((error as { message: unknown }).message)
+    : String(error);
   return guestText(text.split('\n')[0]!.slice(0, 200));
 }
 

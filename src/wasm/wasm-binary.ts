@@ -81,7 +81,8 @@ export class BinaryFormatError extends Error {
 
 const SECTION = { custom: 0, type: 1, import: 2, function: 3, table: 4, memory: 5, global: 6, export: 7, start: 8, code: 10 } as const;
 const KINDS: readonly ExternalKind[] = ['function', 'table', 'memory', 'global', 'tag'];
-const utf8 = new TextDecoder('utf-8', { fatal: false });
+// ignoreBOM: a leading U+FEFF is part of a name (an export may be called just that), not a marker.
+const utf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 
 class Reader {
   constructor(
@@ -106,6 +107,22 @@ class Reader {
       scale *= 128;
     }
     throw new BinaryFormatError('LEB128 number too long', this.pos);
+  }
+
+  /**
+   * Unsigned LEB128 of at most 32 bits, as strictly as V8 reads it: at most 5 bytes, no bits
+   * past the 32nd. (A lax read would let a rewrite of the limits re-encode a malformed number.)
+   */
+  u32(): number {
+    const start = this.pos;
+    let result = 0;
+    for (let i = 0; i < 5; i++) {
+      const b = this.byte();
+      if (i === 4 && (b & 0xf0) !== 0) throw new BinaryFormatError('LEB128 number past 32 bits', start);
+      result += (b & 0x7f) * 2 ** (7 * i);
+      if ((b & 0x80) === 0) return result;
+    }
+    throw new BinaryFormatError('LEB128 number too long', start);
   }
 
   /** Signed LEB128: only skipped, the value is not needed. */
@@ -150,8 +167,9 @@ class Reader {
   limits(): Limits {
     const flags = this.byte();
     if (flags > 0x07) throw new BinaryFormatError(`unknown limits flags 0x${flags.toString(16)}`, this.pos - 1);
-    const min = this.u();
-    const max = flags & 0x01 ? this.u() : undefined;
+    const read = flags & 0x04 ? () => this.u() : () => this.u32();
+    const min = read();
+    const max = flags & 0x01 ? read() : undefined;
     return { min, max, shared: (flags & 0x02) !== 0, index64: (flags & 0x04) !== 0 };
   }
 
