@@ -15,6 +15,7 @@ export type TrapKind =
   | 'integer_overflow'
   | 'invalid_conversion'
   | 'out_of_bounds'
+  | 'unaligned_atomic'
   | 'table_out_of_bounds'
   | 'indirect_call_mismatch'
   | 'stack_overflow'
@@ -39,6 +40,16 @@ export abstract class WasmSandboxError extends Error {
 
   constructor(message: string, options?: { cause?: unknown }) {
     super(guestText(message, MAX_ERROR_MESSAGE), options);
+    // Code that rewords a message later (naming the export, say) gets the same treatment.
+    let text = this.message;
+    Object.defineProperty(this, 'message', {
+      get: () => text,
+      set: (value: unknown) => {
+        text = guestText(String(value), MAX_ERROR_MESSAGE);
+      },
+      configurable: true,
+      enumerable: false,
+    });
   }
 
   /** Plain data for logs, profiles and the wire. */
@@ -97,14 +108,21 @@ export class WasmSourceError extends WasmSandboxError {
 export class WasmImportError extends WasmSandboxError {
   override readonly name = 'WasmImportError';
   readonly code = 'ERR_WASM_IMPORT' as const;
+  /** Every import that was not granted (the first is `importModule.importName`). */
+  readonly missing: readonly { readonly module: string; readonly name: string; readonly kind: string }[];
   constructor(
     message: string,
     readonly importModule: string,
     readonly importName: string,
     readonly kind: string,
     options?: { cause?: unknown },
+    missing?: readonly { readonly module: string; readonly name: string; readonly kind: string }[],
   ) {
     super(message, options);
+    this.missing = missing ?? [];
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), importModule: this.importModule, importName: this.importName, kind: this.kind, missing: this.missing };
   }
 }
 
@@ -124,6 +142,15 @@ export class WasmExportNotFoundError extends WasmSandboxError {
 export class WasmArgumentError extends WasmSandboxError {
   override readonly name = 'WasmArgumentError';
   readonly code = 'ERR_WASM_ARGUMENT' as const;
+}
+
+/**
+ * A typed call's result, or a value the guest's runtime handed back while arguments were
+ * copied in, is not what the signature says (a pointer outside memory, not a string, …).
+ */
+export class WasmResultError extends WasmSandboxError {
+  override readonly name = 'WasmResultError';
+  readonly code = 'ERR_WASM_RESULT' as const;
 }
 
 /** The guest trapped. The instance may be in an inconsistent state: prefer a fresh one. */
@@ -154,6 +181,48 @@ export class WasmMemoryLimitError extends WasmSandboxError {
     options?: { cause?: unknown },
   ) {
     super(message, options);
+  }
+}
+
+/** The module's tables need, or their growth ran into, the sandbox's table limit. */
+export class WasmTableLimitError extends WasmSandboxError {
+  override readonly name = 'WasmTableLimitError';
+  readonly code = 'ERR_WASM_TABLE_LIMIT' as const;
+  constructor(
+    message: string,
+    readonly limitEntries: number,
+    readonly requestedEntries: number | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * The module has a shared memory, so `memory.atomic.wait` could block this thread where no
+ * deadline can stop it. Run it on a worker pool, or pass `allowBlockingWaits`.
+ */
+export class BlockingWaitError extends WasmSandboxError {
+  override readonly name = 'BlockingWaitError';
+  readonly code = 'ERR_BLOCKING_WAIT' as const;
+}
+
+/** The guest threw a wasm exception (`throw $tag`) that it did not catch. */
+export class GuestExceptionError extends WasmSandboxError {
+  override readonly name = 'GuestExceptionError';
+  readonly code = 'ERR_WASM_EXCEPTION' as const;
+  constructor(
+    message: string,
+    /** The export name of the exception's tag, when the module exports it. */
+    readonly tag: string | undefined,
+    /** The values the exception carries, when its tag is exported. */
+    readonly values: readonly unknown[] | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), tag: this.tag, values: this.values?.map((v) => (typeof v === 'bigint' ? v.toString() : v)) };
   }
 }
 
@@ -273,9 +342,13 @@ export type ErrorCode =
   | WasmImportError['code']
   | WasmExportNotFoundError['code']
   | WasmArgumentError['code']
+  | WasmResultError['code']
   | WasmTrapError['code']
   | WasmMemoryLimitError['code']
+  | WasmTableLimitError['code']
+  | BlockingWaitError['code']
   | GuestAbortError['code']
+  | GuestExceptionError['code']
   | OutOfFuelError['code']
   | DeadlineExceededError['code']
   | SandboxDiscardedError['code']

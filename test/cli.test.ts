@@ -59,7 +59,7 @@ describe('wasm-sandbox CLI', () => {
     { args: ['run', guestPath('add'), 'nope'], line: /^ERR_WASM_EXPORT_NOT_FOUND: add\.wasm has no export named "nope"/ },
     { args: ['inspect', '/definitely/not/here.wasm'], line: /^ERR_WASM_SOURCE: cannot read module \/definitely\/not\/here\.wasm: no such file/ },
     { args: ['inspect', guestPath('imports').replace('imports.wasm', '')], line: /^ERR_WASM_SOURCE: .*it is a directory/ },
-    { args: ['run', guestPath('abort'), 'checkPositive', '0'], line: /^ERR_GUEST_ABORT: abort\.wasm: guest aborted: expected a positive number, got 0/ },
+    { args: ['run', guestPath('abort'), 'checkPositive', '0'], line: /^ERR_GUEST_ABORT: abort\.wasm: checkPositive\(\): guest aborted: expected a positive number, got 0/ },
     { args: ['frobnicate'], line: /^ERR_WASM_ARGUMENT: unknown command "frobnicate"/ },
   ];
   for (const f of failures) {
@@ -79,10 +79,10 @@ describe('wasm-sandbox CLI', () => {
     expect(ok.stdout).toMatch(/instructions: 1589/);
     const fuel = run('run', guestPath('spin'), 'spinForever', '--fuel', '1000000');
     expect(fuel.code).toBe(1);
-    expect(fuel.stderr).toMatch(/^ERR_OUT_OF_FUEL: spin\.wasm: guest ran out of fuel after \d+ instructions \(limit 1000000\)/);
+    expect(fuel.stderr).toMatch(/^ERR_OUT_OF_FUEL: spin\.wasm: spinForever\(\): guest ran out of fuel after \d+ instructions \(limit 1000000\)/);
     const timeout = run('run', guestPath('spin'), 'spinForever', '--timeout', '100');
     expect(timeout.code).toBe(1);
-    expect(timeout.stderr).toMatch(/^ERR_DEADLINE_EXCEEDED: spin\.wasm: guest exceeded its deadline of 100 ms/);
+    expect(timeout.stderr).toMatch(/^ERR_DEADLINE_EXCEEDED: spin\.wasm: spinForever\(\): guest exceeded its deadline of 100 ms/);
     const bad = run('run', guestPath('spin'), 'spin', '1', '--fuel', '-5');
     expect(bad.stderr).toMatch(/^ERR_INVALID_OPTION: options\.fuel must be a positive finite number, got -5/);
   });

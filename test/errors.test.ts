@@ -67,14 +67,20 @@ describe('malformed module input', () => {
 });
 
 describe('imports', () => {
-  it('a module importing what was not granted fails naming module.field and kind', async () => {
+  it('a module importing what was not granted fails naming every missing module.field and kind', async () => {
     const module = await new WasmHost().load(guestPath('imports'));
     const error = (await failure(() => module.instantiate())) as WasmImportError;
     expect(error.code).toBe('ERR_WASM_IMPORT');
     expect(error.message).toBe(
-      'imports.wasm imports host.memory (memory (1..4 pages)), which was not granted; pass it as imports.host.memory to grant it',
+      'imports.wasm imports 4 values that were not granted: host.memory (memory (1..4 pages)), host.table (table of funcref), ' +
+        'host.scale (global i32), host.log (function (i32) -> nil); pass each as imports.<module>.<name>',
     );
     expect([error.importModule, error.importName, error.kind]).toEqual(['host', 'memory', 'memory']);
+    expect(error.missing.map((m) => `${m.module}.${m.name}:${m.kind}`)).toEqual(['host.memory:memory', 'host.table:table', 'host.scale:global', 'host.log:function']);
+    const one = (await failure(() =>
+      module.instantiate({ imports: { host: { memory: new WebAssembly.Memory({ initial: 1, maximum: 4 }), table: new WebAssembly.Table({ initial: 1, element: 'anyfunc' }), scale: 3 } } }),
+    )) as WasmImportError;
+    expect(one.message).toBe('imports.wasm imports host.log (function (i32) -> nil), which was not granted; pass it as imports.host.log to grant it');
   });
 
   it('a granted value of the wrong kind is refused', async () => {
@@ -96,12 +102,14 @@ describe('imports', () => {
   });
 
   it('a granted memory that may grow past the limit is refused', async () => {
-    const module = await new WasmHost().load(guestPath('imports'));
+    // The module declares at most 4 pages; the host's limit of 2 lowers that, so a memory that
+    // fits the module as given no longer links (an import that fits neither is ERR_WASM_IMPORT).
+    const module = await new WasmHost({ memoryLimitPages: 2 }).load(guestPath('imports'));
     const error = await failure(() =>
       module.instantiate({
         imports: {
           host: {
-            memory: new WebAssembly.Memory({ initial: 1 }), // no maximum
+            memory: new WebAssembly.Memory({ initial: 1, maximum: 4 }),
             table: new WebAssembly.Table({ initial: 1, element: 'anyfunc' }),
             scale: 3,
             log: () => undefined,
@@ -110,7 +118,7 @@ describe('imports', () => {
       }),
     );
     expect(error.code).toBe('ERR_WASM_MEMORY_LIMIT');
-    expect(error.message).toMatch(/host\.memory may grow past the sandbox limit of 4 pages.*create it with maximum <= 4/);
+    expect(error.message).toMatch(/host\.memory may grow past the sandbox limit of 2 pages.*create it with maximum <= 2/);
   });
 
   it('an AssemblyScript-named import with another signature gets no stand-in', async () => {
@@ -253,7 +261,7 @@ describe('guest abort', () => {
     expect(error.guestMessage).toBe('expected a positive number, got -5');
     expect(error.file).toBe('assembly/abort.ts');
     expect([error.line, error.column]).toEqual([4, 15]);
-    expect(error.message).toBe('abort.wasm: guest aborted: expected a positive number, got -5 at assembly/abort.ts:4:15');
+    expect(error.message).toBe('abort.wasm: checkPositive(): guest aborted: expected a positive number, got -5 at assembly/abort.ts:4:15');
     expect(sandbox.call('checkPositive', 5)).toBe(5);
   });
 });

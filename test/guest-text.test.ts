@@ -51,10 +51,14 @@ describe('guest text in errors', () => {
   it('an abort message and file cannot inject log lines or terminal sequences; the raw text is kept apart', () => {
     const message = 'bad\x1b[2J\r\nFAKE LOG LINE\x00\x85\u202eevil';
     const file = 'file\x1b]8;;http://x\x07.ts';
-    const sandbox = host.loadSync(abortModule(message, file), { label: 'abort-guest.wasm' }).instantiate();
-    const error = failure(() => sandbox.call('fail')) as GuestAbortError;
+    const exportName = 'fail\x1b[2J';
+    const sandbox = host.loadSync(abortModule(message, file, exportName), { label: 'abort-guest.wasm' }).instantiate();
+    const error = failure(() => sandbox.call(exportName)) as GuestAbortError;
     expect(error).toBeInstanceOf(GuestAbortError);
-    expect(error.message).toBe('abort-guest.wasm: guest aborted: bad\\x1b[2J\\x0d\\x0aFAKE LOG LINE\\x00\\x85\\u202eevil at file\\x1b]8;;http://x\\x07.ts:7:9');
+    // The sandbox rewords the message to name the export: that is escaped too.
+    expect(error.message).toBe(
+      'abort-guest.wasm: fail\\x1b[2J(): guest aborted: bad\\x1b[2J\\x0d\\x0aFAKE LOG LINE\\x00\\x85\\u202eevil at file\\x1b]8;;http://x\\x07.ts:7:9',
+    );
     expect(error.guestMessage).toBe('bad\\x1b[2J\\x0d\\x0aFAKE LOG LINE\\x00\\x85\\u202eevil');
     expect(error.file).toBe('file\\x1b]8;;http://x\\x07.ts');
     expect([error.rawGuestMessage, error.rawFile, error.line, error.column]).toEqual([message, file, 7, 9]);
@@ -67,7 +71,7 @@ describe('guest text in errors', () => {
     const error = failure(() => sandbox.call('fail')) as GuestAbortError;
     const shown = `${'A'.repeat(732)}…[3121 chars cut]…${'A'.repeat(243)}…`;
     expect(error.guestMessage).toBe(shown);
-    expect(error.message).toBe(`long.wasm: guest aborted: ${shown} at f.ts:7:9`);
+    expect(error.message).toBe(`long.wasm: fail(): guest aborted: ${shown} at f.ts:7:9`);
     expect(error.rawGuestMessage).toBe(`${'A'.repeat(4096)}…`);
   });
 

@@ -138,7 +138,7 @@ describe('sandboxing', () => {
   it('fails instantiation with a typed trap when the start function traps', async () => {
     const module = await new WasmHost().load(guestPath('start-trap'));
     expect(() => module.instantiate()).toThrow(
-      expect.objectContaining({ code: 'ERR_WASM_TRAP', kind: 'divide_by_zero', message: expect.stringContaining('(start function)() trapped') }),
+      expect.objectContaining({ code: 'ERR_WASM_TRAP', kind: 'divide_by_zero', message: expect.stringContaining('(start function) trapped') }),
     );
   });
 

@@ -4,7 +4,7 @@
  * results are copied out. Managed arguments are pinned for the duration of the call, so
  * a collection triggered by allocating a later argument cannot free an earlier one.
  */
-import { InvalidOptionError, WasmArgumentError } from '../errors.js';
+import { InvalidOptionError, WasmArgumentError, WasmResultError, WasmSandboxError } from '../errors.js';
 import type { CallRecorder } from '../profiler/call-recorder.js';
 import { argumentProblem, typeName } from './arguments.js';
 import type { FunctionType, ValueType } from '../wasm/wasm-binary.js';
@@ -129,13 +129,18 @@ export function makeTypedCall<R>(
         });
       } catch (error) {
         // Allocating an argument runs guest code (its allocator): a trap there is the guest's.
-        throw classify(error);
+        throw typedFailure(classify(error), where, 'while its arguments were copied in');
       }
       recorder.bytesIn += bytesIn;
       const raw = call(...wasmArgs);
-      const { value, bytes } = read(raw);
-      recorder.bytesOut += bytes;
-      return value as R;
+      let result: { value: unknown; bytes: number };
+      try {
+        result = read(raw);
+      } catch (error) {
+        throw typedFailure(classify(error), where, `reading its ${resultType} result`);
+      }
+      recorder.bytesOut += result.bytes;
+      return result.value as R;
     } finally {
       for (const pointer of pinned) helpers.__unpin(pointer);
       // Large arguments are garbage as soon as the call returns: collect them now rather than
@@ -143,6 +148,38 @@ export function makeTypedCall<R>(
       if (bytesIn >= LARGE_ARGUMENT_BYTES) helpers.__collect();
     }
   };
+}
+
+/** The loader's own errors ("not a string: 32", a view past the end of memory) as typed errors. */
+function typedFailure(error: unknown, where: string, doing: string): unknown {
+  if (error instanceof WasmSandboxError || !(error instanceof Error)) return error;
+  return new WasmResultError(`${where}: the guest's runtime handed back a bad value ${doing} (${error.message})`, { cause: error });
+}
+
+/**
+ * The loader writes arguments through typed-array views, which ignore writes past the end of
+ * memory: a runtime whose allocator returns a pointer outside memory would make a call run on
+ * nothing. Every block it hands out is checked to lie inside memory.
+ */
+function checkBlock(where: string, exports: WebAssembly.Exports, pointer: number, bytes: number, what: string): number {
+  const memory = exports['memory'];
+  const size = memory instanceof WebAssembly.Memory ? memory.buffer.byteLength : 0;
+  const start = pointer >>> 0;
+  if (start === 0 || start + bytes > size) {
+    throw new WasmResultError(
+      `${where}: the guest's allocator returned ${what} at 0x${start.toString(16)} (${bytes} bytes), outside its ${size}-byte memory; the call was not made`,
+    );
+  }
+  return pointer;
+}
+
+/** An array or typed array the loader made: its header, then the data its header points to. */
+function checkArray(where: string, exports: WebAssembly.Exports, pointer: number, dataBytes: number): number {
+  checkBlock(where, exports, pointer, 12, 'an array header');
+  const memory = exports['memory'] as WebAssembly.Memory;
+  const dataStart = new DataView(memory.buffer).getUint32((pointer >>> 0) + 4, true);
+  checkBlock(where, exports, dataStart, dataBytes, 'array data');
+  return pointer;
 }
 
 function makeConverter(where: string, param: TypedParam, helpers: AssemblyScriptHelpers, exports: WebAssembly.Exports): Converter {
@@ -172,7 +209,8 @@ function makeConverter(where: string, param: TypedParam, helpers: AssemblyScript
       type,
       toGuest: (value, pinned) => {
         if (typeof value !== 'string') fail(`expected a string, got ${typeName(value)}`);
-        return { value: pin(helpers.__newString(value as string), pinned), bytes: (value as string).length * 2 };
+        const bytes = (value as string).length * 2;
+        return { value: pin(checkBlock(where, exports, helpers.__newString(value as string), bytes, 'a string'), pinned), bytes };
       },
     };
   }
@@ -181,7 +219,8 @@ function makeConverter(where: string, param: TypedParam, helpers: AssemblyScript
       type,
       toGuest: (value, pinned) => {
         if (!(value instanceof ArrayBuffer)) fail(`expected an ArrayBuffer, got ${typeName(value)}`);
-        return { value: pin(helpers.__newArrayBuffer(value as ArrayBuffer), pinned), bytes: (value as ArrayBuffer).byteLength };
+        const bytes = (value as ArrayBuffer).byteLength;
+        return { value: pin(checkBlock(where, exports, helpers.__newArrayBuffer(value as ArrayBuffer), bytes, 'an ArrayBuffer'), pinned), bytes };
       },
     };
   }
@@ -193,7 +232,7 @@ function makeConverter(where: string, param: TypedParam, helpers: AssemblyScript
       toGuest: (value, pinned) => {
         if (!(value instanceof ctor)) fail(`expected a ${type}, got ${typeName(value)}`);
         const view = value as InstanceType<typeof ctor>;
-        return { value: pin(helpers.__newArray(id, view), pinned), bytes: view.byteLength };
+        return { value: pin(checkArray(where, exports, helpers.__newArray(id, view), view.byteLength), pinned), bytes: view.byteLength };
       },
     };
   }
@@ -210,17 +249,18 @@ function makeConverter(where: string, param: TypedParam, helpers: AssemblyScript
           // Strings inside an array must themselves be pinned until the array holds them.
           const pointers = values.map((s, i) => {
             if (typeof s !== 'string') fail(`element ${i}: expected a string, got ${typeName(s)}`);
-            return pin(helpers.__newString(s as string), pinned);
+            return pin(checkBlock(where, exports, helpers.__newString(s as string), (s as string).length * 2, 'a string'), pinned);
           });
           const bytes = values.reduce<number>((n, s) => n + (s as string).length * 2, 0);
-          return { value: pin(helpers.__newArray(id, pointers), pinned), bytes };
+          return { value: pin(checkArray(where, exports, helpers.__newArray(id, pointers), pointers.length * 4), pinned), bytes };
         }
         values.forEach((v, i) => {
           const problem = elementWasm === undefined ? undefined : argumentProblem(elementWasm, element === 'bool' ? Number(v) : v);
           if (problem !== undefined) fail(`element ${i}: ${problem}`);
         });
         const bytes = values.length * (ELEMENT_BYTES[element] ?? 4);
-        return { value: pin(helpers.__newArray(id, element === 'bool' ? values.map(Number) : (values as number[])), pinned), bytes };
+        const pointer = helpers.__newArray(id, element === 'bool' ? values.map(Number) : (values as number[]));
+        return { value: pin(checkArray(where, exports, pointer, bytes), pinned), bytes };
       },
     };
   }

@@ -104,10 +104,10 @@ export function sleb(value: number): number[] {
 }
 
 /**
- * A module that imports AssemblyScript's `env.abort` and exports `fail()`, which aborts with
- * `message` and `file` (AssemblyScript strings: UTF-16LE after their byte length) at 7:9.
+ * A module that imports AssemblyScript's `env.abort` and exports `exportName()`, which aborts
+ * with `message` and `file` (AssemblyScript strings: UTF-16LE after their byte length) at 7:9.
  */
-export function abortModule(message: string, file: string): Uint8Array {
+export function abortModule(message: string, file: string, exportName = 'fail'): Uint8Array {
   const utf16 = (text: string): number[] => [...Buffer.from(text, 'utf16le')];
   const u32 = (n: number): number[] => [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24];
   const messageBytes = utf16(message);
@@ -123,7 +123,7 @@ export function abortModule(message: string, file: string): Uint8Array {
     ...section(2, [1, ...name('env'), ...name('abort'), 0x00, 0]),
     ...section(3, [1, 1]),
     ...section(5, [1, 0x00, ...leb(pages)]),
-    ...section(7, [2, ...name('fail'), 0x00, 1, ...name('memory'), 0x02, 0]),
+    ...section(7, [2, ...name(exportName), 0x00, 1, ...name('memory'), 0x02, 0]),
     ...section(10, [1, ...leb(fail.length), ...fail]),
     ...section(11, [1, 0, 0x41, 16, 0x0b, ...leb(data.length), ...data]),
   ]);
