@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { guestPath } from './helpers/guests.js';
+import { nestedBlocks } from './helpers/modules.js';
 
 const CLI = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
 
@@ -41,6 +42,16 @@ describe('wasm-sandbox CLI', () => {
     expect(f64.stdout).toContain('result: -1.75');
     const f32 = run('run', guestPath('add'), 'addF32', '0.1', '0.2');
     expect(f32.stdout).toContain(`result: ${Math.fround(Math.fround(0.1) + Math.fround(0.2))}`);
+  });
+
+  it('a module too deep to rewrite is a typed line, not ERR_UNEXPECTED; it still runs plain', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'wasm-sandbox-cli-')), 'deep.wasm');
+    writeFileSync(path, nestedBlocks(100_000));
+    const fuel = run('run', path, 'f', '--fuel', '1000');
+    expect(fuel.code).toBe(1);
+    expect(fuel.stderr).toMatch(/^ERR_WASM_INSTRUMENTATION: deep\.wasm: cannot be instrumented: the module nests deeper than the engine can follow/);
+    expect(fuel.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+    expect(run('run', path, 'f').stdout).toContain('result: 7');
   });
 
   it('run --json prints the result, the call metrics and the profile', () => {

@@ -12,7 +12,7 @@ import {
   WasmTrapError,
   type ModuleSource,
 } from '../src/index.js';
-import { guestBytes, guestPath, tinyModule } from './helpers/guests.js';
+import { guestBytes, guestPath, HEADER, name, section, tinyModule } from './helpers/guests.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wasm-sandbox-errors-'));
 function file(name: string, bytes: Uint8Array | number[]): string {
@@ -33,6 +33,11 @@ async function failure(action: () => unknown): Promise<WasmSandboxError> {
 }
 
 const valid = tinyModule('f');
+
+/** A module importing `env.memory` with no declared maximum. */
+function tinyModuleImportingMemory(): Uint8Array {
+  return Uint8Array.from([...HEADER, ...section(2, [1, ...name('env'), ...name('memory'), 0x02, 0x00, 1])]);
+}
 
 describe('malformed module input', () => {
   const cases: { name: string; source: () => ModuleSource; code: string; message: RegExp; offset?: number }[] = [
@@ -101,15 +106,13 @@ describe('imports', () => {
     expect(error.message).toMatch(/imports host\.log as a function \(i32\) -> nil, but the granted value is a string/);
   });
 
-  it('a granted memory that may grow past the limit is refused', async () => {
-    // The module declares at most 4 pages; the host's limit of 2 lowers that, so a memory that
-    // fits the module as given no longer links (an import that fits neither is ERR_WASM_IMPORT).
-    const module = await new WasmHost({ memoryLimitPages: 2 }).load(guestPath('imports'));
+  it('a granted memory without the maximum the module declares is refused as an import that does not fit', async () => {
+    const module = await new WasmHost().load(guestPath('imports'));
     const error = await failure(() =>
       module.instantiate({
         imports: {
           host: {
-            memory: new WebAssembly.Memory({ initial: 1, maximum: 4 }),
+            memory: new WebAssembly.Memory({ initial: 1 }), // no maximum
             table: new WebAssembly.Table({ initial: 1, element: 'anyfunc' }),
             scale: 3,
             log: () => undefined,
@@ -117,8 +120,13 @@ describe('imports', () => {
         },
       }),
     );
-    expect(error.code).toBe('ERR_WASM_MEMORY_LIMIT');
-    expect(error.message).toMatch(/host\.memory may grow past the sandbox limit of 2 pages.*create it with maximum <= 2/);
+    expect(error.code).toBe('ERR_WASM_IMPORT');
+    expect(error.message).toMatch(/^imports\.wasm: the value granted as host\.memory does not fit the module's import \(memory \(1\.\.4 pages\)\): has no maximum limit/);
+    // Where only the host's cap asks for a maximum, the limit is named instead.
+    const capped = await new WasmHost().load(tinyModuleImportingMemory(), { memoryLimitPages: 8 });
+    const limit = await failure(() => capped.instantiate({ imports: { env: { memory: new WebAssembly.Memory({ initial: 1 }) } } }));
+    expect(limit.code).toBe('ERR_WASM_MEMORY_LIMIT');
+    expect(limit.message).toMatch(/env\.memory may grow past the sandbox limit of 8 pages.*create it with maximum <= 8/);
   });
 
   it('an AssemblyScript-named import with another signature gets no stand-in', async () => {

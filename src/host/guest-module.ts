@@ -3,7 +3,6 @@
  * how its exports have been called (one recorder per export, shared by its sandboxes),
  * and the factory for sandboxes.
  */
-import { instantiateSync, type Imports as LoaderImports } from '@assemblyscript/loader';
 import { BlockingWaitError, GuestAbortError, InvalidOptionError, WasmTableLimitError, type WasmInstrumentationError, WasmExportNotFoundError, WasmMemoryLimitError, WasmSandboxError } from '../errors.js';
 import { CallRecorder, type TimingPolicy } from '../profiler/call-recorder.js';
 import { functionStats, mergeCallTrees, type CallTree } from '../profiler/call-tree.js';
@@ -252,15 +251,10 @@ export class GuestModule {
     if (importedMemory !== undefined) memory = imports[importedMemory.module]?.[importedMemory.name] as WebAssembly.Memory;
 
     let instance: WebAssembly.Instance;
-    let helpers: AssemblyScriptHelpers | undefined;
     try {
-      const create = (): [WebAssembly.Instance, AssemblyScriptHelpers | undefined] => {
-        if (!this.inspect().assemblyScriptRuntime) return [new WebAssembly.Instance(this.compiled, imports), undefined];
-        const result = instantiateSync<Record<string, unknown>>(this.compiled, imports as LoaderImports);
-        return [result.instance, result.exports as unknown as AssemblyScriptHelpers];
-      };
+      const create = (): WebAssembly.Instance => new WebAssembly.Instance(this.compiled, imports);
       // Under the vm route the start function runs inside the timeout too.
-      [instance, helpers] = vmDeadline === undefined ? create() : (vmDeadline.call(create, []) as ReturnType<typeof create>);
+      instance = vmDeadline === undefined ? create() : (vmDeadline.call(create, []) as WebAssembly.Instance);
     } catch (error) {
       throw this.instantiationError(error, this.guestImports);
     }
@@ -274,7 +268,7 @@ export class GuestModule {
     this.latestInstance = new WeakRef(instance);
     this.instantiateMs ??= performance.now() - start;
     const hooks = this.init.instrumentation?.options.hooks === true ? options.hooks : undefined;
-    return new Sandbox(this, instance, memory, helpers, meter, vmDeadline, hooks);
+    return new Sandbox(this, instance, memory, meter, vmDeadline, hooks);
   }
 
   private hasSharedMemory(): boolean {

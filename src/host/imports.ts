@@ -22,6 +22,11 @@ function sameType(a: FunctionType | undefined, b: FunctionType): boolean {
   );
 }
 
+/** `module.name` of an import, as shown in messages (guest text: escaped, shortened). */
+function fieldName(entry: ImportEntry): string {
+  return `${guestText(entry.module)}.${guestText(entry.name)}`;
+}
+
 function describeImport(entry: ImportEntry): string {
   switch (entry.kind) {
     case 'function':
@@ -99,7 +104,6 @@ export function buildImportObject(
     const namespace = granted(grants, entry.module);
     const grant = namespace.found ? granted(namespace.value, entry.name) : namespace;
     let value = grant.value;
-    const field = `${guestText(entry.module)}.${guestText(entry.name)}`;
     if (!grant.found) {
       // (an own-property lookup: an import named `constructor` must not find Object's)
       const standIn = entry.module === 'env' && Object.hasOwn(ASSEMBLYSCRIPT_IMPORTS, entry.name) ? ASSEMBLYSCRIPT_IMPORTS[entry.name] : undefined;
@@ -112,7 +116,7 @@ export function buildImportObject(
       }
     } else if (!kindMatches(entry, value)) {
       throw new WasmImportError(
-        `${moduleLabel} imports ${field} as a ${describeImport(entry)}, but the granted value is ${describeValue(value)}`,
+        `${moduleLabel} imports ${fieldName(entry)} as a ${describeImport(entry)}, but the granted value is ${describeValue(value)}`,
         entry.module,
         entry.name,
         entry.kind,
@@ -122,7 +126,7 @@ export function buildImportObject(
       const pages = (value as WebAssembly.Memory).buffer.byteLength / 65536;
       if (pages > memoryLimitPages) {
         throw new WasmMemoryLimitError(
-          `${moduleLabel}: the memory granted as ${field} already has ${pages} pages, over the limit of ${memoryLimitPages}; ` +
+          `${moduleLabel}: the memory granted as ${fieldName(entry)} already has ${pages} pages, over the limit of ${memoryLimitPages}; ` +
             `grant a smaller memory or raise memoryLimitPages`,
           memoryLimitPages,
           pages,
@@ -133,7 +137,7 @@ export function buildImportObject(
       const length = (value as WebAssembly.Table).length;
       if (length > tableLimitEntries) {
         throw new WasmTableLimitError(
-          `${moduleLabel}: the table granted as ${field} already has ${length} entries, over the limit of ${tableLimitEntries}; ` +
+          `${moduleLabel}: the table granted as ${fieldName(entry)} already has ${length} entries, over the limit of ${tableLimitEntries}; ` +
             'grant a smaller table or raise tableLimitEntries',
           tableLimitEntries,
           length,
@@ -144,7 +148,7 @@ export function buildImportObject(
   }
   if (missing.length > 0) {
     const first = missing[0]!;
-    const list = missing.slice(0, 20).map((entry) => `${guestText(entry.module)}.${guestText(entry.name)} (${describeImport(entry)})`);
+    const list = missing.slice(0, 20).map((entry) => `${fieldName(entry)} (${describeImport(entry)})`);
     const more = missing.length > 20 ? ` and ${missing.length - 20} more` : '';
     throw new WasmImportError(
       missing.length === 1
@@ -197,7 +201,7 @@ export function linkErrorToTyped(
     const entry = memoryEntry;
     const declared = entry.limits.max;
     const allowed = Math.min(declared ?? memoryLimitPages, memoryLimitPages);
-    const field = entry === undefined ? 'memory' : `${entry.module}.${entry.name}`;
+    const field = fieldName(entry);
     return new WasmMemoryLimitError(
       `${moduleLabel}: the memory granted as ${field} may grow past the sandbox limit of ${allowed} pages ` +
         `(V8: ${memoryMatch[2]}); create it with maximum <= ${allowed}`,

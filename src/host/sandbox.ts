@@ -22,6 +22,7 @@ import { checkArguments } from './arguments.js';
 import type { ExportTarget, FunctionHooks, GuestModule } from './guest-module.js';
 import { guestExceptionError, isWasmException } from './guest-exception.js';
 import { trapError, trapKindOf } from './traps.js';
+import { assemblyScriptRuntime } from './assemblyscript-runtime.js';
 import { makeTypedCall, type TypedSignature, type AssemblyScriptHelpers } from './typed-call.js';
 
 type RawExport = (...args: unknown[]) => unknown;
@@ -80,7 +81,6 @@ export class Sandbox {
     /** The instance as compiled: with a rewritten module, it also exports the host's own globals. */
     private readonly raw: WebAssembly.Instance,
     private readonly memory: WebAssembly.Memory | undefined,
-    private readonly helpers: AssemblyScriptHelpers | undefined,
     private readonly meter: BudgetMeter | undefined,
     private readonly vmDeadline: VmDeadline | undefined = undefined,
     private readonly hooks: FunctionHooks | undefined = undefined,
@@ -90,6 +90,13 @@ export class Sandbox {
   }
 
   private view: WebAssembly.Instance | undefined;
+  private helpers: AssemblyScriptHelpers | undefined;
+
+  /** AssemblyScript's values in this instance's memory, built on the first typed call. */
+  private runtime(): AssemblyScriptHelpers | undefined {
+    if (this.helpers === undefined && this.module.inspect().assemblyScriptRuntime) this.helpers = assemblyScriptRuntime(this.raw.exports, this.module.label);
+    return this.helpers;
+  }
 
   /**
    * The instance as the guest's glue code should see it: exactly the module's own exports
@@ -148,12 +155,12 @@ export class Sandbox {
 
   /**
    * A function converting AssemblyScript values (strings, typed arrays, arrays) in and out
-   * through @assemblyscript/loader. The guest must export its runtime (`--exportRuntime`).
+   * AssemblyScript's runtime (assemblyscript-runtime.ts). The guest must export it (`--exportRuntime`).
    */
   typed<R = unknown>(name: string, signature: TypedSignature): (...args: unknown[]) => R {
     const plan = this.plan(name);
     return makeTypedCall<R>(
-      plan.where, this.module.label, signature, plan.signature, this.helpers, this.raw.exports, this.fastFor(plan), plan.recorder,
+      plan.where, this.module.label, signature, plan.signature, this.runtime(), this.raw.exports, this.fastFor(plan), plan.recorder,
       (error) => this.classify(plan, error),
     );
   }

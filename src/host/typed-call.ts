@@ -1,6 +1,6 @@
 /**
  * AssemblyScript-typed calls: strings, typed arrays, arrays and ArrayBuffers cross into
- * guest memory through @assemblyscript/loader's helpers (`__newString`, `__newArray`, …);
+ * guest memory through the guest's runtime (assemblyscript-runtime.ts: `__newString`, `__newArray`, …);
  * results are copied out. Managed arguments are pinned for the duration of the call, so
  * a collection triggered by allocating a later argument cannot free an earlier one.
  */
@@ -33,7 +33,7 @@ export interface TypedSignature {
   readonly result?: TypedValue;
 }
 
-/** The loader's helpers this module uses (a subset of its extended exports). */
+/** AssemblyScript's value helpers (assemblyscript-runtime.ts builds them for an instance). */
 export interface AssemblyScriptHelpers {
   __newString(value: string): number;
   __getString(pointer: number): string;
@@ -129,7 +129,7 @@ export function makeTypedCall<R>(
         });
       } catch (error) {
         // Allocating an argument runs guest code (its allocator): a trap there is the guest's.
-        throw typedFailure(classify(error), where, 'while its arguments were copied in');
+        throw typedFailure(classify(error), where, 'while its arguments were copied in', moduleLabel);
       }
       recorder.bytesIn += bytesIn;
       const raw = call(...wasmArgs);
@@ -137,7 +137,7 @@ export function makeTypedCall<R>(
       try {
         result = read(raw);
       } catch (error) {
-        throw typedFailure(classify(error), where, `reading its ${resultType} result`);
+        throw typedFailure(classify(error), where, `reading its ${resultType} result`, moduleLabel);
       }
       recorder.bytesOut += result.bytes;
       return result.value as R;
@@ -150,36 +150,14 @@ export function makeTypedCall<R>(
   };
 }
 
-/** The loader's own errors ("not a string: 32", a view past the end of memory) as typed errors. */
-function typedFailure(error: unknown, where: string, doing: string): unknown {
+/** A failure while values cross (a bad pointer the runtime handed back, a view past memory) as a typed error. */
+function typedFailure(error: unknown, where: string, doing: string, moduleLabel: string): unknown {
+  // The runtime helpers know the module, not the export: name the call.
+  if (error instanceof WasmResultError && error.message.startsWith(`${moduleLabel}: `) && !error.message.startsWith(where)) {
+    error.message = `${where}${error.message.slice(moduleLabel.length)}`;
+  }
   if (error instanceof WasmSandboxError || !(error instanceof Error)) return error;
   return new WasmResultError(`${where}: the guest's runtime handed back a bad value ${doing} (${error.message})`, { cause: error });
-}
-
-/**
- * The loader writes arguments through typed-array views, which ignore writes past the end of
- * memory: a runtime whose allocator returns a pointer outside memory would make a call run on
- * nothing. Every block it hands out is checked to lie inside memory.
- */
-function checkBlock(where: string, exports: WebAssembly.Exports, pointer: number, bytes: number, what: string): number {
-  const memory = exports['memory'];
-  const size = memory instanceof WebAssembly.Memory ? memory.buffer.byteLength : 0;
-  const start = pointer >>> 0;
-  if (start === 0 || start + bytes > size) {
-    throw new WasmResultError(
-      `${where}: the guest's allocator returned ${what} at 0x${start.toString(16)} (${bytes} bytes), outside its ${size}-byte memory; the call was not made`,
-    );
-  }
-  return pointer;
-}
-
-/** An array or typed array the loader made: its header, then the data its header points to. */
-function checkArray(where: string, exports: WebAssembly.Exports, pointer: number, dataBytes: number): number {
-  checkBlock(where, exports, pointer, 12, 'an array header');
-  const memory = exports['memory'] as WebAssembly.Memory;
-  const dataStart = new DataView(memory.buffer).getUint32((pointer >>> 0) + 4, true);
-  checkBlock(where, exports, dataStart, dataBytes, 'array data');
-  return pointer;
 }
 
 function makeConverter(where: string, param: TypedParam, helpers: AssemblyScriptHelpers, exports: WebAssembly.Exports): Converter {
@@ -210,7 +188,7 @@ function makeConverter(where: string, param: TypedParam, helpers: AssemblyScript
       toGuest: (value, pinned) => {
         if (typeof value !== 'string') fail(`expected a string, got ${typeName(value)}`);
         const bytes = (value as string).length * 2;
-        return { value: pin(checkBlock(where, exports, helpers.__newString(value as string), bytes, 'a string'), pinned), bytes };
+        return { value: pin(helpers.__newString(value as string), pinned), bytes };
       },
     };
   }
@@ -220,7 +198,7 @@ function makeConverter(where: string, param: TypedParam, helpers: AssemblyScript
       toGuest: (value, pinned) => {
         if (!(value instanceof ArrayBuffer)) fail(`expected an ArrayBuffer, got ${typeName(value)}`);
         const bytes = (value as ArrayBuffer).byteLength;
-        return { value: pin(checkBlock(where, exports, helpers.__newArrayBuffer(value as ArrayBuffer), bytes, 'an ArrayBuffer'), pinned), bytes };
+        return { value: pin(helpers.__newArrayBuffer(value as ArrayBuffer), pinned), bytes };
       },
     };
   }
@@ -232,7 +210,7 @@ function makeConverter(where: string, param: TypedParam, helpers: AssemblyScript
       toGuest: (value, pinned) => {
         if (!(value instanceof ctor)) fail(`expected a ${type}, got ${typeName(value)}`);
         const view = value as InstanceType<typeof ctor>;
-        return { value: pin(checkArray(where, exports, helpers.__newArray(id, view), view.byteLength), pinned), bytes: view.byteLength };
+        return { value: pin(helpers.__newArray(id, view), pinned), bytes: view.byteLength };
       },
     };
   }
@@ -249,18 +227,17 @@ function makeConverter(where: string, param: TypedParam, helpers: AssemblyScript
           // Strings inside an array must themselves be pinned until the array holds them.
           const pointers = values.map((s, i) => {
             if (typeof s !== 'string') fail(`element ${i}: expected a string, got ${typeName(s)}`);
-            return pin(checkBlock(where, exports, helpers.__newString(s as string), (s as string).length * 2, 'a string'), pinned);
+            return pin(helpers.__newString(s as string), pinned);
           });
           const bytes = values.reduce<number>((n, s) => n + (s as string).length * 2, 0);
-          return { value: pin(checkArray(where, exports, helpers.__newArray(id, pointers), pointers.length * 4), pinned), bytes };
+          return { value: pin(helpers.__newArray(id, pointers), pinned), bytes };
         }
         values.forEach((v, i) => {
           const problem = elementWasm === undefined ? undefined : argumentProblem(elementWasm, element === 'bool' ? Number(v) : v);
           if (problem !== undefined) fail(`element ${i}: ${problem}`);
         });
         const bytes = values.length * (ELEMENT_BYTES[element] ?? 4);
-        const pointer = helpers.__newArray(id, element === 'bool' ? values.map(Number) : (values as number[]));
-        return { value: pin(checkArray(where, exports, pointer, bytes), pinned), bytes };
+        return { value: pin(helpers.__newArray(id, element === 'bool' ? values.map(Number) : (values as number[])), pinned), bytes };
       },
     };
   }
@@ -300,7 +277,7 @@ function makeReader(where: string, type: TypedValue, helpers: AssemblyScriptHelp
   }
   if (type in TYPED_ARRAYS) {
     const getter = helpers[`__get${type}`];
-    if (getter === undefined) throw new InvalidOptionError(`${where}: the loader cannot read ${type} results`);
+    if (getter === undefined) throw new InvalidOptionError(`${where}: the runtime helpers cannot read ${type} results`);
     return (raw) => {
       if (raw === 0) return none(null);
       const view = getter(raw as number) as ArrayBufferView;
