@@ -72,7 +72,7 @@ describe('profiling modes attribute a known shape (outer: slow ≈80 %, fast ≈
     const module = await host.load(guestPath('profile'));
     const sandbox = module.instantiate();
     for (let i = 0; i < 5; i++) sandbox.call('outer', 100_000);
-    const tree = await profileBySampling(module, () => {
+    const tree = await profileBySampling(sandbox, () => {
       for (let i = 0; i < 40; i++) sandbox.call('outer', 200_000);
     });
     expect(tree.mode).toBe('sampling');
