@@ -273,10 +273,15 @@ export class SpecRunner {
       if (unsupported !== undefined) return { skip: `${unsupported} values cannot cross the JS API` };
     }
     try {
-      const value = target.sandbox.call(action.field, ...args.map((a) => toArgument(a, this.externs)));
+      // Numbers never sit in an array of our own: V8 may canonicalise a NaN stored into a
+      // double-elements array, or not, depending on the tier of the code that stores it.
+      const values = taggedArray(args.length);
+      for (let i = 0; i < args.length; i++) values[i] = toArgument(args[i]!, this.externs);
+      const value = target.sandbox.call(action.field, ...values);
       const results = signature?.results ?? [];
-      const values = results.length === 1 ? [value] : results.length === 0 ? [] : Array.from(value as Iterable<unknown>);
-      return { outcome: `values:${values.map((v, i) => resultText(results[i]!, v, this.externs)).join(',')}`, call };
+      const list = results.length === 1 ? undefined : (value as ArrayLike<unknown>);
+      const texts = results.map((type, i) => resultText(type, list === undefined ? value : list[i], this.externs));
+      return { outcome: `values:${texts.join(',')}`, call };
     } catch (error) {
       return { ...outcomeOf(error), call };
     }
@@ -306,4 +311,11 @@ export class SpecRunner {
         return false;
     }
   }
+}
+
+/** An array whose elements V8 keeps tagged (it started with an object), so a NaN stored in it keeps its bits. */
+function taggedArray(length: number): unknown[] {
+  const array: unknown[] = [null];
+  array.length = length;
+  return array;
 }
