@@ -1,0 +1,33 @@
+/**
+ * One call (or control request) the pool has sent, or will send, and not yet settled: how it
+ * settles, and what it needs to be sent again if its worker dies before starting it.
+ */
+import type { Encoded } from './codec.js';
+
+export interface PendingCall {
+  readonly id: number;
+  /** Index of the module the call is for; -1 for control requests (profile, close sandbox). */
+  readonly module: number;
+  /** Bound to a tenant sandbox's instance: cannot move to another worker. */
+  tenant?: boolean;
+  /** Kept until settled: a call a dead worker had not started is sent again. */
+  frame?: Encoded;
+  /** For calls written straight into the ring: rebuilds the frame if it must be sent again. */
+  reencode?: () => Encoded;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: Error) => void;
+  timer: NodeJS.Timeout | undefined;
+  settled: boolean;
+}
+
+/** Settles a call once: later outcomes (a late answer, a crash, a deadline) are ignored. */
+export function settleCall(inFlight: Map<number, PendingCall>, pending: PendingCall, error: Error | undefined, value?: unknown): void {
+  inFlight.delete(pending.id);
+  if (pending.settled) return;
+  pending.settled = true;
+  pending.frame = undefined;
+  pending.reencode = undefined;
+  if (pending.timer !== undefined) clearTimeout(pending.timer);
+  if (error === undefined) pending.resolve(value);
+  else pending.reject(error);
+}

@@ -1,0 +1,235 @@
+/**
+ * The pool's side of one worker: its request/response ring pair and control words, the calls
+ * it holds, the frames waiting for ring space, and the transport that moves them — write or
+ * queue a frame, wake the worker once per tick, and read answers (spin a bounded few
+ * microseconds, then wait with Atomics.waitAsync; the caller's thread never blocks).
+ * What an answer means is decided by whoever the link hands it to.
+ */
+import { decode, decodeNumericAnswer, splitIntoChunks, type Encoded } from './codec.js';
+import type { PendingCall } from './pending-call.js';
+import { CONTROL, Kind, type Response, type ServeTask, type WorkerModule } from './protocol.js';
+import { DATA_SEQ, RingBuffer, SPACE_SEQ } from './ring-buffer.js';
+
+/** Atomics.waitAsync (Node 20 has it; TypeScript's ES2022 lib does not declare it). */
+const waitAsync = (Atomics as unknown as {
+  waitAsync(array: Int32Array, index: number, value: number, timeout?: number): { async: false; value: string } | { async: true; value: Promise<string> };
+}).waitAsync;
+
+/** The caller's thread spins for answers only with at most this many calls outstanding. */
+const SPIN_MAX_OUTSTANDING = 16;
+
+/** Frames waiting for ring space, counted across every link against `maxQueue`. */
+export interface QueueBudget {
+  queued: number;
+  readonly max: number;
+}
+
+export interface LinkSettings {
+  readonly ringBytes: number;
+  /** Milliseconds the caller spins for an answer before waiting asynchronously. */
+  readonly spinMs: number;
+  readonly workerSpin: number;
+  readonly idleMs: number | undefined;
+  readonly modules: readonly WorkerModule[];
+}
+
+export class WorkerLink {
+  requests!: RingBuffer;
+  responses!: RingBuffer;
+  control!: Int32Array;
+  thread: number | undefined;
+  readonly inFlight = new Map<number, PendingCall>();
+  /** Tenant sandboxes living on this link's worker. */
+  readonly tenants = new Set<number>();
+  /** Encoded requests waiting for ring space, in order. */
+  readonly outbox: { readonly frame: Encoded; readonly pending: PendingCall | undefined }[] = [];
+  private pumping = false;
+  private notifyScheduled = false;
+  /** Resolved when the current worker has rebuilt its modules and said hello. */
+  ready!: Promise<void>;
+  private markReady: () => void = () => undefined;
+  alive = true;
+  /** The worker ended after idling; the next call starts one again on the same rings. */
+  parked = false;
+  serving: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly index: number,
+    private readonly settings: LinkSettings,
+    private readonly budget: QueueBudget,
+    private readonly onResponse: (link: WorkerLink, response: Response) => void,
+  ) {
+    this.reset();
+  }
+
+  /** A new worker is coming: `ready` waits for its hello. */
+  renewReady(): void {
+    this.ready = new Promise((resolve) => (this.markReady = resolve));
+  }
+
+  /** The worker said hello: it has rebuilt its modules. */
+  greeted(thread: number): void {
+    this.thread = thread;
+    this.markReady();
+  }
+
+  /** Fresh rings at start; after a worker died, the same rings emptied (first touch of new shared memory is slow). */
+  reset(): void {
+    this.renewReady();
+    if (this.requests === undefined) {
+      this.requests = new RingBuffer(RingBuffer.allocate(this.settings.ringBytes));
+      this.responses = new RingBuffer(RingBuffer.allocate(this.settings.ringBytes));
+      this.control = new Int32Array(new SharedArrayBuffer(CONTROL.size * 4));
+    } else {
+      this.requests.clear();
+      this.responses.clear();
+      this.control.fill(0);
+    }
+    this.thread = undefined;
+  }
+
+  /** The serve task its worker runs: this link's rings and the modules. */
+  task(): ServeTask {
+    return {
+      requests: this.requests.buffer,
+      responses: this.responses.buffer,
+      control: this.control.buffer as SharedArrayBuffer,
+      modules: this.settings.modules,
+      spin: this.settings.workerSpin,
+      idleMs: this.settings.idleMs,
+    };
+  }
+
+  /** Calls in flight and frames queued: the load a scheduler compares. */
+  get outstanding(): number {
+    return this.inFlight.size + this.outbox.length;
+  }
+
+  /** Answers are due, frames wait for ring space, or a worker is starting up. */
+  private needsPump(): boolean {
+    return this.alive && (this.inFlight.size > 0 || this.outbox.length > 0 || (this.thread === undefined && !this.parked));
+  }
+
+  /** A call already written to the ring (the hot path): wait for its answer. */
+  track(pending: PendingCall): void {
+    this.scheduleNotify();
+    this.inFlight.set(pending.id, pending);
+    this.pump();
+  }
+
+  /** Writes (or queues) a frame; false when the bounded queue is full. */
+  submit(frame: Encoded, pending: PendingCall | undefined, force = false): boolean {
+    if (pending !== undefined) {
+      pending.frame = frame;
+      this.inFlight.set(pending.id, pending);
+    }
+    if (frame.byteLength > this.requests.maxPayload) {
+      if (pending === undefined) throw new RangeError('control frames always fit a ring');
+      // Larger than a frame: stream it in chunks behind whatever is already queued.
+      if (!force && this.budget.queued >= this.budget.max) {
+        this.inFlight.delete(pending.id);
+        return false;
+      }
+      for (const chunk of splitIntoChunks(pending.id, frame, this.requests.maxPayload)) {
+        this.outbox.push({ frame: chunk, pending });
+        this.budget.queued++;
+      }
+      this.flush();
+      this.pump();
+      return true;
+    }
+    if (this.outbox.length === 0 && this.requests.tryWrite(frame.parts) === 'ok') {
+      this.scheduleNotify();
+    } else {
+      if (!force && this.budget.queued >= this.budget.max) {
+        if (pending !== undefined) this.inFlight.delete(pending.id);
+        return false;
+      }
+      this.outbox.push({ frame, pending });
+      this.budget.queued++;
+    }
+    this.pump();
+    return true;
+  }
+
+  /** Forgets every queued frame (their calls are settled or sent elsewhere by the caller). */
+  dropOutbox(): void {
+    this.budget.queued -= this.outbox.length;
+    this.outbox.length = 0;
+  }
+
+  /** One wake-up per link per tick, however many frames were written in it. */
+  scheduleNotify(): void {
+    if (this.notifyScheduled) return;
+    this.notifyScheduled = true;
+    queueMicrotask(() => {
+      this.notifyScheduled = false;
+      Atomics.notify(this.requests.header, DATA_SEQ);
+    });
+  }
+
+  private flush(): void {
+    while (this.outbox.length > 0) {
+      const next = this.outbox[0]!;
+      if (next.pending?.settled === true) {
+        this.outbox.shift();
+        this.budget.queued--;
+        continue;
+      }
+      if (this.requests.tryWrite(next.frame.parts) !== 'ok') break;
+      this.outbox.shift();
+      this.budget.queued--;
+      this.scheduleNotify();
+    }
+  }
+
+  /** Reads responses while calls are outstanding: spin briefly, then wait asynchronously. */
+  pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    void (async () => {
+      try {
+        while (this.needsPump()) {
+          const seq = Atomics.load(this.responses.header, DATA_SEQ);
+          if (this.drain() > 0) {
+            // Let the callers whose calls just settled run (and submit more) before spinning.
+            await null;
+            continue;
+          }
+          // Spin only while latency is what matters (few calls outstanding); with many in flight
+          // the answers come in batches and the core is better left to the workers.
+          if (this.inFlight.size <= SPIN_MAX_OUTSTANDING) {
+            const spinUntil = performance.now() + this.settings.spinMs;
+            while (performance.now() < spinUntil && this.responses.used() === 0);
+          }
+          if (this.responses.used() > 0) continue;
+          // With frames waiting for ring space, wake when the worker frees some (it consumes
+          // request chunks without answering until the last one); otherwise on an answer.
+          const waited =
+            this.outbox.length > 0
+              ? waitAsync(this.requests.header, SPACE_SEQ, Atomics.load(this.requests.header, SPACE_SEQ), 5)
+              : waitAsync(this.responses.header, DATA_SEQ, seq, 100);
+          if (waited.async) await waited.value;
+          this.flush();
+        }
+      } finally {
+        this.pumping = false;
+      }
+      if (this.needsPump()) this.pump();
+    })();
+  }
+
+  /** Hands every response available to the link's handler; returns how many. */
+  drain(): number {
+    let handled = 0;
+    for (let frame = this.responses.peek(); frame.status === 'ok'; frame = this.responses.peek()) {
+      const numeric = decodeNumericAnswer(frame.payload);
+      const response: Response = numeric === undefined ? decode<Response>(frame.payload) : { k: Kind.Ok, id: numeric.id, v: numeric.value, q: numeric.q, r: numeric.r };
+      this.responses.consume(frame.frameBytes);
+      handled++;
+      this.onResponse(this, response);
+    }
+    this.flush();
+    return handled;
+  }
+}
