@@ -33,6 +33,10 @@ export {
   WorkerCrashedError,
   PoolSaturatedError,
   PoolClosedError,
+  PoolModuleNotFoundError,
+  SandboxClosedError,
+  ResultTooLargeError,
+  ReferenceCrossingError,
   RemoteError,
   InvalidOptionError,
 } from './errors.js';

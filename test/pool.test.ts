@@ -52,7 +52,7 @@ describe('worker pool', () => {
     await expect(pool.call('trap', 'nope')).rejects.toMatchObject({ code: 'ERR_WASM_EXPORT_NOT_FOUND' });
     // Not numbers and no signature: the msgpack path, checked in the worker like any call.
     await expect(pool.call('trap', 'divide', '84', { n: 2 })).rejects.toMatchObject({ code: 'ERR_WASM_ARGUMENT' });
-    await expect(pool.call('missing', 'x')).rejects.toMatchObject({ code: 'ERR_WASM_EXPORT_NOT_FOUND', message: expect.stringMatching(/no module "missing"/) });
+    await expect(pool.call('missing', 'x')).rejects.toMatchObject({ code: 'ERR_POOL_MODULE_NOT_FOUND', message: expect.stringMatching(/no module "missing"/) });
     expect(await pool.call('trap', 'divide', 84, 2)).toBe(42);
     // A storm of traps is the guest's errors, not a worker death: each call gets its own answer.
     const storm = await settleAll(Array.from({ length: 1000 }, (_, i) => pool!.call('trap', 'divide', i, i % 2)));
@@ -80,7 +80,7 @@ describe('worker pool', () => {
     await b.call('leak', 1, 16);
     expect([await a.call('keptCount'), await b.call('keptCount'), await pool.call('alloc', 'keptCount')]).toEqual([3, 1, 0]);
     await a.close();
-    await expect(a.call('keptCount')).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION', message: expect.stringMatching(/sandbox \d+ is closed/) });
+    await expect(a.call('keptCount')).rejects.toMatchObject({ code: 'ERR_SANDBOX_CLOSED', message: expect.stringMatching(/sandbox \d+ is closed/) });
     expect(await b.call('keptCount')).toBe(1);
     // A tenant whose worker dies loses its instance, and says so.
     const doomed = pool.openSandbox('crashy');

@@ -13,14 +13,7 @@
  * Compiled modules are sent once and never recompiled. Each worker runs one long-lived serve
  * task on its own request/response ring pair.
  */
-import {
-  InvalidOptionError,
-  PoolClosedError,
-  PoolSaturatedError,
-  RemoteError,
-  WasmExportNotFoundError,
-  WorkerCrashedError,
-} from '../errors.js';
+import { fromErrorData, PoolClosedError, PoolModuleNotFoundError, PoolSaturatedError, SandboxClosedError, WorkerCrashedError } from '../errors.js';
 import type { GuestModule } from '../host/guest-module.js';
 import { WasmHost } from '../host/host.js';
 import { CallRecorder } from '../profiler/call-recorder.js';
@@ -43,6 +36,7 @@ import { CallRecovery } from './recovery.js';
 import { fewestTenants, leastLoaded } from './schedule.js';
 import { WorkerLink, type QueueBudget } from './worker-link.js';
 import { WorkerThreads } from './worker-threads.js';
+import { quoted } from './quoted.js';
 
 export type { CallOptions, PoolModuleOptions, PoolOptions } from './options.js';
 
@@ -164,12 +158,10 @@ export class WasmPool {
   invoke(moduleId: string, exportName: string, args: readonly unknown[], options: CallOptions = {}): Promise<unknown> {
     if (this.closing) return Promise.reject(new PoolClosedError('the pool is closed; create a new one'));
     const index = this.ids.indexOf(moduleId);
-    if (index < 0) {
-      return Promise.reject(new WasmExportNotFoundError(`the pool has no module ${JSON.stringify(moduleId)}; modules: ${this.ids.join(', ')}`, moduleId, this.ids));
-    }
+    if (index < 0) return Promise.reject(this.unknownModule(moduleId));
     const tenant = options.sandbox === undefined ? undefined : this.tenants.get(options.sandbox);
     if (options.sandbox !== undefined && tenant === undefined) {
-      return Promise.reject(new InvalidOptionError(`sandbox ${options.sandbox} is closed; open a new one`));
+      return Promise.reject(new SandboxClosedError(`sandbox ${options.sandbox} is closed; open a new one`, options.sandbox));
     }
     if (tenant !== undefined && tenant.lost) {
       return Promise.reject(new WorkerCrashedError(`${moduleId}: this sandbox's instance was lost with its worker; open a new sandbox`));
@@ -221,7 +213,7 @@ export class WasmPool {
    */
   openSandbox(moduleId: string): PoolSandbox {
     if (this.closing) throw new PoolClosedError('the pool is closed; create a new one');
-    if (!this.ids.includes(moduleId)) throw new WasmExportNotFoundError(`the pool has no module ${JSON.stringify(moduleId)}; modules: ${this.ids.join(', ')}`, moduleId, this.ids);
+    if (!this.ids.includes(moduleId)) throw this.unknownModule(moduleId);
     const link = this.links[fewestTenants(this.links.map((l) => ({ outstanding: l.outstanding, tenants: l.tenants.size })))]!;
     const id = this.nextTenant++;
     const tenant = { link, lost: false };
@@ -240,6 +232,10 @@ export class WasmPool {
         await this.ask(tenant.link, (requestId) => ({ k: Kind.CloseSandbox, id: requestId, x: id }));
       },
     };
+  }
+
+  private unknownModule(moduleId: string): PoolModuleNotFoundError {
+    return new PoolModuleNotFoundError(`the pool has no module ${quoted(moduleId)}; modules: ${this.ids.map(quoted).join(', ')}`, moduleId, [...this.ids]);
   }
 
   /** Sends a control request (not a guest call) to one worker; resolves with its answer. */
@@ -319,7 +315,7 @@ export class WasmPool {
     const recorder = this.queue.get(this.ids[pending.module]!);
     recorder?.timed(0, Math.max(0, response.q));
     if (response.k === Kind.Ok) settleCall(link.inFlight, pending, undefined, response.v);
-    else settleCall(link.inFlight, pending, new RemoteError({ code: response.c, name: response.n, message: response.msg, ...(response.x === undefined ? {} : { fields: response.x }) }));
+    else settleCall(link.inFlight, pending, fromErrorData(response.e));
   }
 }
 

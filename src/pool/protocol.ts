@@ -2,6 +2,7 @@
  * Every message between the pool and its workers, typed once. Task messages go through
  * piscina (once per worker); everything else is a frame on the worker's ring pair.
  */
+import type { ErrorData } from '../errors.js';
 import type { TransferableModule } from '../host/guest-module.js';
 import type { TypedSignature } from '../host/typed-call.js';
 import type { ModuleProfile } from '../profiler/module-profile.js';
@@ -81,10 +82,8 @@ export interface OkResponse {
 export interface ErrResponse {
   readonly k: Kind.Err;
   readonly id: number;
-  readonly c: string;
-  readonly n: string;
-  readonly msg: string;
-  readonly x?: Record<string, unknown>;
+  /** The error as data: rebuilt as the same class from its code (errors.ts). */
+  readonly e: ErrorData;
   readonly q: number;
   readonly r: number;
 }

@@ -5,7 +5,7 @@
  */
 import { threadId } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
-import { DeadlineExceededError } from '../errors.js';
+import { DeadlineExceededError, InvalidOptionError, ResultTooLargeError, toErrorData } from '../errors.js';
 import { GuestModule } from '../host/guest-module.js';
 import type { GrantedImports } from '../host/imports.js';
 import type { FastCall, Sandbox } from '../host/sandbox.js';
@@ -52,19 +52,24 @@ async function importsFor(spec: WorkerModule): Promise<GrantedImports | undefine
   return (typeof exported === 'function' ? (exported as (id: string) => GrantedImports)(spec.id) : exported) as GrantedImports;
 }
 
-function write(ring: RingBuffer, message: Response): void {
-  writeFrame(ring, encode(message), (message as { id?: number }).id ?? 0);
+function write(ring: RingBuffer, message: Response, what = 'the answer'): void {
+  writeFrame(ring, encode(message), (message as { id?: number }).id ?? 0, what);
 }
 
-function writeFrame(ring: RingBuffer, { parts }: Encoded, id: number): void {
+/** Writes an answer, waiting for room; one too large for any frame is answered with ERR_POOL_RESULT_TOO_LARGE instead. */
+function writeFrame(ring: RingBuffer, frame: Encoded, id: number, what: string): void {
   for (;;) {
     const space = Atomics.load(ring.header, SPACE_SEQ);
-    const status = ring.tryWrite(parts);
+    const status = ring.tryWrite(frame.parts);
     if (status === 'ok') return;
     if (status === 'too-large') {
-      // A result larger than the ring: report it as an error rather than stall.
-      const error: Response = { k: Kind.Err, id, c: 'ERR_WASM_ARGUMENT', n: 'WasmArgumentError', msg: `the result does not fit the ${ring.capacity}-byte response ring; raise ringBytes`, q: 0, r: 0 };
-      ring.tryWrite(encode(error).parts);
+      const needed = 2 ** Math.ceil(Math.log2(2 * (frame.byteLength + 64)));
+      const error = new ResultTooLargeError(
+        `${what} is ${frame.byteLength} bytes, more than a frame of the ${ring.capacity}-byte response ring carries (${ring.maxPayload}); raise ringBytes to ${needed} or return less`,
+        frame.byteLength,
+        ring.capacity,
+      );
+      ring.tryWrite(encode({ k: Kind.Err, id, e: toErrorData(error), q: 0, r: 0 } satisfies Response).parts);
       return;
     }
     Atomics.wait(ring.header, SPACE_SEQ, space, 50);
@@ -171,7 +176,7 @@ export default async function serve(task: ServeTask): Promise<string> {
       const target = served[request.m];
       let response: Response;
       try {
-        if (target === undefined) throw Object.assign(new Error(`no module #${request.m} in this pool`), { code: 'ERR_INVALID_OPTION' });
+        if (target === undefined) throw new InvalidOptionError(`no module #${request.m} in this pool`);
         if (request.d !== undefined && started > request.d) {
           throw new DeadlineExceededError(`${target.spec.id}: call expired in the queue before a worker could start it`, undefined, started - request.t);
         }
@@ -180,12 +185,7 @@ export default async function serve(task: ServeTask): Promise<string> {
         response = { k: Kind.Ok, id: request.id, v: value, q: started - request.t, r: ended - started };
       } catch (error) {
         const ended = origin + performance.now();
-        const e = error as Error & { code?: string; toJSON?: () => Record<string, unknown> };
-        const fields = typeof e.toJSON === 'function' ? e.toJSON() : {};
-        delete fields['name'];
-        delete fields['code'];
-        delete fields['message'];
-        response = { k: Kind.Err, id: request.id, c: e.code ?? 'ERR_HOST_IMPORT_THREW', n: e.name, msg: e.message, x: fields, q: started - request.t, r: ended - started };
+        response = { k: Kind.Err, id: request.id, e: toErrorData(error), q: started - request.t, r: ended - started };
       }
       if (response.k === Kind.Ok && isNumericValue(response.v)) {
         // In place when the ring has room, through a buffer (waiting for room) when not.
@@ -194,10 +194,10 @@ export default async function serve(task: ServeTask): Promise<string> {
           writeNumericAnswer(responses.view, at, response.id, response.q, response.r, response.v);
           responses.commit(NUMERIC_ANSWER_BYTES);
         } else {
-          writeFrame(responses, encodeNumericAnswer(response.id, response.q, response.r, response.v), response.id);
+          writeFrame(responses, encodeNumericAnswer(response.id, response.q, response.r, response.v), response.id, 'the answer');
         }
       } else {
-        write(responses, response);
+        write(responses, response, `${target?.spec.id ?? 'pool'}: the result of ${request.e}()`);
       }
       // Cleared only once the answer is in the ring: "not current and no answer" means not started.
       Atomics.store(control, CONTROL.current, 0);
