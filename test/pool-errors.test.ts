@@ -4,6 +4,7 @@ import {
   DeadlineExceededError,
   GuestAbortError,
   PoolModuleNotFoundError,
+  ReferenceCrossingError,
   ResultTooLargeError,
   SandboxClosedError,
   WasmArgumentError,
@@ -118,6 +119,21 @@ describe('pool errors keep their class and code across the thread boundary', () 
     expect(oversized).toMatchObject({ code: 'ERR_POOL_RESULT_TOO_LARGE', ringBytes: 64 * 1024 });
     expect((oversized as ResultTooLargeError).resultBytes).toBeGreaterThan(80_000);
     expect(await pool.call('add', 'add', 40, 2)).toBe(42);
+  });
+
+  it('references (externref, funcref) cannot cross threads: ERR_POOL_REFERENCE, not a copy or undefined', async () => {
+    pool = await createPool({ modules: { refs: guestPath('references') }, threads: 1 });
+    const object = { kept: 'by identity' };
+    for (const [exportName, args] of [['identity', [object]], ['doubler', []], ['isNull', [null]], ['identity', [7]]] as const) {
+      const error = await rejection(pool.invoke('refs', exportName, args));
+      expect(error).toBeInstanceOf(ReferenceCrossingError);
+      expect(error).toMatchObject({ code: 'ERR_POOL_REFERENCE', exportName, message: expect.stringMatching(new RegExp(`refs: ${exportName}\\(\\) (takes|returns) a reference`)) });
+    }
+    // The same exports work in-process, where the reference stays itself.
+    const local = (await new WasmHost().load(guestPath('references'))).instantiate();
+    expect(local.call('identity', object)).toBe(object);
+    expect((local.call('doubler') as (n: number) => number)(21)).toBe(42);
+    expect(await pool.call('refs', 'double', 21)).toBe(42);
   });
 
   it('every exported error class is in the code → class table, and its data rebuilds it', () => {

@@ -13,9 +13,10 @@
  * Compiled modules are sent once and never recompiled. Each worker runs one long-lived serve
  * task on its own request/response ring pair.
  */
-import { fromErrorData, PoolClosedError, PoolModuleNotFoundError, PoolSaturatedError, SandboxClosedError, WorkerCrashedError } from '../errors.js';
+import { fromErrorData, PoolClosedError, ReferenceCrossingError, PoolModuleNotFoundError, PoolSaturatedError, SandboxClosedError, WorkerCrashedError } from '../errors.js';
 import type { GuestModule } from '../host/guest-module.js';
 import { WasmHost } from '../host/host.js';
+import type { ValueType } from '../host/wasm-binary.js';
 import { CallRecorder } from '../profiler/call-recorder.js';
 import type { LatencySummary } from '../profiler/latency-histogram.js';
 import { mergeModuleProfiles, type ModuleProfile } from '../profiler/module-profile.js';
@@ -62,6 +63,8 @@ export class WasmPool {
   private readonly ids: string[];
   /** Per module: export name → index in its inspection, for binary calls. */
   private readonly exportIndex: Map<string, number>[];
+  /** Per module: exports that take or return references, which cannot cross threads (what and where). */
+  private readonly referenceExports: Map<string, string>[];
   private readonly queue: Map<string, CallRecorder>;
   private nextId = 1;
   private nextTenant = 1;
@@ -81,6 +84,7 @@ export class WasmPool {
   ) {
     this.ids = specs.map((s) => s.id);
     this.exportIndex = modules.map((m) => new Map(m.inspect().exports.map((e, i) => [e.name, i])));
+    this.referenceExports = modules.map((m) => referenceExports(m));
     this.queue = new Map(this.ids.map((id) => [id, new CallRecorder(`${id} queue wait`, { mode: 'every', thresholdNs: 1, sampleInterval: 1, warmup: 1 })]));
     this.budget = { queued: 0, max: options.maxQueue };
     const settings = {
@@ -159,6 +163,10 @@ export class WasmPool {
     if (this.closing) return Promise.reject(new PoolClosedError('the pool is closed; create a new one'));
     const index = this.ids.indexOf(moduleId);
     if (index < 0) return Promise.reject(this.unknownModule(moduleId));
+    const references = this.referenceExports[index]!;
+    if (references.size > 0 && references.has(exportName)) {
+      return Promise.reject(new ReferenceCrossingError(`${moduleId}: ${exportName}() ${references.get(exportName)!}, which cannot cross to a worker thread; call it in-process with WasmHost`, exportName));
+    }
     const tenant = options.sandbox === undefined ? undefined : this.tenants.get(options.sandbox);
     if (options.sandbox !== undefined && tenant === undefined) {
       return Promise.reject(new SandboxClosedError(`sandbox ${options.sandbox} is closed; open a new one`, options.sandbox));
@@ -317,6 +325,22 @@ export class WasmPool {
     if (response.k === Kind.Ok) settleCall(link.inFlight, pending, undefined, response.v);
     else settleCall(link.inFlight, pending, fromErrorData(response.e));
   }
+}
+
+const REFERENCE_TYPES: ReadonlySet<ValueType> = new Set(['funcref', 'externref', 'ref']);
+
+/** A module's function exports whose signature has a reference type, with what they do with it. */
+function referenceExports(module: GuestModule): Map<string, string> {
+  const found = new Map<string, string>();
+  for (const entry of module.inspect().exports) {
+    const signature = entry.signature;
+    if (entry.kind !== 'function' || signature === undefined) continue;
+    const param = signature.params.find((t) => REFERENCE_TYPES.has(t));
+    const result = signature.results.find((t) => REFERENCE_TYPES.has(t));
+    if (param !== undefined) found.set(entry.name, `takes a reference (${param})`);
+    else if (result !== undefined) found.set(entry.name, `returns a reference (${result})`);
+  }
+  return found;
 }
 
 function drained(link: WorkerLink): Promise<void> {
