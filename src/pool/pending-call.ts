@@ -3,11 +3,19 @@
  * settles, and what it needs to be sent again if its worker dies before starting it.
  */
 import type { Encoded } from './codec.js';
+import type { WorkerLink } from './worker-link.js';
 
 export interface PendingCall {
   readonly id: number;
   /** Index of the module the call is for; -1 for control requests (profile, close sandbox). */
   readonly module: number;
+  /** The link it was sent on (another one if its worker died before starting it). */
+  link: WorkerLink;
+  /** Position in the link's request ring of the frame holding its claim word; undefined until written. */
+  frameAt: number | undefined;
+  /** On the pool's clock (clock.ts). */
+  readonly deadline: number | undefined;
+  readonly timeoutMs: number | undefined;
   /** Bound to a tenant sandbox's instance: cannot move to another worker. */
   tenant?: boolean;
   /** Kept until settled: a call a dead worker had not started is sent again. */

@@ -33,6 +33,7 @@ import {
 import { moduleOptions, resolvePoolOptions, type CallOptions, type PoolOptions, type ResolvedPoolOptions } from './options.js';
 import { settleCall, type PendingCall } from './pending-call.js';
 import { CONTROL, Kind, type CallRequest, type CloseSandbox, type ProfileRequest, type Response, type WorkerModule } from './protocol.js';
+import { clockNow } from './clock.js';
 import { CallRecovery } from './recovery.js';
 import { fewestTenants, leastLoaded } from './schedule.js';
 import { WorkerLink, type QueueBudget } from './worker-link.js';
@@ -122,11 +123,11 @@ export class WasmPool {
   }
 
   /** A call already written to the ring: wait for its answer (and re-encode it if its worker dies). */
-  private track(link: WorkerLink, id: number, module: number, tenant: boolean, timeout: number | undefined, reencode: () => Encoded): Promise<unknown> {
+  private track(link: WorkerLink, id: number, module: number, tenant: boolean, timeout: number | undefined, deadline: number | undefined, reencode: () => Encoded): Promise<unknown> {
     this.recovery.wake(link);
     return new Promise((resolve, reject) => {
-      const pending: PendingCall = { id, module, resolve, reject, timer: undefined, settled: false, tenant, reencode };
-      if (timeout !== undefined) pending.timer = setTimeout(() => this.recovery.expire(link, pending, timeout), timeout);
+      const pending: PendingCall = { id, module, link, frameAt: undefined, deadline, timeoutMs: timeout, resolve, reject, timer: undefined, settled: false, tenant, reencode };
+      if (timeout !== undefined) this.recovery.arm(pending, timeout);
       link.track(pending);
     });
   }
@@ -176,7 +177,7 @@ export class WasmPool {
     }
     const link = tenant?.link ?? this.pick();
     const id = this.takeId();
-    const now = performance.timeOrigin + performance.now();
+    const now = clockNow();
     const timeout = options.timeoutMs ?? this.options.timeoutMs;
     const deadline = timeout === undefined ? undefined : now + timeout;
     let frame: Encoded;
@@ -191,7 +192,7 @@ export class WasmPool {
         if (at >= 0) {
           writeNumericCall(link.requests.view, at, call);
           link.requests.commit(bytes);
-          return this.track(link, id, index, tenant !== undefined, timeout, () => encodeNumericCall(call));
+          return this.track(link, id, index, tenant !== undefined, timeout, deadline, () => encodeNumericCall(call));
         }
         frame = encodeNumericCall(call);
       } else {
@@ -206,12 +207,12 @@ export class WasmPool {
       return Promise.reject(error);
     }
     return new Promise((resolve, reject) => {
-      const pending: PendingCall = { id, module: index, resolve, reject, timer: undefined, settled: false, tenant: tenant !== undefined };
+      const pending: PendingCall = { id, module: index, link, frameAt: undefined, deadline, timeoutMs: timeout, resolve, reject, timer: undefined, settled: false, tenant: tenant !== undefined };
       if (!this.submit(link, frame, pending)) {
         reject(new PoolSaturatedError(`the pool's queue is full (${this.options.maxQueue} calls waiting for ring space); retry later or raise maxQueue`));
         return;
       }
-      if (timeout !== undefined) pending.timer = setTimeout(() => this.recovery.expire(link, pending, timeout), timeout);
+      if (timeout !== undefined) this.recovery.arm(pending, timeout);
     });
   }
 
@@ -249,7 +250,7 @@ export class WasmPool {
   /** Sends a control request (not a guest call) to one worker; resolves with its answer. */
   private ask(link: WorkerLink, request: (id: number) => ProfileRequest | CloseSandbox): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const pending: PendingCall = { id: this.takeId(), module: -1, resolve, reject, timer: undefined, settled: false };
+      const pending: PendingCall = { id: this.takeId(), module: -1, link, frameAt: undefined, deadline: undefined, timeoutMs: undefined, resolve, reject, timer: undefined, settled: false };
       this.submit(link, encode(request(pending.id)), pending, true);
     });
   }

@@ -30,6 +30,22 @@ export const CONTROL = {
   size: 4,
 } as const;
 
+/**
+ * States of a request frame's claim word (ring-buffer.ts): the one decision per call both
+ * threads make with compare-and-swap, so that a call the pool gave up on never starts and a
+ * call the worker started is never reported as not started.
+ */
+export const CLAIM = {
+  /** Written, not yet decided. */
+  queued: 0,
+  /** The worker started it (it published the call in `current` first). */
+  started: 1,
+  /** The worker found its deadline passed and will answer that it expired unstarted. */
+  expired: 2,
+  /** The pool gave up on it at its deadline: the worker skips it without an answer. */
+  withdrawn: 3,
+} as const;
+
 export type Isolation = 'reuse' | 'fresh';
 
 export interface WorkerModule {
@@ -59,14 +75,14 @@ export interface CallRequest {
   readonly m: number;
   readonly e: string;
   readonly a: unknown[];
-  /** When the caller submitted it: performance.timeOrigin + now, ms. */
+  /** When the caller submitted it, on the pool's clock (clock.ts), ms. */
   readonly t: number;
   readonly s?: TypedSignature;
   /** Fuel for this call (fuel-instrumented modules). */
   readonly f?: number;
   /** A tenant sandbox (from `pool.openSandbox`): its own instance, kept between calls. 0: the module's shared one. */
   readonly x?: number;
-  /** Deadline (performance.timeOrigin + now, ms): a call still queued then is not started. */
+  /** Deadline on the pool's clock (clock.ts), ms: a call still queued then is not started. */
   readonly d?: number;
 }
 

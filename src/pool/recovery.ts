@@ -8,7 +8,8 @@ import { DeadlineExceededError, PoolClosedError, WorkerCrashedError } from '../e
 import type { GuestModule } from '../host/guest-module.js';
 import type { Encoded } from './codec.js';
 import { settleCall, type PendingCall } from './pending-call.js';
-import { CONTROL } from './protocol.js';
+import { clockNow } from './clock.js';
+import { CLAIM, CONTROL } from './protocol.js';
 import type { WorkerLink } from './worker-link.js';
 import type { WorkerThreads } from './worker-threads.js';
 
@@ -47,31 +48,73 @@ export class CallRecovery {
     if (link.parked) this.serve(link);
   }
 
-  /** A call's deadline passed: reject it now; stop the guest in place, or replace the worker. */
-  expire(link: WorkerLink, pending: PendingCall, timeoutMs: number): void {
+  /** Arms a call's deadline timer. */
+  arm(pending: PendingCall, ms: number): void {
+    pending.timer = setTimeout(() => this.expire(pending), ms);
+  }
+
+  /**
+   * A call's deadline passed: reject it now, and make sure of what its worker does about it —
+   * it will not start it, or it is stopped in place, or the worker is terminated and replaced.
+   */
+  private expire(pending: PendingCall): void {
     if (pending.settled) return;
-    const id = this.pool.moduleIds[pending.module];
-    // The worker writes a call's answer before it clears `current`: read `current` first, then
-    // take any answers already written (they settle the call with its real outcome).
-    const running = Atomics.load(link.control, CONTROL.current) === pending.id;
+    const timeoutMs = pending.timeoutMs!;
+    const submitted = pending.deadline! - timeoutMs;
+    // Timers count from the start of the event loop's tick, so they can fire early: only the
+    // clock the worker also reads says whether the deadline has passed.
+    const left = pending.deadline! - clockNow();
+    if (left > 0) {
+      this.arm(pending, left);
+      return;
+    }
+    const link = pending.link;
+    // Answers already written settle the call with its real outcome.
     link.drain();
     if (pending.settled) return;
-    const instrumented = this.pool.modules[pending.module]!.deadlineRoute === 'instrumented';
-    // Not current and not answered: not started, and the worker will see its deadline and skip it.
-    const what = !running
-      ? 'it had not started and will not run'
-      : instrumented
-        ? 'the guest was interrupted in its worker'
-        : 'its worker was terminated and replaced (load the module with instrument: { deadline: true } to stop it without losing the worker)';
-    settleCall(link.inFlight, pending, new DeadlineExceededError(`${id}: call exceeded its deadline of ${timeoutMs} ms; ${what}`, timeoutMs, timeoutMs));
-    if (!running) return;
-    if (instrumented) {
+    const module = this.pool.modules[pending.module]!;
+    const late = (what: string): DeadlineExceededError =>
+      new DeadlineExceededError(`${this.pool.moduleIds[pending.module]}: call exceeded its deadline of ${timeoutMs} ms; ${what}`, timeoutMs, clockNow() - submitted);
+    if (this.decide(link, pending) !== CLAIM.started) {
+      settleCall(link.inFlight, pending, late('it had not started and will not run'));
+      return;
+    }
+    // Started. Published in `current` before it was claimed, and cleared once its answer was
+    // written: if it is no longer current, its answer is in the ring.
+    if (Atomics.load(link.control, CONTROL.current) === pending.id && module.deadlineRoute === 'instrumented') {
       Atomics.store(link.control, CONTROL.interrupt, 1);
-      // It ended meanwhile: do not leave the flag for the next call (which clears it when it starts).
-      if (Atomics.load(link.control, CONTROL.current) !== pending.id) Atomics.compareExchange(link.control, CONTROL.interrupt, 1, 0);
+      if (Atomics.load(link.control, CONTROL.current) === pending.id) {
+        settleCall(link.inFlight, pending, late('the guest was interrupted in its worker'));
+        return;
+      }
+      // It ended meanwhile: withdraw the flag so that the next call does not see it.
+      Atomics.compareExchange(link.control, CONTROL.interrupt, 1, 0);
     } else if (Atomics.load(link.control, CONTROL.current) === pending.id) {
       this.terminate(link);
+      settleCall(
+        link.inFlight,
+        pending,
+        late('its worker was terminated and replaced (load the module with instrument: { deadline: true } to stop it without losing the worker)'),
+      );
+      return;
     }
+    link.drain();
+    // Its answer is written before `current` clears, so this is for safety only.
+    if (!pending.settled) settleCall(link.inFlight, pending, late('it ended as its deadline passed'));
+  }
+
+  /**
+   * The one decision about a call at its deadline, shared with its worker through the claim
+   * word of its request frame: withdrawn now (it will not start), or what the worker decided.
+   */
+  private decide(link: WorkerLink, pending: PendingCall): number {
+    // Not written to the ring yet: it never will be (settled calls are skipped by the outbox).
+    if (pending.frameAt === undefined) return CLAIM.withdrawn;
+    const ring = link.requests;
+    // Overwritten by later frames: consumed, so claimed (and answered) long ago.
+    if (!ring.intact(pending.frameAt)) return CLAIM.started;
+    const was = ring.claim(pending.frameAt, CLAIM.queued, CLAIM.withdrawn);
+    return was === CLAIM.queued ? CLAIM.withdrawn : was;
   }
 
   terminate(link: WorkerLink): void {

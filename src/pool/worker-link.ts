@@ -41,8 +41,8 @@ export class WorkerLink {
   readonly inFlight = new Map<number, PendingCall>();
   /** Tenant sandboxes living on this link's worker. */
   readonly tenants = new Set<number>();
-  /** Encoded requests waiting for ring space, in order. */
-  readonly outbox: { readonly frame: Encoded; readonly pending: PendingCall | undefined }[] = [];
+  /** Encoded requests waiting for ring space, in order; `last`: the frame that completes its request. */
+  readonly outbox: { readonly frame: Encoded; readonly pending: PendingCall | undefined; readonly last: boolean }[] = [];
   private pumping = false;
   private notifyScheduled = false;
   /** Resolved when the current worker has rebuilt its modules and said hello. */
@@ -110,8 +110,9 @@ export class WorkerLink {
     return this.alive && (this.inFlight.size > 0 || this.outbox.length > 0 || (this.thread === undefined && !this.parked));
   }
 
-  /** A call already written to the ring (the hot path): wait for its answer. */
+  /** A call already written to the ring (the hot path, at `lastFrame`): wait for its answer. */
   track(pending: PendingCall): void {
+    pending.frameAt = this.requests.lastFrame;
     this.scheduleNotify();
     this.inFlight.set(pending.id, pending);
     this.pump();
@@ -121,6 +122,8 @@ export class WorkerLink {
   submit(frame: Encoded, pending: PendingCall | undefined, force = false): boolean {
     if (pending !== undefined) {
       pending.frame = frame;
+      pending.link = this;
+      pending.frameAt = undefined;
       this.inFlight.set(pending.id, pending);
     }
     if (frame.byteLength > this.requests.maxPayload) {
@@ -130,22 +133,22 @@ export class WorkerLink {
         this.inFlight.delete(pending.id);
         return false;
       }
-      for (const chunk of splitIntoChunks(pending.id, frame, this.requests.maxPayload)) {
-        this.outbox.push({ frame: chunk, pending });
-        this.budget.queued++;
-      }
+      const chunks = splitIntoChunks(pending.id, frame, this.requests.maxPayload);
+      chunks.forEach((chunk, i) => this.outbox.push({ frame: chunk, pending, last: i === chunks.length - 1 }));
+      this.budget.queued += chunks.length;
       this.flush();
       this.pump();
       return true;
     }
     if (this.outbox.length === 0 && this.requests.tryWrite(frame.parts) === 'ok') {
+      if (pending !== undefined) pending.frameAt = this.requests.lastFrame;
       this.scheduleNotify();
     } else {
       if (!force && this.budget.queued >= this.budget.max) {
         if (pending !== undefined) this.inFlight.delete(pending.id);
         return false;
       }
-      this.outbox.push({ frame, pending });
+      this.outbox.push({ frame, pending, last: true });
       this.budget.queued++;
     }
     this.pump();
@@ -168,7 +171,7 @@ export class WorkerLink {
     });
   }
 
-  private flush(): void {
+  flush(): void {
     while (this.outbox.length > 0) {
       const next = this.outbox[0]!;
       if (next.pending?.settled === true) {
@@ -177,6 +180,7 @@ export class WorkerLink {
         continue;
       }
       if (this.requests.tryWrite(next.frame.parts) !== 'ok') break;
+      if (next.last && next.pending !== undefined) next.pending.frameAt = this.requests.lastFrame;
       this.outbox.shift();
       this.budget.queued--;
       this.scheduleNotify();

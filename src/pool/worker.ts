@@ -24,7 +24,8 @@ import {
   type Encoded,
   type TypedCall,
 } from './codec.js';
-import { CONTROL, Kind, type CallRequest, type Request, type Response, type ServeTask, type WorkerModule } from './protocol.js';
+import { clockNow } from './clock.js';
+import { CLAIM, CONTROL, Kind, type CallRequest, type Request, type Response, type ServeTask, type WorkerModule } from './protocol.js';
 import { DATA_SEQ, RingBuffer, SPACE_SEQ } from './ring-buffer.js';
 
 /** Streamed requests up to this size are gathered in a buffer the worker keeps. */
@@ -119,7 +120,6 @@ export default async function serve(task: ServeTask): Promise<string> {
     served.push({ spec, module, imports: await importsFor(spec), sandbox: undefined, fast: new Map() });
   }
   const exportNames = served.map((s) => s.module.inspect().exports.map((e) => e.name));
-  const origin = performance.timeOrigin;
   write(responses, { k: Kind.Hello, thread: threadId });
   Atomics.notify(responses.header, DATA_SEQ);
 
@@ -145,8 +145,11 @@ export default async function serve(task: ServeTask): Promise<string> {
   const profiles = (): (ModuleProfile | undefined)[] =>
     served.map((s) => (s.sandbox === undefined && s.spec.isolation === 'reuse' ? undefined : s.module.profile()));
 
-  /** Runs one request; its answer goes to the response ring. */
-  const handle = (payload: Uint8Array): 'answered' | 'stop' => {
+  /**
+   * Runs one request whose claim word is in the request frame at `frame`; its answer goes to the
+   * response ring. 'skipped': the pool withdrew the call at its deadline (no answer is due).
+   */
+  const handle = (payload: Uint8Array, frame: number): 'answered' | 'skipped' | 'stop' => {
     const numeric = decodeNumericCall(payload);
     const binary = numeric ?? decodeTypedCall(payload);
     const request: Request =
@@ -167,24 +170,30 @@ export default async function serve(task: ServeTask): Promise<string> {
     if (request.k === Kind.Profile) {
       write(responses, { k: Kind.ProfileReply, id: request.id, p: profiles() });
     } else {
-      // Published before the clock is read and the deadline checked, so a pool that sees another
-      // id here at the deadline knows this call will not start; interrupts meant for the
-      // previous call are cleared first.
+      // Interrupts meant for the previous call are cleared; the call is published in `current`
+      // before it is claimed, so a pool that finds it claimed 'started' and no longer current
+      // knows its answer is in the ring.
       Atomics.store(control, CONTROL.interrupt, 0);
       Atomics.store(control, CONTROL.current, request.id);
-      const started = origin + performance.now();
+      const started = clockNow();
+      const expired = request.d !== undefined && started > request.d;
+      // One decision per call, shared with the pool: whoever claims the frame first decides.
+      if (requests.claim(frame, CLAIM.queued, expired ? CLAIM.expired : CLAIM.started) !== CLAIM.queued) {
+        Atomics.store(control, CONTROL.current, 0);
+        return 'skipped';
+      }
       const target = served[request.m];
       let response: Response;
       try {
         if (target === undefined) throw new InvalidOptionError(`no module #${request.m} in this pool`);
-        if (request.d !== undefined && started > request.d) {
+        if (expired) {
           throw new DeadlineExceededError(`${target.spec.id}: call expired in the queue before a worker could start it`, undefined, started - request.t);
         }
         const value = request.x === undefined ? run(target, request, control, numeric !== undefined) : runTenant(target, request, control);
-        const ended = origin + performance.now();
+        const ended = clockNow();
         response = { k: Kind.Ok, id: request.id, v: value, q: started - request.t, r: ended - started };
       } catch (error) {
-        const ended = origin + performance.now();
+        const ended = clockNow();
         response = { k: Kind.Err, id: request.id, e: toErrorData(error), q: started - request.t, r: ended - started };
       }
       if (response.k === Kind.Ok && isNumericValue(response.v)) {
@@ -228,7 +237,7 @@ export default async function serve(task: ServeTask): Promise<string> {
     let answered = 0;
     // A batch: everything published so far, one wake-up for the caller at the end.
     while (frame.status === 'ok') {
-      let outcome: 'answered' | 'stop' | 'gathering';
+      let outcome: 'answered' | 'skipped' | 'stop' | 'gathering';
       const chunk = decodeChunk(frame.payload);
       if (chunk !== undefined) {
         // Part of a request too large for one frame: gather it, answer when it is whole.
@@ -244,16 +253,18 @@ export default async function serve(task: ServeTask): Promise<string> {
         }
         whole.bytes.set(chunk.bytes, chunk.offset);
         whole.received += chunk.bytes.byteLength;
-        requests.consume(frame.frameBytes);
-        Atomics.notify(requests.header, SPACE_SEQ); // the caller may be waiting to send the next chunk
         if (whole.received < chunk.total) {
+          requests.consume(frame.frameBytes);
           outcome = 'gathering';
         } else {
+          // The last chunk carries the call's claim word: it stays in the ring until handled.
           assembling.delete(chunk.id);
-          outcome = handle(whole.bytes);
+          outcome = handle(whole.bytes, frame.frame);
+          requests.consume(frame.frameBytes);
         }
+        Atomics.notify(requests.header, SPACE_SEQ); // the caller may be waiting to send the next chunk
       } else {
-        outcome = handle(frame.payload); // a view into the ring: consumed once handled
+        outcome = handle(frame.payload, frame.frame); // a view into the ring: consumed once handled
         requests.consume(frame.frameBytes);
         // A large frame freed room a queued call may be waiting for.
         if (frame.frameBytes >= LARGE_FRAME) Atomics.notify(requests.header, SPACE_SEQ);

@@ -1,0 +1,53 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createPool, type WasmPool } from '../src/pool/pool.js';
+import { guestPath } from './helpers/guests.js';
+
+let pool: WasmPool | undefined;
+afterEach(async () => {
+  await pool?.close({ cancel: true });
+  pool = undefined;
+});
+
+async function outcome(promise: Promise<unknown>): Promise<{ ok: unknown } | { code: string; message: string }> {
+  try {
+    return { ok: await promise };
+  } catch (error) {
+    const e = error as { code: string; message: string };
+    return { code: e.code, message: e.message };
+  }
+}
+
+/** A call any live worker answers at once; its own deadline bounds the wait if none can. */
+function control(p: WasmPool, a = 40, b = 2): Promise<{ ok: unknown } | { code: string; message: string }> {
+  return outcome(p.invoke('add', 'add', [a, b], { timeoutMs: 2000 }));
+}
+
+describe('pool deadlines', () => {
+  it('a call rejected as "not started" never starts: one decision per call, shared by pool and worker', async () => {
+    pool = await createPool({ modules: { spin: { source: guestPath('spin'), instrument: { deadline: true } }, add: guestPath('add') }, threads: 1 });
+    await pool.ready();
+    const calibration = performance.now();
+    await pool.call('spin', 'spin', 4_000_000);
+    const perMs = 4_000_000 / (performance.now() - calibration);
+    const seen = new Set<string>();
+    // The call ahead ends from 4 ms before to 4 ms after the runaway's 10 ms deadline: across the
+    // trials, the deadline falls while the runaway waits, as it starts, and while it runs.
+    for (let trial = 0; trial < 120; trial++) {
+      const aheadMs = 6 + (trial % 9);
+      const ahead = pool.call('spin', 'spin', Math.round(aheadMs * perMs));
+      // A busy caller: timers count from the event loop's time at the start of this tick, so
+      // this one fires up to 2 ms before the call's deadline (by the clock) has passed.
+      const busyUntil = performance.now() + 2;
+      while (performance.now() < busyUntil);
+      const runaway = outcome(pool.invoke('spin', 'spinForever', [], { timeoutMs: 10 }));
+      await ahead;
+      const stopped = await runaway;
+      expect(stopped).toMatchObject({ code: 'ERR_DEADLINE_EXCEEDED' });
+      seen.add((stopped as { message: string }).message.replace(/^.*; /, ''));
+      // Whatever was decided, the worker is free: a runaway told "will not run" did not start.
+      expect(await control(pool, trial, 1)).toEqual({ ok: trial + 1 });
+    }
+    expect([...seen].filter((what) => !/^(it had not started and will not run|the guest was interrupted in its worker|spin: call expired in the queue before a worker could start it)$/.test(what))).toEqual([]);
+    expect((await pool.profile()).workers.restarts).toBe(0);
+  });
+});
