@@ -51,6 +51,12 @@ export interface PoolSandbox {
   close(): Promise<void>;
 }
 
+/** A worker's profile reply, and which of its link's workers sent it. */
+interface ProfileParts {
+  readonly generation: number;
+  readonly parts: readonly (ModuleProfile | undefined)[];
+}
+
 export interface PoolProfile {
   /** Per-module profiles from every worker, histograms merged. */
   readonly modules: Readonly<Record<string, ModuleProfile>>;
@@ -257,11 +263,12 @@ export class WasmPool {
 
   /** Per-module profiles merged across workers, queue waits, and worker restarts. */
   async profile(): Promise<PoolProfile> {
-    const replies = await Promise.all(
-      this.links.map((link) =>
-        (this.ask(link, (id) => ({ k: Kind.Profile, id })) as Promise<(ModuleProfile | undefined)[]>).catch(() => [] as (ModuleProfile | undefined)[]),
-      ),
+    const answers = await Promise.all(
+      this.links.map((link) => (this.ask(link, (id) => ({ k: Kind.Profile, id })) as Promise<ProfileParts>).catch(() => undefined)),
     );
+    // A worker that ended idle after it replied sent the same metrics again as its last words:
+    // those are in `retired` already.
+    const replies = answers.map((answer, i) => (answer === undefined || answer.generation <= this.links[i]!.retiredGeneration ? [] : answer.parts));
     const modules: Record<string, ModuleProfile> = {};
     this.ids.forEach((id, i) => {
       const parts = [...replies, this.retired].map((r) => r[i]).filter((p): p is ModuleProfile => p !== undefined && p.instances > 0);
@@ -313,12 +320,14 @@ export class WasmPool {
         const kept = this.retired[i];
         this.retired[i] = kept === undefined ? part : mergeModuleProfiles([kept, part]);
       });
+      link.retiredGeneration = link.generation;
       return;
     }
     const pending = link.inFlight.get(response.id);
     if (pending === undefined) return;
     if (response.k === Kind.ProfileReply) {
-      settleCall(link.inFlight, pending, undefined, response.p);
+      const reply: ProfileParts = { generation: link.generation, parts: response.p };
+      settleCall(link.inFlight, pending, undefined, reply);
       return;
     }
     const recorder = this.queue.get(this.ids[pending.module]!);

@@ -35,6 +35,7 @@ export class CallRecovery {
   serve(link: WorkerLink): void {
     link.alive = true;
     link.parked = false;
+    link.generation++;
     link.serving = this.pool.threads.run(link.task()).then(
       (result: unknown) => {
         if (result === 'idle') this.idled(link);

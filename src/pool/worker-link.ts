@@ -52,6 +52,10 @@ export class WorkerLink {
   /** The worker ended after idling; the next call starts one again on the same rings. */
   parked = false;
   serving: Promise<void> = Promise.resolve();
+  /** Counts the workers this link has had: what a profile reply came from. */
+  generation = 0;
+  /** The latest generation whose metrics arrived as its last words (Retired): a reply from it is already counted. */
+  retiredGeneration = 0;
 
   constructor(
     readonly index: number,
