@@ -67,5 +67,5 @@ export { toPprof, fromPprof } from './profiler/export/pprof.js';
 export { formatTopFunctions } from './profiler/format-profile.js';
 
 export { createPool, WasmPool } from './pool/pool.js';
-export type { PoolOptions, PoolModuleOptions, CallOptions, PoolProfile, PoolSandbox } from './pool/pool.js';
+export type { PoolOptions, PoolModuleOptions, CallOptions, PoolProfile, PoolSandbox, PoolCloseReport } from './pool/pool.js';
 export type { Isolation } from './pool/protocol.js';

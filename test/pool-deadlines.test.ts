@@ -50,4 +50,19 @@ describe('pool deadlines', () => {
     expect([...seen].filter((what) => !/^(it had not started and will not run|the guest was interrupted in its worker|spin: call expired in the queue before a worker could start it)$/.test(what))).toEqual([]);
     expect((await pool.profile()).workers.restarts).toBe(0);
   });
+
+  it('never wedges: a worker V8 will not stop at once is replaced at once, and close() ends in bounded time naming it', async () => {
+    // 16,384 pages (1 GiB): terminating the runaway's worker takes V8 seconds.
+    pool = await createPool({ modules: { grow: { source: guestPath('grow-forever'), memoryLimitPages: 16384 }, add: guestPath('add') }, threads: 2 });
+    await pool.ready();
+    const runaway = await outcome(pool.invoke('grow', 'growForever', [], { timeoutMs: 100 }));
+    expect(runaway).toMatchObject({ code: 'ERR_DEADLINE_EXCEEDED', message: expect.stringMatching(/its worker was terminated and replaced/) });
+    // Later calls are served (each bounded by its own 2 s deadline), whichever worker gets them.
+    expect(await Promise.all([control(pool, 1, 1), control(pool, 2, 2), control(pool, 3, 3)])).toEqual([{ ok: 2 }, { ok: 4 }, { ok: 6 }]);
+    const closing = pool;
+    pool = undefined;
+    const report = await closing.close();
+    expect(report.unstoppedThreads).toHaveLength(1);
+    await expect(closing.call('add', 'add', 1, 1)).rejects.toMatchObject({ code: 'ERR_POOL_CLOSED' });
+  });
 });

@@ -26,3 +26,10 @@ const OFFSET = offset();
 export function clockNow(): number {
   return performance.now() + OFFSET;
 }
+
+/** Resolves when `until` settles or after `ms`, whichever is first; leaves no timer behind. */
+export async function within(ms: number, until: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([until, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}

@@ -42,6 +42,11 @@ export interface PoolOptions {
    */
   readonly idleTimeoutMs?: number;
   readonly resourceLimits?: ResourceLimits;
+  /**
+   * How long `close()` waits for its workers to end once their calls are done, and then for
+   * workers it terminated to exit; those still running are named in its report. @default 1000
+   */
+  readonly closeTimeoutMs?: number;
   /** Host used to load and compile the modules (once, in this thread). @default a new host */
   readonly host?: WasmHost;
 }
@@ -63,6 +68,7 @@ export const POOL_DEFAULTS = {
   maxQueue: 1024,
   workerSpin: 2000,
   callerSpinMicros: 20,
+  closeTimeoutMs: 1000,
   isolation: 'reuse',
 } as const satisfies Partial<Record<keyof PoolOptions | keyof PoolModuleOptions, unknown>>;
 
@@ -76,6 +82,7 @@ export interface ResolvedPoolOptions {
   readonly timeoutMs: number | undefined;
   readonly idleTimeoutMs: number | undefined;
   readonly resourceLimits: ResourceLimits | undefined;
+  readonly closeTimeoutMs: number;
 }
 
 export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
@@ -87,7 +94,7 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
     throw new InvalidOptionError(`options.ringBytes must be a power of two ≥ 4096, got ${String(ringBytes)}`);
   }
   if (!Number.isInteger(maxQueue) || maxQueue < 0) throw new InvalidOptionError(`options.maxQueue must be a non-negative integer, got ${String(maxQueue)}`);
-  for (const name of ['timeoutMs', 'idleTimeoutMs'] as const) {
+  for (const name of ['timeoutMs', 'idleTimeoutMs', 'closeTimeoutMs'] as const) {
     const value = options[name];
     if (value !== undefined && !(value > 0 && Number.isFinite(value))) {
       throw new InvalidOptionError(`options.${name} must be a positive finite number, got ${String(value)}`);
@@ -103,6 +110,7 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
     timeoutMs: options.timeoutMs,
     idleTimeoutMs: options.idleTimeoutMs,
     resourceLimits: options.resourceLimits,
+    closeTimeoutMs: options.closeTimeoutMs ?? POOL_DEFAULTS.closeTimeoutMs,
   };
 }
 

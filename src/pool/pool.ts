@@ -33,7 +33,7 @@ import {
 import { moduleOptions, resolvePoolOptions, type CallOptions, type PoolOptions, type ResolvedPoolOptions } from './options.js';
 import { settleCall, type PendingCall } from './pending-call.js';
 import { CONTROL, Kind, type CallRequest, type CloseSandbox, type ProfileRequest, type Response, type WorkerModule } from './protocol.js';
-import { clockNow } from './clock.js';
+import { clockNow, within } from './clock.js';
 import { CallRecovery } from './recovery.js';
 import { fewestTenants, leastLoaded } from './schedule.js';
 import { WorkerLink, type QueueBudget } from './worker-link.js';
@@ -49,6 +49,12 @@ export interface PoolSandbox {
   invoke(exportName: string, args: readonly unknown[], options?: Omit<CallOptions, 'sandbox'>): Promise<unknown>;
   /** Drops the instance in its worker. */
   close(): Promise<void>;
+}
+
+/** What `close()` reports once every worker has been stopped or given up on. */
+export interface PoolCloseReport {
+  /** Thread ids of workers that were terminated but had not exited when close() gave up waiting. */
+  readonly unstoppedThreads: readonly number[];
 }
 
 /** A worker's profile reply, and which of its link's workers sent it. */
@@ -78,6 +84,7 @@ export class WasmPool {
   private readonly tenants = new Map<number, { link: WorkerLink; lost: boolean }>();
   private readonly budget: QueueBudget;
   private closing = false;
+  private closed: Promise<PoolCloseReport> | undefined;
   /** Metrics of workers that ended after idling, per module, merged as they come (bounded). */
   private readonly retired: (ModuleProfile | undefined)[] = [];
   private readonly recovery: CallRecovery;
@@ -115,7 +122,8 @@ export class WasmPool {
           if (tenant !== undefined) tenant.lost = true;
         }
       },
-      resend: (link, pending, frame) => this.submit(link, frame, pending, true),
+      // A control request asks its own link's worker; a call goes wherever it is answered soonest.
+      resend: (link, pending, frame) => this.submit(pending.module < 0 ? link : this.pick(), frame, pending, true),
     });
     this.links = Array.from({ length: options.threads }, (_, i) => new WorkerLink(i, settings, this.budget, (link, response) => this.handle(link, response)));
     for (const link of this.links) this.recovery.serve(link);
@@ -229,7 +237,7 @@ export class WasmPool {
   openSandbox(moduleId: string): PoolSandbox {
     if (this.closing) throw new PoolClosedError('the pool is closed; create a new one');
     if (!this.ids.includes(moduleId)) throw this.unknownModule(moduleId);
-    const link = this.links[fewestTenants(this.links.map((l) => ({ outstanding: l.outstanding, tenants: l.tenants.size })))]!;
+    const link = this.links[fewestTenants(this.links.map((l) => l.load()))]!;
     const id = this.nextTenant++;
     const tenant = { link, lost: false };
     this.tenants.set(id, tenant);
@@ -280,11 +288,23 @@ export class WasmPool {
     return { modules, queueWait, workers: { threads: this.links.length, restarts: this.recovery.restarts, crashes: this.recovery.crashes } };
   }
 
-  /** Stops the workers: in-flight calls finish first (`cancel`: they are rejected with ERR_POOL_CLOSED). */
-  async close(options: { cancel?: boolean } = {}): Promise<void> {
-    if (this.closing) return;
-    this.closing = true;
-    if (options.cancel === true) {
+  /**
+   * Stops the workers: calls already made finish first, on a replacement if their worker dies
+   * (`cancel`: they are rejected with ERR_POOL_CLOSED instead). Then workers get
+   * `closeTimeoutMs` to end, are terminated, and get as long again to exit; the report names
+   * those still running (V8 can take minutes to stop a thread inside some guest operations,
+   * and the process cannot exit before they do).
+   */
+  close(options: { cancel?: boolean } = {}): Promise<PoolCloseReport> {
+    if (this.closed === undefined) {
+      this.closing = true;
+      this.closed = this.shutdown(options.cancel === true);
+    }
+    return this.closed;
+  }
+
+  private async shutdown(cancel: boolean): Promise<PoolCloseReport> {
+    if (cancel) {
       for (const link of this.links) {
         for (const pending of link.inFlight.values()) settleCall(link.inFlight, pending, new PoolClosedError('the pool was closed before this call completed'));
         for (const { pending } of link.outbox) if (pending !== undefined) settleCall(link.inFlight, pending, new PoolClosedError('the pool was closed before this call started'));
@@ -293,19 +313,21 @@ export class WasmPool {
     } else {
       await Promise.all(this.links.map((link) => drained(link)));
     }
-    for (const link of this.links) {
-      if (link.parked) continue;
-      Atomics.store(link.control, CONTROL.stopping, 1);
-      this.submit(link, encode({ k: Kind.Stop }), undefined, true);
-      // A guest that cannot be stopped must not keep close() waiting.
-      if (options.cancel === true) this.recovery.terminate(link);
+    const timeout = this.options.closeTimeoutMs;
+    if (!cancel) {
+      for (const link of this.links) {
+        if (link.parked || !link.alive) continue;
+        Atomics.store(link.control, CONTROL.stopping, 1);
+        link.submit(encode({ k: Kind.Stop }), undefined, true);
+      }
+      await within(timeout, Promise.allSettled(this.links.map((l) => l.serving)));
     }
-    await Promise.race([Promise.allSettled(this.links.map((l) => l.serving)), new Promise((r) => setTimeout(r, 2000))]);
-    await this.threads.destroy();
+    // Whatever has not ended is terminated: a guest that cannot be stopped must not keep close() waiting.
+    return { unstoppedThreads: await this.threads.close(timeout) };
   }
 
   private pick(): WorkerLink {
-    return this.links[leastLoaded(this.links.map((l) => ({ outstanding: l.outstanding, tenants: l.tenants.size })))]!;
+    return this.links[leastLoaded(this.links.map((l) => l.load()))]!;
   }
 
   /** An answer from a worker: settles its call (or records what the worker said of itself). */

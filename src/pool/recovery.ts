@@ -21,7 +21,7 @@ export interface RecoveryHost {
   readonly closing: boolean;
   /** Tenant sandboxes whose instances died with their worker. */
   tenantsLost(ids: Iterable<number>): void;
-  /** Sends a call a dead worker had not started again. */
+  /** Sends a call a dead worker had not started again (to any link, or the same one). */
   resend(link: WorkerLink, pending: PendingCall, frame: Encoded): void;
 }
 
@@ -35,8 +35,10 @@ export class CallRecovery {
   serve(link: WorkerLink): void {
     link.alive = true;
     link.parked = false;
+    link.abandoned = false;
     link.generation++;
-    link.serving = this.pool.threads.run(link.task()).then(
+    link.task = new AbortController();
+    link.serving = this.pool.threads.run(link.serveTask(), link.task.signal).then(
       (result: unknown) => {
         if (result === 'idle') this.idled(link);
       },
@@ -118,8 +120,14 @@ export class CallRecovery {
     return was === CLAIM.queued ? CLAIM.withdrawn : was;
   }
 
-  terminate(link: WorkerLink): void {
-    this.pool.threads.terminate(link.thread);
+  /**
+   * Gives up on the link's worker (a runaway that cannot be stopped in place, or close):
+   * its calls are recovered and a replacement starts now, without waiting for the thread to exit.
+   */
+  terminate(link: WorkerLink, reason = 'terminated to stop a call past its deadline'): void {
+    if (!link.alive || link.abandoned) return;
+    link.abandoned = true;
+    this.pool.threads.abandon(link.thread, link.task, new Error(reason));
   }
 
   /** The worker ended after idling: start one again when work arrives (or if it already has). */
@@ -140,7 +148,9 @@ export class CallRecovery {
     link.alive = false;
     this.crashes++;
     link.drain();
-    const reason = error instanceof Error ? error.message : String(error);
+    // An aborted task carries why the worker was given up on as its cause.
+    const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+    const reason = cause instanceof Error ? cause.message : String(cause);
     const running = Atomics.load(link.control, CONTROL.current);
     const held = link.inFlight.get(running);
     const moduleId = (pending: PendingCall): string => this.pool.moduleIds[pending.module] ?? 'pool';
@@ -157,7 +167,7 @@ export class CallRecovery {
     // Tenant sandboxes lived in the dead worker: their state is gone.
     this.pool.tenantsLost(link.tenants);
     link.tenants.clear();
-    link.reset();
+    link.reset(link.abandoned);
     this.restarts++;
     this.serve(link);
     // Requests are answered in order: everything after the call it was running never started.

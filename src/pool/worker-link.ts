@@ -9,6 +9,7 @@ import { decode, decodeNumericAnswer, splitIntoChunks, type Encoded } from './co
 import type { PendingCall } from './pending-call.js';
 import { CONTROL, Kind, type Response, type ServeTask, type WorkerModule } from './protocol.js';
 import { DATA_SEQ, RingBuffer, SPACE_SEQ } from './ring-buffer.js';
+import type { WorkerLoad } from './schedule.js';
 
 /** Atomics.waitAsync (Node 20 has it; TypeScript's ES2022 lib does not declare it). */
 const waitAsync = (Atomics as unknown as {
@@ -52,6 +53,10 @@ export class WorkerLink {
   /** The worker ended after idling; the next call starts one again on the same rings. */
   parked = false;
   serving: Promise<void> = Promise.resolve();
+  /** Aborts the current serve task: how the pool gives up on a worker without waiting for it to exit. */
+  task: AbortController = new AbortController();
+  /** The current worker was given up on (it may still be running). */
+  abandoned = false;
   /** Counts the workers this link has had: what a profile reply came from. */
   generation = 0;
   /** The latest generation whose metrics arrived as its last words (Retired): a reply from it is already counted. */
@@ -77,10 +82,13 @@ export class WorkerLink {
     this.markReady();
   }
 
-  /** Fresh rings at start; after a worker died, the same rings emptied (first touch of new shared memory is slow). */
-  reset(): void {
+  /**
+   * Fresh rings at start, and after a worker was abandoned (it may still run and touch them);
+   * after a worker died, the same rings emptied (first touch of new shared memory is slow).
+   */
+  reset(fresh = false): void {
     this.renewReady();
-    if (this.requests === undefined) {
+    if (this.requests === undefined || fresh) {
       this.requests = new RingBuffer(RingBuffer.allocate(this.settings.ringBytes));
       this.responses = new RingBuffer(RingBuffer.allocate(this.settings.ringBytes));
       this.control = new Int32Array(new SharedArrayBuffer(CONTROL.size * 4));
@@ -93,7 +101,7 @@ export class WorkerLink {
   }
 
   /** The serve task its worker runs: this link's rings and the modules. */
-  task(): ServeTask {
+  serveTask(): ServeTask {
     return {
       requests: this.requests.buffer,
       responses: this.responses.buffer,
@@ -107,6 +115,11 @@ export class WorkerLink {
   /** Calls in flight and frames queued: the load a scheduler compares. */
   get outstanding(): number {
     return this.inFlight.size + this.outbox.length;
+  }
+
+  /** What a scheduler sees of this link. */
+  load(): WorkerLoad {
+    return { outstanding: this.outstanding, tenants: this.tenants.size, starting: this.thread === undefined && !this.parked };
   }
 
   /** Answers are due, frames wait for ring space, or a worker is starting up. */
