@@ -13,8 +13,9 @@ import { createRequire } from 'node:module';
 import vm from 'node:vm';
 import binaryen from 'binaryen';
 import { WasmHost } from '../src/index.js';
-import { instrument, normalizeInstrumentOptions } from '../src/host/instrument/instrument.js';
-import { parseModule } from '../src/host/wasm-binary.js';
+import { instrument } from '../src/instrument/instrument.js';
+import { normalizeInstrumentOptions } from '../src/instrument/options.js';
+import { parseModule } from '../src/wasm/wasm-binary.js';
 import { guestPath, median, printBench, writeBench, type BenchResult } from './report.js';
 
 const require = createRequire(import.meta.url);

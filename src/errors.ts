@@ -57,6 +57,27 @@ export class WasmInvalidError extends WasmSandboxError {
   }
 }
 
+/**
+ * The instrumentation engine cannot rewrite this module (an instruction it does not support,
+ * nesting binaryen cannot follow, …). The module itself may be valid: it loads without
+ * instrumentation, or with `instrument.fallback: 'plain'`.
+ */
+export class WasmInstrumentationError extends WasmSandboxError {
+  override readonly name = 'WasmInstrumentationError';
+  readonly code = 'ERR_WASM_INSTRUMENTATION' as const;
+  constructor(
+    message: string,
+    /** Why, in a line. */
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), reason: this.reason };
+  }
+}
+
 /** The module source could not be read: missing file, a directory, a failed fetch, an unsupported value. */
 export class WasmSourceError extends WasmSandboxError {
   override readonly name = 'WasmSourceError';
@@ -279,6 +300,7 @@ export class InvalidOptionError extends WasmSandboxError {
 export type ErrorCode =
   | WasmInvalidError['code']
   | WasmSourceError['code']
+  | WasmInstrumentationError['code']
   | WasmImportError['code']
   | WasmExportNotFoundError['code']
   | WasmArgumentError['code']
@@ -307,6 +329,7 @@ type ErrorClass = new (message: string, ...rest: any[]) => WasmSandboxError;
  */
 const ERROR_CLASSES: readonly ErrorClass[] = [
   WasmInvalidError,
+  WasmInstrumentationError,
   WasmSourceError,
   WasmImportError,
   WasmExportNotFoundError,

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { WasmHost, type GuestModule } from '../src/index.js';
-import { instrument, normalizeInstrumentOptions, type InstrumentOptions } from '../src/host/instrument/instrument.js';
-import { parseModule } from '../src/host/wasm-binary.js';
+import { instrument } from '../src/instrument/instrument.js';
+import { normalizeInstrumentOptions, type InstrumentOptions } from '../src/instrument/options.js';
+import { parseModule } from '../src/wasm/wasm-binary.js';
 import { guestBytes, guestPath } from './helpers/guests.js';
 import { memoryDigest, outcome, WORKLOADS } from './helpers/workloads.js';
 

@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import binaryen from 'binaryen';
 import { describe, expect, it } from 'vitest';
 import { WasmHost, type WasmSandboxError } from '../src/index.js';
-import { slotsOf, UnsupportedFeatureError } from '../src/host/instrument/expression-walker.js';
+import { checkSupported, ID, UnsupportedFeatureError } from '../src/instrument/expression-walker.js';
 import { guestPath } from './helpers/guests.js';
 
 const cacheDir = () => mkdtempSync(join(tmpdir(), 'wasm-sandbox-limits-'));
@@ -169,8 +169,10 @@ describe('the rewritten module', () => {
   });
 
   it('names instructions it cannot rewrite', () => {
-    expect(() => slotsOf((binaryen as unknown as Record<string, number>)['StructNewId']!)).toThrow(UnsupportedFeatureError);
-    expect(() => slotsOf((binaryen as unknown as Record<string, number>)['StructNewId']!)).toThrow(/cannot rewrite StructNew instructions/);
+    expect(() => checkSupported((binaryen as unknown as Record<string, number>)['StructNewId']!)).toThrow(UnsupportedFeatureError);
+    expect(() => checkSupported((binaryen as unknown as Record<string, number>)['StructNewId']!)).toThrow(/cannot rewrite struct\.new \(GC\) instructions/);
+    expect(() => checkSupported(ID['TryTable']!)).toThrow(/cannot rewrite try_table instructions/);
+    for (const kind of ['TableFill', 'TableCopy', 'TableInit', 'ElemDrop']) expect(() => checkSupported(ID[kind]!)).not.toThrow();
   });
 });
 
@@ -256,7 +258,7 @@ describe('the vm route, where rewriting is impossible', () => {
       () => undefined,
       (e: WasmSandboxError) => e,
     );
-    expect(error?.code).toBe('ERR_WASM_INVALID');
-    expect(error?.message).toMatch(/binaryen cannot read this module/);
+    expect(error?.code).toBe('ERR_WASM_INSTRUMENTATION');
+    expect(error?.message).toMatch(/cannot be instrumented: binaryen cannot read it/);
   });
 });

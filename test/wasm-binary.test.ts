@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { capMemoryMaximum, parseModule, functionName, BinaryFormatError } from '../src/host/wasm-binary.js';
+import { capMemoryMaximum, parseModule, functionName, BinaryFormatError } from '../src/wasm/wasm-binary.js';
 import { inspectParsed } from '../src/host/inspect.js';
 import { guestBytes, tinyModule } from './helpers/guests.js';
 

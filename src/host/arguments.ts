@@ -1,6 +1,6 @@
 /** Checks JS values against wasm parameter types before they reach V8's silent coercions. */
 import { WasmArgumentError } from '../errors.js';
-import type { ValueType } from './wasm-binary.js';
+import type { ValueType } from '../wasm/wasm-binary.js';
 
 const I64_MIN = -(2n ** 63n);
 const U64_MAX = 2n ** 64n - 1n;

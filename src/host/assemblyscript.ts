@@ -4,7 +4,7 @@
  * `env.abort` (→ GuestAbortError), `env.trace` (→ the configured logger), `env.seed`.
  */
 import { GuestAbortError } from '../errors.js';
-import type { FunctionType } from './wasm-binary.js';
+import type { FunctionType } from '../wasm/wasm-binary.js';
 
 /** Receives `trace()` output from guests. */
 export type TraceLogger = (message: string, values: readonly number[]) => void;

@@ -27,9 +27,12 @@ export interface BudgetLimits {
 export class BudgetMeter {
   /** Instructions charged during the current (or last) call. */
   consumed = 0;
-  /** Instructions charged by calls before the current one. */
+  /** Instructions charged before the current call (earlier calls, and calls made on raw exports). */
   private earlier = 0;
+  /** The counter's value at the last accounting: what it held minus what it holds now was executed since. */
   private given = 0;
+  /** Whether a call through the sandbox is running: limits apply only then. */
+  private armed = false;
   private deadline = Infinity;
   private started = 0;
   private global: WebAssembly.Global | undefined;
@@ -46,13 +49,6 @@ export class BudgetMeter {
     // guest is stopped now, `end()` must not charge this stretch twice.
     this.given = counter;
     const { fuel, timeoutMs, interrupt } = this.limits;
-    if (fuel !== undefined && this.consumed > fuel) {
-      throw new OutOfFuelError(
-        `${this.label}: guest ran out of fuel after ${this.consumed} instructions (limit ${fuel}); raise the fuel limit or give it less work`,
-        fuel,
-        this.consumed,
-      );
-    }
     if (interrupt !== undefined && Atomics.load(interrupt, 0) !== 0) {
       throw new DeadlineExceededError(
         `${this.label}: guest interrupted after ${(performance.now() - this.started).toFixed(1)} ms`,
@@ -60,14 +56,23 @@ export class BudgetMeter {
         performance.now() - this.started,
       );
     }
-    if (this.deadline !== Infinity) {
-      const now = performance.now();
-      if (now > this.deadline) {
-        throw new DeadlineExceededError(
-          `${this.label}: guest exceeded its deadline of ${timeoutMs} ms (stopped after ${(now - this.started).toFixed(1)} ms)`,
-          timeoutMs,
-          now - this.started,
+    if (this.armed) {
+      if (fuel !== undefined && this.consumed > fuel) {
+        throw new OutOfFuelError(
+          `${this.label}: guest ran out of fuel after ${this.consumed} instructions (limit ${fuel}); raise the fuel limit or give it less work`,
+          fuel,
+          this.consumed,
         );
+      }
+      if (this.deadline !== Infinity) {
+        const now = performance.now();
+        if (now > this.deadline) {
+          throw new DeadlineExceededError(
+            `${this.label}: guest exceeded its deadline of ${timeoutMs} ms (stopped after ${(now - this.started).toFixed(1)} ms)`,
+            timeoutMs,
+            now - this.started,
+          );
+        }
       }
     }
     this.given = this.nextChunk();
@@ -81,8 +86,10 @@ export class BudgetMeter {
 
   /** Arms limits for a call (or, before `attach`, for instantiation: the first poll hands out the allowance). */
   begin(): void {
+    this.account(); // what raw calls (glue code on the instance's exports) ran since the last call
     this.earlier += this.consumed;
     this.consumed = 0;
+    this.armed = true;
     this.started = this.limits.timeoutMs === undefined && this.limits.interrupt === undefined ? 0 : performance.now();
     this.deadline = this.limits.timeoutMs === undefined ? Infinity : this.started + this.limits.timeoutMs;
     if (this.global === undefined) {
@@ -102,17 +109,28 @@ export class BudgetMeter {
     return this.earlier + this.consumed + live;
   }
 
-  /** Accounts what the call spent since the last refill; returns the call's total. */
+  /**
+   * Accounts what the call spent since the last refill and disarms the limits; returns the
+   * call's total. Calls glue code makes straight on the exports afterwards are counted (into
+   * the next call's `earlier`) but run without the per-call fuel and deadline.
+   */
   end(): number {
-    if (this.global !== undefined) this.consumed += this.given - (this.global.value as number);
-    this.given = 0;
+    this.account();
+    this.armed = false;
     return this.consumed;
+  }
+
+  private account(): void {
+    if (this.global === undefined) return;
+    const counter = this.global.value as number;
+    this.consumed += this.given - counter;
+    this.given = counter;
   }
 
   private nextChunk(): number {
     const { fuel, timeoutMs, interrupt } = this.limits;
     let chunk = timeoutMs === undefined && interrupt === undefined ? MAX_CHUNK : POLL_CHUNK;
-    if (fuel !== undefined) chunk = Math.min(chunk, Math.max(0, fuel - this.consumed));
+    if (this.armed && fuel !== undefined) chunk = Math.min(chunk, Math.max(0, fuel - this.consumed));
     return chunk;
   }
 }

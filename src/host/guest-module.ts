@@ -4,7 +4,7 @@
  * and the factory for sandboxes.
  */
 import { instantiateSync, type Imports as LoaderImports } from '@assemblyscript/loader';
-import { GuestAbortError, InvalidOptionError, WasmExportNotFoundError, WasmMemoryLimitError, WasmSandboxError } from '../errors.js';
+import { GuestAbortError, InvalidOptionError, type WasmInstrumentationError, WasmExportNotFoundError, WasmMemoryLimitError, WasmSandboxError } from '../errors.js';
 import { CallRecorder, type TimingPolicy } from '../profiler/call-recorder.js';
 import { functionStats, mergeCallTrees, type CallTree } from '../profiler/call-tree.js';
 import { MODULE_PROFILE_SCHEMA, type ColdStart, type ModuleProfile } from '../profiler/module-profile.js';
@@ -12,17 +12,23 @@ import { assemblyScriptEnv, type TraceLogger } from './assemblyscript.js';
 import { BudgetMeter } from './budget-meter.js';
 import { VmDeadline } from './vm-deadline.js';
 import type { Instrumentation } from './host.js';
-import { BUDGET_GLOBAL, BUDGET_IMPORT, HOOK_IMPORTS } from './instrument/region-pass.js';
-import { ALLOCATION_KINDS, ALLOCATOR_IMPORT, type AllocationKind } from './instrument/allocator-pass.js';
-import { RESERVED_PREFIX } from './instrument/instrument.js';
-import { MEMORY_HOOK_NAMES } from './instrument/memory-pass.js';
+import {
+  ALLOCATION_KINDS,
+  ALLOCATOR_IMPORT,
+  BUDGET_GLOBAL,
+  BUDGET_IMPORT,
+  HOOK_IMPORTS,
+  MEMORY_HOOKS,
+  RESERVED_PREFIX,
+  type AllocationKind,
+} from '../instrument/abi.js';
 import { buildImportObject, linkErrorToTyped, type GrantedImports } from './imports.js';
 import type { ModuleInfo } from './inspect.js';
 import type { ModuleCacheStats } from './module-cache.js';
 import { Sandbox } from './sandbox.js';
 import { trapError, trapKindOf } from './traps.js';
 import type { AssemblyScriptHelpers } from './typed-call.js';
-import { functionName, type FunctionType, type ParsedModule } from './wasm-binary.js';
+import { functionName, type FunctionType, type ParsedModule } from '../wasm/wasm-binary.js';
 
 /** An export as every sandbox of a module calls it. */
 export interface ExportTarget {
@@ -98,28 +104,21 @@ export type AllocationHook = (kind: AllocationKind, callerId: number, first: num
 
 const NO_HOOKS: FunctionHooks = { enter: () => undefined, exit: () => undefined };
 
-/** The imports binaryen's instrument-memory pass calls, forwarding addresses to `hooks`. */
+/** The imports the memory pass calls: addresses and sizes go to `hooks`, values never leave the guest. */
 function memoryHookImports(hooks: MemoryHooks | undefined): Record<string, WebAssembly.ImportValue> {
-  const pass = (_id: number, value: unknown): unknown => value;
-  const imports: Record<string, WebAssembly.ImportValue> = {
-    load_ptr: (_id: number, bytes: number, offset: number, pointer: number) => {
-      hooks?.load(((pointer >>> 0) + (offset >>> 0)), bytes);
+  let delta = 0;
+  return {
+    [MEMORY_HOOKS.load]: (bytes: number, offset: number, pointer: number) => {
+      hooks?.load((pointer >>> 0) + (offset >>> 0), bytes >>> 0);
       return pointer;
     },
-    store_ptr: (_id: number, bytes: number, offset: number, pointer: number) => {
-      hooks?.store(((pointer >>> 0) + (offset >>> 0)), bytes);
+    [MEMORY_HOOKS.store]: (bytes: number, offset: number, pointer: number) => {
+      hooks?.store((pointer >>> 0) + (offset >>> 0), bytes >>> 0);
       return pointer;
     },
-    memory_grow_pre: (_id: number, delta: number) => delta,
-    memory_grow_post: (_id: number, result: number) => result,
+    [MEMORY_HOOKS.growBefore]: (pages: number) => ((delta = pages), pages),
+    [MEMORY_HOOKS.growAfter]: (result: number) => (hooks?.grow?.(delta, result), result),
   };
-  if (hooks?.grow !== undefined) {
-    let delta = 0;
-    imports['memory_grow_pre'] = (_id: number, pages: number) => ((delta = pages), pages);
-    imports['memory_grow_post'] = (_id: number, result: number) => (hooks.grow!(delta, result), result);
-  }
-  for (const name of MEMORY_HOOK_NAMES) if (name.includes('_val_')) imports[name] = pass as WebAssembly.ImportValue;
-  return imports;
 }
 
 /** @internal what the host hands a module when it loads */
@@ -134,6 +133,8 @@ export interface GuestModuleInit {
   readonly instrumentation: Instrumentation | undefined;
   /** Deadlines run through V8 termination because rewriting was impossible: why. */
   readonly vmDeadlineReason: string | undefined;
+  /** The rewrite was refused and `instrument.fallback: 'plain'` loaded the module as it is. */
+  readonly instrumentationRefused: WasmInstrumentationError | undefined;
   readonly memoryLimitPages: number;
   readonly timing: TimingPolicy;
   readonly trace: TraceLogger;
@@ -199,6 +200,11 @@ export class GuestModule {
   functionName(index: number): string {
     const names = this.init.instrumentation?.functions;
     return names?.[index] ?? functionName(this.init.parsed, index);
+  }
+
+  /** Why the engine could not rewrite this module, when `instrument.fallback: 'plain'` loaded it as it is. */
+  get instrumentationRefused(): WasmInstrumentationError | undefined {
+    return this.init.instrumentationRefused;
   }
 
   /** How the module was rewritten, when it was. */

@@ -1,10 +1,9 @@
 /**
  * Measures what the entry/exit hooks themselves cost, on this machine, in this process, so the
  * instrumented profile can subtract it (see profiler/call-tree.ts `compensateOverhead`). A small
- * module built with binaryen calls an empty function in a loop, and runs the same loop without
+ * module calls an empty function in a loop, and runs the same loop without
  * the call; both are profiled through the real hooks.
  */
-import binaryen from 'binaryen';
 import { CallTreeBuilder } from '../profiler/call-tree-builder.js';
 import type { HookOverhead } from '../profiler/call-tree.js';
 import { WasmHost } from './host.js';
@@ -13,24 +12,23 @@ const CALLS = 100_000;
 const ROUNDS = 7;
 let measured: HookOverhead | undefined;
 
+/**
+ * The calibration module, assembled from:
+ *   (func $leaf)
+ *   (func (export "withCalls") (param $n i32) (local $i i32)
+ *     (loop $again (call $leaf) (local.set $i (i32.add (local.get $i) (i32.const 1)))
+ *       (br_if $again (i32.lt_s (local.get $i) (local.get $n)))))
+ *   (func (export "withoutCalls") (param $n i32) (local $i i32)
+ *     (loop $again (local.set $i (i32.add (local.get $i) (i32.const 1)))
+ *       (br_if $again (i32.lt_s (local.get $i) (local.get $n)))))
+ * Kept as bytes so that calibrating needs no text assembler.
+ */
+const CALIBRATION_MODULE =
+  '0061736d0100000001080260000060017f00030403000101071c02097769746843616c6c7300010c776974686f757443616c6c7300020a3203' +
+  '02000b1701017f03401000200141016a210120012000480d000b0b1501017f0340200141016a210120012000480d000b0b';
+
 function calibrationModule(): Uint8Array {
-  const text = `(module
-    (func $leaf)
-    (func $withCalls (export "withCalls") (param $n i32) (local $i i32)
-      (loop $again
-        (call $leaf)
-        (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br_if $again (i32.lt_s (local.get $i) (local.get $n)))))
-    (func $withoutCalls (export "withoutCalls") (param $n i32) (local $i i32)
-      (loop $again
-        (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br_if $again (i32.lt_s (local.get $i) (local.get $n))))))`;
-  const module = binaryen.parseText(text);
-  try {
-    return module.emitBinary();
-  } finally {
-    module.dispose();
-  }
+  return Uint8Array.from(Buffer.from(CALIBRATION_MODULE, 'hex'));
 }
 
 function median(values: number[]): number {

@@ -5,23 +5,18 @@
  */
 import { createHash } from 'node:crypto';
 import * as crypto from 'node:crypto';
-import { InvalidOptionError, WasmInvalidError, WasmMemoryLimitError } from '../errors.js';
+import { InvalidOptionError, WasmInstrumentationError, WasmInvalidError, WasmMemoryLimitError } from '../errors.js';
 import { DEFAULT_TIMING, type TimingPolicy } from '../profiler/call-recorder.js';
 import type { TraceLogger } from './assemblyscript.js';
 import { GuestModule } from './guest-module.js';
 import { inspectParsed, type ModuleInfo } from './inspect.js';
 import { ModuleCache, type CacheResult, type ModuleCacheOptions, type ModuleCacheStats } from './module-cache.js';
-import { InstrumentDiskCache, defaultInstrumentCacheDir, instrumentCacheKey } from './instrument/disk-cache.js';
-import {
-  instrument,
-  normalizeInstrumentOptions,
-  RESERVED_PREFIX,
-  wantsInstrumentation,
-  type InstrumentOptions,
-  type NormalizedInstrumentOptions,
-} from './instrument/instrument.js';
+import { InstrumentDiskCache, defaultInstrumentCacheDir, instrumentCacheKey } from '../instrument/disk-cache.js';
+import { importInstrumentEngine, loadedInstrumentEngine } from '../instrument/engine.js';
+import type { InstrumentResult } from '../instrument/instrument.js';
+import { normalizeInstrumentOptions, wantsInstrumentation, type InstrumentOptions, type NormalizedInstrumentOptions } from '../instrument/options.js';
 import { readSource, type ModuleSource } from './source.js';
-import { BinaryFormatError, capMemoryMaximum, parseModule, type ParsedModule } from './wasm-binary.js';
+import { BinaryFormatError, capMemoryMaximum, parseModule, type ParsedModule } from '../wasm/wasm-binary.js';
 
 /** What to do with a module whose declared memory maximum is missing or above the limit. */
 export type MemoryPolicy = 'cap' | 'refuse';
@@ -62,6 +57,8 @@ interface Compiled {
   readonly instrumentation: Instrumentation | undefined;
   /** Set when deadlines were asked for but the module could not be rewritten: why. */
   readonly vmDeadlineReason: string | undefined;
+  /** Set when the rewrite was refused and `instrument.fallback: 'plain'` loaded the module as it is. */
+  readonly instrumentationRefused: WasmInstrumentationError | undefined;
 }
 
 /** What a GuestModule needs to know about a rewritten module. */
@@ -82,10 +79,14 @@ export interface Instrumentation {
 /** The bytes to compile and what the host learnt preparing them. */
 interface Prepared {
   readonly bytes: Uint8Array;
+  /** The module as given: what inspection describes. */
+  readonly original: ParsedModule;
+  /** The module as compiled (rewritten when instrumented): what linking and stack traces see. */
   readonly parsed: ParsedModule;
   readonly capped: boolean;
   readonly instrumentation: Instrumentation | undefined;
   readonly vmDeadlineReason: string | undefined;
+  readonly instrumentationRefused: WasmInstrumentationError | undefined;
 }
 
 const defaultTrace: TraceLogger = (message, values) => {
@@ -158,6 +159,8 @@ export class WasmHost {
     const hashMs = performance.now() - hashStart;
     const shown = options.label ?? label;
     const key = cacheKey(id, settings);
+    // The rewriter loads on first need: not for plain modules, cache hits or disk-cached rewrites.
+    if (this.needsEngine(key, id, settings)) await importInstrumentEngine();
     // Large plain modules compile off the thread. Rewritten ones compile synchronously: the
     // first async compile after binaryen.js ran was seen to stall behind V8 background work.
     const result =
@@ -191,6 +194,11 @@ export class WasmHost {
     return this.guestModule(id, label, view.length, settings, result, 0, hashMs);
   }
 
+  private needsEngine(key: string, id: string, settings: LoadSettings): boolean {
+    if (!wantsInstrumentation(settings.instrument) || loadedInstrumentEngine() !== undefined || this.cache.has(key)) return false;
+    return this.diskCache?.has(instrumentCacheKey(id, settings.instrument)) !== true;
+  }
+
   cacheStats(): ModuleCacheStats {
     return this.cache.stats();
   }
@@ -211,6 +219,7 @@ export class WasmHost {
       policy: resolvePolicy(options.memoryPolicy, this.memoryPolicy, 'options.memoryPolicy'),
       timing: options.timing === undefined ? this.timing : resolveTiming(this.timing, options.timing, 'options.timing'),
       instrument: normalizeInstrumentOptions(options.instrument ?? {}),
+      fallback: resolveFallback(options.instrument?.fallback),
     };
   }
 
@@ -234,6 +243,7 @@ export class WasmHost {
       capped: compiled.capped,
       instrumentation: compiled.instrumentation,
       vmDeadlineReason: compiled.vmDeadlineReason,
+      instrumentationRefused: compiled.instrumentationRefused,
       memoryLimitPages: settings.limit,
       timing: settings.timing,
       trace: this.trace,
@@ -254,13 +264,19 @@ export class WasmHost {
       const started = performance.now();
       let result;
       try {
-        result = cached ?? instrument(bytes, parsed, label, settings.instrument);
+        result = cached ?? rewrite(bytes, parsed, label, settings.instrument);
       } catch (error) {
         // Rewriting is impossible for this module. Deadlines alone can still be had, through
-        // V8 termination (the vm route); fuel, counters and hooks cannot.
-        if (!(error instanceof WasmInvalidError) || !deadlineOnly(settings.instrument)) throw error;
+        // V8 termination (the vm route); fuel, counters and hooks cannot, but the caller may
+        // take the module as it is.
+        if (!(error instanceof WasmInstrumentationError)) throw error;
+        const vm = deadlineOnly(settings.instrument);
+        if (!vm && settings.fallback !== 'plain') throw error;
         const capped = capMemoryMaximum(bytes, parsed, settings.limit);
-        return { bytes: capped, parsed, capped: capped !== bytes, instrumentation: undefined, vmDeadlineReason: error.message };
+        return {
+          bytes: capped, original: parsed, parsed, capped: capped !== bytes, instrumentation: undefined,
+          vmDeadlineReason: vm ? error.message : undefined, instrumentationRefused: vm ? undefined : error,
+        };
       }
       if (cached === undefined) this.diskCache?.set(key, result);
       rewritten = result.bytes;
@@ -276,8 +292,25 @@ export class WasmHost {
       };
     }
     const capped = capMemoryMaximum(rewritten, rewrittenParsed, settings.limit);
-    return { bytes: capped, parsed: rewrittenParsed, capped: capped !== rewritten, instrumentation, vmDeadlineReason: undefined };
+    return { bytes: capped, original: parsed, parsed: rewrittenParsed, capped: capped !== rewritten, instrumentation, vmDeadlineReason: undefined, instrumentationRefused: undefined };
   }
+}
+
+/** Runs the rewriter, which `load` has loaded by now; `loadSync` cannot wait for it. */
+function rewrite(bytes: Uint8Array, parsed: ParsedModule, label: string, options: NormalizedInstrumentOptions): InstrumentResult {
+  const engine = loadedInstrumentEngine();
+  if (engine === undefined) {
+    throw new InvalidOptionError(
+      `${label}: loadSync cannot rewrite a module before the instrumentation engine is loaded; ` +
+        'use await host.load(bytes, options), or await loadInstrumentEngine() (from the package) once before loadSync',
+    );
+  }
+  return engine.instrument(bytes, parsed, label, options);
+}
+
+function resolveFallback(value: unknown): 'error' | 'plain' {
+  if (value === undefined || value === 'error' || value === 'plain') return value ?? 'error';
+  throw new InvalidOptionError(`options.instrument.fallback must be 'error' or 'plain', got ${JSON.stringify(value)}`);
 }
 
 function deadlineOnly(options: NormalizedInstrumentOptions): boolean {
@@ -285,31 +318,28 @@ function deadlineOnly(options: NormalizedInstrumentOptions): boolean {
 }
 
 function cacheKey(id: string, settings: LoadSettings): string {
-  const instrument = wantsInstrumentation(settings.instrument) ? JSON.stringify(settings.instrument) : '';
+  const instrument = wantsInstrumentation(settings.instrument) ? `${JSON.stringify(settings.instrument)}:${settings.fallback}` : '';
   return `${id}:${settings.limit}:${settings.policy}:${instrument}`;
 }
 
 function entry(prepared: Prepared, module: WebAssembly.Module): { value: Compiled; size: number } {
-  const info = inspectParsed(prepared.parsed);
   return {
     value: {
       module,
       parsed: prepared.parsed,
-      // The host's own imports and exports are not the guest's: keep them out of inspection.
-      info: {
-        ...info,
-        imports: info.imports.filter((i) => !i.module.startsWith(RESERVED_PREFIX)),
-        exports: info.exports.filter((e) => !e.name.startsWith(RESERVED_PREFIX)),
-      },
+      // What the caller gave, not what the host made of it.
+      info: inspectParsed(prepared.original),
       capped: prepared.capped,
       instrumentation: prepared.instrumentation,
       vmDeadlineReason: prepared.vmDeadlineReason,
+      instrumentationRefused: prepared.instrumentationRefused,
     },
     size: prepared.bytes.length,
   }
 }
 
 interface LoadSettings {
+  readonly fallback: 'error' | 'plain';
   readonly limit: number;
   readonly policy: MemoryPolicy;
   readonly timing: TimingPolicy;

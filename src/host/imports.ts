@@ -6,7 +6,7 @@
 import { WasmImportError, WasmMemoryLimitError } from '../errors.js';
 import { ASSEMBLYSCRIPT_IMPORTS } from './assemblyscript.js';
 import { signatureText } from './inspect.js';
-import type { FunctionType, ImportEntry } from './wasm-binary.js';
+import type { FunctionType, ImportEntry } from '../wasm/wasm-binary.js';
 
 /** What a caller grants: `{ host: { log: (x) => …, memory: new WebAssembly.Memory(…) } }`. */
 export type GrantedImports = Readonly<Record<string, Readonly<Record<string, unknown>>>>;

@@ -6,7 +6,7 @@ import {
   type Limits,
   type ParsedModule,
   type ValueType,
-} from './wasm-binary.js';
+} from '../wasm/wasm-binary.js';
 
 export interface ImportInfo {
   readonly module: string;

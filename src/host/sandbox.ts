@@ -15,7 +15,7 @@ import {
 import type { CallRecorder } from '../profiler/call-recorder.js';
 import type { BudgetMeter } from './budget-meter.js';
 import type { VmDeadline } from './vm-deadline.js';
-import { CALLS_PREFIX, INSTRUCTIONS_PREFIX } from './instrument/region-pass.js';
+import { CALLS_PREFIX, INSTRUCTIONS_PREFIX, RESERVED_PREFIX } from '../instrument/abi.js';
 import type { ModuleProfile } from '../profiler/module-profile.js';
 import { checkArguments } from './arguments.js';
 import type { ExportTarget, FunctionHooks, GuestModule } from './guest-module.js';
@@ -75,7 +75,8 @@ export class Sandbox {
   /** @internal created by GuestModule.instantiate */
   constructor(
     readonly module: GuestModule,
-    readonly instance: WebAssembly.Instance,
+    /** The instance as compiled: with a rewritten module, it also exports the host's own globals. */
+    private readonly raw: WebAssembly.Instance,
     private readonly memory: WebAssembly.Memory | undefined,
     private readonly helpers: AssemblyScriptHelpers | undefined,
     private readonly meter: BudgetMeter | undefined,
@@ -84,6 +85,24 @@ export class Sandbox {
   ) {
     this.buffer = memory?.buffer ?? NO_MEMORY;
     module.observeMemory(this.memoryBytes);
+  }
+
+  private view: WebAssembly.Instance | undefined;
+
+  /**
+   * The instance as the guest's glue code should see it: exactly the module's own exports
+   * (the host's reserved counters and budget global, added by instrumentation, are hidden).
+   * Hand this to emscripten's `instantiateWasm`, wasm-bindgen's init or Go's runtime.
+   */
+  get instance(): WebAssembly.Instance {
+    if (this.view !== undefined) return this.view;
+    if (this.module.instrumentation === undefined) return (this.view = this.raw);
+    const exports: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+    for (const [name, value] of Object.entries(this.raw.exports)) if (!name.startsWith(RESERVED_PREFIX)) exports[name] = value;
+    this.view = Object.freeze(
+      Object.create(WebAssembly.Instance.prototype, { exports: { value: Object.freeze(exports), enumerable: true } }) as WebAssembly.Instance,
+    );
+    return this.view;
   }
 
   /** Instructions this instance has executed so far (fuel-instrumented modules), for the profiler's clock. */
@@ -132,7 +151,7 @@ export class Sandbox {
   typed<R = unknown>(name: string, signature: TypedSignature): (...args: unknown[]) => R {
     const plan = this.plan(name);
     return makeTypedCall<R>(
-      plan.where, this.module.label, signature, plan.signature, this.helpers, this.instance.exports, this.fastFor(plan), plan.recorder,
+      plan.where, this.module.label, signature, plan.signature, this.helpers, this.raw.exports, this.fastFor(plan), plan.recorder,
       (error) => this.classify(plan, error),
     );
   }
@@ -179,7 +198,7 @@ export class Sandbox {
     if (names === undefined || this.module.instrumentation?.options.counters !== true) {
       throw new InvalidOptionError(`${this.module.label}: function counters need the module loaded with { instrument: { counters: true } }`);
     }
-    const exports = this.instance.exports;
+    const exports = this.raw.exports;
     const counters: FunctionCounter[] = [];
     names.forEach((name, id) => {
       const global = exports[`${CALLS_PREFIX}${id}`];
@@ -208,7 +227,7 @@ export class Sandbox {
     if (found !== undefined) return found;
     if (this.closed) throw new WasmArgumentError(`${this.module.label}: this sandbox was closed; create a new one`);
     const target = this.module.exportTarget(name);
-    const raw = this.instance.exports[name] as RawExport;
+    const raw = this.raw.exports[name] as RawExport;
     const plan: ExportPlan = {
       name,
       signature: target.signature,

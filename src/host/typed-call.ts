@@ -7,7 +7,7 @@
 import { InvalidOptionError, WasmArgumentError } from '../errors.js';
 import type { CallRecorder } from '../profiler/call-recorder.js';
 import { argumentProblem, typeName } from './arguments.js';
-import type { FunctionType, ValueType } from './wasm-binary.js';
+import type { FunctionType, ValueType } from '../wasm/wasm-binary.js';
 
 const TYPED_ARRAYS = {
   Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,

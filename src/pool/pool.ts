@@ -16,7 +16,8 @@
 import { fromErrorData, PoolClosedError, ReferenceCrossingError, PoolModuleNotFoundError, PoolSaturatedError, SandboxClosedError, WorkerCrashedError } from '../errors.js';
 import type { GuestModule } from '../host/guest-module.js';
 import { WasmHost } from '../host/host.js';
-import type { ValueType } from '../host/wasm-binary.js';
+import { guestText } from '../untrusted-text.js';
+import type { ValueType } from '../wasm/wasm-binary.js';
 import { CallRecorder } from '../profiler/call-recorder.js';
 import type { LatencySummary } from '../profiler/latency-histogram.js';
 import { mergeModuleProfiles, type ModuleProfile } from '../profiler/module-profile.js';
@@ -38,7 +39,6 @@ import { CallRecovery } from './recovery.js';
 import { fewestTenants, leastLoaded } from './schedule.js';
 import { WorkerLink, type QueueBudget } from './worker-link.js';
 import { WorkerThreads } from './worker-threads.js';
-import { quoted } from './quoted.js';
 
 export type { CallOptions, PoolModuleOptions, PoolOptions } from './options.js';
 
@@ -258,6 +258,7 @@ export class WasmPool {
   }
 
   private unknownModule(moduleId: string): PoolModuleNotFoundError {
+    const quoted = (name: string): string => `"${guestText(name, 80)}"`;
     return new PoolModuleNotFoundError(`the pool has no module ${quoted(moduleId)}; modules: ${this.ids.map(quoted).join(', ')}`, moduleId, [...this.ids]);
   }
 

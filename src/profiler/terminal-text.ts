@@ -1,14 +1,7 @@
-/**
- * Guest-controlled strings (export names, labels, guest messages) reach terminals: control
- * characters, including ANSI escape sequences, are shown as `\xNN` escapes instead.
- */
-export function terminalSafe(text: string): string {
-  // C0 controls, DEL, C1 controls, and the bidi overrides that can reorder what a reader sees.
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => {
-    const code = c.charCodeAt(0);
-    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
-  });
-}
+import { escapeControls } from '../untrusted-text.js';
+
+/** Guest-controlled strings reach terminals: control characters are shown as escapes (see untrusted-text.ts). */
+export const terminalSafe = escapeControls;
 
 export type Align = 'left' | 'right';
 

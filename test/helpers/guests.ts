@@ -43,3 +43,6 @@ export function tinyModule(exportName: string, memory?: { min: number; max?: num
   ];
   return Uint8Array.from(bytes);
 }
+
+/** file: URL of the built package entry (dist/), for scripts run in child processes. */
+export const distIndexUrl = (): string => new URL('../../dist/src/index.js', import.meta.url).href;

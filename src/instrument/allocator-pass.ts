@@ -9,23 +9,9 @@
  * Frees report before the call. Calls through a table (call_indirect) are not seen.
  */
 import binaryen from 'binaryen';
-import { api, expressionId, forEachChild, ID } from './expression-walker.js';
+import { api, expressionId, ID, walk } from './expression-walker.js';
 import type { IrBuilder } from './ir-builder.js';
-
-export const ALLOCATOR_IMPORT = { module: '__wasm_sandbox', name: 'alloc', internal: '__wasm_sandbox_alloc' } as const;
-
-/** What the hook's first argument means. */
-export const ALLOCATION_KINDS = ['malloc', 'calloc', 'realloc', 'free', 'new', 'renew'] as const;
-export type AllocationKind = (typeof ALLOCATION_KINDS)[number];
-
-/** Recognised names (the last path segment of a function's name) and their kinds. */
-export const DEFAULT_ALLOCATORS: Readonly<Record<string, AllocationKind>> = {
-  malloc: 'malloc', dlmalloc: 'malloc', __alloc: 'malloc',
-  calloc: 'calloc', dlcalloc: 'calloc',
-  realloc: 'realloc', dlrealloc: 'realloc', __realloc: 'realloc',
-  free: 'free', dlfree: 'free', __free: 'free',
-  __new: 'new', __renew: 'renew',
-};
+import { ALLOCATION_KINDS, ALLOCATOR_IMPORT, type AllocationKind } from './abi.js';
 
 const getTarget = (binaryen as unknown as { Call: { getTarget(expr: number): string } }).Call;
 const callIsReturn = api['_BinaryenCallIsReturn']!;
@@ -79,12 +65,11 @@ export class AllocatorPass {
     this.fn = fn;
     this.caller = callerProfileId;
     const body = api['_BinaryenFunctionGetBody']!(fn);
-    const replaced = this.visit(body);
+    const replaced = walk(body, { exit: (expr) => this.rewrite(expr) });
     if (replaced !== body) api['_BinaryenFunctionSetBody']!(fn, replaced);
   }
 
-  private visit(expr: number): number {
-    forEachChild(expr, (child) => this.visit(child));
+  private rewrite(expr: number): number {
     if (expressionId(expr) !== this.callId || callIsReturn(expr)) return expr;
     const allocator = this.allocators.get(getTarget.getTarget(expr));
     return allocator === undefined ? expr : this.wrap(expr, allocator);

@@ -6,11 +6,12 @@
  * unreadable entries are ignored and rewritten.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { InstrumentResult, NormalizedInstrumentOptions } from './instrument.js';
+import type { InstrumentResult } from './instrument.js';
+import type { NormalizedInstrumentOptions } from './options.js';
 
 /** Bump when a pass changes what it emits for the same input. */
 const ENGINE_VERSION = 4;
@@ -43,6 +44,11 @@ export class InstrumentDiskCache {
   writeErrors = 0;
 
   constructor(readonly dir: string) {}
+
+  /** Whether an entry is on disk (not checked until read). */
+  has(key: string): boolean {
+    return existsSync(join(this.dir, `${key}.json`)) && existsSync(join(this.dir, `${key}.wasm`));
+  }
 
   get(key: string): InstrumentResult | undefined {
     try {

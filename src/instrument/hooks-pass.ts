@@ -1,0 +1,110 @@
+/**
+ * Entry/exit hooks: a call to the host on function entry and on every exit — fallthrough and
+ * branches to the body's end (the body is wrapped: `enter; result = body; exit; result`), each
+ * `return` (`result = value; exit; return result`), before tail calls (the callee's arguments
+ * are evaluated after the exit event: a few instructions attributed to no one, in exchange for
+ * not copying them to locals). Calls into the guest's own imports are wrapped in the host
+ * boundary's events, so time spent in the host is not the caller's own. A trap unwinds without
+ * exit events: consumers resynchronise at the call boundary.
+ *
+ * Runs after the charge pass, so instruction counts are the same with or without hooks.
+ */
+import binaryen from 'binaryen';
+import { HOOK_IMPORTS } from './abi.js';
+import { api, expressionId, expressionType, ID, walk } from './expression-walker.js';
+import type { IrBuilder } from './ir-builder.js';
+
+const getBody = api['_BinaryenFunctionGetBody']!;
+const setBody = api['_BinaryenFunctionSetBody']!;
+const addVar = api['_BinaryenFunctionAddVar']!;
+const getResults = api['_BinaryenFunctionGetResults']!;
+const getReturnValue = api['_BinaryenReturnGetValue']!;
+const callIsReturn = api['_BinaryenCallIsReturn']!;
+const callIndirectIsReturn = api['_BinaryenCallIndirectIsReturn']!;
+const callTarget = (binaryen as unknown as { Call: { getTarget(expr: number): string } }).Call;
+
+export function addHookDeclarations(module: binaryen.Module): void {
+  for (const hook of [HOOK_IMPORTS.enter, HOOK_IMPORTS.exit]) {
+    module.addFunctionImport(hook.internal, HOOK_IMPORTS.module, hook.name, binaryen.i32, binaryen.none);
+  }
+}
+
+export class HooksPass {
+  private readonly returnId = ID['Return']!;
+  private readonly callId = ID['Call']!;
+  private readonly callIndirectId = ID['CallIndirect']!;
+  private fn = 0;
+  private profileId = -1;
+  private resultLocal = -1;
+  private resultType = 0;
+  /** One local per value type for results passing the host boundary (each use is set, hook, get). */
+  private scratch = new Map<number, number>();
+
+  constructor(
+    private readonly ir: IrBuilder,
+    /** binaryen names of the guest's imported functions. */
+    private readonly importedFunctions: ReadonlySet<string>,
+    /** The profile id the host boundary reports. */
+    private readonly hostProfileId: number,
+  ) {}
+
+  function(fn: number, profileId: number): void {
+    this.fn = fn;
+    this.profileId = profileId;
+    this.scratch = new Map();
+    this.resultType = getResults(fn);
+    this.resultLocal = this.resultType !== binaryen.none ? addVar(fn, this.resultType) : -1;
+    const body = walk(getBody(fn), { exit: (expr) => this.rewrite(expr) });
+    setBody(fn, this.wrapBody(body));
+  }
+
+  private rewrite(expr: number): number {
+    const id = expressionId(expr);
+    if (id === this.returnId) return this.beforeReturn(expr);
+    if (id === this.callId) {
+      if (callIsReturn(expr)) return this.ir.block([this.hook(HOOK_IMPORTS.exit.internal, this.profileId), expr]);
+      if (this.importedFunctions.has(callTarget.getTarget(expr))) return this.hostBoundary(expr);
+      return expr;
+    }
+    if (id === this.callIndirectId && callIndirectIsReturn(expr)) return this.ir.block([this.hook(HOOK_IMPORTS.exit.internal, this.profileId), expr]);
+    return expr;
+  }
+
+  private beforeReturn(expr: number): number {
+    const ir = this.ir;
+    const value = getReturnValue(expr);
+    if (value === 0 || this.resultLocal < 0) return ir.block([this.hook(HOOK_IMPORTS.exit.internal, this.profileId), expr]);
+    return ir.block([
+      ir.localSet(this.resultLocal, value),
+      this.hook(HOOK_IMPORTS.exit.internal, this.profileId),
+      ir.return(ir.localGet(this.resultLocal, this.resultType)),
+    ]);
+  }
+
+  /** enter(host); result = call; exit(host); result. */
+  private hostBoundary(call: number): number {
+    const ir = this.ir;
+    const enter = this.hook(HOOK_IMPORTS.enter.internal, this.hostProfileId);
+    const exit = this.hook(HOOK_IMPORTS.exit.internal, this.hostProfileId);
+    const type = expressionType(call);
+    if (type === binaryen.none || type === binaryen.unreachable) return ir.block([enter, call, exit]);
+    let result = this.scratch.get(type);
+    if (result === undefined) {
+      result = addVar(this.fn, type);
+      this.scratch.set(type, result);
+    }
+    return ir.block([enter, ir.localSet(result, call), exit, ir.localGet(result, type)]);
+  }
+
+  private wrapBody(body: number): number {
+    const ir = this.ir;
+    const enter = this.hook(HOOK_IMPORTS.enter.internal, this.profileId);
+    const exit = this.hook(HOOK_IMPORTS.exit.internal, this.profileId);
+    if (this.resultLocal < 0 || expressionType(body) === binaryen.unreachable) return ir.block([enter, body, exit]);
+    return ir.block([enter, ir.localSet(this.resultLocal, body), exit, ir.localGet(this.resultLocal, this.resultType)]);
+  }
+
+  private hook(internal: string, id: number): number {
+    return this.ir.call(internal, [this.ir.i32(id)], binaryen.none);
+  }
+}
