@@ -18,9 +18,15 @@ async function outcome(promise: Promise<unknown>): Promise<{ ok: unknown } | { c
 }
 
 /** A call any live worker answers at once; its own deadline bounds the wait if none can. */
-function control(p: WasmPool, a = 40, b = 2): Promise<{ ok: unknown } | { code: string; message: string }> {
-  return outcome(p.invoke('add', 'add', [a, b], { timeoutMs: 2000 }));
+function control(p: WasmPool, a = 40, b = 2, timeoutMs = 2000): Promise<{ ok: unknown } | { code: string; message: string }> {
+  return outcome(p.invoke('add', 'add', [a, b], { timeoutMs }));
 }
+
+/**
+ * A worker terminating a runaway guest that grows its memory keeps a core busy until V8 stops
+ * it (seconds here): calls waiting for a replacement get this long.
+ */
+const BESIDE_A_STUCK_THREAD_MS = 5000;
 
 describe('pool deadlines', () => {
   it('a call rejected as "not started" never starts: one decision per call, shared by pool and worker', async () => {
@@ -49,6 +55,16 @@ describe('pool deadlines', () => {
     }
     expect([...seen].filter((what) => !/^(it had not started and will not run|the guest was interrupted in its worker|spin: call expired in the queue before a worker could start it)$/.test(what))).toEqual([]);
     expect((await pool.profile()).workers.restarts).toBe(0);
+  });
+
+  it('never wedges with one thread: the replacement serves the calls queued behind the runaway', async () => {
+    pool = await createPool({ modules: { grow: { source: guestPath('grow-forever'), memoryLimitPages: 8192 }, add: guestPath('add') }, threads: 1 });
+    await pool.ready();
+    const runaway = outcome(pool.invoke('grow', 'growForever', [], { timeoutMs: 100 }));
+    const queued = [control(pool, 1, 1, BESIDE_A_STUCK_THREAD_MS), control(pool, 2, 2, BESIDE_A_STUCK_THREAD_MS)];
+    expect(await runaway).toMatchObject({ code: 'ERR_DEADLINE_EXCEEDED', message: expect.stringMatching(/terminated and replaced/) });
+    expect(await Promise.all(queued)).toEqual([{ ok: 2 }, { ok: 4 }]);
+    expect(await control(pool, 3, 3, BESIDE_A_STUCK_THREAD_MS)).toEqual({ ok: 6 });
   });
 
   it('never wedges: a worker V8 will not stop at once is replaced at once, and close() ends in bounded time naming it', async () => {
