@@ -18,10 +18,12 @@ export interface PendingCall {
   readonly timeoutMs: number | undefined;
   /** Bound to a tenant sandbox's instance: cannot move to another worker. */
   tenant?: boolean;
-  /** Kept until settled: a call a dead worker had not started is sent again. */
+  /**
+   * Its request with bytes of its own, while it waits for ring space or is streamed: sent again
+   * from here if its worker dies first. (A request written whole into the ring is read back
+   * from the ring instead.) Never a view of the caller's arrays, which may change after the call.
+   */
   frame?: Encoded;
-  /** For calls written straight into the ring: rebuilds the frame if it must be sent again. */
-  reencode?: () => Encoded;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: Error) => void;
   timer: NodeJS.Timeout | undefined;
@@ -34,7 +36,6 @@ export function settleCall(inFlight: Map<number, PendingCall>, pending: PendingC
   if (pending.settled) return;
   pending.settled = true;
   pending.frame = undefined;
-  pending.reencode = undefined;
   if (pending.timer !== undefined) clearTimeout(pending.timer);
   if (error === undefined) pending.resolve(value);
   else pending.reject(error);

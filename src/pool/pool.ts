@@ -136,11 +136,11 @@ export class WasmPool {
     return id;
   }
 
-  /** A call already written to the ring: wait for its answer (and re-encode it if its worker dies). */
-  private track(link: WorkerLink, id: number, module: number, tenant: boolean, timeout: number | undefined, deadline: number | undefined, reencode: () => Encoded): Promise<unknown> {
+  /** A call already written to the ring: wait for its answer. */
+  private track(link: WorkerLink, id: number, module: number, tenant: boolean, timeout: number | undefined, deadline: number | undefined): Promise<unknown> {
     this.recovery.wake(link);
     return new Promise((resolve, reject) => {
-      const pending: PendingCall = { id, module, link, frameAt: undefined, deadline, timeoutMs: timeout, resolve, reject, timer: undefined, settled: false, tenant, reencode };
+      const pending: PendingCall = { id, module, link, frameAt: undefined, deadline, timeoutMs: timeout, resolve, reject, timer: undefined, settled: false, tenant };
       if (timeout !== undefined) this.recovery.arm(pending, timeout);
       link.track(pending);
     });
@@ -206,7 +206,7 @@ export class WasmPool {
         if (at >= 0) {
           writeNumericCall(link.requests.view, at, call);
           link.requests.commit(bytes);
-          return this.track(link, id, index, tenant !== undefined, timeout, deadline, () => encodeNumericCall(call));
+          return this.track(link, id, index, tenant !== undefined, timeout, deadline);
         }
         frame = encodeNumericCall(call);
       } else {

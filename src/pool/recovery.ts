@@ -147,6 +147,7 @@ export class CallRecovery {
   private crashed(link: WorkerLink, error: unknown): void {
     link.alive = false;
     this.crashes++;
+    const thread = link.thread ?? '?';
     link.drain();
     // An aborted task carries why the worker was given up on as its cause.
     const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
@@ -155,13 +156,17 @@ export class CallRecovery {
     const held = link.inFlight.get(running);
     const moduleId = (pending: PendingCall): string => this.pool.moduleIds[pending.module] ?? 'pool';
     if (held !== undefined) {
-      settleCall(link.inFlight, held, new WorkerCrashedError(`${moduleId(held)}: worker thread ${link.thread ?? '?'} died while running this call (${reason}); other calls were not affected`));
+      settleCall(link.inFlight, held, new WorkerCrashedError(`${moduleId(held)}: worker thread ${thread} died while running this call (${reason}); other calls were not affected`));
     }
     link.dropOutbox(); // their calls are in inFlight too, and go out again below
-    const unstarted = [...link.inFlight.values()].filter((p) => !p.settled).sort((a, b) => a.id - b.id);
+    // Their requests, taken now: the rings are emptied or replaced below.
+    const unstarted = [...link.inFlight.values()]
+      .filter((p) => !p.settled)
+      .sort((a, b) => a.id - b.id)
+      .map((pending) => ({ pending, request: link.unsentRequest(pending) }));
     link.inFlight.clear();
     if (this.pool.closing) {
-      for (const pending of unstarted) settleCall(link.inFlight, pending, new PoolClosedError('the pool was closed before this call completed'));
+      for (const { pending } of unstarted) settleCall(link.inFlight, pending, new PoolClosedError('the pool was closed before this call completed'));
       return;
     }
     // Tenant sandboxes lived in the dead worker: their state is gone.
@@ -171,12 +176,14 @@ export class CallRecovery {
     this.restarts++;
     this.serve(link);
     // Requests are answered in order: everything after the call it was running never started.
-    for (const pending of unstarted) {
+    for (const { pending, request } of unstarted) {
       if (pending.tenant === true) {
         settleCall(link.inFlight, pending, new WorkerCrashedError(`${moduleId(pending)}: this sandbox's instance was lost with its worker (${reason}); open a new sandbox`));
+      } else if (request !== undefined) {
+        this.pool.resend(link, pending, request);
       } else {
-        const frame = pending.frame ?? pending.reencode?.();
-        if (frame !== undefined) this.pool.resend(link, pending, frame);
+        // Consumed by the worker, so it had begun with it (no answer came).
+        settleCall(link.inFlight, pending, new WorkerCrashedError(`${moduleId(pending)}: worker thread ${thread} died as it took this call (${reason}); other calls were not affected`));
       }
     }
   }

@@ -7,7 +7,7 @@
  */
 import { decode, decodeNumericAnswer, splitIntoChunks, type Encoded } from './codec.js';
 import type { PendingCall } from './pending-call.js';
-import { CONTROL, Kind, type Response, type ServeTask, type WorkerModule } from './protocol.js';
+import { CLAIM, CONTROL, Kind, type Response, type ServeTask, type WorkerModule } from './protocol.js';
 import { DATA_SEQ, RingBuffer, SPACE_SEQ } from './ring-buffer.js';
 import type { WorkerLoad } from './schedule.js';
 
@@ -32,6 +32,21 @@ export interface LinkSettings {
   readonly workerSpin: number;
   readonly idleMs: number | undefined;
   readonly modules: readonly WorkerModule[];
+}
+
+/**
+ * A frame whose bytes are its own. Encoded frames view the caller's typed arrays (raw bytes)
+ * so that a frame written at once costs one copy, into the ring; one that must wait is copied.
+ */
+function owned(frame: Encoded): Encoded {
+  if (frame.rawBytes === 0) return frame;
+  const bytes = new Uint8Array(frame.byteLength);
+  let at = 0;
+  for (const part of frame.parts) {
+    bytes.set(part, at);
+    at += part.byteLength;
+  }
+  return { parts: [bytes], byteLength: bytes.byteLength, rawBytes: 0 };
 }
 
 export class WorkerLink {
@@ -138,7 +153,7 @@ export class WorkerLink {
   /** Writes (or queues) a frame; false when the bounded queue is full. */
   submit(frame: Encoded, pending: PendingCall | undefined, force = false): boolean {
     if (pending !== undefined) {
-      pending.frame = frame;
+      pending.frame = undefined;
       pending.link = this;
       pending.frameAt = undefined;
       this.inFlight.set(pending.id, pending);
@@ -150,7 +165,10 @@ export class WorkerLink {
         this.inFlight.delete(pending.id);
         return false;
       }
-      const chunks = splitIntoChunks(pending.id, frame, this.requests.maxPayload);
+      // Copied once now: later chunks go out after the call has returned to its caller.
+      const whole = owned(frame);
+      pending.frame = whole;
+      const chunks = splitIntoChunks(pending.id, whole, this.requests.maxPayload);
       chunks.forEach((chunk, i) => this.outbox.push({ frame: chunk, pending, last: i === chunks.length - 1 }));
       this.budget.queued += chunks.length;
       this.flush();
@@ -165,11 +183,31 @@ export class WorkerLink {
         if (pending !== undefined) this.inFlight.delete(pending.id);
         return false;
       }
-      this.outbox.push({ frame, pending, last: true });
+      // It waits: a copy, since the caller may change its arrays once the call has returned.
+      const kept = owned(frame);
+      if (pending !== undefined) pending.frame = kept;
+      this.outbox.push({ frame: kept, pending, last: true });
       this.budget.queued++;
     }
     this.pump();
     return true;
+  }
+
+  /**
+   * The request of a call this link's worker did not start, with bytes of its own, to send it
+   * again: kept aside while it waited or streamed, else read back from the request ring
+   * (undefined if the ring no longer holds it).
+   */
+  unsentRequest(pending: PendingCall): Encoded | undefined {
+    const at = pending.frameAt;
+    if (at !== undefined) {
+      // Its claim word says whether the worker had decided on it (then it is not sent again).
+      if (!this.requests.intact(at) || this.requests.claim(at, CLAIM.queued, CLAIM.queued) !== CLAIM.queued) return undefined;
+    }
+    if (pending.frame !== undefined) return pending.frame;
+    if (at === undefined) return undefined;
+    const bytes = this.requests.copyFrame(at);
+    return { parts: [bytes], byteLength: bytes.byteLength, rawBytes: 0 };
   }
 
   /** Forgets every queued frame (their calls are settled or sent elsewhere by the caller). */
