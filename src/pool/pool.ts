@@ -83,7 +83,10 @@ export class WasmPool {
   private nextTenant = 1;
   private readonly tenants = new Map<number, { link: WorkerLink; lost: boolean }>();
   private readonly budget: QueueBudget;
+  /** close() was called: no new calls. */
   private closing = false;
+  /** close() has drained the calls (or cancelled them) and is stopping the workers. */
+  private stopping = false;
   private closed: Promise<PoolCloseReport> | undefined;
   /** Metrics of workers that ended after idling, per module, merged as they come (bounded). */
   private readonly retired: (ModuleProfile | undefined)[] = [];
@@ -113,8 +116,8 @@ export class WasmPool {
       threads,
       moduleIds: this.ids,
       modules,
-      get closing() {
-        return pool.closing;
+      get stopping() {
+        return pool.stopping;
       },
       tenantsLost: (ids) => {
         for (const id of ids) {
@@ -306,13 +309,16 @@ export class WasmPool {
 
   private async shutdown(cancel: boolean): Promise<PoolCloseReport> {
     if (cancel) {
+      this.stopping = true;
       for (const link of this.links) {
         for (const pending of link.inFlight.values()) settleCall(link.inFlight, pending, new PoolClosedError('the pool was closed before this call completed'));
         for (const { pending } of link.outbox) if (pending !== undefined) settleCall(link.inFlight, pending, new PoolClosedError('the pool was closed before this call started'));
         link.dropOutbox();
       }
     } else {
-      await Promise.all(this.links.map((link) => drained(link)));
+      // Calls made before close() finish, on a replacement if their worker dies meanwhile.
+      await this.drained();
+      this.stopping = true;
     }
     const timeout = this.options.closeTimeoutMs;
     if (!cancel) {
@@ -325,6 +331,17 @@ export class WasmPool {
     }
     // Whatever has not ended is terminated: a guest that cannot be stopped must not keep close() waiting.
     return { unstoppedThreads: await this.threads.close(timeout) };
+  }
+
+  /** Resolves once no link holds a call (a call resent after a death moves between links). */
+  private drained(): Promise<void> {
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (this.links.every((link) => link.inFlight.size === 0 && link.outbox.length === 0)) resolve();
+        else setTimeout(check, 5);
+      };
+      check();
+    });
   }
 
   private pick(): WorkerLink {
@@ -376,15 +393,6 @@ function referenceExports(module: GuestModule): Map<string, string> {
   return found;
 }
 
-function drained(link: WorkerLink): Promise<void> {
-  return new Promise((resolve) => {
-    const check = (): void => {
-      if (!link.alive || (link.inFlight.size === 0 && link.outbox.length === 0)) resolve();
-      else setTimeout(check, 5);
-    };
-    check();
-  });
-}
 
 /** Loads and compiles the modules once, starts the workers, and returns the pool. */
 export async function createPool(options: PoolOptions): Promise<WasmPool> {

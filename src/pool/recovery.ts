@@ -18,7 +18,8 @@ export interface RecoveryHost {
   readonly threads: WorkerThreads;
   readonly moduleIds: readonly string[];
   readonly modules: readonly GuestModule[];
-  readonly closing: boolean;
+  /** close() is stopping the workers (or cancelled the calls): workers that end are not replaced. */
+  readonly stopping: boolean;
   /** Tenant sandboxes whose instances died with their worker. */
   tenantsLost(ids: Iterable<number>): void;
   /** Sends a call a dead worker had not started again (to any link, or the same one). */
@@ -135,7 +136,7 @@ export class CallRecovery {
     link.drain(); // its last words: the metrics it measured
     link.thread = undefined;
     link.renewReady();
-    if (this.pool.closing) return;
+    if (this.pool.stopping) return;
     if (link.inFlight.size > 0 || link.outbox.length > 0 || link.requests.used() > 0) this.serve(link);
     else link.parked = true;
   }
@@ -165,7 +166,7 @@ export class CallRecovery {
       .sort((a, b) => a.id - b.id)
       .map((pending) => ({ pending, request: link.unsentRequest(pending) }));
     link.inFlight.clear();
-    if (this.pool.closing) {
+    if (this.pool.stopping) {
       for (const { pending } of unstarted) settleCall(link.inFlight, pending, new PoolClosedError('the pool was closed before this call completed'));
       return;
     }
