@@ -81,4 +81,19 @@ describe('pool deadlines', () => {
     expect(report.unstoppedThreads).toHaveLength(1);
     await expect(closing.call('add', 'add', 1, 1)).rejects.toMatchObject({ code: 'ERR_POOL_CLOSED' });
   });
+
+  it('a streamed call whose deadline passes mid-stream leaves nothing behind in its worker (it still retires idle)', async () => {
+    pool = await createPool({ modules: { sum: guestPath('sum') }, threads: 1, ringBytes: 4096, idleTimeoutMs: 200 });
+    await pool.ready();
+    // 8 MiB through a 4 KiB ring: ≈4,000 chunks, far more than go through in 20 ms.
+    const values = new Float64Array(1024 * 1024).fill(0.5);
+    const late = await outcome(pool.invoke('sum', 'sumF64', [values], { timeoutMs: 20, signature: { params: ['Float64Array'], result: 'f64' } }));
+    expect(late).toMatchObject({ code: 'ERR_DEADLINE_EXCEEDED', message: expect.stringMatching(/it had not started and will not run/) });
+    const threads = (pool as unknown as { threads: { count: number } }).threads;
+    for (let waited = 0; threads.count > 0 && waited < 3000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+    expect(threads.count).toBe(0);
+    // And streamed calls work again, whole (on a worker started for them).
+    const smaller = new Float64Array(8192).fill(2);
+    expect(await pool.invoke('sum', 'sumF64', [smaller], { signature: { params: ['Float64Array'], result: 'f64' } })).toBe(16384);
+  });
 });

@@ -13,6 +13,8 @@ export interface PendingCall {
   link: WorkerLink;
   /** Position in the link's request ring of the frame holding its claim word; undefined until written. */
   frameAt: number | undefined;
+  /** Some of its chunks were written (a streamed request): its worker is gathering it. */
+  streaming?: boolean;
   /** On the pool's clock (clock.ts). */
   readonly deadline: number | undefined;
   readonly timeoutMs: number | undefined;

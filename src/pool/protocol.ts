@@ -17,6 +17,7 @@ export const enum Kind {
   Hello = 7,
   CloseSandbox = 8,
   Retired = 9,
+  Abandon = 10,
 }
 
 /** Words of the per-worker control array (an Int32Array over a SharedArrayBuffer). */
@@ -138,5 +139,11 @@ export interface CloseSandbox {
   readonly x: number;
 }
 
-export type Request = CallRequest | ProfileRequest | Stop | CloseSandbox;
+/** A streamed request the pool gave up on before its last chunk was sent: drop what was gathered. No answer. */
+export interface Abandon {
+  readonly k: Kind.Abandon;
+  readonly id: number;
+}
+
+export type Request = CallRequest | ProfileRequest | Stop | CloseSandbox | Abandon;
 export type Response = OkResponse | ErrResponse | ProfileReply | Hello | Retired;

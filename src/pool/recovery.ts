@@ -81,6 +81,7 @@ export class CallRecovery {
       new DeadlineExceededError(`${this.pool.moduleIds[pending.module]}: call exceeded its deadline of ${timeoutMs} ms; ${what}`, timeoutMs, clockNow() - submitted);
     if (this.decide(link, pending) !== CLAIM.started) {
       settleCall(link.inFlight, pending, late('it had not started and will not run'));
+      link.withdraw(pending);
       return;
     }
     // Started. Published in `current` before it was claimed, and cleared once its answer was

@@ -5,9 +5,9 @@
  * microseconds, then wait with Atomics.waitAsync; the caller's thread never blocks).
  * What an answer means is decided by whoever the link hands it to.
  */
-import { decode, decodeNumericAnswer, splitIntoChunks, type Encoded } from './codec.js';
+import { decode, decodeNumericAnswer, encode, splitIntoChunks, type Encoded } from './codec.js';
 import type { PendingCall } from './pending-call.js';
-import { CLAIM, CONTROL, Kind, type Response, type ServeTask, type WorkerModule } from './protocol.js';
+import { CLAIM, CONTROL, Kind, type Request, type Response, type ServeTask, type WorkerModule } from './protocol.js';
 import { DATA_SEQ, RingBuffer, SPACE_SEQ } from './ring-buffer.js';
 import type { WorkerLoad } from './schedule.js';
 
@@ -156,6 +156,7 @@ export class WorkerLink {
       pending.frame = undefined;
       pending.link = this;
       pending.frameAt = undefined;
+      pending.streaming = false;
       this.inFlight.set(pending.id, pending);
     }
     if (frame.byteLength > this.requests.maxPayload) {
@@ -210,6 +211,15 @@ export class WorkerLink {
     return { parts: [bytes], byteLength: bytes.byteLength, rawBytes: 0 };
   }
 
+  /**
+   * A call given up on before its request was whole in the ring: its frames still queued are
+   * dropped (the outbox skips settled calls), and a worker gathering its chunks is told to let
+   * them go.
+   */
+  withdraw(pending: PendingCall): void {
+    if (pending.streaming === true && pending.frameAt === undefined) this.submit(encode({ k: Kind.Abandon, id: pending.id } satisfies Request), undefined, true);
+  }
+
   /** Forgets every queued frame (their calls are settled or sent elsewhere by the caller). */
   dropOutbox(): void {
     this.budget.queued -= this.outbox.length;
@@ -235,7 +245,10 @@ export class WorkerLink {
         continue;
       }
       if (this.requests.tryWrite(next.frame.parts) !== 'ok') break;
-      if (next.last && next.pending !== undefined) next.pending.frameAt = this.requests.lastFrame;
+      if (next.pending !== undefined) {
+        if (next.last) next.pending.frameAt = this.requests.lastFrame;
+        else next.pending.streaming = true;
+      }
       this.outbox.shift();
       this.budget.queued--;
       this.scheduleNotify();

@@ -162,6 +162,10 @@ export default async function serve(task: ServeTask): Promise<string> {
             s: numeric === undefined ? ((binary as TypedCall).signature as TypedSignature) : undefined,
           };
     if (request.k === Kind.Stop) return 'stop';
+    if (request.k === Kind.Abandon) {
+      assembling.delete(request.id);
+      return 'skipped';
+    }
     if (request.k === Kind.CloseSandbox) {
       tenants.delete(request.x);
       write(responses, { k: Kind.Ok, id: request.id, v: undefined, q: 0, r: 0 });
