@@ -55,7 +55,11 @@ export interface CallOptions {
   /** @internal a tenant sandbox id (use `pool.openSandbox`) */
   readonly sandbox?: number;
   readonly timeoutMs?: number;
-  /** AssemblyScript-typed call (strings, arrays out); typed arrays in are inferred without it. */
+  /**
+   * An AssemblyScript-typed call: strings, typed arrays and arrays in and out, converted by the
+   * guest's runtime. Needed for anything but numbers (a typed array without it fails with
+   * ERR_WASM_ARGUMENT).
+   */
   readonly signature?: TypedSignature;
   /** Fuel for the call (modules loaded with `instrument: { fuel: true }`). */
   readonly fuel?: number;

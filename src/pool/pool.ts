@@ -275,9 +275,10 @@ export class WasmPool {
 
   /** Per-module profiles merged across workers, queue waits, and worker restarts. */
   async profile(): Promise<PoolProfile> {
-    const answers = await Promise.all(
-      this.links.map((link) => (this.ask(link, (id) => ({ k: Kind.Profile, id })) as Promise<ProfileParts>).catch(() => undefined)),
-    );
+    // Once close() is stopping the workers, what they measured is in `retired` (their last words).
+    const answers = this.stopping
+      ? []
+      : await Promise.all(this.links.map((link) => (this.ask(link, (id) => ({ k: Kind.Profile, id })) as Promise<ProfileParts>).catch(() => undefined)));
     // A worker that ended idle after it replied sent the same metrics again as its last words:
     // those are in `retired` already.
     const replies = answers.map((answer, i) => (answer === undefined || answer.generation <= this.links[i]!.retiredGeneration ? [] : answer.parts));

@@ -42,6 +42,7 @@ export class CallRecovery {
     link.serving = this.pool.threads.run(link.serveTask(), link.task.signal).then(
       (result: unknown) => {
         if (result === 'idle') this.idled(link);
+        else link.drain(); // stopped by close(): its last words, the metrics it measured
       },
       (error: unknown) => this.crashed(link, error),
     );

@@ -274,6 +274,8 @@ export default async function serve(task: ServeTask): Promise<string> {
         if (frame.frameBytes >= LARGE_FRAME) Atomics.notify(requests.header, SPACE_SEQ);
       }
       if (outcome === 'stop') {
+        // Its last words, as when it ends idle: what it measured outlives it in the pool.
+        write(responses, { k: Kind.Retired, p: profiles() });
         Atomics.notify(responses.header, DATA_SEQ);
         return 'stopped';
       }
