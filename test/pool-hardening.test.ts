@@ -23,4 +23,30 @@ describe('pool hardening', () => {
     await busy;
     expect(profile.modules['add']!.exports.find((e) => e.name === 'add')!.calls).toBe(1);
   });
+
+  it('a deadline error says the worker was terminated only when it was (calls ending right at their deadline)', async () => {
+    pool = await createPool({ modules: { spin: guestPath('spin') }, threads: 2 });
+    await pool.ready();
+    let perMs = 0;
+    for (let round = 0; round < 3; round++) {
+      // Both workers, after the first round has warmed the code up.
+      const calibration = performance.now();
+      await Promise.all([pool.call('spin', 'spin', 20_000_000), pool.call('spin', 'spin', 20_000_000)]);
+      perMs = 20_000_000 / (performance.now() - calibration);
+    }
+    let terminated = 0;
+    // Calls of 16 to 24 ms against a 20 ms deadline: some end just before it, some just after.
+    for (let trial = 0; trial < 27; trial++) {
+      const ms = 16 + (trial % 9);
+      try {
+        await pool.invoke('spin', 'spin', [Math.round(ms * perMs)], { timeoutMs: 20 });
+      } catch (error) {
+        const message = (error as Error).message;
+        expect(message).toMatch(/deadline of 20 ms; (its worker was terminated and replaced|it had not started and will not run)/);
+        if (/terminated/.test(message)) terminated++;
+      }
+    }
+    await pool.ready();
+    expect((await pool.profile()).workers.restarts).toBe(terminated);
+  });
 });
