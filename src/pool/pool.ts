@@ -3,6 +3,8 @@
  * façade; the parts it stands on:
  *
  *   caller ──► WasmPool (this file: calls, tenant sandboxes, profile, close)
+ *                │  pool-modules.ts  the modules served: ids, export indexes, exports refused
+ *                │  pool-metrics.ts  workers' profiles and last words, queue waits, merged
  *                │  schedule.ts      which worker a call goes to (a pure strategy)
  *                │  worker-link.ts   one worker's rings, control words and transport
  *                │  recovery.ts      deadlines, deaths and idle ends: what becomes of the calls
@@ -13,28 +15,18 @@
  * Compiled modules are sent once and never recompiled. Each worker runs one long-lived serve
  * task on its own request/response ring pair.
  */
-import { fromErrorData, PoolClosedError, ReferenceCrossingError, PoolModuleNotFoundError, PoolSaturatedError, SandboxClosedError, WorkerCrashedError } from '../errors.js';
+import { fromErrorData, PoolClosedError, PoolSaturatedError, SandboxClosedError, WorkerCrashedError } from '../errors.js';
 import type { GuestModule } from '../host/guest-module.js';
 import { WasmHost } from '../host/host.js';
-import { guestText } from '../untrusted-text.js';
-import type { ValueType } from '../wasm/wasm-binary.js';
-import { CallRecorder } from '../profiler/call-recorder.js';
 import type { LatencySummary } from '../profiler/latency-histogram.js';
-import { mergeModuleProfiles, type ModuleProfile } from '../profiler/module-profile.js';
-import {
-  encode,
-  encodeNumericCall,
-  encodeTypedCall,
-  isNumeric,
-  numericCallBytes,
-  writeNumericCall,
-  type Encoded,
-  type TypedCall,
-} from './codec.js';
+import type { ModuleProfile } from '../profiler/module-profile.js';
+import { encode, encodeNumericCall, encodeTypedCall, isNumeric, type Encoded, type TypedCall } from './codec.js';
 import { moduleOptions, resolvePoolOptions, type CallOptions, type PoolOptions, type ResolvedPoolOptions } from './options.js';
 import { settleCall, type PendingCall } from './pending-call.js';
 import { CONTROL, Kind, type CallRequest, type CloseSandbox, type ProfileRequest, type Response, type WorkerModule } from './protocol.js';
 import { clockNow, within } from './clock.js';
+import { PoolMetrics, type ProfileReply } from './pool-metrics.js';
+import { PoolModules } from './pool-modules.js';
 import { CallRecovery } from './recovery.js';
 import { fewestTenants, leastLoaded } from './schedule.js';
 import { WorkerLink, type QueueBudget } from './worker-link.js';
@@ -57,12 +49,6 @@ export interface PoolCloseReport {
   readonly unstoppedThreads: readonly number[];
 }
 
-/** A worker's profile reply, and which of its link's workers sent it. */
-interface ProfileParts {
-  readonly generation: number;
-  readonly parts: readonly (ModuleProfile | undefined)[];
-}
-
 export interface PoolProfile {
   /** Per-module profiles from every worker, histograms merged. */
   readonly modules: Readonly<Record<string, ModuleProfile>>;
@@ -73,12 +59,9 @@ export interface PoolProfile {
 
 export class WasmPool {
   private readonly links: WorkerLink[];
-  private readonly ids: string[];
-  /** Per module: export name → index in its inspection, for binary calls. */
-  private readonly exportIndex: Map<string, number>[];
-  /** Per module: exports that take or return references, which cannot cross threads (what and where). */
-  private readonly referenceExports: Map<string, string>[];
-  private readonly queue: Map<string, CallRecorder>;
+  private readonly ids: readonly string[];
+  private readonly served: PoolModules;
+  private readonly metrics: PoolMetrics;
   private nextId = 1;
   private nextTenant = 1;
   private readonly tenants = new Map<number, { link: WorkerLink; lost: boolean }>();
@@ -88,21 +71,18 @@ export class WasmPool {
   /** close() has drained the calls (or cancelled them) and is stopping the workers. */
   private stopping = false;
   private closed: Promise<PoolCloseReport> | undefined;
-  /** Metrics of workers that ended after idling, per module, merged as they come (bounded). */
-  private readonly retired: (ModuleProfile | undefined)[] = [];
   private readonly recovery: CallRecovery;
 
   /** @internal use createPool */
   constructor(
     private readonly threads: WorkerThreads,
-    private readonly modules: readonly GuestModule[],
+    modules: readonly GuestModule[],
     specs: readonly WorkerModule[],
     private readonly options: ResolvedPoolOptions,
   ) {
-    this.ids = specs.map((s) => s.id);
-    this.exportIndex = modules.map((m) => new Map(m.inspect().exports.map((e, i) => [e.name, i])));
-    this.referenceExports = modules.map((m) => referenceExports(m));
-    this.queue = new Map(this.ids.map((id) => [id, new CallRecorder(`${id} queue wait`, { mode: 'every', thresholdNs: 1, sampleInterval: 1, warmup: 1 })]));
+    this.served = new PoolModules(specs.map((s) => s.id), modules);
+    this.ids = this.served.ids;
+    this.metrics = new PoolMetrics(this.ids, modules);
     this.budget = { queued: 0, max: options.maxQueue };
     const settings = {
       ringBytes: options.ringBytes,
@@ -179,12 +159,10 @@ export class WasmPool {
 
   invoke(moduleId: string, exportName: string, args: readonly unknown[], options: CallOptions = {}): Promise<unknown> {
     if (this.closing) return Promise.reject(new PoolClosedError('the pool is closed; create a new one'));
-    const index = this.ids.indexOf(moduleId);
-    if (index < 0) return Promise.reject(this.unknownModule(moduleId));
-    const references = this.referenceExports[index]!;
-    if (references.size > 0 && references.has(exportName)) {
-      return Promise.reject(new ReferenceCrossingError(`${moduleId}: ${exportName}() ${references.get(exportName)!}, which cannot cross to a worker thread; call it in-process with WasmHost`, exportName));
-    }
+    const index = this.served.indexOf(moduleId);
+    if (index < 0) return Promise.reject(this.served.notFound(moduleId));
+    const refused = this.served.refusal(index, exportName);
+    if (refused !== undefined) return Promise.reject(refused);
     const tenant = options.sandbox === undefined ? undefined : this.tenants.get(options.sandbox);
     if (options.sandbox !== undefined && tenant === undefined) {
       return Promise.reject(new SandboxClosedError(`sandbox ${options.sandbox} is closed; open a new one`, options.sandbox));
@@ -200,17 +178,11 @@ export class WasmPool {
     let frame: Encoded;
     try {
       // Binary layouts name the export by index and carry no fuel; msgpack carries anything.
-      const exportIndex = options.fuel === undefined ? this.exportIndex[index]!.get(exportName) : undefined;
+      const exportIndex = options.fuel === undefined ? this.served.exportIndex(index, exportName) : undefined;
       if (exportIndex !== undefined && options.signature === undefined && isNumeric(args)) {
         const call = { id, module: index, exportIndex, t: now, d: deadline, sandbox: options.sandbox ?? 0, args: args as readonly (number | bigint)[] };
         // The hot path: straight into the ring when nothing is queued ahead and there is room.
-        const bytes = numericCallBytes(args.length);
-        const at = link.outbox.length === 0 ? link.requests.reserve(bytes) : -1;
-        if (at >= 0) {
-          writeNumericCall(link.requests.view, at, call);
-          link.requests.commit(bytes);
-          return this.track(link, id, index, tenant !== undefined, timeout, deadline);
-        }
+        if (link.writeInPlace(call)) return this.track(link, id, index, tenant !== undefined, timeout, deadline);
         frame = encodeNumericCall(call);
       } else {
         // Typed calls under a plain signature: the binary typed layout.
@@ -239,7 +211,7 @@ export class WasmPool {
    */
   openSandbox(moduleId: string): PoolSandbox {
     if (this.closing) throw new PoolClosedError('the pool is closed; create a new one');
-    if (!this.ids.includes(moduleId)) throw this.unknownModule(moduleId);
+    if (this.served.indexOf(moduleId) < 0) throw this.served.notFound(moduleId);
     const link = this.links[fewestTenants(this.links.map((l) => l.load()))]!;
     const id = this.nextTenant++;
     const tenant = { link, lost: false };
@@ -260,11 +232,6 @@ export class WasmPool {
     };
   }
 
-  private unknownModule(moduleId: string): PoolModuleNotFoundError {
-    const quoted = (name: string): string => `"${guestText(name, 80)}"`;
-    return new PoolModuleNotFoundError(`the pool has no module ${quoted(moduleId)}; modules: ${this.ids.map(quoted).join(', ')}`, moduleId, [...this.ids]);
-  }
-
   /** Sends a control request (not a guest call) to one worker; resolves with its answer. */
   private ask(link: WorkerLink, request: (id: number) => ProfileRequest | CloseSandbox): Promise<unknown> {
     return new Promise((resolve, reject) => {
@@ -276,20 +243,10 @@ export class WasmPool {
   /** Per-module profiles merged across workers, queue waits, and worker restarts. */
   async profile(): Promise<PoolProfile> {
     // Once close() is stopping the workers, what they measured is in `retired` (their last words).
-    const answers = this.stopping
+    const replies = this.stopping
       ? []
-      : await Promise.all(this.links.map((link) => (this.ask(link, (id) => ({ k: Kind.Profile, id })) as Promise<ProfileParts>).catch(() => undefined)));
-    // A worker that ended idle after it replied sent the same metrics again as its last words:
-    // those are in `retired` already.
-    const replies = answers.map((answer, i) => (answer === undefined || answer.generation <= this.links[i]!.retiredGeneration ? [] : answer.parts));
-    const modules: Record<string, ModuleProfile> = {};
-    this.ids.forEach((id, i) => {
-      const parts = [...replies, this.retired].map((r) => r[i]).filter((p): p is ModuleProfile => p !== undefined && p.instances > 0);
-      const local = this.modules[i]!.profile();
-      modules[id] = parts.length === 0 ? local : { ...mergeModuleProfiles(parts), cache: local.cache, coldStart: local.coldStart };
-    });
-    const queueWait: Record<string, LatencySummary> = {};
-    for (const [id, recorder] of this.queue) queueWait[id] = recorder.snapshot().latency;
+      : await Promise.all(this.links.map((link) => (this.ask(link, (id) => ({ k: Kind.Profile, id })) as Promise<ProfileReply>).catch(() => undefined)));
+    const { modules, queueWait } = this.metrics.merge(this.links, replies);
     return { modules, queueWait, workers: { threads: this.links.length, restarts: this.recovery.restarts, crashes: this.recovery.crashes } };
   }
 
@@ -356,44 +313,20 @@ export class WasmPool {
       return;
     }
     if (response.k === Kind.Retired) {
-      response.p.forEach((part, i) => {
-        if (part === undefined || part.instances === 0) return;
-        const kept = this.retired[i];
-        this.retired[i] = kept === undefined ? part : mergeModuleProfiles([kept, part]);
-      });
-      link.retiredGeneration = link.generation;
+      this.metrics.retire(link, response.p);
       return;
     }
     const pending = link.inFlight.get(response.id);
     if (pending === undefined) return;
     if (response.k === Kind.ProfileReply) {
-      const reply: ProfileParts = { generation: link.generation, parts: response.p };
-      settleCall(link.inFlight, pending, undefined, reply);
+      settleCall(link.inFlight, pending, undefined, this.metrics.reply(link, response.p));
       return;
     }
-    const recorder = this.queue.get(this.ids[pending.module]!);
-    recorder?.timed(0, Math.max(0, response.q));
+    this.metrics.waited(pending.module, response.q);
     if (response.k === Kind.Ok) settleCall(link.inFlight, pending, undefined, response.v);
     else settleCall(link.inFlight, pending, fromErrorData(response.e));
   }
 }
-
-const REFERENCE_TYPES: ReadonlySet<ValueType> = new Set(['funcref', 'externref', 'ref']);
-
-/** A module's function exports whose signature has a reference type, with what they do with it. */
-function referenceExports(module: GuestModule): Map<string, string> {
-  const found = new Map<string, string>();
-  for (const entry of module.inspect().exports) {
-    const signature = entry.signature;
-    if (entry.kind !== 'function' || signature === undefined) continue;
-    const param = signature.params.find((t) => REFERENCE_TYPES.has(t));
-    const result = signature.results.find((t) => REFERENCE_TYPES.has(t));
-    if (param !== undefined) found.set(entry.name, `takes a reference (${param})`);
-    else if (result !== undefined) found.set(entry.name, `returns a reference (${result})`);
-  }
-  return found;
-}
-
 
 /** Loads and compiles the modules once, starts the workers, and returns the pool. */
 export async function createPool(options: PoolOptions): Promise<WasmPool> {

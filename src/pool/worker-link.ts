@@ -5,7 +5,7 @@
  * microseconds, then wait with Atomics.waitAsync; the caller's thread never blocks).
  * What an answer means is decided by whoever the link hands it to.
  */
-import { decode, decodeNumericAnswer, encode, splitIntoChunks, type Encoded } from './codec.js';
+import { decode, decodeNumericAnswer, encode, numericCallBytes, splitIntoChunks, writeNumericCall, type Encoded, type NumericCall } from './codec.js';
 import type { PendingCall } from './pending-call.js';
 import { CLAIM, CONTROL, Kind, type Request, type Response, type ServeTask, type WorkerModule } from './protocol.js';
 import { DATA_SEQ, RingBuffer, SPACE_SEQ } from './ring-buffer.js';
@@ -72,10 +72,8 @@ export class WorkerLink {
   task: AbortController = new AbortController();
   /** The current worker was given up on (it may still be running). */
   abandoned = false;
-  /** Counts the workers this link has had: what a profile reply came from. */
+  /** Counts the workers this link has had: which one a profile reply came from. */
   generation = 0;
-  /** The latest generation whose metrics arrived as its last words (Retired): a reply from it is already counted. */
-  retiredGeneration = 0;
 
   constructor(
     readonly index: number,
@@ -142,6 +140,20 @@ export class WorkerLink {
     return this.alive && (this.inFlight.size > 0 || this.outbox.length > 0 || (this.thread === undefined && !this.parked));
   }
 
+  /**
+   * The hot path: a numbers-only call written straight into the request ring, when nothing is
+   * queued ahead of it and there is room; false when it must be queued instead.
+   */
+  writeInPlace(call: NumericCall): boolean {
+    if (this.outbox.length > 0) return false;
+    const bytes = numericCallBytes(call.args.length);
+    const at = this.requests.reserve(bytes);
+    if (at < 0) return false;
+    writeNumericCall(this.requests.view, at, call);
+    this.requests.commit(bytes);
+    return true;
+  }
+
   /** A call already written to the ring (the hot path, at `lastFrame`): wait for its answer. */
   track(pending: PendingCall): void {
     pending.frameAt = this.requests.lastFrame;
@@ -202,8 +214,9 @@ export class WorkerLink {
   unsentRequest(pending: PendingCall): Encoded | undefined {
     const at = pending.frameAt;
     if (at !== undefined) {
-      // Its claim word says whether the worker had decided on it (then it is not sent again).
-      if (!this.requests.intact(at) || this.requests.claim(at, CLAIM.queued, CLAIM.queued) !== CLAIM.queued) return undefined;
+      // Withdrawn from the old worker first (a worker given up on may still be running): sent
+      // again only if the old one had not claimed it, so it runs at most once.
+      if (!this.requests.intact(at) || this.requests.claim(at, CLAIM.queued, CLAIM.withdrawn) !== CLAIM.queued) return undefined;
     }
     if (pending.frame !== undefined) return pending.frame;
     if (at === undefined) return undefined;
