@@ -191,7 +191,9 @@ export default async function serve(task: ServeTask): Promise<string> {
       try {
         if (target === undefined) throw new InvalidOptionError(`no module #${request.m} in this pool`);
         if (expired) {
-          throw new DeadlineExceededError(`${target.spec.id}: call expired in the queue before a worker could start it`, undefined, started - request.t);
+          // Worded as when the pool decides it: the caller sees one message per outcome.
+          const timeoutMs = Math.round((request.d! - request.t) * 1000) / 1000;
+          throw new DeadlineExceededError(`${target.spec.id}: call exceeded its deadline of ${timeoutMs} ms; it had not started and will not run`, timeoutMs, started - request.t);
         }
         const value = request.x === undefined ? run(target, request, control, numeric !== undefined) : runTenant(target, request, control);
         const ended = clockNow();
