@@ -22,10 +22,11 @@ describe('pool close', () => {
     pool = await createPool({ modules: { crashy: { source: guestPath('crashy'), importsModule: crashyImports } }, threads: 2 });
     await pool.ready();
     const calls = Array.from({ length: 1000 }, (_, i) => pool!.call('crashy', 'work', i === 10 ? 666 : 1000 + i));
+    const settling = settleAll(calls);
     const closing = pool;
     pool = undefined;
     const report = await closing.close();
-    const outcomes = await settleAll(calls);
+    const outcomes = await settling;
     expect(outcomes[10]).toEqual({ error: 'ERR_WORKER_CRASHED' });
     expect(outcomes.filter((o, i) => i !== 10 && !('ok' in o && o.ok === (1000 + i) * 2))).toEqual([]);
     expect(report.unstoppedThreads).toEqual([]);
