@@ -5,7 +5,9 @@
  * - uncached: hash → validate/compile → instantiate → first call, vs `new WebAssembly.Module` →
  *   `new WebAssembly.Instance` → first call (reported; compile time dominates).
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { WasmHost } from '../src/index.js';
 import { guestPath, median, printBench, writeBench, type BenchResult } from './report.js';
 
@@ -35,9 +37,41 @@ function timeSync(fn: () => void): number {
   return Number(process.hrtime.bigint() - start) / ITERATIONS / 1000;
 }
 
+/**
+ * Whole processes: importing the package, and a CLI `run` of a tiny module, against an empty
+ * `node -e ''` in the same run (interleaved rounds). Nothing is instrumented, so the rewriter
+ * (binaryen, ≈0.5 s to load) must not load.
+ */
+function processStart(results: BenchResult[]): void {
+  const index = new URL('../src/index.js', import.meta.url).href;
+  const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+  const cases = {
+    empty: ['-e', ''],
+    import: ['--input-type=module', '-e', `await import(${JSON.stringify(index)})`],
+    'cli run': [cli, 'run', guestPath('add'), 'add', '40', '2'],
+  } as const;
+  const samples: Record<string, number[]> = {};
+  for (let round = 0; round < 12; round++) {
+    for (const [name, args] of Object.entries(cases)) {
+      const start = process.hrtime.bigint();
+      execFileSync(process.execPath, args, { stdio: 'ignore' });
+      (samples[name] ??= []).push(Number(process.hrtime.bigint() - start) / 1e6);
+    }
+  }
+  const empty = median(samples['empty']!.slice(2));
+  for (const name of ['import', 'cli run']) {
+    const value = median(samples[name]!.slice(2));
+    results.push({
+      benchmark: 'cold-start', case: name === 'import' ? "process: import('wasm-sandbox')" : 'process: wasm-sandbox run add.wasm add 40 2', metric: 'process wall time', value, unit: 'ms',
+      baseline: { name: "node -e ''", value: empty }, ratio: value / empty,
+    });
+  }
+}
+
 async function main(): Promise<void> {
   const startedAt = new Date();
   const results: BenchResult[] = [];
+  processStart(results);
   for (const guest of GUESTS) {
     const bytes = readFileSync(guestPath(guest.name));
     const compiled = new WebAssembly.Module(bytes);

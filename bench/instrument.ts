@@ -58,6 +58,8 @@ async function runtime(results: BenchResult[]): Promise<void> {
     { kind: 'loop-heavy', guest: 'sum', export: 'sumSeries', args: [], setup: ['fillSeries', 1_000_000] as const, target: 1.3 },
     // Not a target, reported: a loop calling a helper each iteration cannot keep the counter in a local.
     { kind: 'loop with a call', guest: 'sum', export: 'sumSeriesChecked', args: [], setup: ['fillSeries', 1_000_000] as const, target: undefined },
+    // Interpreter-style: a dispatch loop over a br_table, one straight-line run per case executed.
+    { kind: 'dispatch loop', guest: 'interp', export: 'run', args: [20_000], setup: undefined, target: undefined },
   ];
   for (const g of guests) {
     const variants = {
@@ -107,11 +109,42 @@ async function runtime(results: BenchResult[]): Promise<void> {
   }
 }
 
+/**
+ * What fuel counts on the interpreter guest against the oracle pass's count of every executed
+ * expression (they must be equal), and the rate it implies: region charging, before, counted
+ * whole dispatch cases and reported ≈3×10¹¹ "instructions" per second on a wasm JS engine.
+ */
+async function accuracy(results: BenchResult[]): Promise<void> {
+  const { addInstructionOracle } = await import('../src/instrument/oracle-pass.js');
+  const { ORACLE_COUNTER } = await import('../src/instrument/abi.js');
+  const host = new WasmHost({ instrumentCacheDir: false });
+  const bytes = new Uint8Array(readFileSync(guestPath('interp')));
+  const fueled = (await host.load(bytes, { instrument: { fuel: true } })).instantiate();
+  const oracled = host.loadSync(addInstructionOracle(bytes)).instantiate();
+  const plain = (await host.load(bytes)).instantiate();
+  const run = plain.fn('run');
+  for (let i = 0; i < 5; i++) run(200_000);
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < 10; i++) run(200_000);
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9 / 10;
+  const counted = fueled.callWithMetrics('run', 200_000).metrics.instructions!;
+  oracled.call('run', 200_000);
+  const oracle = Number((oracled.instance.exports[ORACLE_COUNTER] as WebAssembly.Global).value as bigint);
+  results.push({
+    benchmark: 'instrument', case: 'interpreter run(200000): instructions fuel counts', metric: 'instructions', value: counted, unit: 'instr',
+    baseline: { name: 'oracle: every executed expression', value: oracle }, ratio: counted / oracle, target: 'ratio = 1', met: counted === oracle,
+  });
+  results.push({
+    benchmark: 'instrument', case: 'interpreter run(200000): counted instructions per second (uninstrumented run time)', metric: 'rate', value: counted / seconds / 1e9, unit: 'G/s',
+  });
+}
+
 async function main(): Promise<void> {
   const startedAt = new Date();
   const results: BenchResult[] = [];
   rewriting(results);
   await runtime(results);
+  await accuracy(results);
   printBench('instrumentation (medians; baseline in the same run)', results);
   console.log(`wrote ${writeBench('instrument', startedAt, results)}`);
 }

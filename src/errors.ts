@@ -9,6 +9,7 @@ export type TrapKind =
   | 'integer_overflow'
   | 'invalid_conversion'
   | 'out_of_bounds'
+  | 'unaligned_atomic'
   | 'table_out_of_bounds'
   | 'indirect_call_mismatch'
   | 'stack_overflow'
@@ -88,14 +89,21 @@ export class WasmSourceError extends WasmSandboxError {
 export class WasmImportError extends WasmSandboxError {
   override readonly name = 'WasmImportError';
   readonly code = 'ERR_WASM_IMPORT' as const;
+  /** Every import that was not granted (the first is `importModule.importName`). */
+  readonly missing: readonly { readonly module: string; readonly name: string; readonly kind: string }[];
   constructor(
     message: string,
     readonly importModule: string,
     readonly importName: string,
     readonly kind: string,
     options?: { cause?: unknown },
+    missing?: readonly { readonly module: string; readonly name: string; readonly kind: string }[],
   ) {
     super(message, options);
+    this.missing = missing ?? [];
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), importModule: this.importModule, importName: this.importName, kind: this.kind, missing: this.missing };
   }
 }
 
@@ -115,6 +123,15 @@ export class WasmExportNotFoundError extends WasmSandboxError {
 export class WasmArgumentError extends WasmSandboxError {
   override readonly name = 'WasmArgumentError';
   readonly code = 'ERR_WASM_ARGUMENT' as const;
+}
+
+/**
+ * A typed call's result, or a value the guest's runtime handed back while arguments were
+ * copied in, is not what the signature says (a pointer outside memory, not a string, …).
+ */
+export class WasmResultError extends WasmSandboxError {
+  override readonly name = 'WasmResultError';
+  readonly code = 'ERR_WASM_RESULT' as const;
 }
 
 /** The guest trapped. The instance may be in an inconsistent state: prefer a fresh one. */
@@ -145,6 +162,48 @@ export class WasmMemoryLimitError extends WasmSandboxError {
     options?: { cause?: unknown },
   ) {
     super(message, options);
+  }
+}
+
+/** The module's tables need, or their growth ran into, the sandbox's table limit. */
+export class WasmTableLimitError extends WasmSandboxError {
+  override readonly name = 'WasmTableLimitError';
+  readonly code = 'ERR_WASM_TABLE_LIMIT' as const;
+  constructor(
+    message: string,
+    readonly limitEntries: number,
+    readonly requestedEntries: number | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * The module has a shared memory, so `memory.atomic.wait` could block this thread where no
+ * deadline can stop it. Run it on a worker pool, or pass `allowBlockingWaits`.
+ */
+export class BlockingWaitError extends WasmSandboxError {
+  override readonly name = 'BlockingWaitError';
+  readonly code = 'ERR_BLOCKING_WAIT' as const;
+}
+
+/** The guest threw a wasm exception (`throw $tag`) that it did not catch. */
+export class GuestExceptionError extends WasmSandboxError {
+  override readonly name = 'GuestExceptionError';
+  readonly code = 'ERR_WASM_EXCEPTION' as const;
+  constructor(
+    message: string,
+    /** The export name of the exception's tag, when the module exports it. */
+    readonly tag: string | undefined,
+    /** The values the exception carries, when its tag is exported. */
+    readonly values: readonly unknown[] | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), tag: this.tag, values: this.values?.map((v) => (typeof v === 'bigint' ? v.toString() : v)) };
   }
 }
 
@@ -304,9 +363,13 @@ export type ErrorCode =
   | WasmImportError['code']
   | WasmExportNotFoundError['code']
   | WasmArgumentError['code']
+  | WasmResultError['code']
   | WasmTrapError['code']
   | WasmMemoryLimitError['code']
+  | WasmTableLimitError['code']
+  | BlockingWaitError['code']
   | GuestAbortError['code']
+  | GuestExceptionError['code']
   | OutOfFuelError['code']
   | DeadlineExceededError['code']
   | SandboxDiscardedError['code']
@@ -325,18 +388,23 @@ type ErrorClass = new (message: string, ...rest: any[]) => WasmSandboxError;
 
 /**
  * Every error class, once: the code → class table that rebuilds an error that crossed a thread
- * boundary as the same class. Add a new class here (a test checks every exported class is in it).
+ * boundary as the same class. Add a new class here; the compiler refuses an `ErrorCode` missing
+ * from it, and a test checks every exported class is in it.
  */
-const ERROR_CLASSES: readonly ErrorClass[] = [
+const ERROR_CLASSES = [
   WasmInvalidError,
   WasmInstrumentationError,
   WasmSourceError,
   WasmImportError,
   WasmExportNotFoundError,
   WasmArgumentError,
+  WasmResultError,
   WasmTrapError,
   WasmMemoryLimitError,
+  WasmTableLimitError,
+  BlockingWaitError,
   GuestAbortError,
+  GuestExceptionError,
   OutOfFuelError,
   DeadlineExceededError,
   SandboxDiscardedError,
@@ -348,11 +416,15 @@ const ERROR_CLASSES: readonly ErrorClass[] = [
   ResultTooLargeError,
   ReferenceCrossingError,
   InvalidOptionError,
-];
+] as const satisfies readonly ErrorClass[];
+
+/** Compiles only while every ErrorCode has its class in ERROR_CLASSES. */
+const everyCodeHasAClass: [Exclude<ErrorCode, InstanceType<(typeof ERROR_CLASSES)[number]>['code']>] extends [never] ? true : never = true;
+void everyCodeHasAClass;
 
 /** Code → class and the name its instances carry (a foreign error borrowing a code is not that class). */
 const BY_CODE = new Map<string, { readonly Class: ErrorClass; readonly name: string }>(
-  ERROR_CLASSES.map((Class) => {
+  ERROR_CLASSES.map((Class: ErrorClass) => {
     const sample = new Class('');
     return [sample.code, { Class, name: sample.name }];
   }),

@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { guestPath } from './helpers/guests.js';
+import { nestedBlocks } from './helpers/modules.js';
 
 const CLI = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
 
@@ -43,6 +44,16 @@ describe('wasm-sandbox CLI', () => {
     expect(f32.stdout).toContain(`result: ${Math.fround(Math.fround(0.1) + Math.fround(0.2))}`);
   });
 
+  it('a module too deep to rewrite is a typed line, not ERR_UNEXPECTED; it still runs plain', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'wasm-sandbox-cli-')), 'deep.wasm');
+    writeFileSync(path, nestedBlocks(100_000));
+    const fuel = run('run', path, 'f', '--fuel', '1000');
+    expect(fuel.code).toBe(1);
+    expect(fuel.stderr).toMatch(/^ERR_WASM_INSTRUMENTATION: deep\.wasm: cannot be instrumented: the module nests deeper than the engine can follow/);
+    expect(fuel.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+    expect(run('run', path, 'f').stdout).toContain('result: 7');
+  });
+
   it('run --json prints the result, the call metrics and the profile', () => {
     const { code, stdout } = run('run', guestPath('fib'), 'fib', '10', '--json');
     expect(code).toBe(0);
@@ -59,7 +70,7 @@ describe('wasm-sandbox CLI', () => {
     { args: ['run', guestPath('add'), 'nope'], line: /^ERR_WASM_EXPORT_NOT_FOUND: add\.wasm has no export named "nope"/ },
     { args: ['inspect', '/definitely/not/here.wasm'], line: /^ERR_WASM_SOURCE: cannot read module \/definitely\/not\/here\.wasm: no such file/ },
     { args: ['inspect', guestPath('imports').replace('imports.wasm', '')], line: /^ERR_WASM_SOURCE: .*it is a directory/ },
-    { args: ['run', guestPath('abort'), 'checkPositive', '0'], line: /^ERR_GUEST_ABORT: abort\.wasm: guest aborted: expected a positive number, got 0/ },
+    { args: ['run', guestPath('abort'), 'checkPositive', '0'], line: /^ERR_GUEST_ABORT: abort\.wasm: checkPositive\(\): guest aborted: expected a positive number, got 0/ },
     { args: ['frobnicate'], line: /^ERR_WASM_ARGUMENT: unknown command "frobnicate"/ },
   ];
   for (const f of failures) {
@@ -79,10 +90,10 @@ describe('wasm-sandbox CLI', () => {
     expect(ok.stdout).toMatch(/instructions: 1589/);
     const fuel = run('run', guestPath('spin'), 'spinForever', '--fuel', '1000000');
     expect(fuel.code).toBe(1);
-    expect(fuel.stderr).toMatch(/^ERR_OUT_OF_FUEL: spin\.wasm: guest ran out of fuel after \d+ instructions \(limit 1000000\)/);
+    expect(fuel.stderr).toMatch(/^ERR_OUT_OF_FUEL: spin\.wasm: spinForever\(\): guest ran out of fuel after \d+ instructions \(limit 1000000\)/);
     const timeout = run('run', guestPath('spin'), 'spinForever', '--timeout', '100');
     expect(timeout.code).toBe(1);
-    expect(timeout.stderr).toMatch(/^ERR_DEADLINE_EXCEEDED: spin\.wasm: guest exceeded its deadline of 100 ms/);
+    expect(timeout.stderr).toMatch(/^ERR_DEADLINE_EXCEEDED: spin\.wasm: spinForever\(\): guest exceeded its deadline of 100 ms/);
     const bad = run('run', guestPath('spin'), 'spin', '1', '--fuel', '-5');
     expect(bad.stderr).toMatch(/^ERR_INVALID_OPTION: options\.fuel must be a positive finite number, got -5/);
   });

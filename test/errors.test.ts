@@ -12,7 +12,7 @@ import {
   WasmTrapError,
   type ModuleSource,
 } from '../src/index.js';
-import { guestBytes, guestPath, tinyModule } from './helpers/guests.js';
+import { guestBytes, guestPath, HEADER, name, section, tinyModule } from './helpers/guests.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wasm-sandbox-errors-'));
 function file(name: string, bytes: Uint8Array | number[]): string {
@@ -33,6 +33,11 @@ async function failure(action: () => unknown): Promise<WasmSandboxError> {
 }
 
 const valid = tinyModule('f');
+
+/** A module importing `env.memory` with no declared maximum. */
+function tinyModuleImportingMemory(): Uint8Array {
+  return Uint8Array.from([...HEADER, ...section(2, [1, ...name('env'), ...name('memory'), 0x02, 0x00, 1])]);
+}
 
 describe('malformed module input', () => {
   const cases: { name: string; source: () => ModuleSource; code: string; message: RegExp; offset?: number }[] = [
@@ -67,14 +72,20 @@ describe('malformed module input', () => {
 });
 
 describe('imports', () => {
-  it('a module importing what was not granted fails naming module.field and kind', async () => {
+  it('a module importing what was not granted fails naming every missing module.field and kind', async () => {
     const module = await new WasmHost().load(guestPath('imports'));
     const error = (await failure(() => module.instantiate())) as WasmImportError;
     expect(error.code).toBe('ERR_WASM_IMPORT');
     expect(error.message).toBe(
-      'imports.wasm imports host.memory (memory (1..4 pages)), which was not granted; pass it as imports.host.memory to grant it',
+      'imports.wasm imports 4 values that were not granted: host.memory (memory (1..4 pages)), host.table (table of funcref), ' +
+        'host.scale (global i32), host.log (function (i32) -> nil); pass each as imports.<module>.<name>',
     );
     expect([error.importModule, error.importName, error.kind]).toEqual(['host', 'memory', 'memory']);
+    expect(error.missing.map((m) => `${m.module}.${m.name}:${m.kind}`)).toEqual(['host.memory:memory', 'host.table:table', 'host.scale:global', 'host.log:function']);
+    const one = (await failure(() =>
+      module.instantiate({ imports: { host: { memory: new WebAssembly.Memory({ initial: 1, maximum: 4 }), table: new WebAssembly.Table({ initial: 1, element: 'anyfunc' }), scale: 3 } } }),
+    )) as WasmImportError;
+    expect(one.message).toBe('imports.wasm imports host.log (function (i32) -> nil), which was not granted; pass it as imports.host.log to grant it');
   });
 
   it('a granted value of the wrong kind is refused', async () => {
@@ -95,7 +106,7 @@ describe('imports', () => {
     expect(error.message).toMatch(/imports host\.log as a function \(i32\) -> nil, but the granted value is a string/);
   });
 
-  it('a granted memory that may grow past the limit is refused', async () => {
+  it('a granted memory without the maximum the module declares is refused as an import that does not fit', async () => {
     const module = await new WasmHost().load(guestPath('imports'));
     const error = await failure(() =>
       module.instantiate({
@@ -109,8 +120,13 @@ describe('imports', () => {
         },
       }),
     );
-    expect(error.code).toBe('ERR_WASM_MEMORY_LIMIT');
-    expect(error.message).toMatch(/host\.memory may grow past the sandbox limit of 4 pages.*create it with maximum <= 4/);
+    expect(error.code).toBe('ERR_WASM_IMPORT');
+    expect(error.message).toMatch(/^imports\.wasm: the value granted as host\.memory does not fit the module's import \(memory \(1\.\.4 pages\)\): has no maximum limit/);
+    // Where only the host's cap asks for a maximum, the limit is named instead.
+    const capped = await new WasmHost().load(tinyModuleImportingMemory(), { memoryLimitPages: 8 });
+    const limit = await failure(() => capped.instantiate({ imports: { env: { memory: new WebAssembly.Memory({ initial: 1 }) } } }));
+    expect(limit.code).toBe('ERR_WASM_MEMORY_LIMIT');
+    expect(limit.message).toMatch(/env\.memory may grow past the sandbox limit of 8 pages.*create it with maximum <= 8/);
   });
 
   it('an AssemblyScript-named import with another signature gets no stand-in', async () => {
@@ -253,7 +269,7 @@ describe('guest abort', () => {
     expect(error.guestMessage).toBe('expected a positive number, got -5');
     expect(error.file).toBe('assembly/abort.ts');
     expect([error.line, error.column]).toEqual([4, 15]);
-    expect(error.message).toBe('abort.wasm: guest aborted: expected a positive number, got -5 at assembly/abort.ts:4:15');
+    expect(error.message).toBe('abort.wasm: checkPositive(): guest aborted: expected a positive number, got -5 at assembly/abort.ts:4:15');
     expect(sandbox.call('checkPositive', 5)).toBe(5);
   });
 });

@@ -92,6 +92,16 @@ describe('loading', () => {
     expect(() => host.loadSync(new Uint8Array([1, 2, 3]))).toThrow(expect.objectContaining({ code: 'ERR_WASM_INVALID' }));
   });
 
+  it('a byte array changed in place between loads is the new module, not the remembered one', () => {
+    const host = new WasmHost();
+    const bytes = tinyModule('f');
+    expect(host.loadSync(bytes).inspect().exports.map((e) => e.name)).toEqual(['f']);
+    bytes[bytes.indexOf(0x66)] = 0x67; // the export's name: f → g
+    expect(host.loadSync(bytes).inspect().exports.map((e) => e.name)).toEqual(['g']);
+    expect(host.loadSync(bytes.buffer).inspect().exports.map((e) => e.name)).toEqual(['g']);
+    expect(host.cacheStats()).toMatchObject({ misses: 2, hits: 1 });
+  });
+
   it('keys the cache by content and memory limit, and evicts by entry count', async () => {
     const host = new WasmHost({ cache: { maxEntries: 2 } });
     await host.load(guestPath('add'));
@@ -138,7 +148,7 @@ describe('sandboxing', () => {
   it('fails instantiation with a typed trap when the start function traps', async () => {
     const module = await new WasmHost().load(guestPath('start-trap'));
     expect(() => module.instantiate()).toThrow(
-      expect.objectContaining({ code: 'ERR_WASM_TRAP', kind: 'divide_by_zero', message: expect.stringContaining('(start function)() trapped') }),
+      expect.objectContaining({ code: 'ERR_WASM_TRAP', kind: 'divide_by_zero', message: expect.stringContaining('start-trap.wasm: (start function) trapped') }),
     );
   });
 

@@ -28,7 +28,7 @@ describe('deadlines in-process', () => {
     const error = failure(() => sandbox.call('spinForever'));
     const elapsed = performance.now() - started;
     expect(error.code).toBe('ERR_DEADLINE_EXCEEDED');
-    expect(error.message).toMatch(/spin\.wasm: guest exceeded its deadline of 60 ms/);
+    expect(error.message).toMatch(/spin\.wasm: spinForever\(\): guest exceeded its deadline of 60 ms/);
     expect(elapsed).toBeGreaterThanOrEqual(59);
     expect(elapsed).toBeLessThan(2000);
     expect(sandbox.discardedBy).toBe(error);
@@ -93,7 +93,7 @@ describe('fuel', () => {
     expect(error.fuel).toBe(1000);
     expect(error.consumed).toBeGreaterThan(1000);
     expect(error.consumed).toBeLessThan(1100);
-    expect(error.message).toMatch(/fib\.wasm: guest ran out of fuel after \d+ instructions \(limit 1000\)/);
+    expect(error.message).toMatch(/fib\.wasm: fib\(\): guest ran out of fuel after \d+ instructions \(limit 1000\)/);
   });
 
   it('stops unbounded recursion and infinite loops', async () => {

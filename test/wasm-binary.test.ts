@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { capMemoryMaximum, parseModule, functionName, BinaryFormatError } from '../src/wasm/wasm-binary.js';
+import { capLimits, parseModule, functionName, BinaryFormatError } from '../src/wasm/wasm-binary.js';
 import { inspectParsed } from '../src/host/inspect.js';
 import { guestBytes, tinyModule } from './helpers/guests.js';
 
@@ -56,10 +56,10 @@ describe('wasm binary reader', () => {
   });
 });
 
-describe('capMemoryMaximum', () => {
+describe('capLimits (memory)', () => {
   it('adds a maximum where none was declared, and V8 then refuses growth past it', () => {
     const original = tinyModule('f', { min: 1 });
-    const capped = capMemoryMaximum(original, parseModule(original), 3);
+    const capped = capLimits(original, parseModule(original), 3, 1_000_000);
     // The memory section goes from [05 03 01 00 01] to [05 04 01 01 01 03]: one byte longer.
     expect(capped.length).toBe(original.length + 1);
     expect([...capped].join(',')).toContain([5, 4, 1, 1, 1, 3].join(','));
@@ -70,7 +70,7 @@ describe('capMemoryMaximum', () => {
 
   it('lowers a larger maximum, with multi-byte LEB128 sizes, and keeps every other byte', () => {
     const original = tinyModule('f', { min: 2, max: 65536 });
-    const capped = capMemoryMaximum(original, parseModule(original), 200);
+    const capped = capLimits(original, parseModule(original), 200, 1_000_000);
     expect(parseModule(capped).memories[0]).toEqual({ min: 2, max: 200, shared: false, index64: false });
     // 65536 takes 3 LEB bytes, 200 takes 2: one byte shorter, sections before and after unchanged.
     expect(capped.length).toBe(original.length - 1);
@@ -79,12 +79,12 @@ describe('capMemoryMaximum', () => {
 
   it('returns the same bytes when the declared maximum is already within the limit', () => {
     const original = tinyModule('f', { min: 1, max: 2 });
-    expect(capMemoryMaximum(original, parseModule(original), 10)).toBe(original);
+    expect(capLimits(original, parseModule(original), 10, 1_000_000)).toBe(original);
   });
 
   it('caps a real guest so that memory.grow past the limit returns -1', () => {
     const original = guestBytes('grow');
-    const capped = capMemoryMaximum(original, parseModule(original), 5);
+    const capped = capLimits(original, parseModule(original), 5, 1_000_000);
     const exports = new WebAssembly.Instance(new WebAssembly.Module(capped)).exports as Record<string, (n?: number) => number>;
     expect(exports.grow!(5)).toBe(0);
     expect(exports.grow!(1)).toBe(-1);

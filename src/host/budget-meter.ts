@@ -36,11 +36,15 @@ export class BudgetMeter {
   private deadline = Infinity;
   private started = 0;
   private global: WebAssembly.Global | undefined;
+  /** `module.wasm: export()` of the call being run, for messages. */
+  private where: string;
 
   constructor(
     private readonly limits: BudgetLimits,
-    private readonly label: string,
-  ) {}
+    label: string,
+  ) {
+    this.where = label;
+  }
 
   /** The budget import: called by the guest when its allowance went negative. */
   readonly exhausted = (counter: number): number => {
@@ -51,7 +55,7 @@ export class BudgetMeter {
     const { fuel, timeoutMs, interrupt } = this.limits;
     if (interrupt !== undefined && Atomics.load(interrupt, 0) !== 0) {
       throw new DeadlineExceededError(
-        `${this.label}: guest interrupted after ${(performance.now() - this.started).toFixed(1)} ms`,
+        `${this.where}: guest interrupted after ${(performance.now() - this.started).toFixed(1)} ms`,
         undefined,
         performance.now() - this.started,
       );
@@ -59,7 +63,7 @@ export class BudgetMeter {
     if (this.armed) {
       if (fuel !== undefined && this.consumed > fuel) {
         throw new OutOfFuelError(
-          `${this.label}: guest ran out of fuel after ${this.consumed} instructions (limit ${fuel}); raise the fuel limit or give it less work`,
+          `${this.where}: guest ran out of fuel after ${this.consumed} instructions (limit ${fuel}); raise the fuel limit or give it less work`,
           fuel,
           this.consumed,
         );
@@ -68,7 +72,7 @@ export class BudgetMeter {
         const now = performance.now();
         if (now > this.deadline) {
           throw new DeadlineExceededError(
-            `${this.label}: guest exceeded its deadline of ${timeoutMs} ms (stopped after ${(now - this.started).toFixed(1)} ms)`,
+            `${this.where}: guest exceeded its deadline of ${timeoutMs} ms (stopped after ${(now - this.started).toFixed(1)} ms)`,
             timeoutMs,
             now - this.started,
           );
@@ -85,7 +89,8 @@ export class BudgetMeter {
   }
 
   /** Arms limits for a call (or, before `attach`, for instantiation: the first poll hands out the allowance). */
-  begin(): void {
+  begin(where: string): void {
+    this.where = where;
     this.account(); // what raw calls (glue code on the instance's exports) ran since the last call
     this.earlier += this.consumed;
     this.consumed = 0;

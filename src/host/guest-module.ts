@@ -3,8 +3,7 @@
  * how its exports have been called (one recorder per export, shared by its sandboxes),
  * and the factory for sandboxes.
  */
-import { instantiateSync, type Imports as LoaderImports } from '@assemblyscript/loader';
-import { GuestAbortError, InvalidOptionError, type WasmInstrumentationError, WasmExportNotFoundError, WasmMemoryLimitError, WasmSandboxError } from '../errors.js';
+import { BlockingWaitError, GuestAbortError, InvalidOptionError, WasmTableLimitError, type WasmInstrumentationError, WasmExportNotFoundError, WasmMemoryLimitError, WasmSandboxError } from '../errors.js';
 import { CallRecorder, type TimingPolicy } from '../profiler/call-recorder.js';
 import { functionStats, mergeCallTrees, type CallTree } from '../profiler/call-tree.js';
 import { MODULE_PROFILE_SCHEMA, type ColdStart, type ModuleProfile } from '../profiler/module-profile.js';
@@ -25,6 +24,7 @@ import {
 import { buildImportObject, linkErrorToTyped, type GrantedImports } from './imports.js';
 import type { ModuleInfo } from './inspect.js';
 import type { ModuleCacheStats } from './module-cache.js';
+import { guestExceptionError, isWasmException } from './guest-exception.js';
 import { Sandbox } from './sandbox.js';
 import { trapError, trapKindOf } from './traps.js';
 import type { AssemblyScriptHelpers } from './typed-call.js';
@@ -72,6 +72,13 @@ export interface SandboxOptions {
   readonly memoryHooks?: MemoryHooks;
   /** Receives every allocator call (modules loaded with allocator hooks). @default ignored */
   readonly allocationHook?: AllocationHook;
+  /**
+   * Instantiate a module with a shared memory on this thread anyway. Such a module may
+   * `memory.atomic.wait`, which blocks the thread where no deadline can stop it, so in-process
+   * sandboxes refuse it (ERR_BLOCKING_WAIT) unless this is set; a worker pool runs it safely
+   * (its workers can be terminated). @default false
+   */
+  readonly allowBlockingWaits?: boolean;
 }
 
 export interface FunctionHooks {
@@ -136,6 +143,7 @@ export interface GuestModuleInit {
   /** The rewrite was refused and `instrument.fallback: 'plain'` loaded the module as it is. */
   readonly instrumentationRefused: WasmInstrumentationError | undefined;
   readonly memoryLimitPages: number;
+  readonly tableLimitEntries: number;
   readonly timing: TimingPolicy;
   readonly trace: TraceLogger;
   readonly coldStart: Pick<ColdStart, 'readMs' | 'hashMs' | 'cache' | 'compileMs'>;
@@ -219,6 +227,12 @@ export class GuestModule {
   instantiate(options: SandboxOptions = {}): Sandbox {
     const start = performance.now();
     const parsed = this.init.parsed;
+    if (options.allowBlockingWaits !== true && this.hasSharedMemory()) {
+      throw new BlockingWaitError(
+        `${this.label} has a shared memory, so it may memory.atomic.wait and block this thread beyond any deadline; ` +
+          'run it on a worker pool (createPool), or pass allowBlockingWaits: true to accept that',
+      );
+    }
     const vmDeadline = this.vmDeadline(options);
     const meter = vmDeadline === undefined ? this.budgetMeter(options) : undefined;
     let memory: WebAssembly.Memory | undefined;
@@ -228,21 +242,17 @@ export class GuestModule {
       options.imports ?? {},
       () => assemblyScriptEnv({ memory: () => memory, moduleLabel: this.label, trace: options.trace ?? this.init.trace, seed: options.seed }),
       this.memoryLimitPages,
+      this.init.tableLimitEntries,
     );
     if (this.init.instrumentation !== undefined) imports[BUDGET_IMPORT.module] = this.hostImports(options, meter);
     const importedMemory = parsed.imports.find((i) => i.kind === 'memory');
     if (importedMemory !== undefined) memory = imports[importedMemory.module]?.[importedMemory.name] as WebAssembly.Memory;
 
     let instance: WebAssembly.Instance;
-    let helpers: AssemblyScriptHelpers | undefined;
     try {
-      const create = (): [WebAssembly.Instance, AssemblyScriptHelpers | undefined] => {
-        if (!this.inspect().assemblyScriptRuntime) return [new WebAssembly.Instance(this.compiled, imports), undefined];
-        const result = instantiateSync<Record<string, unknown>>(this.compiled, imports as LoaderImports);
-        return [result.instance, result.exports as unknown as AssemblyScriptHelpers];
-      };
+      const create = (): WebAssembly.Instance => new WebAssembly.Instance(this.compiled, imports);
       // Under the vm route the start function runs inside the timeout too.
-      [instance, helpers] = vmDeadline === undefined ? create() : (vmDeadline.call(create, []) as ReturnType<typeof create>);
+      instance = vmDeadline === undefined ? create() : (vmDeadline.call(create, []) as WebAssembly.Instance);
     } catch (error) {
       throw this.instantiationError(error, this.guestImports);
     }
@@ -255,7 +265,11 @@ export class GuestModule {
     this.instances++;
     this.instantiateMs ??= performance.now() - start;
     const hooks = this.init.instrumentation?.options.hooks === true ? options.hooks : undefined;
-    return new Sandbox(this, instance, memory, helpers, meter, vmDeadline, hooks);
+    return new Sandbox(this, instance, memory, meter, vmDeadline, hooks);
+  }
+
+  private hasSharedMemory(): boolean {
+    return this.init.parsed.memorySites.some((site) => site.limits.shared);
   }
 
   /** Deadlines through V8 termination, for modules the engine could not rewrite. */
@@ -297,7 +311,7 @@ export class GuestModule {
     }
     if (meter !== undefined) {
       host[BUDGET_IMPORT.name] = meter.exhausted;
-      meter.begin(); // limits apply to the start function too
+      meter.begin(`${this.label}: (start function)`); // limits apply to the start function too
     }
     return host;
   }
@@ -428,6 +442,15 @@ export class GuestModule {
     if (error instanceof WebAssembly.LinkError) return linkErrorToTyped(this.label, error, imports, this.memoryLimitPages);
     const kind = trapKindOf(error);
     if (kind !== undefined) return trapError(error as Error, kind, this.label, '(start function)', (i) => this.functionName(i));
+    if (isWasmException(error)) return guestExceptionError(error, `${this.label}: (start function)`, undefined);
+    if (error instanceof RangeError && /table/i.test(error.message)) {
+      return new WasmTableLimitError(
+        `${this.label}: V8 could not create the module's table (V8: ${error.message}); lower tableLimitEntries or the module's table sizes`,
+        this.init.tableLimitEntries,
+        undefined,
+        { cause: error },
+      );
+    }
     if (error instanceof RangeError && /Out of memory|Cannot allocate Wasm memory/i.test(error.message)) {
       return new WasmMemoryLimitError(
         `${this.label}: the process could not reserve memory for another instance (V8: ${error.message}); ` +

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as crypto from 'node:crypto';
-import { InvalidOptionError, WasmInstrumentationError, WasmInvalidError, WasmMemoryLimitError } from '../errors.js';
+import { InvalidOptionError, WasmInstrumentationError, WasmInvalidError, WasmMemoryLimitError, WasmTableLimitError } from '../errors.js';
 import { DEFAULT_TIMING, type TimingPolicy } from '../profiler/call-recorder.js';
 import type { TraceLogger } from './assemblyscript.js';
 import { GuestModule } from './guest-module.js';
@@ -16,7 +16,7 @@ import { importInstrumentEngine, loadedInstrumentEngine } from '../instrument/en
 import type { InstrumentResult } from '../instrument/instrument.js';
 import { normalizeInstrumentOptions, wantsInstrumentation, type InstrumentOptions, type NormalizedInstrumentOptions } from '../instrument/options.js';
 import { readSource, type ModuleSource } from './source.js';
-import { BinaryFormatError, capMemoryMaximum, parseModule, type ParsedModule } from '../wasm/wasm-binary.js';
+import { BinaryFormatError, capLimits, invalidLimits, parseModule, WASM_MAX_PAGES, type ParsedModule } from '../wasm/wasm-binary.js';
 
 /** What to do with a module whose declared memory maximum is missing or above the limit. */
 export type MemoryPolicy = 'cap' | 'refuse';
@@ -24,6 +24,12 @@ export type MemoryPolicy = 'cap' | 'refuse';
 export interface LoadOptions {
   /** Most 64 KiB pages any instance's memory may reach. @default the host's (4096 = 256 MiB) */
   readonly memoryLimitPages?: number;
+  /**
+   * Most entries any table of an instance may reach (V8's own limit is 10,000,000). Declared
+   * maxima are capped to it like memory's; `table.grow` past it returns -1.
+   * @default the host's (1,000,000)
+   */
+  readonly tableLimitEntries?: number;
   /** `cap` rewrites the declared maximum down to the limit; `refuse` rejects such a module. @default 'cap' */
   readonly memoryPolicy?: MemoryPolicy;
   /** Name shown in messages and profiles. @default the file name, URL, or `<bytes>` */
@@ -47,7 +53,12 @@ export interface HostOptions extends Omit<LoadOptions, 'label' | 'instrument'> {
 
 /** `load` compiles modules up to this size synchronously (no event-loop hop, no background-compile stalls). */
 const SYNC_COMPILE_MAX_BYTES = 1024 * 1024;
-const WASM_MAX_PAGES = 65536;
+/** Byte arrays up to this size have their hash remembered (with a copy to check it against). */
+const REMEMBERED_HASH_MAX_BYTES = 256 * 1024;
+
+/** V8's implementation limit on table entries. */
+const V8_MAX_TABLE_ENTRIES = 10_000_000;
+const DEFAULT_TABLE_LIMIT = 1_000_000;
 
 interface Compiled {
   readonly module: WebAssembly.Module;
@@ -114,6 +125,14 @@ function resolvePages(value: number | undefined, fallback: number, field: string
   return pages;
 }
 
+function resolveEntries(value: number | undefined, fallback: number, field: string): number {
+  const entries = value ?? fallback;
+  if (!Number.isInteger(entries) || entries < 0 || entries > V8_MAX_TABLE_ENTRIES) {
+    throw new InvalidOptionError(`${field} must be an integer number of table entries in [0, ${V8_MAX_TABLE_ENTRIES}], got ${String(entries)}`);
+  }
+  return entries;
+}
+
 function resolvePolicy(value: MemoryPolicy | undefined, fallback: MemoryPolicy, field: string): MemoryPolicy {
   const policy = value ?? fallback;
   if (policy !== 'cap' && policy !== 'refuse') {
@@ -126,9 +145,11 @@ export class WasmHost {
   private readonly cache: ModuleCache<Compiled>;
   private readonly memoryLimitPages: number;
   private readonly memoryPolicy: MemoryPolicy;
+  private readonly tableLimitEntries: number;
   private readonly timing: TimingPolicy;
   private readonly trace: TraceLogger;
   private readonly diskCache: InstrumentDiskCache | undefined;
+  private readonly hashes = new WeakMap<object, { readonly copy: Uint8Array; readonly id: string }>();
 
   constructor(options: HostOptions = {}) {
     const maxEntries = options.cache?.maxEntries ?? 64;
@@ -142,6 +163,7 @@ export class WasmHost {
     this.cache = new ModuleCache({ maxEntries, maxBytes });
     this.memoryLimitPages = resolvePages(options.memoryLimitPages, 4096, 'options.memoryLimitPages');
     this.memoryPolicy = resolvePolicy(options.memoryPolicy, 'cap', 'options.memoryPolicy');
+    this.tableLimitEntries = resolveEntries(options.tableLimitEntries, DEFAULT_TABLE_LIMIT, 'options.tableLimitEntries');
     this.timing = resolveTiming(DEFAULT_TIMING, options.timing, 'options.timing');
     this.trace = options.trace ?? defaultTrace;
     const dir = options.instrumentCacheDir ?? defaultInstrumentCacheDir();
@@ -155,7 +177,7 @@ export class WasmHost {
     const { bytes, label } = await readSource(source);
     const readMs = performance.now() - readStart;
     const hashStart = performance.now();
-    const id = sha256Hex(bytes);
+    const id = this.contentId(bytes);
     const hashMs = performance.now() - hashStart;
     const shown = options.label ?? label;
     const key = cacheKey(id, settings);
@@ -184,7 +206,7 @@ export class WasmHost {
     const settings = this.settingsFor(options);
     const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
     const hashStart = performance.now();
-    const id = sha256Hex(view);
+    const id = this.contentId(view);
     const hashMs = performance.now() - hashStart;
     const label = options.label ?? '<bytes>';
     const result = this.cache.getOrCompileSync(cacheKey(id, settings), () => {
@@ -197,6 +219,23 @@ export class WasmHost {
   private needsEngine(key: string, id: string, settings: LoadSettings): boolean {
     if (!wantsInstrumentation(settings.instrument) || loadedInstrumentEngine() !== undefined || this.cache.has(key)) return false;
     return this.diskCache?.has(instrumentCacheKey(id, settings.instrument)) !== true;
+  }
+
+  /**
+   * SHA-256 of `bytes`, remembered per byte array for small modules: a load of the same array
+   * again compares its bytes with a copy (a memcmp, ≈20× cheaper than hashing) instead of
+   * hashing them again. A changed array is hashed anew, so what is compiled is always what the
+   * array holds now.
+   */
+  private contentId(bytes: Uint8Array): string {
+    if (bytes.byteLength > REMEMBERED_HASH_MAX_BYTES) return sha256Hex(bytes);
+    // A whole buffer is remembered by the buffer, so a new view of it (`loadSync(arrayBuffer)`) matches.
+    const holder: object = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer : bytes;
+    const known = this.hashes.get(holder);
+    if (known !== undefined && known.copy.byteLength === bytes.byteLength && Buffer.compare(known.copy, bytes) === 0) return known.id;
+    const id = sha256Hex(bytes);
+    this.hashes.set(holder, { copy: Uint8Array.from(bytes), id });
+    return id;
   }
 
   cacheStats(): ModuleCacheStats {
@@ -217,6 +256,7 @@ export class WasmHost {
     return {
       limit: resolvePages(options.memoryLimitPages, this.memoryLimitPages, 'options.memoryLimitPages'),
       policy: resolvePolicy(options.memoryPolicy, this.memoryPolicy, 'options.memoryPolicy'),
+      tableLimit: resolveEntries(options.tableLimitEntries, this.tableLimitEntries, 'options.tableLimitEntries'),
       timing: options.timing === undefined ? this.timing : resolveTiming(this.timing, options.timing, 'options.timing'),
       instrument: normalizeInstrumentOptions(options.instrument ?? {}),
       fallback: resolveFallback(options.instrument?.fallback),
@@ -245,6 +285,7 @@ export class WasmHost {
       vmDeadlineReason: compiled.vmDeadlineReason,
       instrumentationRefused: compiled.instrumentationRefused,
       memoryLimitPages: settings.limit,
+      tableLimitEntries: settings.tableLimit,
       timing: settings.timing,
       trace: this.trace,
       coldStart: { readMs, hashMs, cache: result.outcome, compileMs: result.compileMs },
@@ -259,6 +300,9 @@ export class WasmHost {
     let rewritten = bytes;
     let rewrittenParsed = parsed;
     if (wantsInstrumentation(settings.instrument)) {
+      // V8 judges the module as given, before binaryen reads it: a rewrite must neither refuse
+      // a module V8 runs for a reason V8 would not give, nor make an invalid one valid.
+      if (!WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>)) compileSync(bytes, label);
       const key = instrumentCacheKey(id, settings.instrument);
       const cached = this.diskCache?.get(key);
       const started = performance.now();
@@ -272,7 +316,7 @@ export class WasmHost {
         if (!(error instanceof WasmInstrumentationError)) throw error;
         const vm = deadlineOnly(settings.instrument);
         if (!vm && settings.fallback !== 'plain') throw error;
-        const capped = capMemoryMaximum(bytes, parsed, settings.limit);
+        const capped = capLimits(bytes, parsed, settings.limit, settings.tableLimit);
         return {
           bytes: capped, original: parsed, parsed, capped: capped !== bytes, instrumentation: undefined,
           vmDeadlineReason: vm ? error.message : undefined, instrumentationRefused: vm ? undefined : error,
@@ -291,7 +335,7 @@ export class WasmHost {
         fromDiskCache: cached !== undefined,
       };
     }
-    const capped = capMemoryMaximum(rewritten, rewrittenParsed, settings.limit);
+    const capped = capLimits(rewritten, rewrittenParsed, settings.limit, settings.tableLimit);
     return { bytes: capped, original: parsed, parsed: rewrittenParsed, capped: capped !== rewritten, instrumentation, vmDeadlineReason: undefined, instrumentationRefused: undefined };
   }
 }
@@ -319,7 +363,7 @@ function deadlineOnly(options: NormalizedInstrumentOptions): boolean {
 
 function cacheKey(id: string, settings: LoadSettings): string {
   const instrument = wantsInstrumentation(settings.instrument) ? `${JSON.stringify(settings.instrument)}:${settings.fallback}` : '';
-  return `${id}:${settings.limit}:${settings.policy}:${instrument}`;
+  return `${id}:${settings.limit}:${settings.tableLimit}:${settings.policy}:${instrument}`;
 }
 
 function entry(prepared: Prepared, module: WebAssembly.Module): { value: Compiled; size: number } {
@@ -340,14 +384,15 @@ function entry(prepared: Prepared, module: WebAssembly.Module): { value: Compile
 
 interface LoadSettings {
   readonly fallback: 'error' | 'plain';
+  readonly tableLimit: number;
   readonly limit: number;
   readonly policy: MemoryPolicy;
   readonly timing: TimingPolicy;
   readonly instrument: NormalizedInstrumentOptions;
 }
 
-/** Parses the module and enforces the memory policy on what it declares. */
-function parseChecked(bytes: Uint8Array, label: string, { limit, policy }: LoadSettings): ParsedModule {
+/** Parses the module and enforces the memory and table limits on what it declares. */
+function parseChecked(bytes: Uint8Array, label: string, { limit, policy, tableLimit }: LoadSettings): ParsedModule {
   let parsed: ParsedModule;
   try {
     parsed = parseModule(bytes);
@@ -361,6 +406,24 @@ function parseChecked(bytes: Uint8Array, label: string, { limit, policy }: LoadS
       error.message,
       error.offset,
     );
+  }
+  // Capping maxima must not make an invalid module valid: let V8 say what is wrong with it.
+  const invalid = invalidLimits(parsed);
+  if (invalid !== undefined) {
+    compileSync(bytes, label);
+    throw new WasmInvalidError(`${label} is not a valid WebAssembly module: ${invalid}`, invalid, undefined);
+  }
+  for (const site of parsed.tableSites) {
+    if (site.limits.min > tableLimit) {
+      throw new WasmTableLimitError(
+        `${label} needs a table of ${site.limits.min} entries at start, over the limit of ${tableLimit} entries; ` +
+          (site.limits.min > V8_MAX_TABLE_ENTRIES
+            ? `V8 cannot create tables over ${V8_MAX_TABLE_ENTRIES} entries`
+            : `raise tableLimitEntries to at least ${site.limits.min}`),
+        tableLimit,
+        site.limits.min,
+      );
+    }
   }
   const memory = parsed.memorySites[0]?.limits;
   if (memory !== undefined) {

@@ -44,6 +44,8 @@ export class ModuleCache<T> {
   private oversize = 0;
   private compileMs = 0;
   private bytes = 0;
+  /** The key most recently inserted or refreshed (the last in `entries`' order). */
+  private newest: string | undefined;
 
   constructor(options: ModuleCacheOptions = {}) {
     this.maxEntries = options.maxEntries ?? 64;
@@ -55,8 +57,13 @@ export class ModuleCache<T> {
   lookup(key: string): T | undefined {
     const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
-    this.entries.delete(key);
-    this.entries.set(key, entry);
+    // Re-inserting moves it to the most recent end; the same module loaded again and again
+    // (the common case) is already there.
+    if (key !== this.newest) {
+      this.entries.delete(key);
+      this.entries.set(key, entry);
+      this.newest = key;
+    }
     this.hits++;
     return entry.value;
   }
@@ -119,6 +126,7 @@ export class ModuleCache<T> {
 
   clear(): void {
     this.entries.clear();
+    this.newest = undefined;
     this.bytes = 0;
   }
 
@@ -144,6 +152,7 @@ export class ModuleCache<T> {
     }
     this.delete(key);
     this.entries.set(key, { value, size });
+    this.newest = key;
     this.bytes += size;
     // Evict least recently used (Map iteration order) until both bounds hold.
     for (const [oldKey, entry] of this.entries) {

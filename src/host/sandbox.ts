@@ -4,6 +4,7 @@
  */
 import {
   DeadlineExceededError,
+  GuestAbortError,
   InvalidOptionError,
   OutOfFuelError,
   SandboxDiscardedError,
@@ -19,7 +20,9 @@ import { CALLS_PREFIX, INSTRUCTIONS_PREFIX, RESERVED_PREFIX } from '../instrumen
 import type { ModuleProfile } from '../profiler/module-profile.js';
 import { checkArguments } from './arguments.js';
 import type { ExportTarget, FunctionHooks, GuestModule } from './guest-module.js';
+import { guestExceptionError, isWasmException } from './guest-exception.js';
 import { trapError, trapKindOf } from './traps.js';
+import { assemblyScriptRuntime } from './assemblyscript-runtime.js';
 import { makeTypedCall, type TypedSignature, type AssemblyScriptHelpers } from './typed-call.js';
 
 type RawExport = (...args: unknown[]) => unknown;
@@ -78,7 +81,6 @@ export class Sandbox {
     /** The instance as compiled: with a rewritten module, it also exports the host's own globals. */
     private readonly raw: WebAssembly.Instance,
     private readonly memory: WebAssembly.Memory | undefined,
-    private readonly helpers: AssemblyScriptHelpers | undefined,
     private readonly meter: BudgetMeter | undefined,
     private readonly vmDeadline: VmDeadline | undefined = undefined,
     private readonly hooks: FunctionHooks | undefined = undefined,
@@ -88,6 +90,13 @@ export class Sandbox {
   }
 
   private view: WebAssembly.Instance | undefined;
+  private helpers: AssemblyScriptHelpers | undefined;
+
+  /** AssemblyScript's values in this instance's memory, built on the first typed call. */
+  private runtime(): AssemblyScriptHelpers | undefined {
+    if (this.helpers === undefined && this.module.inspect().assemblyScriptRuntime) this.helpers = assemblyScriptRuntime(this.raw.exports, this.module.label);
+    return this.helpers;
+  }
 
   /**
    * The instance as the guest's glue code should see it: exactly the module's own exports
@@ -146,12 +155,12 @@ export class Sandbox {
 
   /**
    * A function converting AssemblyScript values (strings, typed arrays, arrays) in and out
-   * through @assemblyscript/loader. The guest must export its runtime (`--exportRuntime`).
+   * AssemblyScript's runtime (assemblyscript-runtime.ts). The guest must export it (`--exportRuntime`).
    */
   typed<R = unknown>(name: string, signature: TypedSignature): (...args: unknown[]) => R {
     const plan = this.plan(name);
     return makeTypedCall<R>(
-      plan.where, this.module.label, signature, plan.signature, this.helpers, this.raw.exports, this.fastFor(plan), plan.recorder,
+      plan.where, this.module.label, signature, plan.signature, this.runtime(), this.raw.exports, this.fastFor(plan), plan.recorder,
       (error) => this.classify(plan, error),
     );
   }
@@ -235,9 +244,9 @@ export class Sandbox {
       where: target.where,
       raw:
         this.meter !== undefined
-          ? this.budgeted(raw, target.recorder, this.meter)
+          ? this.budgeted(raw, target.recorder, this.meter, target.where)
           : this.vmDeadline !== undefined
-            ? this.terminable(raw, this.vmDeadline)
+            ? this.terminable(raw, this.vmDeadline, target.where)
             : raw,
       fast: undefined,
     };
@@ -246,11 +255,11 @@ export class Sandbox {
   }
 
   /** Each call under V8 termination (modules that could not be rewritten). */
-  private terminable(raw: RawExport, deadline: VmDeadline): RawExport {
+  private terminable(raw: RawExport, deadline: VmDeadline, where: string): RawExport {
     return (...args: unknown[]): unknown => {
       this.throwIfDiscarded();
       try {
-        return deadline.call(raw, args);
+        return deadline.call(raw, args, where);
       } catch (error) {
         if (error instanceof DeadlineExceededError) this.discardedBy = error;
         throw error;
@@ -268,11 +277,11 @@ export class Sandbox {
   }
 
   /** Arms fuel and deadline around each call and accounts the instructions it executed. */
-  private budgeted(raw: RawExport, recorder: CallRecorder, meter: BudgetMeter): RawExport {
+  private budgeted(raw: RawExport, recorder: CallRecorder, meter: BudgetMeter, where: string): RawExport {
     const countsFuel = this.module.instrumentation?.options.fuel === true;
     return (...args: unknown[]): unknown => {
       this.throwIfDiscarded();
-      meter.begin();
+      meter.begin(where);
       try {
         return raw(...args);
       } catch (error) {
@@ -374,6 +383,10 @@ export class Sandbox {
   }
 
   private classify(plan: ExportPlan, error: unknown): Error {
+    if (error instanceof GuestAbortError && error.message.startsWith(`${this.module.label}: `) && !error.message.startsWith(plan.where)) {
+      // The abort stand-in knows the module, not the export: say which call aborted.
+      error.message = `${plan.where}${error.message.slice(this.module.label.length)}`;
+    }
     if (error instanceof WasmSandboxError) return error;
     const kind = trapKindOf(error);
     if (kind !== undefined) {
@@ -391,6 +404,7 @@ export class Sandbox {
       }
       return trap;
     }
+    if (isWasmException(error)) return guestExceptionError(error, plan.where, this.raw.exports);
     if (error instanceof TypeError && !(error.stack ?? '').includes('wasm://')) {
       return new WasmArgumentError(`${plan.where}: ${error.message}`, { cause: error });
     }

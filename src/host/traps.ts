@@ -6,7 +6,8 @@ const TRAP_MESSAGES: readonly (readonly [RegExp, TrapKind])[] = [
   [/^divide by zero|^remainder by zero/, 'divide_by_zero'],
   [/^divide result unrepresentable/, 'integer_overflow'],
   [/^float unrepresentable in integer range/, 'invalid_conversion'],
-  [/^memory access out of bounds|^data segment .*out of bounds|^operation does not support unaligned accesses/, 'out_of_bounds'],
+  [/^operation does not support unaligned accesses/, 'unaligned_atomic'],
+  [/^memory access out of bounds|^data segment .*out of bounds/, 'out_of_bounds'],
   [/^table index is out of bounds|^element segment .*out of bounds|^table access out of bounds/, 'table_out_of_bounds'],
   [/signature mismatch/, 'indirect_call_mismatch'],
   [/^dereferencing a null pointer|null/, 'null_reference'],
@@ -19,6 +20,7 @@ const KIND_TEXT: Record<TrapKind, string> = {
   integer_overflow: 'integer overflow in division',
   invalid_conversion: 'float value out of integer range',
   out_of_bounds: 'memory access out of bounds',
+  unaligned_atomic: 'atomic access at an address not aligned to its size',
   table_out_of_bounds: 'table index out of bounds',
   indirect_call_mismatch: 'indirect call to a null function or one with another signature',
   stack_overflow: 'call stack exhausted (unbounded recursion?)',
@@ -29,7 +31,9 @@ const KIND_TEXT: Record<TrapKind, string> = {
 /** Returns the trap kind when `error` is a wasm trap (or a stack overflow inside wasm), else undefined. */
 export function trapKindOf(error: unknown): TrapKind | undefined {
   if (error instanceof WebAssembly.RuntimeError) {
-    for (const [pattern, kind] of TRAP_MESSAGES) if (pattern.test(error.message)) return kind;
+    // Traps while instantiating (segment initialisation, the start function) carry V8's API prefix.
+    const message = error.message.replace(/^WebAssembly\.Instance\(\): /, '');
+    for (const [pattern, kind] of TRAP_MESSAGES) if (pattern.test(message)) return kind;
     return 'unknown';
   }
   if (error instanceof RangeError && /^Maximum call stack size exceeded/.test(error.message)) {
@@ -77,7 +81,7 @@ export function trapError(
       ? 'check the recursion depth of the input'
       : 'the instance may hold partial state: discard it or create a fresh sandbox';
   return new WasmTrapError(
-    `${moduleLabel}: ${exportName}() trapped: ${KIND_TEXT[kind]}${where} (V8: "${error.message}"); ${advice}`,
+    `${moduleLabel}: ${exportName.startsWith('(') ? exportName : `${exportName}()`} trapped: ${KIND_TEXT[kind]}${where} (V8: "${error.message}"); ${advice}`,
     kind,
     frames,
     { cause: error },

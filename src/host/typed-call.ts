@@ -1,10 +1,10 @@
 /**
  * AssemblyScript-typed calls: strings, typed arrays, arrays and ArrayBuffers cross into
- * guest memory through @assemblyscript/loader's helpers (`__newString`, `__newArray`, …);
+ * guest memory through the guest's runtime (assemblyscript-runtime.ts: `__newString`, `__newArray`, …);
  * results are copied out. Managed arguments are pinned for the duration of the call, so
  * a collection triggered by allocating a later argument cannot free an earlier one.
  */
-import { InvalidOptionError, WasmArgumentError } from '../errors.js';
+import { InvalidOptionError, WasmArgumentError, WasmResultError, WasmSandboxError } from '../errors.js';
 import type { CallRecorder } from '../profiler/call-recorder.js';
 import { argumentProblem, typeName } from './arguments.js';
 import type { FunctionType, ValueType } from '../wasm/wasm-binary.js';
@@ -33,7 +33,7 @@ export interface TypedSignature {
   readonly result?: TypedValue;
 }
 
-/** The loader's helpers this module uses (a subset of its extended exports). */
+/** AssemblyScript's value helpers (assemblyscript-runtime.ts builds them for an instance). */
 export interface AssemblyScriptHelpers {
   __newString(value: string): number;
   __getString(pointer: number): string;
@@ -129,13 +129,18 @@ export function makeTypedCall<R>(
         });
       } catch (error) {
         // Allocating an argument runs guest code (its allocator): a trap there is the guest's.
-        throw classify(error);
+        throw typedFailure(classify(error), where, 'while its arguments were copied in', moduleLabel);
       }
       recorder.bytesIn += bytesIn;
       const raw = call(...wasmArgs);
-      const { value, bytes } = read(raw);
-      recorder.bytesOut += bytes;
-      return value as R;
+      let result: { value: unknown; bytes: number };
+      try {
+        result = read(raw);
+      } catch (error) {
+        throw typedFailure(classify(error), where, `reading its ${resultType} result`, moduleLabel);
+      }
+      recorder.bytesOut += result.bytes;
+      return result.value as R;
     } finally {
       for (const pointer of pinned) helpers.__unpin(pointer);
       // Large arguments are garbage as soon as the call returns: collect them now rather than
@@ -143,6 +148,16 @@ export function makeTypedCall<R>(
       if (bytesIn >= LARGE_ARGUMENT_BYTES) helpers.__collect();
     }
   };
+}
+
+/** A failure while values cross (a bad pointer the runtime handed back, a view past memory) as a typed error. */
+function typedFailure(error: unknown, where: string, doing: string, moduleLabel: string): unknown {
+  // The runtime helpers know the module, not the export: name the call.
+  if (error instanceof WasmResultError && error.message.startsWith(`${moduleLabel}: `) && !error.message.startsWith(where)) {
+    error.message = `${where}${error.message.slice(moduleLabel.length)}`;
+  }
+  if (error instanceof WasmSandboxError || !(error instanceof Error)) return error;
+  return new WasmResultError(`${where}: the guest's runtime handed back a bad value ${doing} (${error.message})`, { cause: error });
 }
 
 function makeConverter(where: string, param: TypedParam, helpers: AssemblyScriptHelpers, exports: WebAssembly.Exports): Converter {
@@ -172,7 +187,8 @@ function makeConverter(where: string, param: TypedParam, helpers: AssemblyScript
       type,
       toGuest: (value, pinned) => {
         if (typeof value !== 'string') fail(`expected a string, got ${typeName(value)}`);
-        return { value: pin(helpers.__newString(value as string), pinned), bytes: (value as string).length * 2 };
+        const bytes = (value as string).length * 2;
+        return { value: pin(helpers.__newString(value as string), pinned), bytes };
       },
     };
   }
@@ -181,7 +197,8 @@ function makeConverter(where: string, param: TypedParam, helpers: AssemblyScript
       type,
       toGuest: (value, pinned) => {
         if (!(value instanceof ArrayBuffer)) fail(`expected an ArrayBuffer, got ${typeName(value)}`);
-        return { value: pin(helpers.__newArrayBuffer(value as ArrayBuffer), pinned), bytes: (value as ArrayBuffer).byteLength };
+        const bytes = (value as ArrayBuffer).byteLength;
+        return { value: pin(helpers.__newArrayBuffer(value as ArrayBuffer), pinned), bytes };
       },
     };
   }
@@ -260,7 +277,7 @@ function makeReader(where: string, type: TypedValue, helpers: AssemblyScriptHelp
   }
   if (type in TYPED_ARRAYS) {
     const getter = helpers[`__get${type}`];
-    if (getter === undefined) throw new InvalidOptionError(`${where}: the loader cannot read ${type} results`);
+    if (getter === undefined) throw new InvalidOptionError(`${where}: the runtime helpers cannot read ${type} results`);
     return (raw) => {
       if (raw === 0) return none(null);
       const view = getter(raw as number) as ArrayBufferView;

@@ -18,19 +18,19 @@ export class VmDeadline {
   ) {}
 
   /** Runs `target(...args)` (a guest call, or an instantiation and its start function) under the timeout. */
-  call(target: (...args: never[]) => unknown, args: unknown[]): unknown {
+  call(target: (...args: never[]) => unknown, args: unknown[], where = `${this.label}: (start function)`): unknown {
     const context = this.context as { target: unknown; args: unknown };
     context.target = target;
     context.args = args;
     try {
-      return this.run(CALL);
+      return this.run(CALL, where);
     } finally {
       context.target = undefined;
       context.args = undefined;
     }
   }
 
-  private run(script: vm.Script): unknown {
+  private run(script: vm.Script, where: string): unknown {
     const started = performance.now();
     try {
       return script.runInContext(this.context, { timeout: this.timeoutMs });
@@ -38,7 +38,7 @@ export class VmDeadline {
       if ((error as { code?: unknown }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') {
         const elapsed = performance.now() - started;
         throw new DeadlineExceededError(
-          `${this.label}: guest exceeded its deadline of ${this.timeoutMs} ms (stopped after ${elapsed.toFixed(1)} ms by V8 termination)`,
+          `${where}: guest exceeded its deadline of ${this.timeoutMs} ms (stopped after ${elapsed.toFixed(1)} ms by V8 termination)`,
           this.timeoutMs,
           elapsed,
         );

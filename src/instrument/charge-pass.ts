@@ -348,11 +348,15 @@ export class ChargePass {
 
   /** `expr`, then the charge of `run`, which flows on; `expr`'s value passes through. */
   private after(expr: number, run: Run): number {
+    const ir = this.ir;
+    const type = expressionType(expr);
+    if (type === binaryen.unreachable) {
+      this.open = []; // control never comes out of it
+      return expr;
+    }
     this.open = [run];
     const statements = run.statements;
     if (statements.length === 0) return expr;
-    const ir = this.ir;
-    const type = expressionType(expr);
     if (type === binaryen.none) {
       const block = ir.block([expr, ...statements]);
       this.settle(run, block, 1);

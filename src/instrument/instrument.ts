@@ -80,10 +80,16 @@ function rewrite(
   const budget = options.fuel || options.deadline;
   const importedFunctions = new Set<string>();
   let definedCount = 0;
+  let scratchLocals = 0;
   for (let i = 0; i < originalCount; i++) {
-    const info = binaryen.getFunctionInfo(module.getFunctionByIndex(i));
-    if (info.module) importedFunctions.add(info.name);
-    else definedCount++;
+    const fn = module.getFunctionByIndex(i);
+    const info = binaryen.getFunctionInfo(fn);
+    if (info.module) {
+      importedFunctions.add(info.name);
+      continue;
+    }
+    scratchLocals = Math.max(scratchLocals, getNumVars(fn) - (parsed.declaredLocals[definedCount] ?? 0));
+    definedCount++;
   }
   const chargeOptions = { budget: options.fuel ? 'instructions' : options.deadline ? 'check-points' : 'none', counters: options.counters } as const;
   addChargeDeclarations(module, chargeOptions);
@@ -125,14 +131,7 @@ function rewrite(
   const validateMs = performance.now() - validateStart;
 
   const emitStart = performance.now();
-  const debugInfo = binaryen.getDebugInfo();
-  binaryen.setDebugInfo(true); // keep the name section
-  let out: Uint8Array;
-  try {
-    out = module.emitBinary();
-  } finally {
-    binaryen.setDebugInfo(debugInfo);
-  }
+  const out = emit(module, scratchLocals > MAX_SCRATCH_LOCALS);
   const emitMs = performance.now() - emitStart;
 
   return {
@@ -146,6 +145,42 @@ function rewrite(
   };
 }
 
+/**
+ * binaryen's reader turns stack-machine code it cannot express as a tree (Go's `call;
+ * global.get; local.set; br_if` sequences) into scratch locals: 2,327 in one function of
+ * esbuild.wasm. Written back as they are, V8's optimising compiler builds a loop-exit value
+ * per local per branch out of a loop and runs out of node ids (an abort, not an error). Past
+ * this many in any function, the module is written through binaryen's stack IR optimiser,
+ * which folds them back onto the stack (it makes writing large modules ≈4× slower, so only then).
+ */
+const MAX_SCRATCH_LOCALS = 64;
+
+const getNumVars = (binaryen as unknown as { _BinaryenFunctionGetNumVars(fn: number): number })._BinaryenFunctionGetNumVars;
+
+function emit(module: binaryen.Module, foldScratchLocals: boolean): Uint8Array {
+  const saved = {
+    debug: binaryen.getDebugInfo(),
+    generate: binaryen.getGenerateStackIR(),
+    optimize: binaryen.getOptimizeStackIR(),
+    shrink: binaryen.getShrinkLevel(),
+  };
+  binaryen.setDebugInfo(true); // keep the name section
+  if (foldScratchLocals) {
+    binaryen.setGenerateStackIR(true);
+    binaryen.setOptimizeStackIR(true);
+    // Its local-to-stack step runs only at -O3 or a shrink level of 1 or more.
+    if (binaryen.getOptimizeLevel() < 3 && saved.shrink < 1) binaryen.setShrinkLevel(1);
+  }
+  try {
+    return module.emitBinary();
+  } finally {
+    binaryen.setDebugInfo(saved.debug);
+    binaryen.setGenerateStackIR(saved.generate);
+    binaryen.setOptimizeStackIR(saved.optimize);
+    binaryen.setShrinkLevel(saved.shrink);
+  }
+}
+
 function refused(label: string, reason: string, cause: unknown): WasmInstrumentationError {
   return new WasmInstrumentationError(
     `${label}: cannot be instrumented: ${reason}; load it without instrumentation, or with instrument.fallback 'plain'`,
@@ -157,7 +192,10 @@ function refused(label: string, reason: string, cause: unknown): WasmInstrumenta
 /** What binaryen (or the walk) said, in a line: its own errors, stack exhaustion, aborts. */
 function engineReason(error: unknown): string {
   if (error instanceof RangeError) return 'the module nests deeper than the engine can follow';
-  const text = error instanceof Error ? error.message : String(error);
+  const text =
+    error instanceof Error ? error.message
+    : typeof error === 'object' && error !== null && 'message' in error ? String((error as { message: unknown }).message)
+    : String(error);
   return guestText(text.split('\n')[0]!.slice(0, 200));
 }
 

@@ -80,6 +80,8 @@ function writeFrame(ring: RingBuffer, frame: Encoded, id: number, what: string):
 /** A new instance of a served module: its granted imports, the pool's interrupt flag when instrumented. */
 function instantiate(served: Served, control: Int32Array, fuel?: number): Sandbox {
   return served.module.instantiate({
+    // A worker can be terminated: a guest blocked in memory.atomic.wait cannot wedge the pool.
+    allowBlockingWaits: true,
     ...(served.imports === undefined ? {} : { imports: served.imports }),
     ...(served.module.deadlineRoute === 'instrumented' ? { interrupt: control } : {}),
     ...(fuel === undefined ? {} : { fuel }),

@@ -4,7 +4,18 @@
  * travels as HdrHistogram's compressed base64 encoding, so profiles from many instances,
  * workers or processes merge by adding counts, never by averaging percentiles.
  */
-import * as hdr from 'hdr-histogram-js';
+import { createRequire } from 'node:module';
+import type * as Hdr from 'hdr-histogram-js';
+
+/**
+ * hdr-histogram-js (CommonJS) is required on first use, not at import: loading it costs
+ * ≈70 ms of a process's start, and a host that never times a call never needs it.
+ */
+let loaded: typeof Hdr | undefined;
+function hdr(): typeof Hdr {
+  loaded ??= createRequire(import.meta.url)('hdr-histogram-js') as typeof Hdr;
+  return loaded;
+}
 
 /** 1 ns to 1 hour at three significant digits (0.1 % resolution). */
 const HIGHEST_TRACKABLE_NS = 3_600_000_000_000;
@@ -14,16 +25,16 @@ let wasmReady = false;
 
 // WebAssembly-backed histograms live in hdr-histogram-js's own wasm heap: free them when
 // their owner is collected, as well as when it is closed explicitly.
-const release = new FinalizationRegistry<hdr.Histogram>((histogram) => histogram.destroy());
+const release = new FinalizationRegistry<Hdr.Histogram>((histogram) => histogram.destroy());
 
-export type LatencyHistogram = hdr.Histogram;
+export type LatencyHistogram = Hdr.Histogram;
 
 export function createLatencyHistogram(owner?: object): LatencyHistogram {
   if (!wasmReady) {
-    hdr.initWebAssemblySync();
+    hdr().initWebAssemblySync();
     wasmReady = true;
   }
-  const histogram = hdr.build({
+  const histogram = hdr().build({
     bitBucketSize: 32,
     useWebAssembly: true,
     numberOfSignificantValueDigits: SIGNIFICANT_DIGITS,
@@ -67,16 +78,16 @@ export function summarizeHistogram(histogram: LatencyHistogram): LatencySummary 
     p95: histogram.getValueAtPercentile(95),
     p99: histogram.getValueAtPercentile(99),
     max: histogram.maxValue,
-    histogram: count === 0 ? '' : hdr.encodeIntoCompressedBase64(histogram),
+    histogram: count === 0 ? '' : hdr().encodeIntoCompressedBase64(histogram),
   };
 }
 
 export function decodeLatencyHistogram(encoded: string): LatencyHistogram {
   if (!wasmReady) {
-    hdr.initWebAssemblySync();
+    hdr().initWebAssemblySync();
     wasmReady = true;
   }
-  return hdr.decodeFromCompressedBase64(encoded, 32, true);
+  return hdr().decodeFromCompressedBase64(encoded, 32, true);
 }
 
 /** Merges latency summaries by adding their histograms' counts. */

@@ -24,6 +24,8 @@ interface LimitsSite {
   readonly limits: Limits;
   readonly start: number;
   readonly end: number;
+  /** Declared by an import (the object is the caller's), not by the module itself. */
+  readonly imported?: boolean;
 }
 
 export type ImportDescriptor =
@@ -60,6 +62,10 @@ export interface ParsedModule {
   readonly customSections: readonly string[];
   /** Memory limit entries in file order: imported memories first, then defined ones. */
   readonly memorySites: readonly LimitsSite[];
+  /** Table limit entries in file order: imported tables first, then defined ones. */
+  readonly tableSites: readonly LimitsSite[];
+  /** Locals each defined function declares (parameters not included), in code section order. */
+  readonly declaredLocals: readonly number[];
   readonly sections: readonly { readonly id: number; readonly start: number; readonly end: number }[];
 }
 
@@ -73,9 +79,10 @@ export class BinaryFormatError extends Error {
   }
 }
 
-const SECTION = { custom: 0, type: 1, import: 2, function: 3, table: 4, memory: 5, global: 6, export: 7, start: 8 } as const;
+const SECTION = { custom: 0, type: 1, import: 2, function: 3, table: 4, memory: 5, global: 6, export: 7, start: 8, code: 10 } as const;
 const KINDS: readonly ExternalKind[] = ['function', 'table', 'memory', 'global', 'tag'];
-const utf8 = new TextDecoder('utf-8', { fatal: false });
+// ignoreBOM: a leading U+FEFF is part of a name (an export may be called just that), not a marker.
+const utf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 
 class Reader {
   constructor(
@@ -100,6 +107,22 @@ class Reader {
       scale *= 128;
     }
     throw new BinaryFormatError('LEB128 number too long', this.pos);
+  }
+
+  /**
+   * Unsigned LEB128 of at most 32 bits, as strictly as V8 reads it: at most 5 bytes, no bits
+   * past the 32nd. (A lax read would let a rewrite of the limits re-encode a malformed number.)
+   */
+  u32(): number {
+    const start = this.pos;
+    let result = 0;
+    for (let i = 0; i < 5; i++) {
+      const b = this.byte();
+      if (i === 4 && (b & 0xf0) !== 0) throw new BinaryFormatError('LEB128 number past 32 bits', start);
+      result += (b & 0x7f) * 2 ** (7 * i);
+      if ((b & 0x80) === 0) return result;
+    }
+    throw new BinaryFormatError('LEB128 number too long', start);
   }
 
   /** Signed LEB128: only skipped, the value is not needed. */
@@ -144,8 +167,9 @@ class Reader {
   limits(): Limits {
     const flags = this.byte();
     if (flags > 0x07) throw new BinaryFormatError(`unknown limits flags 0x${flags.toString(16)}`, this.pos - 1);
-    const min = this.u();
-    const max = flags & 0x01 ? this.u() : undefined;
+    const read = flags & 0x04 ? () => this.u() : () => this.u32();
+    const min = read();
+    const max = flags & 0x01 ? read() : undefined;
     return { min, max, shared: (flags & 0x02) !== 0, index64: (flags & 0x04) !== 0 };
   }
 
@@ -191,6 +215,8 @@ export function parseModule(bytes: Uint8Array): ParsedModule {
   const globals: { type: ValueType; mutable: boolean }[] = [];
   const exports: ExportEntry[] = [];
   const memorySites: LimitsSite[] = [];
+  const tableSites: LimitsSite[] = [];
+  const declaredLocals: number[] = [];
   const sections: { id: number; start: number; end: number }[] = [];
   const customSections: string[] = [];
   const functionNames = new Map<number, string>();
@@ -233,7 +259,10 @@ export function parseModule(bytes: Uint8Array): ParsedModule {
             imports.push({ module, name, kind: 'function', type: types[typeIndex] });
           } else if (kind === 0x01) {
             const element = r.valueType();
-            imports.push({ module, name, kind: 'table', element, limits: r.limits() });
+            const siteStart = r.pos;
+            const limits = r.limits();
+            tableSites.push({ limits, start: siteStart, end: r.pos, imported: true });
+            imports.push({ module, name, kind: 'table', element, limits });
           } else if (kind === 0x02) {
             const siteStart = r.pos;
             const limits = r.limits();
@@ -262,7 +291,10 @@ export function parseModule(bytes: Uint8Array): ParsedModule {
             withInit = true;
           }
           const element = r.valueType();
-          tables.push({ element, limits: r.limits() });
+          const siteStart = r.pos;
+          const limits = r.limits();
+          tableSites.push({ limits, start: siteStart, end: r.pos });
+          tables.push({ element, limits });
           if (withInit) r.skipConstExpr();
         }
         break;
@@ -293,6 +325,19 @@ export function parseModule(bytes: Uint8Array): ParsedModule {
       case SECTION.start:
         startFunction = r.u();
         break;
+      case SECTION.code:
+        for (let n = r.u(); n > 0; n--) {
+          const size = r.u();
+          const bodyEnd = r.pos + size;
+          let locals = 0;
+          for (let groups = r.u(); groups > 0; groups--) {
+            locals += r.u();
+            r.valueType();
+          }
+          declaredLocals.push(locals);
+          r.pos = bodyEnd;
+        }
+        break;
       default:
         break; // code, data, element, … are V8's business
     }
@@ -301,7 +346,7 @@ export function parseModule(bytes: Uint8Array): ParsedModule {
 
   return {
     types, imports, functionTypes, importedFunctionCount, tables, memories, globals, exports,
-    startFunction, moduleName, functionNames, hasNameSection, customSections, memorySites, sections,
+    startFunction, moduleName, functionNames, hasNameSection, customSections, memorySites, tableSites, declaredLocals, sections,
   };
 }
 
@@ -368,22 +413,46 @@ function encodeU(value: number, out: number[]): void {
   } while (value > 0);
 }
 
+/** Most 64 KiB pages a 32-bit memory may declare (the spec's limit; V8 refuses more). */
+export const WASM_MAX_PAGES = 65536;
+
 /**
- * Returns a copy of the module with every memory's maximum lowered to `maxPages`
- * (added where none was declared). V8 then refuses growth past it: `memory.grow` returns -1.
- * Sections other than the rewritten limits are copied byte for byte.
+ * Limits the spec forbids, which a rewrite of maxima could otherwise turn into valid ones:
+ * a minimum above the maximum, a 32-bit memory over 65,536 pages. Undefined when there are none.
  */
-export function capMemoryMaximum(bytes: Uint8Array, parsed: ParsedModule, maxPages: number): Uint8Array {
-  const edits = parsed.memorySites
-    .filter((site) => site.limits.max === undefined || site.limits.max > maxPages)
-    .map((site) => {
-      const out: number[] = [];
-      const { shared, index64, min } = site.limits;
-      out.push(0x01 | (shared ? 0x02 : 0) | (index64 ? 0x04 : 0));
-      encodeU(min, out);
-      encodeU(maxPages, out);
-      return { start: site.start, end: site.end, replacement: out };
-    });
+export function invalidLimits(parsed: ParsedModule): string | undefined {
+  for (const { limits } of parsed.memorySites) {
+    if (limits.max !== undefined && limits.min > limits.max) return `memory minimum ${limits.min} above its maximum ${limits.max}`;
+    if (!limits.index64 && (limits.min > WASM_MAX_PAGES || (limits.max ?? 0) > WASM_MAX_PAGES)) return `memory over ${WASM_MAX_PAGES} pages`;
+  }
+  for (const { limits } of parsed.tableSites) {
+    if (limits.max !== undefined && limits.min > limits.max) return `table minimum ${limits.min} above its maximum ${limits.max}`;
+  }
+  return undefined;
+}
+
+/**
+ * Returns a copy of the module with every memory's maximum lowered to `maxPages` and every
+ * table it defines to `maxEntries` (added where none was declared). V8 then refuses growth past them:
+ * `memory.grow` and `table.grow` return -1. Sections other than the rewritten limits are
+ * copied byte for byte. Check `invalidLimits` first: lowering a maximum can hide a limit V8
+ * would refuse.
+ */
+export function capLimits(bytes: Uint8Array, parsed: ParsedModule, maxPages: number, maxEntries: number): Uint8Array {
+  const cap = (site: LimitsSite, max: number) => {
+    const out: number[] = [];
+    const { shared, index64, min } = site.limits;
+    out.push(0x01 | (shared ? 0x02 : 0) | (index64 ? 0x04 : 0));
+    encodeU(min, out);
+    encodeU(max, out);
+    return { start: site.start, end: site.end, replacement: out };
+  };
+  const over = (max: number) => (site: LimitsSite) => site.limits.max === undefined || site.limits.max > max;
+  const edits = [
+    ...parsed.memorySites.filter(over(maxPages)).map((site) => cap(site, maxPages)),
+    // A granted table is the caller's object, bounded by the maximum the caller gave it.
+    ...parsed.tableSites.filter((site) => site.imported !== true).filter(over(maxEntries)).map((site) => cap(site, maxEntries)),
+  ].sort((a, b) => a.start - b.start);
   if (edits.length === 0) return bytes;
 
   const chunks: Uint8Array[] = [bytes.subarray(0, 8)];
