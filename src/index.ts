@@ -75,3 +75,5 @@ export { formatTopFunctions } from './profiler/format-profile.js';
 export { createPool, WasmPool } from './pool/pool.js';
 export type { PoolOptions, PoolModuleOptions, CallOptions, PoolProfile, PoolSandbox, PoolCloseReport } from './pool/pool.js';
 export type { Isolation } from './pool/protocol.js';
+export { leastLoaded } from './pool/schedule.js';
+export type { Scheduler, WorkerLoad } from './pool/schedule.js';

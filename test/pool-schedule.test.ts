@@ -44,4 +44,23 @@ describe('pool scheduling', () => {
     const later = new Set(await Promise.all(Array.from({ length: 20 }, () => pool!.call('which', 'work', 1))));
     expect(later.size).toBe(2);
   });
+
+  it('takes a scheduler through its options; one that returns no worker fails the call with ERR_INVALID_OPTION', async () => {
+    const seen: number[] = [];
+    pool = await createPool({
+      modules: { which: { source: guestPath('which-thread'), importsModule: threadImports } },
+      threads: 2,
+      scheduler: (workers) => (seen.push(workers.length), workers.length - 1), // always the last worker
+    });
+    await pool.ready();
+    const threads = new Set(await Promise.all(Array.from({ length: 10 }, () => pool!.call('which', 'work', 1))));
+    expect(threads.size).toBe(1);
+    expect(seen).toEqual(Array(10).fill(2));
+    const broken = await createPool({ modules: { which: { source: guestPath('which-thread'), importsModule: threadImports } }, threads: 1, scheduler: () => 7 });
+    try {
+      await expect(broken.call('which', 'work', 1)).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION', message: expect.stringMatching(/options\.scheduler returned 7/) });
+    } finally {
+      await broken.close();
+    }
+  });
 });

@@ -9,6 +9,7 @@ import type { WasmHost, LoadOptions } from '../host/host.js';
 import type { ModuleSource } from '../host/source.js';
 import type { TypedSignature } from '../host/typed-call.js';
 import type { Isolation } from './protocol.js';
+import { leastLoaded, type Scheduler } from './schedule.js';
 
 export interface PoolModuleOptions extends LoadOptions {
   readonly source: ModuleSource;
@@ -49,6 +50,12 @@ export interface PoolOptions {
   readonly closeTimeoutMs?: number;
   /** Host used to load and compile the modules (once, in this thread). @default a new host */
   readonly host?: WasmHost;
+  /**
+   * Picks the worker for each call (tenant sandboxes' calls always go to their worker): a pure
+   * function of each worker's load. @default leastLoaded (fewest outstanding calls, preferring
+   * workers that are not starting)
+   */
+  readonly scheduler?: Scheduler;
 }
 
 export interface CallOptions {
@@ -73,6 +80,7 @@ export const POOL_DEFAULTS = {
   workerSpin: 2000,
   callerSpinMicros: 20,
   closeTimeoutMs: 1000,
+  scheduler: leastLoaded,
   isolation: 'reuse',
 } as const satisfies Partial<Record<keyof PoolOptions | keyof PoolModuleOptions, unknown>>;
 
@@ -87,6 +95,7 @@ export interface ResolvedPoolOptions {
   readonly idleTimeoutMs: number | undefined;
   readonly resourceLimits: ResourceLimits | undefined;
   readonly closeTimeoutMs: number;
+  readonly scheduler: Scheduler;
 }
 
 export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
@@ -105,6 +114,9 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
     }
   }
   if (Object.keys(options.modules).length === 0) throw new InvalidOptionError('options.modules must name at least one module');
+  if (options.scheduler !== undefined && typeof options.scheduler !== 'function') {
+    throw new InvalidOptionError(`options.scheduler must be a function of the workers' loads, got ${typeof options.scheduler}`);
+  }
   return {
     threads,
     ringBytes,
@@ -115,6 +127,7 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
     idleTimeoutMs: options.idleTimeoutMs,
     resourceLimits: options.resourceLimits,
     closeTimeoutMs: options.closeTimeoutMs ?? POOL_DEFAULTS.closeTimeoutMs,
+    scheduler: options.scheduler ?? POOL_DEFAULTS.scheduler,
   };
 }
 

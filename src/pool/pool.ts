@@ -15,7 +15,7 @@
  * Compiled modules are sent once and never recompiled. Each worker runs one long-lived serve
  * task on its own request/response ring pair.
  */
-import { fromErrorData, PoolClosedError, PoolSaturatedError, SandboxClosedError, WorkerCrashedError } from '../errors.js';
+import { fromErrorData, InvalidOptionError, PoolClosedError, PoolSaturatedError, SandboxClosedError, WorkerCrashedError } from '../errors.js';
 import type { GuestModule } from '../host/guest-module.js';
 import { WasmHost } from '../host/host.js';
 import type { LatencySummary } from '../profiler/latency-histogram.js';
@@ -28,7 +28,7 @@ import { clockNow, within } from './clock.js';
 import { PoolMetrics, type ProfileReply } from './pool-metrics.js';
 import { PoolModules } from './pool-modules.js';
 import { CallRecovery } from './recovery.js';
-import { fewestTenants, leastLoaded } from './schedule.js';
+import { fewestTenants } from './schedule.js';
 import { WorkerLink, type QueueBudget } from './worker-link.js';
 import { WorkerThreads } from './worker-threads.js';
 
@@ -106,7 +106,8 @@ export class WasmPool {
         }
       },
       // A control request asks its own link's worker; a call goes wherever it is answered soonest.
-      resend: (link, pending, frame) => this.submit(pending.module < 0 ? link : this.pick(), frame, pending, true),
+      // (A scheduler that fails here must not lose the call: it stays with its link's replacement.)
+      resend: (link, pending, frame) => this.submit(pending.module < 0 ? link : this.pickOr(link), frame, pending, true),
     });
     this.links = Array.from({ length: options.threads }, (_, i) => new WorkerLink(i, settings, this.budget, (link, response) => this.handle(link, response)));
     for (const link of this.links) this.recovery.serve(link);
@@ -170,7 +171,12 @@ export class WasmPool {
     if (tenant !== undefined && tenant.lost) {
       return Promise.reject(new WorkerCrashedError(`${moduleId}: this sandbox's instance was lost with its worker; open a new sandbox`));
     }
-    const link = tenant?.link ?? this.pick();
+    let link: WorkerLink;
+    try {
+      link = tenant?.link ?? this.pick();
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const id = this.takeId();
     const now = clockNow();
     const timeout = options.timeoutMs ?? this.options.timeoutMs;
@@ -302,8 +308,19 @@ export class WasmPool {
     });
   }
 
+  private pickOr(fallback: WorkerLink): WorkerLink {
+    try {
+      return this.pick();
+    } catch {
+      return fallback;
+    }
+  }
+
   private pick(): WorkerLink {
-    return this.links[leastLoaded(this.links.map((l) => l.load()))]!;
+    const index = this.options.scheduler(this.links.map((l) => l.load()));
+    const link = Number.isInteger(index) ? this.links[index] : undefined;
+    if (link === undefined) throw new InvalidOptionError(`options.scheduler returned ${String(index)}; it must return a worker index in [0, ${this.links.length})`);
+    return link;
   }
 
   /** An answer from a worker: settles its call (or records what the worker said of itself). */
