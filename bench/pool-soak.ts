@@ -9,6 +9,8 @@
  * - thread churn: no pool, plain worker threads that rebuild the same compiled module, call it
  *   and exit at the same period — what replacing a thread costs in Node itself.
  *
+ * A fourth phase, one death a second for a minute, gives the callers' call latency (p50 to max)
+ * against the no-deaths pool's: what a death costs the calls around it.
  * A leak per replacement grows with the deaths: the slope over the second half of a phase (after
  * allocators and code caches have reached their working size) says whether it keeps growing.
  * Seconds per phase: SOAK_SECONDS (default 180).
@@ -21,6 +23,7 @@ import { printBench, writeBench, type BenchResult } from './report.js';
 const fixture = fileURLToPath(new URL('../../bench/fixtures/pool-soak.mjs', import.meta.url));
 const seconds = Number(process.env['SOAK_SECONDS'] ?? 180);
 const PERIOD_MS = 250;
+const LATENCY_SECONDS = 60;
 /** Samples before this are the process starting and warming up (RSS levels off in ≈20 s here). */
 const WARM_UP_S = 30;
 
@@ -30,10 +33,11 @@ interface Phase {
   readonly deaths: number;
   readonly wrong: number;
   readonly samples: readonly { readonly s: number; readonly rssMiB: number; readonly heapMiB: number }[];
+  readonly latencyMicros?: { readonly p50: number; readonly p99: number; readonly p999: number; readonly max: number };
 }
 
-function run(mode: string): Phase {
-  return JSON.parse(execFileSync(process.execPath, ['--expose-gc', fixture, mode, String(seconds), String(PERIOD_MS)], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })) as Phase;
+function run(mode: string, phaseSeconds = seconds, periodMs = PERIOD_MS): Phase {
+  return JSON.parse(execFileSync(process.execPath, ['--expose-gc', fixture, mode, String(phaseSeconds), String(periodMs)], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })) as Phase;
 }
 
 /** Least-squares slope of `y` over seconds, per minute, and its standard error (how much of it is noise). */
@@ -79,7 +83,10 @@ async function main(): Promise<void> {
   const crashes = run('crashes');
   const calm = run('calm');
   const churn = run('threads');
-  for (const phase of [crashes, calm, churn]) if (phase.wrong > 0) throw new Error(`${phase.mode}: ${phase.wrong} calls answered wrongly`);
+  // Latency with one death a second: restarts that do not overlap (at 250 ms both workers are
+  // often restarting at once, and every call waits whatever the pool does).
+  const spaced = run('crashes', LATENCY_SECONDS, 1000);
+  for (const phase of [crashes, calm, churn, spaced]) if (phase.wrong > 0) throw new Error(`${phase.mode}: ${phase.wrong} calls answered wrongly`);
   const c = figures(crashes);
   const k = figures(calm);
   const t = figures(churn);
@@ -100,6 +107,16 @@ async function main(): Promise<void> {
     },
     { benchmark: 'pool-soak', case: 'pool with deaths', metric: 'JS heap slope', value: c.heap, unit: 'MiB/min', baseline: { name: 'pool, no deaths', value: k.heap } },
   ];
+  // What a death costs the calls around it: they go to the live worker while one restarts.
+  for (const [metric, key] of [['call latency p50', 'p50'], ['call latency p99', 'p99'], ['call latency p99.9', 'p999'], ['call latency max', 'max']] as const) {
+    const ours = spaced.latencyMicros?.[key];
+    const calmValue = calm.latencyMicros?.[key];
+    if (ours === undefined || calmValue === undefined) continue;
+    results.push({
+      benchmark: 'pool-soak', case: `add() from 16 callers, one worker death a second (${spaced.deaths} in ${LATENCY_SECONDS} s)`, metric, value: ours, unit: 'µs',
+      baseline: { name: 'pool, no deaths', value: calmValue }, ratio: ours / calmValue,
+    });
+  }
   printBench(`worker pool soak (${cpus().length} cores)`, results);
   console.log(`wrote ${writeBench('pool-soak', startedAt, results)}`);
 }
