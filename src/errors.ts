@@ -1,7 +1,13 @@
 /**
  * Every failure a caller can act on has its own class and a stable `code`.
  * Messages say what happened, to which module/export, and what to do next.
+ *
+ * Messages quote guest text (names, abort messages, file names) and are logged as they are, so
+ * every message is made safe here whatever its parts: control characters escaped, at most
+ * MAX_ERROR_MESSAGE characters (untrusted-text.ts). Fields holding guest prose are escaped
+ * too; the exact text stays available in fields named `raw…`, never in `message`.
  */
+import { guestText, MAX_ERROR_MESSAGE, MAX_GUEST_MESSAGE } from './untrusted-text.js';
 
 export type TrapKind =
   | 'unreachable'
@@ -18,7 +24,10 @@ export type TrapKind =
 
 /** One guest frame of a trap's stack, innermost first. */
 export interface GuestFrame {
-  /** Function name from V8 or the module's name section; `func[N]` when neither knows it. */
+  /**
+   * Function name, the one V8 uses (name section: first entry wins, invalid UTF-8 none), else
+   * `func[N]`; escaped and shortened for display. `module.functionName(functionIndex)` is exact.
+   */
   readonly name: string;
   /** Function index in the module's function index space, when V8 reported it. */
   readonly functionIndex: number | undefined;
@@ -30,7 +39,17 @@ export abstract class WasmSandboxError extends Error {
   abstract readonly code: string;
 
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(guestText(message, MAX_ERROR_MESSAGE), options);
+    // Code that rewords a message later (naming the export, say) gets the same treatment.
+    let text = this.message;
+    Object.defineProperty(this, 'message', {
+      get: () => text,
+      set: (value: unknown) => {
+        text = guestText(String(value), MAX_ERROR_MESSAGE);
+      },
+      configurable: true,
+      enumerable: false,
+    });
   }
 
   /** Plain data for logs, profiles and the wire. */
@@ -207,21 +226,38 @@ export class GuestExceptionError extends WasmSandboxError {
   }
 }
 
-/** The guest called AssemblyScript's `abort` (a failed assertion or a thrown error). */
+/**
+ * The guest called AssemblyScript's `abort` (a failed assertion or a thrown error). The guest
+ * wrote the message and file name: `guestMessage` and `file` are escaped and shortened like
+ * the message; `rawGuestMessage` and `rawFile` hold the text exactly as the guest wrote it
+ * (at most 4,096 UTF-16 units each) — escape it before showing or logging it.
+ */
 export class GuestAbortError extends WasmSandboxError {
   override readonly name = 'GuestAbortError';
   readonly code = 'ERR_GUEST_ABORT' as const;
+  readonly guestMessage: string | undefined;
+  readonly file: string | undefined;
   constructor(
     message: string,
-    readonly guestMessage: string | undefined,
-    readonly file: string | undefined,
+    readonly rawGuestMessage: string | undefined,
+    readonly rawFile: string | undefined,
     readonly line: number,
     readonly column: number,
   ) {
     super(message);
+    this.guestMessage = rawGuestMessage === undefined ? undefined : guestText(rawGuestMessage, MAX_GUEST_MESSAGE);
+    this.file = rawFile === undefined ? undefined : guestText(rawFile);
   }
   override toJSON(): Record<string, unknown> {
-    return { ...super.toJSON(), guestMessage: this.guestMessage, file: this.file, line: this.line, column: this.column };
+    return {
+      ...super.toJSON(),
+      guestMessage: this.guestMessage,
+      file: this.file,
+      line: this.line,
+      column: this.column,
+      rawGuestMessage: this.rawGuestMessage,
+      rawFile: this.rawFile,
+    };
   }
 }
 

@@ -57,7 +57,7 @@ describe('call tree builder', () => {
 
   it('counts recursion once in function totals', () => {
     const fib = functionStats(sample()).find((f) => f.name === 'fib')!;
-    expect(fib).toEqual({ name: 'fib', calls: 3, total: 40, self: 40, average: 40 / 3, min: 5, max: 40 });
+    expect(fib).toEqual({ name: 'fib', functionIndex: 3, calls: 3, total: 40, self: 40, average: 40 / 3, min: 5, max: 40 });
     expect(functionStats(sample()).map((f) => f.name)).toEqual(['fib', 'main', 'parse', 'eval']);
   });
 
@@ -170,11 +170,12 @@ describe('exports re-import with the same totals', () => {
     const profile = toCpuProfile(sample());
     expect(profile.endTime).toBeCloseTo(0.1, 9); // 100 ns in µs
     const self = cpuProfileSelfTimes(profile);
+    // Keyed name@index: the function index travels in columnNumber.
     expect([...self.entries()].map(([k, v]) => [k, Math.round(v * 1000)])).toEqual([
-      ['main', 30],
-      ['parse', 20],
-      ['eval', 10],
-      ['fib', 40],
+      ['main@0', 30],
+      ['parse@1', 20],
+      ['eval@2', 10],
+      ['fib@3', 40],
     ]);
     // Node ids are unique and every child id exists.
     const ids = new Set(profile.nodes.map((n) => n.id));
@@ -208,8 +209,8 @@ describe('flamegraph', () => {
     expect(svg.match(/\]\]>/g)).toHaveLength(1); // our CDATA end only
     expect(svg).not.toContain('<svg onload');
     expect(svg).not.toContain('<b>title');
-    expect(svg).toContain('<title>&lt;script&gt;alert(1)&lt;/script&gt;</title>');
-    expect(svg).toContain('<title>&quot;&gt;&lt;svg onload=alert(1)&gt;</title>');
+    expect(svg).toContain('<title>&lt;script&gt;alert(1)&lt;/script&gt; (func[0])</title>');
+    expect(svg).toContain('<title>&quot;&gt;&lt;svg onload=alert(1)&gt; (func[1])</title>');
     expect(svg).toContain('ok &amp; fine');
     // The embedded data is JSON with <, > and & escaped as \\u sequences.
     const data = /var frames = (\[.*?\]);\n/.exec(svg)![1]!;

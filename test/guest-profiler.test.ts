@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatProfile, GuestProfiler, profileBySampling, WasmHost, type CallTree } from '../src/index.js';
-import { v8ProfileToCallTree } from '../src/host/sampling-profiler.js';
+import { NO_GUEST_NOTE, SAMPLING_NOTE, v8ProfileToCallTree, type GuestScript } from '../src/host/sampling-profiler.js';
 import { guestPath } from './helpers/guests.js';
 
 const host = new WasmHost({ instrumentCacheDir: false });
@@ -98,36 +98,57 @@ describe('guest profiler', () => {
 });
 
 describe('V8 profiles to guest call trees', () => {
-  const frame = (id: number, functionName: string, url: string, children: number[] = []) => ({ id, callFrame: { functionName, url }, children });
+  // Script 7 is the guest (function bodies at bytes 40, 50, 60, 70, 80 are functions 0..4);
+  // script 9 is another wasm module with the same indices and offsets.
+  const frame = (id: number, functionName: string, scriptId: string, columnNumber: number, children: number[] = []) => ({
+    id,
+    callFrame: { functionName, url: scriptId === '0' ? '' : `wasm://wasm/${scriptId}`, scriptId, columnNumber },
+    children,
+  });
+  const js = (id: number, functionName: string, children: number[] = []) => ({ id, callFrame: { functionName, url: 'file:///app.js', scriptId: '3', columnNumber: 1 }, children });
+  const guest: GuestScript = {
+    scriptId: '7',
+    functionAt: (column) => (column >= 40 && column <= 80 && column % 10 === 0 ? { name: `f${column / 10 - 4}`, functionIndex: column / 10 - 4 } : undefined),
+  };
 
-  it('keeps wasm frames and the host boundary, names index-only frames, drops unrelated JavaScript', () => {
+  it('keeps the guest\'s frames by script and offset, the host boundary, and nothing of other modules', () => {
     const profile = {
       nodes: [
-        frame(1, '(root)', '', [2, 9]),
-        frame(2, 'main', 'file:///app.js', [3]),
-        frame(3, 'js-to-wasm:i:i', 'wasm://wasm/ab', [4]),
-        frame(4, 'wasm-function[2]', 'wasm://wasm/ab', [5, 6]),
-        frame(5, 'named', 'wasm://wasm/ab', []),
-        frame(6, 'wasm-to-js:i:v', 'wasm://wasm/ab', [7]),
-        frame(7, 'hostLog', 'file:///app.js', [8]),
-        frame(8, 'wasm-function[4]', 'wasm://wasm/ab', []),
-        frame(9, 'unrelated', 'file:///other.js', []),
+        js(1, '(root)', [2, 9, 10]),
+        js(2, 'main', [3]),
+        frame(3, 'js-to-wasm:i:i', '7', 60, [4]), // the wrapper of export f2
+        frame(4, 'js-to-wasm:i:i', '7', 60, [5, 6]), // f2 itself, named like the wrapper
+        frame(5, 'dup', '7', 70, []),
+        frame(6, 'wasm-to-js:i:v', '7', 0, [7]),
+        js(7, 'hostLog', [8]),
+        frame(8, 'dup', '7', 80, [11]),
+        js(9, 'unrelated'),
+        js(10, 'record', [12]),
+        frame(11, 'wasm-function[2]', '9', 60, []), // another module, called by the guest through the host
+        frame(12, 'wasm-function[3]', '9', 70, []), // another module, called from JavaScript
       ],
       startTime: 0,
       endTime: 10,
-      samples: [4, 5, 5, 7, 8, 9, 9, 3],
-      timeDeltas: [1, 1, 1, 1, 1, 1, 1, 1],
+      samples: [4, 5, 5, 7, 8, 9, 9, 3, 11, 12, 12],
+      timeDeltas: Array<number>(11).fill(1),
     };
-    const tree = v8ProfileToCallTree(profile, (i) => `func[${i}]`, 100_000);
+    const tree = v8ProfileToCallTree(profile, guest, 100_000);
     const flat: string[] = [];
     const go = (node: CallTree['root'], prefix: string) => {
       for (const c of node.children) {
-        flat.push(`${prefix}${c.name}:${c.self}/${c.total}`);
+        flat.push(`${prefix}${c.name}#${c.functionIndex ?? '-'}:${c.self}/${c.total}`);
         go(c, `${prefix}${c.name};`);
       }
     };
     go(tree.root, '');
-    expect(flat).toEqual(['func[2]:1/5', 'func[2];named:2/2', 'func[2];(host):1/2', 'func[2];(host);func[4]:1/1']);
+    expect(flat).toEqual(['f2#2:1/6', 'f2;f3#3:2/2', 'f2;(host)#-:1/3', 'f2;(host);f4#4:1/2', 'f2;(host);f4;(host)#-:1/1']);
     expect(tree.sampleIntervalNs).toBe(100_000);
+    expect(tree.notes).toEqual([SAMPLING_NOTE]);
+  });
+
+  it('without the guest\'s script the tree is empty and says why', () => {
+    const tree = v8ProfileToCallTree({ nodes: [js(1, '(root)')], startTime: 0, endTime: 1, samples: [1], timeDeltas: [1] }, undefined, 1000);
+    expect(tree.root.children).toEqual([]);
+    expect(tree.notes).toEqual([SAMPLING_NOTE, NO_GUEST_NOTE]);
   });
 });

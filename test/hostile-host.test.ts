@@ -151,7 +151,7 @@ describe('every failure typed', () => {
     expect(sandbox.call('calls')).toBe(0);
   });
 
-  it('errors raised inside the loader are typed', () => {
+  it('a result that is not what the signature says is typed', () => {
     const sandbox = host.loadSync(badRuntime).instantiate();
     expect(failure(() => sandbox.typed('notAString', { params: [], result: 'string' })())).toMatchObject({
       code: 'ERR_WASM_RESULT', message: expect.stringMatching(/notAString\(\): the guest's runtime handed back a string that is not one \(not a string: 32\)/),

@@ -167,3 +167,25 @@ describe('the guest and its glue see only what the guest declared', () => {
     expect(rewritten.instantiate().functionCounters().length).toBe(0);
   });
 });
+
+describe('names the host reserves', () => {
+  it('a guest importing from the host’s name space is refused before anything links it to the budget import', () => {
+    const sneaky = wat(`(module (import "__wasm_sandbox" "budget" (func $refill (param i32) (result i32)))
+      (func (export "spin") (loop $l (drop (call $refill (i32.const -2147483648))) (br $l))))`);
+    const error = failure(() => host.loadSync(sneaky, { instrument: { fuel: true } }));
+    expect(error).toMatchObject({ code: 'ERR_WASM_IMPORT', importModule: '__wasm_sandbox', importName: 'budget' });
+    control();
+  });
+
+  it('a guest exporting a reserved name is not rewritten (deadlines alone fall back to V8 termination)', () => {
+    const clash = wat(`(module (global (export "__wasm_sandbox_budget") i32 (i32.const 1)) (func (export "f") (result i32) (i32.const 3)))`);
+    expect(failure(() => host.loadSync(clash, { instrument: { fuel: true } }))).toMatchObject({ code: 'ERR_WASM_INSTRUMENTATION', message: expect.stringMatching(/exports "__wasm_sandbox_budget", a name the host reserves/) });
+    const vm = host.loadSync(clash, { instrument: { deadline: true } });
+    expect(vm.deadlineRoute).toBe('vm');
+    const sandbox = vm.instantiate({ timeoutMs: 1000 });
+    expect(sandbox.call('f')).toBe(3);
+    // Its own export stays visible to glue, as in any plain module.
+    expect(Object.keys(sandbox.instance.exports)).toEqual(['__wasm_sandbox_budget', 'f']);
+    control();
+  });
+});

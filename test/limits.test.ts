@@ -229,10 +229,13 @@ describe('fuel accounting across leaf loops', () => {
 });
 
 describe('the vm route, where rewriting is impossible', () => {
-  /** start-loop.wasm with a malformed name section appended: V8 ignores it, binaryen refuses to read it. */
+  /**
+   * A guest with a malformed `target_features` section appended: V8 ignores it, binaryen refuses
+   * to read it. (A malformed name section no longer serves: the host repairs those first.)
+   */
   function unreadableForBinaryen(guest: string): Uint8Array {
     const bytes = readFileSync(guestPath(guest));
-    const payload = [0x04, 0x6e, 0x61, 0x6d, 0x65, 1, 50, 1, 0]; // "name", function names sub-section, truncated
+    const payload = [15, ...new TextEncoder().encode('target_features'), 1, 50, 1, 0]; // one feature, an unknown prefix
     return Uint8Array.from([...bytes, 0, payload.length, ...payload]);
   }
 

@@ -44,7 +44,7 @@ describe('function counters', () => {
     reverse('counting');
     const after = sandbox.functionCounters().reduce((n, c) => n + c.instructions, 0);
     const afterFuel = module.profile().exports.reduce((n, e) => n + e.instructions, 0);
-    // Instructions of the allocations made by the loader to pass the string are counted by the
+    // Instructions of the allocations made by the runtime helpers to pass the string are counted by the
     // counters (they run in the guest) but not charged to the `reverse` call's fuel.
     expect(after - before).toBeGreaterThanOrEqual(afterFuel - beforeFuel);
     expect(afterFuel - beforeFuel).toBeGreaterThan(100);

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { functionStats } from '../src/index.js';
-import { v8ProfileToCallTree } from '../src/host/sampling-profiler.js';
+import { v8ProfileToCallTree, type GuestScript } from '../src/host/sampling-profiler.js';
 
 // sql.js (emscripten SQLite, no name section): one workload — the interpreter loop, printf of
 // long numbers, substring search in long strings — profiled by V8's own --cpu-prof, by our
@@ -28,8 +28,34 @@ async function cpuProf(): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'wasm-sandbox-cpuprof-'));
   await run(process.execPath, ['--cpu-prof', '--cpu-prof-interval', '50', '--cpu-prof-dir', dir, script, ...WORKLOAD, 'plain', SIZE], { env, timeout: 120_000 });
   const profile = JSON.parse(readFileSync(join(dir, readdirSync(dir)[0]!), 'utf8')) as Parameters<typeof v8ProfileToCallTree>[0];
-  // V8 names frames of a module without a name section wasm-function[N]: the same func[N] as ours.
-  return guestOnly(functionStats(v8ProfileToCallTree(profile, (i) => `func[${i}]`, 50_000)).map((f) => f.name));
+  return guestOnly(functionStats(v8ProfileToCallTree(profile, sqlJsScript(profile), 50_000)).map((f) => f.name));
+}
+
+/**
+ * sql.js's code in a --cpu-prof file: the wasm script with the most samples (the process also
+ * runs the host's HDR histogram wasm). V8 names frames of a module without a name section
+ * wasm-function[N], at their body's offset: the same func[N] as ours.
+ */
+function sqlJsScript(profile: Parameters<typeof v8ProfileToCallTree>[0]): GuestScript {
+  const hits = new Map<string, number>();
+  const counts = new Map<number, number>();
+  for (const id of profile.samples ?? []) counts.set(id, (counts.get(id) ?? 0) + 1);
+  for (const node of profile.nodes) {
+    if (node.callFrame.url.startsWith('wasm://')) hits.set(node.callFrame.scriptId!, (hits.get(node.callFrame.scriptId!) ?? 0) + (counts.get(node.id) ?? 0));
+  }
+  const scriptId = [...hits].sort((a, b) => b[1] - a[1])[0]![0];
+  const byColumn = new Map<number, number>();
+  for (const node of profile.nodes) {
+    const index = /^wasm-function\[(\d+)\]$/.exec(node.callFrame.functionName)?.[1];
+    if (node.callFrame.scriptId === scriptId && index !== undefined) byColumn.set(node.callFrame.columnNumber!, Number(index));
+  }
+  return {
+    scriptId,
+    functionAt: (column) => {
+      const index = byColumn.get(column);
+      return index === undefined ? undefined : { name: `func[${index}]`, functionIndex: index };
+    },
+  };
 }
 
 describe('profiles of a real module agree with V8 --cpu-prof', () => {

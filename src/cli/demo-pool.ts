@@ -5,6 +5,7 @@
  */
 import { createPool, formatProfile, type WasmHost, type WasmSandboxError } from '../index.js';
 import { terminalSafe } from '../profiler/terminal-text.js';
+import { MAX_ERROR_MESSAGE } from '../untrusted-text.js';
 import { bundledGuest } from './guests.js';
 
 type Out = (line: string) => void;
@@ -52,7 +53,7 @@ export async function runPoolDemo(host: WasmHost, out: Out): Promise<void> {
       out('pool: spinForever() unexpectedly returned');
     } catch (error) {
       const e = error as WasmSandboxError;
-      out(`pool: spinForever() (not instrumented) with timeoutMs 100 → ${e.code ?? e.name}: ${terminalSafe(e.message)}`);
+      out(`pool: spinForever() (not instrumented) with timeoutMs 100 → ${e.code ?? e.name}: ${terminalSafe(e.message, MAX_ERROR_MESSAGE)}`);
     }
     out(`pool: after the runaway, add(40, 2) = ${String(await pool.call('add', 'add', 40, 2))}`);
 

@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GuestProfiler, WasmHost, formatProfile, renderFlamegraph, type GuestModule, type WasmSandboxError } from '../index.js';
 import { terminalSafe } from '../profiler/terminal-text.js';
+import { MAX_ERROR_MESSAGE } from '../untrusted-text.js';
 import { runPoolDemo } from './demo-pool.js';
 import { bundledGuest } from './guests.js';
 
@@ -21,7 +22,7 @@ function expectFailure(out: Out, what: string, action: () => unknown): void {
     out(`  ${what}: unexpectedly succeeded`);
   } catch (error) {
     const e = error as WasmSandboxError;
-    out(`  ${what} → ${e.code ?? e.name}: ${terminalSafe(e.message)}`);
+    out(`  ${what} → ${e.code ?? e.name}: ${terminalSafe(e.message, MAX_ERROR_MESSAGE)}`);
   }
 }
 

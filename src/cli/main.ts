@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { WasmHost, WasmArgumentError, parseArgument, formatProfile, type ModuleInfo } from '../index.js';
 import { formatBytes, formatNs, renderTable, terminalSafe } from '../profiler/terminal-text.js';
+import { MAX_ERROR_MESSAGE } from '../untrusted-text.js';
 import { runDemo } from './demo.js';
 import { profileCommand } from './profile-command.js';
 
@@ -52,7 +53,7 @@ function printInspect(file: string, info: ModuleInfo): string {
   }
   lines.push('', info.imports.length === 0 ? 'imports: none' : renderTable(['import', 'kind', 'type'], info.imports.map((i) => [`${i.module}.${i.name}`, i.kind, i.type])));
   lines.push('', info.exports.length === 0 ? 'exports: none' : renderTable(['export', 'kind', 'type'], info.exports.map((e) => [e.name, e.kind, e.type])));
-  if (info.customSections.length > 0) lines.push('', `custom sections: ${info.customSections.map(terminalSafe).join(', ')}`);
+  if (info.customSections.length > 0) lines.push('', `custom sections: ${info.customSections.map((n) => terminalSafe(n)).join(', ')}`);
   return lines.join('\n');
 }
 
@@ -201,7 +202,8 @@ function describeFailure(error: unknown): string {
   const e = error as { code?: unknown; message?: unknown };
   const code = typeof e.code === 'string' ? e.code : 'ERR_UNEXPECTED';
   const message = typeof e.message === 'string' ? e.message : String(error);
-  return `${code}: ${terminalSafe(message.replace(/\s*\n\s*/g, ' '))}`;
+  // One line, whatever the message quotes: escaped, and bounded (a 1 MiB export name stays a short line).
+  return `${terminalSafe(code)}: ${terminalSafe(message.replace(/\s*\n\s*/g, ' '), MAX_ERROR_MESSAGE)}`;
 }
 
 // A closed pipe (`wasm-sandbox demo | head`) is not a failure of the command.
@@ -223,7 +225,7 @@ main(process.argv.slice(2)).then(
         const frames = guestStack.map((f) => `    at ${terminalSafe(f.name)}${f.offset === undefined ? '' : ` (+0x${f.offset.toString(16)})`}`);
         process.stderr.write(`guest stack:\n${frames.join('\n')}\n`);
       }
-      if (error.stack) process.stderr.write(error.stack + '\n');
+      if (error.stack) process.stderr.write(error.stack.split('\n').map((line) => terminalSafe(line, MAX_ERROR_MESSAGE)).join('\n') + '\n');
     }
     process.exitCode = 1;
   },

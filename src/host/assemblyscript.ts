@@ -4,9 +4,10 @@
  * `env.abort` (→ GuestAbortError), `env.trace` (→ the configured logger), `env.seed`.
  */
 import { GuestAbortError } from '../errors.js';
+import { guestText, MAX_GUEST_MESSAGE } from '../untrusted-text.js';
 import type { FunctionType } from '../wasm/wasm-binary.js';
 
-/** Receives `trace()` output from guests. */
+/** Receives `trace()` output from guests: guest text, already escaped and shortened (untrusted-text.ts). */
 export type TraceLogger = (message: string, values: readonly number[]) => void;
 
 /** Signatures the stdlib declares; a module importing these names with other types gets no stand-in. */
@@ -47,9 +48,10 @@ export function assemblyScriptEnv(options: AssemblyScriptEnvOptions): Record<str
     abort(message: number, file: number, line: number, column: number): never {
       const text = readGuestString(memory(), message);
       const where = readGuestString(memory(), file);
-      const location = where === undefined ? '' : ` at ${where}:${line}:${column}`;
+      // Guest text: escaped and shortened in the message; exact in the error's raw fields.
+      const location = where === undefined ? '' : ` at ${guestText(where)}:${line}:${column}`;
       throw new GuestAbortError(
-        `${moduleLabel}: guest aborted: ${text ?? '(no message)'}${location}`,
+        `${moduleLabel}: guest aborted: ${text === undefined ? '(no message)' : guestText(text, MAX_GUEST_MESSAGE)}${location}`,
         text,
         where,
         line,
@@ -58,7 +60,7 @@ export function assemblyScriptEnv(options: AssemblyScriptEnvOptions): Record<str
     },
     trace(message: number, count: number, a0: number, a1: number, a2: number, a3: number, a4: number): void {
       const values = [a0, a1, a2, a3, a4].slice(0, Math.max(0, Math.min(5, count)));
-      trace(readGuestString(memory(), message) ?? '', values);
+      trace(guestText(readGuestString(memory(), message) ?? '', MAX_GUEST_MESSAGE), values);
     },
     seed(): number {
       return seed ?? Math.random() * Number.MAX_SAFE_INTEGER;

@@ -170,6 +170,8 @@ export class GuestModule {
   private peakBytes = 0;
   /** Call trees of profilers watching this module's sandboxes. */
   private readonly callTrees: (() => CallTree)[] = [];
+  /** The newest instance, weakly: the sampling profiler finds this module's code in V8 through it. */
+  private latestInstance: WeakRef<WebAssembly.Instance> | undefined;
 
   /** The imports the guest itself declares (the host's own, if rewritten, excluded). */
   private readonly guestImports: GuestModuleInit['parsed']['imports'];
@@ -263,6 +265,7 @@ export class GuestModule {
       meter.end();
     }
     this.instances++;
+    this.latestInstance = new WeakRef(instance);
     this.instantiateMs ??= performance.now() - start;
     const hooks = this.init.instrumentation?.options.hooks === true ? options.hooks : undefined;
     return new Sandbox(this, instance, memory, meter, vmDeadline, hooks);
@@ -417,6 +420,11 @@ export class GuestModule {
     // Profilers of another mode or unit cannot be added up with the latest one.
     const tree = mergeCallTrees(trees.filter((t) => t.mode === latest.mode && t.unit === latest.unit));
     return { mode: tree.mode, unit: tree.unit, total: tree.root.total, top: functionStats(tree).slice(0, 50) };
+  }
+
+  /** @internal what the sampling profiler needs to tell this module's frames from other wasm */
+  samplingTarget(): { readonly instance: WebAssembly.Instance | undefined; readonly parsed: ParsedModule } {
+    return { instance: this.latestInstance?.deref(), parsed: this.init.parsed };
   }
 
   /** @internal a profiler's call tree joins this module's profile (its "top functions") */

@@ -38,7 +38,7 @@ export class GuestProfiler {
   /** A sandbox whose calls are profiled (other options pass through; `hooks` is the profiler's). */
   instantiate(options: Omit<SandboxOptions, 'hooks'> = {}): Sandbox {
     const names = this.module.instrumentation!.profiledFunctions;
-    const builder = new CallTreeBuilder(names, this.mode, this.mode === 'instructions' ? 'instructions' : 'nanoseconds', this.notes());
+    const builder = new CallTreeBuilder(names, this.mode, this.mode === 'instructions' ? 'instructions' : 'nanoseconds', this.notes(), this.functionIndices());
     this.builders.push(builder);
     let sandbox: Sandbox | undefined;
     // Before the instance exists (its start function) the instruction clock reads 0.
@@ -68,6 +68,17 @@ export class GuestProfiler {
 
   functions(): FunctionStats[] {
     return functionStats(this.tree());
+  }
+
+  /**
+   * Module function index of each profile id: ids count the defined functions in order, so id
+   * N is function (imports + N) of the module as given; the id after them is the host boundary.
+   */
+  private functionIndices(): (number | undefined)[] {
+    const instrumentation = this.module.instrumentation!;
+    const defined = instrumentation.profiledFunctions.length - (instrumentation.options.hooks ? 1 : 0);
+    const imports = this.module.inspect().imports.filter((i) => i.kind === 'function').length;
+    return Array.from({ length: instrumentation.profiledFunctions.length }, (_, id) => (id < defined ? imports + id : undefined));
   }
 
   private notes(): string[] {

@@ -5,7 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import * as crypto from 'node:crypto';
-import { InvalidOptionError, WasmInstrumentationError, WasmInvalidError, WasmMemoryLimitError, WasmTableLimitError } from '../errors.js';
+import { InvalidOptionError, WasmImportError, WasmInstrumentationError, WasmInvalidError, WasmMemoryLimitError, WasmTableLimitError } from '../errors.js';
+import { RESERVED_PREFIX } from '../instrument/abi.js';
+import { guestText } from '../untrusted-text.js';
 import { DEFAULT_TIMING, type TimingPolicy } from '../profiler/call-recorder.js';
 import type { TraceLogger } from './assemblyscript.js';
 import { GuestModule } from './guest-module.js';
@@ -303,6 +305,7 @@ export class WasmHost {
       // V8 judges the module as given, before binaryen reads it: a rewrite must neither refuse
       // a module V8 runs for a reason V8 would not give, nor make an invalid one valid.
       if (!WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>)) compileSync(bytes, label);
+      refuseReservedNames(parsed, label);
       const key = instrumentCacheKey(id, settings.instrument);
       const cached = this.diskCache?.get(key);
       const started = performance.now();
@@ -349,7 +352,31 @@ function rewrite(bytes: Uint8Array, parsed: ParsedModule, label: string, options
         'use await host.load(bytes, options), or await loadInstrumentEngine() (from the package) once before loadSync',
     );
   }
+  const exported = parsed.exports.find((e) => e.name.startsWith(RESERVED_PREFIX));
+  if (exported !== undefined) {
+    throw new WasmInstrumentationError(
+      `${label}: cannot be instrumented: it exports ${JSON.stringify(guestText(exported.name))}, a name the host reserves for its own exports`,
+      'exports a reserved name',
+    );
+  }
   return engine.instrument(bytes, parsed, label, options);
+}
+
+/**
+ * The rewritten module talks to the host through imports and exports named under
+ * RESERVED_PREFIX. A guest that declares such names itself would link its own code to the
+ * host's budget import (and refill its fuel at will) or collide with the host's exports.
+ */
+function refuseReservedNames(parsed: ParsedModule, label: string): void {
+  const imported = parsed.imports.find((i) => i.module.startsWith(RESERVED_PREFIX));
+  if (imported !== undefined) {
+    throw new WasmImportError(
+      `${label} imports ${guestText(imported.module)}.${guestText(imported.name)}, under the name space the host reserves for itself (${RESERVED_PREFIX}); such a module cannot be instrumented`,
+      imported.module,
+      imported.name,
+      imported.kind,
+    );
+  }
 }
 
 function resolveFallback(value: unknown): 'error' | 'plain' {

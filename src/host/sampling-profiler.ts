@@ -1,16 +1,23 @@
 /**
  * The sampling mode: V8's own sampling profiler through `node:inspector`, converted to a call
- * tree that keeps the guest's wasm frames (named from the module when V8 knows only
- * `wasm-function[N]`) and the host boundary, and drops unrelated JavaScript. Overhead is
- * V8's sampler only; the module is not rewritten.
+ * tree that keeps the guest's wasm frames and the host boundary, and drops unrelated
+ * JavaScript. Overhead is V8's sampler only; the module is not rewritten.
+ *
+ * Which frames are the guest's is decided by code identity, not by name: other wasm runs in
+ * the process too (the library's own HDR histograms, other modules), and names are guest text
+ * (a guest may call a function `js-to-wasm:i:i` or give two the same name). V8 gives every
+ * compiled module a script id, and a wasm frame's column is the byte offset of its function's
+ * body. The guest's script id is read once per profile from the `[[FunctionLocation]]` of one
+ * of its exported functions (an instance the module made); a frame of that script whose
+ * column starts a function body is that function, by index — anything else is not guest code.
  */
 import { Session } from 'node:inspector';
-import { childNamed, emptyTree, finishRoot, recomputeTotals, type CallTree, type CallTreeNode } from '../profiler/call-tree.js';
+import { childFor, emptyTree, finishRoot, recomputeTotals, type CallTree, type CallTreeNode, type FrameIdentity } from '../profiler/call-tree.js';
 import type { GuestModule } from './guest-module.js';
 
 interface V8Node {
   readonly id: number;
-  readonly callFrame: { readonly functionName: string; readonly url: string };
+  readonly callFrame: { readonly functionName: string; readonly url: string; readonly scriptId?: string; readonly columnNumber?: number };
   readonly children?: readonly number[];
 }
 
@@ -22,8 +29,19 @@ interface V8Profile {
   readonly timeDeltas?: readonly number[];
 }
 
+/** Where the guest's code is in V8's profile. */
+export interface GuestScript {
+  /** V8's script id of the guest's compiled module. */
+  readonly scriptId: string;
+  /** The guest function whose body starts at byte `column` of the module, if one does. */
+  functionAt(column: number): FrameIdentity | undefined;
+}
+
 export const SAMPLING_NOTE =
   'sampled by V8: after tier-up V8 inlines small wasm functions, so callers are missing from many samples; prefer the instrumented tree for call paths';
+
+export const NO_GUEST_NOTE =
+  'no guest frames: no live instance of the module with an exported function was found while profiling, so its code could not be told from other wasm';
 
 function post<T>(session: Session, method: string, params?: object): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -33,7 +51,8 @@ function post<T>(session: Session, method: string, params?: object): Promise<T> 
 
 /**
  * Runs `workload` (awaited when it returns a promise) under V8's sampling profiler and returns
- * the guest's call tree. Wasm frames from other modules running meanwhile are included too.
+ * the guest's call tree: frames of `module`'s code only (sandboxes made from it before or
+ * during the workload), not of other wasm modules running meanwhile.
  */
 export async function profileBySampling(
   module: GuestModule,
@@ -45,73 +64,133 @@ export async function profileBySampling(
   const session = new Session();
   session.connect();
   let profile: V8Profile;
+  let guest: GuestScript | undefined;
   try {
+    guest = await findGuestScript(session, module);
     await post(session, 'Profiler.enable');
     await post(session, 'Profiler.setSamplingInterval', { interval: intervalUs });
     await post(session, 'Profiler.start');
     try {
       await workload();
     } finally {
+      // Right after the workload, while an instance it made is surely still alive.
+      guest ??= await findGuestScript(session, module);
       profile = (await post<{ profile: V8Profile }>(session, 'Profiler.stop')).profile;
     }
     await post(session, 'Profiler.disable');
   } finally {
     session.disconnect();
   }
-  return v8ProfileToCallTree(profile, (index) => module.functionName(index), intervalUs * 1000);
+  return v8ProfileToCallTree(profile, guest, intervalUs * 1000);
 }
 
-const WASM_FUNCTION = /^(?:\$?wasm-function\[(\d+)\]|(.*))$/;
+/** The guest's script id and function body offsets, from an exported function of its latest instance. */
+export async function findGuestScript(session: Session, module: GuestModule): Promise<GuestScript | undefined> {
+  const { instance, parsed } = module.samplingTarget();
+  if (instance === undefined) return undefined;
+  const imported = parsed.importedFunctionCount;
+  const probe = parsed.exports.find((e) => e.kind === 'function' && e.index >= imported && typeof instance.exports[e.name] === 'function');
+  if (probe === undefined) return undefined;
+  const location = await functionLocation(session, instance.exports[probe.name] as () => unknown);
+  const declared = parsed.functionBodyOffsets[probe.index - imported];
+  if (location === undefined || declared === undefined) return undefined;
+  // The compiled bytes may differ from the parsed ones before the code section (the memory
+  // maximum the host caps), never inside it: one shift moves every body.
+  const shift = location.columnNumber - declared;
+  const byColumn = new Map(parsed.functionBodyOffsets.map((offset, i) => [offset + shift, imported + i]));
+  // Indices of a rewritten module count the host's imports; profiles use the module as given.
+  const guestImports = module.inspect().imports.filter((i) => i.kind === 'function').length;
+  const hostImports = imported - guestImports;
+  const frames = new Map<number, FrameIdentity>();
+  return {
+    scriptId: location.scriptId,
+    functionAt(column: number): FrameIdentity | undefined {
+      const index = byColumn.get(column);
+      if (index === undefined) return undefined;
+      let frame = frames.get(index);
+      if (frame === undefined) frames.set(index, (frame = { name: module.functionName(index), functionIndex: index - hostImports }));
+      return frame;
+    },
+  };
+}
 
-/** Keeps wasm frames and the host boundary between them; weights are samples. */
-export function v8ProfileToCallTree(profile: V8Profile, nameOf: (index: number) => string, sampleIntervalNs: number): CallTree {
+/** `[[FunctionLocation]]` of a function, as the inspector reports it (scriptId, 0-based column). */
+async function functionLocation(session: Session, fn: () => unknown): Promise<{ scriptId: string; columnNumber: number } | undefined> {
+  // The inspector reaches objects through expressions: park the function under a one-off name.
+  const key = `__wasm_sandbox_probe_${process.pid}_${Math.random().toString(36).slice(2)}`;
+  const objectGroup = key;
+  Object.defineProperty(globalThis, key, { value: fn, configurable: true, enumerable: false });
+  try {
+    const { result } = await post<{ result: { objectId?: string } }>(session, 'Runtime.evaluate', { expression: `globalThis[${JSON.stringify(key)}]`, objectGroup });
+    if (result.objectId === undefined) return undefined;
+    const { internalProperties } = await post<{ internalProperties?: { name: string; value?: { value?: { scriptId?: string; columnNumber?: number } } }[] }>(
+      session,
+      'Runtime.getProperties',
+      { objectId: result.objectId, ownProperties: true },
+    );
+    const location = internalProperties?.find((p) => p.name === '[[FunctionLocation]]')?.value?.value;
+    if (location?.scriptId === undefined || location.columnNumber === undefined) return undefined;
+    return { scriptId: location.scriptId, columnNumber: location.columnNumber };
+  } finally {
+    delete (globalThis as Record<string, unknown>)[key];
+    await post(session, 'Runtime.releaseObjectGroup', { objectGroup }).catch(() => undefined);
+  }
+}
+
+const HOST: FrameIdentity = { name: '(host)' };
+const JS_TO_WASM = /^js-to-wasm(:|$)/;
+
+/**
+ * Keeps the guest's wasm frames and the host boundary between them; weights are samples.
+ * Without `guest` (its code could not be located) the tree is empty, with a note saying why.
+ */
+export function v8ProfileToCallTree(profile: V8Profile, guest: GuestScript | undefined, sampleIntervalNs: number): CallTree {
+  const tree = emptyTree('sampling', 'samples', guest === undefined ? [SAMPLING_NOTE, NO_GUEST_NOTE] : [SAMPLING_NOTE]);
+  if (guest === undefined) return { ...tree, sampleIntervalNs };
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parentOf = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
-  // V8's transition stubs (js-to-wasm, wasm-to-js) are the boundary, not guest code.
-  const isWasm = (node: V8Node): boolean =>
-    node.callFrame.url.startsWith('wasm://') && !/^(js-to-wasm|wasm-to-js)/.test(node.callFrame.functionName);
-  const frameName = (node: V8Node): string => {
-    const match = WASM_FUNCTION.exec(node.callFrame.functionName);
-    if (match?.[1] !== undefined) return nameOf(Number(match[1]));
-    return node.callFrame.functionName.replace(/^\$/, '') || '(anonymous wasm)';
+  const ours = (node: V8Node | undefined): boolean => node?.callFrame.scriptId === guest.scriptId;
+  // A guest frame: the guest's script, at the start of one of its function bodies. V8's
+  // js-to-wasm wrapper reports its export's script and offset too; it is the one entered from
+  // outside (its caller is neither guest code nor another wrapper), where the guest function
+  // it enters — whatever it is called — has the wrapper as its caller.
+  const frameOf = (node: V8Node): FrameIdentity | undefined => {
+    if (!ours(node)) return undefined;
+    const frame = guest.functionAt(node.callFrame.columnNumber ?? -1);
+    if (frame === undefined || !JS_TO_WASM.test(node.callFrame.functionName)) return frame;
+    const caller = byId.get(parentOf.get(node.id) ?? -1);
+    return ours(caller) || JS_TO_WASM.test(caller?.callFrame.functionName ?? '') ? frame : undefined;
   };
-  // The guest stack of a V8 node: wasm frames, with "(host)" where JavaScript sits between two.
-  const stacks = new Map<number, string[] | null>();
-  const stackOf = (id: number): string[] | null => {
+  // The guest stack of a V8 node: guest frames from the outermost one down, with one "(host)"
+  // for each run of anything else between or below them (JavaScript, other modules' wasm).
+  const stacks = new Map<number, FrameIdentity[] | null>();
+  const stackOf = (id: number): FrameIdentity[] | null => {
     if (stacks.has(id)) return stacks.get(id)!;
     const path: V8Node[] = [];
     for (let at: number | undefined = id; at !== undefined; at = parentOf.get(at)) path.push(byId.get(at)!);
     path.reverse();
-    const first = path.findIndex(isWasm);
-    let result: string[] | null = null;
-    if (first >= 0 && isWasm(path[path.length - 1]!) ) {
-      result = [];
-      let inHost = false;
-      for (const node of path.slice(first)) {
-        if (isWasm(node)) {
-          result.push(frameName(node));
-          inHost = false;
-        } else if (!inHost) {
-          result.push('(host)');
-          inHost = true;
-        }
+    let result: FrameIdentity[] | null = null;
+    let inHost = false;
+    for (const node of path) {
+      const frame = frameOf(node);
+      if (frame !== undefined) {
+        (result ??= []).push(frame);
+        inHost = false;
+      } else if (result !== null && !inHost) {
+        result.push(HOST);
+        inHost = true;
       }
-    } else if (first >= 0) {
-      // JavaScript called from the guest (a granted import): charge it to the host boundary.
-      result = [...path.slice(first).filter(isWasm).map(frameName), '(host)'];
     }
     stacks.set(id, result);
     return result;
   };
 
-  const tree = emptyTree('sampling', 'samples', [SAMPLING_NOTE]);
-  const samples = profile.samples ?? [];
-  for (const id of samples) {
+  for (const id of profile.samples ?? []) {
     const stack = stackOf(id);
-    if (stack === null) continue; // unrelated JavaScript, idle, GC
+    if (stack === null) continue; // no guest frame: unrelated JavaScript or wasm, idle, GC
     let node: CallTreeNode = tree.root;
-    for (const name of stack) node = childNamed(node, name);
+    for (const frame of stack) node = childFor(node, frame);
     node.self += 1;
   }
   recomputeTotals(tree.root);

@@ -16,7 +16,7 @@ import {
 import type { CallRecorder } from '../profiler/call-recorder.js';
 import type { BudgetMeter } from './budget-meter.js';
 import type { VmDeadline } from './vm-deadline.js';
-import { CALLS_PREFIX, INSTRUCTIONS_PREFIX, RESERVED_PREFIX } from '../instrument/abi.js';
+import { CALLS_PREFIX, INSTRUCTIONS_PREFIX } from '../instrument/abi.js';
 import type { ModuleProfile } from '../profiler/module-profile.js';
 import { checkArguments } from './arguments.js';
 import type { ExportTarget, FunctionHooks, GuestModule } from './guest-module.js';
@@ -107,7 +107,8 @@ export class Sandbox {
     if (this.view !== undefined) return this.view;
     if (this.module.instrumentation === undefined) return (this.view = this.raw);
     const exports: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-    for (const [name, value] of Object.entries(this.raw.exports)) if (!name.startsWith(RESERVED_PREFIX)) exports[name] = value;
+    // Exactly the exports of the module as given (inspection describes the original), in its order.
+    for (const { name } of this.module.inspect().exports) exports[name] = this.raw.exports[name];
     this.view = Object.freeze(
       Object.create(WebAssembly.Instance.prototype, { exports: { value: Object.freeze(exports), enumerable: true } }) as WebAssembly.Instance,
     );

@@ -1,4 +1,5 @@
 import { WasmTrapError, type GuestFrame, type TrapKind } from '../errors.js';
+import { guestText } from '../untrusted-text.js';
 
 /** V8's trap messages (src/common/message-template.h, WasmTrap*), by the kind we report. */
 const TRAP_MESSAGES: readonly (readonly [RegExp, TrapKind])[] = [
@@ -37,34 +38,81 @@ export function trapKindOf(error: unknown): TrapKind | undefined {
     return 'unknown';
   }
   if (error instanceof RangeError && /^Maximum call stack size exceeded/.test(error.message)) {
-    return hasWasmFrame(error) ? 'stack_overflow' : undefined;
+    return wasmFramesOf(error).length > 0 ? 'stack_overflow' : undefined;
   }
   return undefined;
 }
 
-function hasWasmFrame(error: Error): boolean {
-  return typeof error.stack === 'string' && error.stack.includes('wasm://');
+/** A wasm frame as V8 recorded it: which module (its script URL), which function, where. */
+interface WasmFrame {
+  readonly url: string | undefined;
+  readonly functionIndex: number;
+  readonly offset: number;
 }
 
-// `    at name (wasm://wasm/4b3d381e:wasm-function[1]:0x82)` or `    at wasm://wasm/…:wasm-function[2]:0x54`
-const FRAME = /^\s*at (?:(.*?) \()?wasm:\/\/wasm\/[^:]*:wasm-function\[(\d+)\]:0x([0-9a-f]+)\)?$/;
+// V8 ends every wasm frame with `wasm-function[N]:0xOFFSET` (and a `)` when a name precedes).
+// Only the end is V8's own text: names before it are guest text and may contain anything,
+// including line breaks and whole fake frames.
+const WASM_POSITION = /:wasm-function\[(\d+)\]:0x([0-9a-f]+)\)?$/;
 
-/** Guest frames of a V8 stack, innermost first; names from V8, else from `nameOf`. */
-export function guestFrames(stack: string | undefined, nameOf: (index: number) => string): GuestFrame[] {
-  if (stack === undefined) return [];
-  const frames: GuestFrame[] = [];
-  for (const line of stack.split('\n')) {
-    const match = FRAME.exec(line);
-    if (match === null) continue;
-    const functionIndex = Number(match[2]);
-    const v8Name = match[1];
-    frames.push({
-      name: v8Name !== undefined && v8Name !== '' ? v8Name : nameOf(functionIndex),
-      functionIndex,
-      offset: parseInt(match[3]!, 16),
-    });
+const framesOfError = new WeakMap<Error, readonly WasmFrame[]>();
+
+/**
+ * The wasm frames of `error`'s stack, innermost first. Read from V8's structured call sites
+ * (captured as the stack is first formatted, which leaves the stack text as it would have
+ * been), so that guest names cannot forge or hide frames; from the text only when the stack
+ * was formatted before the host saw the error.
+ */
+function wasmFramesOf(error: Error): readonly WasmFrame[] {
+  const known = framesOfError.get(error);
+  if (known !== undefined) return known;
+  let sites: NodeJS.CallSite[] | undefined;
+  const previous = Error.prepareStackTrace;
+  Error.prepareStackTrace = (e, callSites) => {
+    sites = callSites;
+    return previous !== undefined ? previous(e, callSites) : defaultStackText(e, callSites);
+  };
+  let stack: unknown;
+  try {
+    stack = error.stack;
+  } finally {
+    Error.prepareStackTrace = previous;
   }
+  const frames: WasmFrame[] = [];
+  if (sites !== undefined) {
+    for (const site of sites) {
+      const url = site.getFileName() ?? undefined;
+      const match = url?.startsWith('wasm://') === true ? WASM_POSITION.exec(site.toString()) : null;
+      if (match !== null) frames.push({ url, functionIndex: Number(match[1]), offset: parseInt(match[2]!, 16) });
+    }
+  } else if (typeof stack === 'string') {
+    for (const line of stack.split('\n')) {
+      const match = WASM_POSITION.exec(line);
+      if (match !== null && line.includes('wasm://')) frames.push({ url: undefined, functionIndex: Number(match[1]), offset: parseInt(match[2]!, 16) });
+    }
+  }
+  framesOfError.set(error, frames);
   return frames;
+}
+
+/** Node's own stack format, for when no other `Error.prepareStackTrace` is installed. */
+function defaultStackText(error: Error, sites: readonly NodeJS.CallSite[]): string {
+  const head = Error.prototype.toString.call(error);
+  return sites.length === 0 ? head : `${head}\n    at ${sites.join('\n    at ')}`;
+}
+
+/**
+ * Guest frames of a trap, innermost first, named by `nameOf` (the name V8 itself decided on,
+ * never the text V8 printed, which prefixes a module name and cannot be split reliably) and
+ * made safe to print. Frames of other wasm modules (a granted import that is another module's
+ * export) are left out: the guest is the module its export — the outermost wasm frame — is in.
+ */
+export function guestFrames(error: Error, nameOf: (index: number) => string): GuestFrame[] {
+  const frames = wasmFramesOf(error);
+  const guestUrl = frames[frames.length - 1]?.url;
+  return frames
+    .filter((f) => f.url === guestUrl)
+    .map((f) => ({ name: guestText(nameOf(f.functionIndex)), functionIndex: f.functionIndex, offset: f.offset }));
 }
 
 export function trapError(
@@ -74,14 +122,14 @@ export function trapError(
   exportName: string,
   nameOf: (index: number) => string,
 ): WasmTrapError {
-  const frames = guestFrames(error.stack, nameOf);
+  const frames = guestFrames(error, nameOf);
   const where = frames.length > 0 ? ` in ${frames[0]!.name}` : '';
   const advice =
     kind === 'stack_overflow'
       ? 'check the recursion depth of the input'
       : 'the instance may hold partial state: discard it or create a fresh sandbox';
   return new WasmTrapError(
-    `${moduleLabel}: ${exportName.startsWith('(') ? exportName : `${exportName}()`} trapped: ${KIND_TEXT[kind]}${where} (V8: "${error.message}"); ${advice}`,
+    `${moduleLabel}: ${exportName.startsWith('(') ? guestText(exportName) : `${guestText(exportName)}()`} trapped: ${KIND_TEXT[kind]}${where} (V8: "${error.message}"); ${advice}`,
     kind,
     frames,
     { cause: error },

@@ -5,8 +5,9 @@
 import binaryen from 'binaryen';
 import { WasmInstrumentationError } from '../errors.js';
 import { guestText } from '../untrusted-text.js';
+import { repairNameSection } from '../wasm/name-section.js';
 import { functionName, type ParsedModule } from '../wasm/wasm-binary.js';
-import { HOST_FRAME } from './abi.js';
+import { HOST_FRAME, RESERVED_PREFIX } from './abi.js';
 import { AllocatorPass } from './allocator-pass.js';
 import { addChargeDeclarations, ChargePass } from './charge-pass.js';
 import { UnsupportedFeatureError } from './expression-walker.js';
@@ -46,7 +47,8 @@ export function instrument(
   const readStart = performance.now();
   let module: binaryen.Module;
   try {
-    module = binaryen.readBinary(bytes);
+    // binaryen gets V8's reading of the names, none under the host's prefix (name-section.ts).
+    module = binaryen.readBinary(repairNameSection(bytes, parsed, RESERVED_PREFIX));
   } catch (error) {
     throw refused(label, `binaryen cannot read it (${engineReason(error)})`, error);
   }

@@ -2,15 +2,17 @@
  * Builds a call tree from function entry and exit events (the instrumentation engine's
  * hooks). The clock is injected: wall time for the instrumented mode, the instruction counter
  * for the instructions mode — the same tree either way. A trap unwinds without exit events;
- * `unwind(at)` closes every open frame at the call boundary.
+ * `unwind(at)` closes every open frame at the call boundary. Frames are told apart by the id
+ * the events carry, never by name: two functions called `dup` stay two nodes.
  */
-import { childNamed, emptyTree, finishRoot, type CallTree, type CallTreeNode, type ProfileMode, type WeightUnit } from './call-tree.js';
+import { childFor, emptyTree, finishRoot, type CallTree, type CallTreeNode, type FrameIdentity, type ProfileMode, type WeightUnit } from './call-tree.js';
 
 /** Children by event id, beside each node (the hot path looks children up on every entry). */
 const KIDS = Symbol('children by id');
 type Indexed = CallTreeNode & { [KIDS]?: Map<number, CallTreeNode> };
 
-function childById(parent: Indexed, id: number, name: string): CallTreeNode {
+/** `frame` is asked for only when the child is new: the hot path does one map lookup. */
+function childById(parent: Indexed, id: number, frame: (id: number) => FrameIdentity): CallTreeNode {
   let kids = parent[KIDS];
   if (kids === undefined) {
     kids = new Map();
@@ -18,7 +20,7 @@ function childById(parent: Indexed, id: number, name: string): CallTreeNode {
   }
   let child = kids.get(id);
   if (child === undefined) {
-    child = childNamed(parent, name);
+    child = childFor(parent, frame(id));
     kids.set(id, child);
   }
   return child;
@@ -35,6 +37,7 @@ interface Frame {
 export class CallTreeBuilder {
   private tree: CallTree;
   private readonly stack: Frame[] = [];
+  private readonly frames: FrameIdentity[] = [];
   /** Calls closed by an unwind rather than an exit (traps). */
   unwoundFrames = 0;
 
@@ -44,14 +47,30 @@ export class CallTreeBuilder {
     mode: ProfileMode,
     unit: WeightUnit,
     notes: readonly string[] = [],
+    /**
+     * Module function index of each id (undefined: a frame that is no guest function, such as
+     * `(host)`). @default the ids themselves
+     */
+    private readonly functionIndices?: readonly (number | undefined)[],
   ) {
     this.tree = emptyTree(mode, unit, notes);
   }
 
   enter(id: number, at: number): void {
     const parent = this.stack[this.stack.length - 1]?.node ?? this.tree.root;
-    this.stack.push({ id, node: childById(parent, id, this.names[id] ?? `#${id}`), start: at, childTotal: 0 });
+    this.stack.push({ id, node: childById(parent, id, this.frame), start: at, childTotal: 0 });
   }
+
+  private readonly frame = (id: number): FrameIdentity => {
+    let frame = this.frames[id];
+    if (frame === undefined) {
+      const index = this.functionIndices === undefined ? id : this.functionIndices[id];
+      const name = this.names[id] ?? `#${id}`;
+      frame = index === undefined ? { name } : { name, functionIndex: index };
+      this.frames[id] = frame;
+    }
+    return frame;
+  };
 
   exit(id: number, at: number): void {
     const frame = this.stack.pop();
@@ -81,7 +100,7 @@ export class CallTreeBuilder {
     const open = this.stack.splice(0);
     let parent = this.tree.root;
     for (const frame of open) {
-      const node = childNamed(parent, frame.node.name);
+      const node = childFor(parent, frame.node);
       this.stack.push({ id: frame.id, node, start: frame.start, childTotal: 0 });
       parent = node;
     }

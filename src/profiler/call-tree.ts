@@ -5,13 +5,26 @@
  * calls, sandboxes, workers and processes. Builders make it; exporters and renderers read it.
  */
 
-export const CALL_TREE_SCHEMA = 'wasm-sandbox/call-tree@1' as const;
+/** @2: nodes carry `functionIndex` and are told apart by it, not by name. */
+export const CALL_TREE_SCHEMA = 'wasm-sandbox/call-tree@2' as const;
 
 export type ProfileMode = 'instrumented' | 'instructions' | 'sampling';
 export type WeightUnit = 'nanoseconds' | 'instructions' | 'samples';
 
-export interface CallTreeNode {
+/**
+ * Which function a frame is. Guest text names functions, and names repeat (two functions
+ * called `dup`, empty names, `__proto__`), so identity is the function's index in the module
+ * as given (imports first); frames that are no guest function — `(root)`, `(host)`, frames
+ * read back from a format that only carries names — have none and go by name.
+ */
+export interface FrameIdentity {
+  /** Display name: the name section's (exact guest text: escape it to show it), else `func[N]`. */
   readonly name: string;
+  /** Index in the module's function index space, for guest functions. */
+  readonly functionIndex?: number;
+}
+
+export interface CallTreeNode extends FrameIdentity {
   /** Completed calls through this path (instrumented modes; 0 when sampling). */
   calls: number;
   /** Weight spent in this node and its descendants. */
@@ -36,8 +49,7 @@ export interface CallTree {
   readonly notes: readonly string[];
 }
 
-export interface FunctionStats {
-  readonly name: string;
+export interface FunctionStats extends FrameIdentity {
   readonly calls: number;
   /** Inclusive weight, recursion counted once (the outermost activation on each path). */
   readonly total: number;
@@ -48,8 +60,13 @@ export interface FunctionStats {
   readonly max: number;
 }
 
-export function createNode(name: string): CallTreeNode {
-  return { name, calls: 0, total: 0, self: 0, min: Infinity, max: 0, children: [] };
+export function createNode(name: string, functionIndex?: number): CallTreeNode {
+  return { name, ...(functionIndex === undefined ? {} : { functionIndex }), calls: 0, total: 0, self: 0, min: Infinity, max: 0, children: [] };
+}
+
+/** The key frames are merged, indexed and counted by: the function index when there is one. */
+export function frameKey(frame: FrameIdentity): string {
+  return frame.functionIndex === undefined ? `name:${frame.name}` : `function:${frame.functionIndex}`;
 }
 
 export function emptyTree(mode: ProfileMode, unit: WeightUnit, notes: readonly string[] = []): CallTree {
@@ -59,17 +76,19 @@ export function emptyTree(mode: ProfileMode, unit: WeightUnit, notes: readonly s
 /** Child indexes kept beside the plain-data nodes: a node may have tens of thousands of children. */
 const childIndex = new WeakMap<CallTreeNode, Map<string, CallTreeNode>>();
 
-export function childNamed(parent: CallTreeNode, name: string): CallTreeNode {
+/** The child of `parent` that is `frame` (by `frameKey`), created when missing. */
+export function childFor(parent: CallTreeNode, frame: FrameIdentity): CallTreeNode {
   let index = childIndex.get(parent);
   if (index === undefined || index.size !== parent.children.length) {
-    index = new Map(parent.children.map((c) => [c.name, c]));
+    index = new Map(parent.children.map((c) => [frameKey(c), c]));
     childIndex.set(parent, index);
   }
-  let child = index.get(name);
+  const key = frameKey(frame);
+  let child = index.get(key);
   if (child === undefined) {
-    child = createNode(name);
+    child = createNode(frame.name, frame.functionIndex);
     parent.children.push(child);
-    index.set(name, child);
+    index.set(key, child);
   }
   return child;
 }
@@ -98,29 +117,31 @@ export function walkTree(tree: CallTree, visit: (node: CallTreeNode, path: reado
   go(tree.root);
 }
 
-/** Per-function statistics, sorted by self weight (heaviest first). */
+/** Per-function statistics (one entry per function, by `frameKey`), sorted by self weight (heaviest first). */
 export function functionStats(tree: CallTree): FunctionStats[] {
-  const stats = new Map<string, { calls: number; total: number; self: number; min: number; max: number }>();
+  const stats = new Map<string, { frame: FrameIdentity; calls: number; total: number; self: number; min: number; max: number }>();
   const active = new Map<string, number>();
   const go = (node: CallTreeNode): void => {
     for (const child of node.children) {
-      const s = stats.get(child.name) ?? { calls: 0, total: 0, self: 0, min: Infinity, max: 0 };
+      const key = frameKey(child);
+      const s = stats.get(key) ?? { frame: child, calls: 0, total: 0, self: 0, min: Infinity, max: 0 };
       s.calls += child.calls;
       s.self += child.self;
       s.min = Math.min(s.min, child.min);
       s.max = Math.max(s.max, child.max);
       // A recursive activation's time is already inside its outer activation's total.
-      if ((active.get(child.name) ?? 0) === 0) s.total += child.total;
-      stats.set(child.name, s);
-      active.set(child.name, (active.get(child.name) ?? 0) + 1);
+      if ((active.get(key) ?? 0) === 0) s.total += child.total;
+      stats.set(key, s);
+      active.set(key, (active.get(key) ?? 0) + 1);
       go(child);
-      active.set(child.name, active.get(child.name)! - 1);
+      active.set(key, active.get(key)! - 1);
     }
   };
   go(tree.root);
-  return [...stats.entries()]
-    .map(([name, s]) => ({
-      name,
+  return [...stats.values()]
+    .map((s) => ({
+      name: s.frame.name,
+      ...(s.frame.functionIndex === undefined ? {} : { functionIndex: s.frame.functionIndex }),
       calls: s.calls,
       total: s.total,
       self: s.self,
@@ -128,10 +149,16 @@ export function functionStats(tree: CallTree): FunctionStats[] {
       min: s.min === Infinity ? 0 : s.min,
       max: s.max,
     }))
-    .sort((a, b) => b.self - a.self || (a.name < b.name ? -1 : 1));
+    .sort((a, b) => b.self - a.self || compareFrames(a, b));
 }
 
-/** Merges trees of the same mode and unit: nodes on the same path add up. */
+/** A stable order for ties: by name, then by function index. */
+function compareFrames(a: FrameIdentity, b: FrameIdentity): number {
+  if (a.name !== b.name) return a.name < b.name ? -1 : 1;
+  return (a.functionIndex ?? -1) - (b.functionIndex ?? -1);
+}
+
+/** Merges trees of the same mode and unit: nodes on the same path (of functions, not names) add up. */
 export function mergeCallTrees(trees: readonly CallTree[]): CallTree {
   const first = trees[0];
   if (first === undefined) throw new RangeError('mergeCallTrees needs at least one tree');
@@ -147,7 +174,7 @@ export function mergeCallTrees(trees: readonly CallTree[]): CallTree {
     into.self += from.self;
     into.min = Math.min(into.min, from.min);
     into.max = Math.max(into.max, from.max);
-    for (const child of from.children) add(childNamed(into, child.name), child);
+    for (const child of from.children) add(childFor(into, child), child);
   };
   for (const t of trees) add(merged.root, t.root);
   finishRoot(merged.root);
@@ -167,7 +194,7 @@ export function filterTree(tree: CallTree, options: { focus?: RegExp; exclude?: 
       for (const child of node.children) copyInto(parent, child);
       return;
     }
-    const target = childNamed(parent, node.name);
+    const target = childFor(parent, node);
     target.calls += node.calls;
     target.self += node.self;
     target.min = Math.min(target.min, node.min);

@@ -3,9 +3,13 @@
  * weight, stable colours from a hash of the function name, hover for name/total/self/share/
  * calls, click to zoom, a reset button, a search button that highlights matches and shows
  * their share, and an icicle (top-down) option. Frames narrower than half a pixel are merged
- * per parent, so very large profiles stay small. Every name is escaped: names come from
- * untrusted modules.
+ * per parent, so very large profiles stay small. Names come from untrusted modules: each is
+ * shortened and its control characters made visible (untrusted-text.ts) before it reaches a
+ * label, a tooltip or the embedded data, then XML-escaped in the markup and `\u`-escaped in
+ * the script, so the file stays bounded whatever a module calls its functions. Frames are the
+ * tree's nodes, so two functions with one name stay two frames; the tooltip gives the index.
  */
+import { guestText } from '../untrusted-text.js';
 import type { CallTree, CallTreeNode } from './call-tree.js';
 
 export interface FlamegraphOptions {
@@ -19,7 +23,9 @@ export interface FlamegraphOptions {
 }
 
 interface Frame {
+  /** As shown: shortened, control characters escaped (not yet XML-escaped). */
   readonly name: string;
+  readonly functionIndex: number | undefined;
   readonly depth: number;
   /** Offset and width in weight units. */
   readonly start: number;
@@ -34,9 +40,13 @@ const TOP = 48;
 
 export function escapeXml(text: string): string {
   return text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' })[c]!).replace(
-    // XML 1.0 forbids most control characters even escaped: show them as \xNN.
-    /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g,
-    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+    // XML 1.0 forbids most control characters even escaped, and unpaired surrogates cannot be
+    // written at all: show them as \xNN / \uNNNN.
+    /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g,
+    (c) => {
+      const code = c.charCodeAt(0);
+      return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+    },
   );
 }
 
@@ -59,12 +69,19 @@ function colour(name: string): string {
 
 export function layoutFrames(tree: CallTree, minWeight: number): Frame[] {
   const frames: Frame[] = [];
+  // Deep trees repeat names on every path: shorten each distinct name once.
+  const names = new Map<string, string>();
+  const shown = (name: string): string => {
+    let text = names.get(name);
+    if (text === undefined) names.set(name, (text = guestText(name)));
+    return text;
+  };
   const place = (node: CallTreeNode, depth: number, start: number): void => {
     let cursor = start;
     let merged: { start: number; width: number; count: number } | undefined;
     const flush = (): void => {
       if (merged === undefined) return;
-      frames.push({ name: `(${merged.count} narrow frames)`, depth, start: merged.start, width: merged.width, self: 0, calls: 0, merged: merged.count });
+      frames.push({ name: `(${merged.count} narrow frames)`, functionIndex: undefined, depth, start: merged.start, width: merged.width, self: 0, calls: 0, merged: merged.count });
       merged = undefined;
     };
     for (const child of node.children) {
@@ -75,7 +92,7 @@ export function layoutFrames(tree: CallTree, minWeight: number): Frame[] {
         merged.count++;
       } else {
         flush();
-        frames.push({ name: child.name, depth, start: cursor, width: child.total, self: child.self, calls: child.calls, merged: 0 });
+        frames.push({ name: shown(child.name), functionIndex: child.functionIndex, depth, start: cursor, width: child.total, self: child.self, calls: child.calls, merged: 0 });
         place(child, depth + 1, cursor);
       }
       cursor += child.total;
@@ -94,7 +111,7 @@ export function renderFlamegraph(tree: CallTree, options: FlamegraphOptions = {}
   const depth = frames.reduce((d, f) => Math.max(d, f.depth + 1), 0);
   const height = TOP + depth * ROW + 40;
   const icicle = options.icicle === true;
-  const title = escapeXml(options.title ?? `Guest profile (${tree.mode}, ${tree.unit})`);
+  const title = escapeXml(guestText(options.title ?? `Guest profile (${tree.mode}, ${tree.unit})`));
   const unit = tree.unit === 'nanoseconds' ? 'ns' : tree.unit;
   const y = (d: number): number => (icicle ? TOP + d * ROW : height - 40 - (d + 1) * ROW);
 
@@ -104,14 +121,14 @@ export function renderFlamegraph(tree: CallTree, options: FlamegraphOptions = {}
       const w = Math.max(0.1, f.width * scale);
       const label = w > 30 ? escapeXml(f.name.length * 7 > w ? f.name.slice(0, Math.max(0, Math.floor(w / 7) - 2)) + '..' : f.name) : '';
       return (
-        `<g class="f" data-i="${i}"><title>${escapeXml(f.name)}</title>` +
+        `<g class="f" data-i="${i}"><title>${escapeXml(f.name)}${f.functionIndex === undefined ? '' : ` (func[${f.functionIndex}])`}</title>` +
         `<rect x="${x.toFixed(2)}" y="${y(f.depth)}" width="${w.toFixed(2)}" height="${ROW - 1}" fill="${f.merged > 0 ? '#ccc' : colour(f.name)}" rx="2"/>` +
         `<text x="${(x + 3).toFixed(2)}" y="${y(f.depth) + 12}">${label}</text></g>`
       );
     })
     .join('\n');
 
-  const data = frames.map((f) => [f.name, f.depth, f.start, f.width, f.self, f.calls]);
+  const data = frames.map((f) => [f.name, f.depth, f.start, f.width, f.self, f.calls, f.functionIndex ?? -1]);
   const notes = tree.notes.map((n) => `<text x="10" y="${height - 8}" class="note">${escapeXml(n)}</text>`).slice(0, 1).join('');
   return `<?xml version="1.0" standalone="no"?>
 <svg version="1.1" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" xmlns="http://www.w3.org/2000/svg">
@@ -158,7 +175,7 @@ ${rects}
   for (var i = 0; i < groups.length; i++) (function (i) {
     var f = frames[i];
     groups[i].addEventListener('mouseover', function () {
-      details.textContent = f[0] + ' — total ' + fmt(f[3]) + ' ' + unit + ' (' + (100 * f[3] / total).toFixed(2) + '%), self ' + fmt(f[4]) + ', calls ' + f[5];
+      details.textContent = f[0] + (f[6] >= 0 ? ' (func[' + f[6] + '])' : '') + ' — total ' + fmt(f[3]) + ' ' + unit + ' (' + (100 * f[3] / total).toFixed(2) + '%), self ' + fmt(f[4]) + ', calls ' + f[5];
     });
     groups[i].addEventListener('mouseout', function () { details.textContent = ' '; });
     groups[i].addEventListener('click', function () { view = [f[2], f[2] + f[3]]; draw(); });

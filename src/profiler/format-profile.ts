@@ -1,3 +1,5 @@
+import { frameKey } from './call-tree.js';
+import { distinctLabels } from './frame-labels.js';
 import type { ModuleProfile } from './module-profile.js';
 import { formatBytes, formatMs, formatNs, formatRate, renderTable, terminalSafe } from './terminal-text.js';
 
@@ -72,8 +74,11 @@ export function formatTopFunctions(functions: NonNullable<ModuleProfile['functio
   const value = (v: number): string =>
     unit === 'nanoseconds' ? formatNs(v) : Math.round(v).toLocaleString('en-US') + (unit === 'instructions' ? ' instr' : ' samples');
   const share = (v: number): string => (total > 0 ? `${((100 * v) / total).toFixed(1)}%` : '—');
-  const rows = functions.top.slice(0, limit).map((f) => [
-    f.name,
+  const shown = functions.top.slice(0, limit);
+  // Two functions may print alike (one name, or names alike once shortened): say which is which.
+  const labels = distinctLabels(shown, (name) => terminalSafe(name));
+  const rows = shown.map((f) => [
+    labels.get(frameKey(f))!,
     value(f.self),
     share(f.self),
     value(f.total),

@@ -1,13 +1,21 @@
-import { escapeControls } from '../untrusted-text.js';
+import { guestText, MAX_GUEST_TEXT } from '../untrusted-text.js';
 
-/** Guest-controlled strings reach terminals: control characters are shown as escapes (see untrusted-text.ts). */
-export const terminalSafe = escapeControls;
+/**
+ * Guest-controlled strings reach terminals: control characters are shown as escapes and long
+ * text is shortened (see untrusted-text.ts).
+ */
+export function terminalSafe(text: string, max: number = MAX_GUEST_TEXT): string {
+  return guestText(text, max);
+}
+
+/** Widest cell: a shortened name plus a disambiguating ` (func[N])` (frame-labels.ts) fits. */
+const MAX_CELL = MAX_GUEST_TEXT + 40;
 
 export type Align = 'left' | 'right';
 
 /** Renders rows as an aligned text table; every cell is made terminal-safe. */
 export function renderTable(headers: readonly string[], rows: readonly (readonly string[])[], align: readonly Align[] = []): string {
-  const safeRows = [headers, ...rows].map((row) => row.map(terminalSafe));
+  const safeRows = [headers, ...rows].map((row) => row.map((cell) => terminalSafe(cell, MAX_CELL)));
   const widths = headers.map((_, i) => Math.max(...safeRows.map((row) => [...(row[i] ?? '')].length)));
   const line = (row: readonly string[]): string =>
     row

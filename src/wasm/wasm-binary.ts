@@ -4,6 +4,7 @@
  * table limits, the name section; plus the one rewrite the host makes itself, capping
  * declared memory maxima. Pure code over bytes; V8 remains the validator.
  */
+import { decodeNameSection } from './name-section.js';
 
 export type ValueType = 'i32' | 'i64' | 'f32' | 'f64' | 'v128' | 'funcref' | 'externref' | 'ref';
 
@@ -56,9 +57,16 @@ export interface ParsedModule {
   readonly globals: readonly { readonly type: ValueType; readonly mutable: boolean }[];
   readonly exports: readonly ExportEntry[];
   readonly startFunction: number | undefined;
+  /** From the first name section, as V8 reads it (name-section.ts). */
   readonly moduleName: string | undefined;
+  /** From the first name section, as V8 reads it: what V8 shows in stack traces. */
   readonly functionNames: ReadonlyMap<number, string>;
   readonly hasNameSection: boolean;
+  /**
+   * Byte offset of each defined function's body (just after its size), in index order: what V8
+   * reports as a wasm frame's column in CPU profiles.
+   */
+  readonly functionBodyOffsets: readonly number[];
   readonly customSections: readonly string[];
   /** Memory limit entries in file order: imported memories first, then defined ones. */
   readonly memorySites: readonly LimitsSite[];
@@ -219,7 +227,8 @@ export function parseModule(bytes: Uint8Array): ParsedModule {
   const declaredLocals: number[] = [];
   const sections: { id: number; start: number; end: number }[] = [];
   const customSections: string[] = [];
-  const functionNames = new Map<number, string>();
+  let functionNames: ReadonlyMap<number, string> = new Map();
+  const functionBodyOffsets: number[] = [];
   let moduleName: string | undefined;
   let startFunction: number | undefined;
   let hasNameSection = false;
@@ -238,9 +247,10 @@ export function parseModule(bytes: Uint8Array): ParsedModule {
       case SECTION.custom: {
         const name = r.name();
         customSections.push(name);
-        if (name === 'name') {
+        if (name === 'name' && !hasNameSection) {
+          // V8 reads the first name section only, and never refuses a module for it.
           hasNameSection = true;
-          readNameSection(r, functionNames, (n) => (moduleName = n));
+          ({ moduleName, functionNames } = decodeNameSection(bytes, r.pos, end));
         }
         break;
       }
@@ -328,6 +338,7 @@ export function parseModule(bytes: Uint8Array): ParsedModule {
       case SECTION.code:
         for (let n = r.u(); n > 0; n--) {
           const size = r.u();
+          functionBodyOffsets.push(r.pos);
           const bodyEnd = r.pos + size;
           let locals = 0;
           for (let groups = r.u(); groups > 0; groups--) {
@@ -346,7 +357,7 @@ export function parseModule(bytes: Uint8Array): ParsedModule {
 
   return {
     types, imports, functionTypes, importedFunctionCount, tables, memories, globals, exports,
-    startFunction, moduleName, functionNames, hasNameSection, customSections, memorySites, tableSites, declaredLocals, sections,
+    startFunction, moduleName, functionNames, hasNameSection, functionBodyOffsets, customSections, memorySites, tableSites, declaredLocals, sections,
   };
 }
 
@@ -363,28 +374,11 @@ function readType(r: Reader): FunctionType | undefined {
   return { params, results };
 }
 
-function readNameSection(r: Reader, functionNames: Map<number, string>, setModuleName: (n: string) => void): void {
-  // A malformed name section is ignored as V8 ignores it: names are a debugging aid.
-  try {
-    while (r.pos < r.end) {
-      const sub = r.byte();
-      const size = r.u();
-      const end = r.pos + size;
-      if (sub === 0) setModuleName(r.name());
-      else if (sub === 1) {
-        for (let n = r.u(); n > 0; n--) {
-          const index = r.u();
-          functionNames.set(index, r.name());
-        }
-      }
-      r.pos = end;
-    }
-  } catch (error) {
-    if (!(error instanceof BinaryFormatError)) throw error;
-  }
-}
-
-/** Function name as V8 would print it, falling back to the index space's own naming. */
+/**
+ * The name V8 gives function `index` (its name-section name: first entry wins, invalid UTF-8
+ * none, empty names kept), else the host's own: `func[N]` where V8 prints `wasm-function[N]`,
+ * `import:module.field` for an unnamed import. The exact guest text: escape it to show it.
+ */
 export function functionName(parsed: ParsedModule, index: number): string {
   const named = parsed.functionNames.get(index);
   if (named !== undefined) return named;

@@ -3,7 +3,10 @@
  * duration is the gap to the next sample, as DevTools reads it; each node with self weight gets
  * one sample followed by a gap of that weight (µs), and a final root sample closes the last gap,
  * so readers recompute the same self and total times. Instruction counts are written as if one
- * instruction took one microsecond (the file has no unit of its own).
+ * instruction took one microsecond (the file has no unit of its own). DevTools merges frames
+ * whose call frames are equal, so a guest function's index goes in `columnNumber` (lineNumber
+ * 0, as V8 writes wasm frames): two functions called `dup` stay apart. Frames that are no
+ * guest function have -1 for both.
  */
 import type { CallTree, CallTreeNode } from '../call-tree.js';
 
@@ -32,7 +35,13 @@ export function toCpuProfile(tree: CallTree, url = 'wasm://guest'): CpuProfile {
     const id = nodes.length + 1;
     const entry: CpuProfileNode = {
       id,
-      callFrame: { functionName: node.name, scriptId: '0', url, lineNumber: -1, columnNumber: -1 },
+      callFrame: {
+        functionName: node.name,
+        scriptId: '0',
+        url,
+        lineNumber: node.functionIndex === undefined ? -1 : 0,
+        columnNumber: node.functionIndex ?? -1,
+      },
       hitCount: node.self > 0 ? 1 : 0,
       children: [],
     };
@@ -51,7 +60,10 @@ export function toCpuProfile(tree: CallTree, url = 'wasm://guest'): CpuProfile {
   return { nodes, startTime: 0, endTime: duration, samples, timeDeltas };
 }
 
-/** Per-function self time (µs) as a reader of the file computes it: sum of sample deltas by node. */
+/**
+ * Per-function self time (µs) as a reader of the file computes it: sum of sample deltas by
+ * call frame, keyed `name` (frames without an index) or `name@index`.
+ */
 export function cpuProfileSelfTimes(profile: CpuProfile): Map<string, number> {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<string, number>();
@@ -60,7 +72,8 @@ export function cpuProfileSelfTimes(profile: CpuProfile): Map<string, number> {
   profile.samples.forEach((id, i) => {
     const duration = (i + 1 < times.length ? times[i + 1]! : profile.endTime) - times[i]!;
     if (duration <= 0) return;
-    const name = byId.get(id)?.callFrame.functionName ?? '?';
+    const frame = byId.get(id)?.callFrame;
+    const name = frame === undefined ? '?' : frame.columnNumber < 0 ? frame.functionName : `${frame.functionName}@${frame.columnNumber}`;
     self.set(name, (self.get(name) ?? 0) + duration);
   });
   return self;

@@ -2,11 +2,13 @@
  * gzipped pprof (the `go tool pprof` / Pyroscope format), encoded with the `pprof-format`
  * package. One sample per call-tree path with self weight; locations are leaf-first, as pprof
  * expects. Sample types: `calls/count` is not recorded per path, so the values are the weight
- * only (`cpu/nanoseconds`, `instructions/count` or `samples/count`).
+ * only (`cpu/nanoseconds`, `instructions/count` or `samples/count`). One pprof function per
+ * guest function (by index, not name); its system name is `wasm-function[N]`, what V8 calls it,
+ * so pprof's views keep two functions called `dup` apart and `fromPprof` restores the index.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { Function as PprofFunction, Line, Location, Profile, Sample, StringTable, ValueType } from 'pprof-format';
-import { childNamed, emptyTree, finishRoot, recomputeTotals, type CallTree, type CallTreeNode } from '../call-tree.js';
+import { childFor, emptyTree, finishRoot, frameKey, recomputeTotals, type CallTree, type CallTreeNode, type FrameIdentity } from '../call-tree.js';
 
 const SAMPLE_TYPE: Record<CallTree['unit'], [string, string]> = {
   nanoseconds: ['cpu', 'nanoseconds'],
@@ -20,12 +22,14 @@ export function toPprof(tree: CallTree): Uint8Array {
   const functionList: PprofFunction[] = [];
   const locations: Location[] = [];
   const samples: Sample[] = [];
-  const locationOf = (name: string): number => {
-    let id = functions.get(name);
+  const locationOf = (node: CallTreeNode): number => {
+    const key = frameKey(node);
+    let id = functions.get(key);
     if (id === undefined) {
       id = functionList.length + 1;
-      functions.set(name, id);
-      functionList.push(new PprofFunction({ id, name: strings.dedup(name), systemName: strings.dedup(name), filename: strings.dedup('wasm') }));
+      functions.set(key, id);
+      const systemName = node.functionIndex === undefined ? '' : `wasm-function[${node.functionIndex}]`;
+      functionList.push(new PprofFunction({ id, name: strings.dedup(node.name), systemName: strings.dedup(systemName), filename: strings.dedup('wasm') }));
       locations.push(new Location({ id, line: [new Line({ functionId: id, line: 0 })] }));
     }
     return id;
@@ -33,7 +37,7 @@ export function toPprof(tree: CallTree): Uint8Array {
   const path: number[] = [];
   const go = (node: CallTreeNode): void => {
     for (const child of node.children) {
-      path.push(locationOf(child.name));
+      path.push(locationOf(child));
       const weight = Math.round(child.self);
       if (weight > 0) samples.push(new Sample({ locationId: [...path].reverse(), value: [weight] }));
       go(child);
@@ -58,14 +62,18 @@ export function toPprof(tree: CallTree): Uint8Array {
 export function fromPprof(gzipped: Uint8Array, template: Pick<CallTree, 'mode' | 'unit'>): CallTree {
   const profile = Profile.decode(gunzipSync(gzipped));
   const strings = profile.stringTable.strings;
-  const nameOf = new Map<string, string>();
-  for (const fn of profile.function) nameOf.set(String(fn.id), strings[Number(fn.name)] ?? '?');
-  const functionOfLocation = new Map<string, string>();
-  for (const location of profile.location) functionOfLocation.set(String(location.id), nameOf.get(String(location.line[0]?.functionId)) ?? '?');
+  const frameOf = new Map<string, FrameIdentity>();
+  for (const fn of profile.function) {
+    const name = strings[Number(fn.name)] ?? '?';
+    const index = /^wasm-function\[(\d+)\]$/.exec(strings[Number(fn.systemName)] ?? '')?.[1];
+    frameOf.set(String(fn.id), index === undefined ? { name } : { name, functionIndex: Number(index) });
+  }
+  const functionOfLocation = new Map<string, FrameIdentity>();
+  for (const location of profile.location) functionOfLocation.set(String(location.id), frameOf.get(String(location.line[0]?.functionId)) ?? { name: '?' });
   const tree = emptyTree(template.mode, template.unit);
   for (const sample of profile.sample) {
     let node = tree.root;
-    for (const id of [...sample.locationId].reverse()) node = childNamed(node, functionOfLocation.get(String(id)) ?? '?');
+    for (const id of [...sample.locationId].reverse()) node = childFor(node, functionOfLocation.get(String(id)) ?? { name: '?' });
     node.self += Number(sample.value[0] ?? 0);
   }
   recomputeTotals(tree.root);

@@ -2,8 +2,10 @@
  * speedscope's file format (https://www.speedscope.app/file-format-schema.json): an evented
  * profile for the instrumented modes — open/close events laid out from the tree, each node's
  * calls merged into one span of its total weight — and a sampled profile for sampling.
+ * One shared frame per function (by index, not name): speedscope tells frames apart by their
+ * position in `shared.frames`, so two functions called `dup` stay two frames.
  */
-import type { CallTree, CallTreeNode } from '../call-tree.js';
+import { frameKey, type CallTree, type CallTreeNode } from '../call-tree.js';
 
 export interface SpeedscopeFile {
   readonly $schema: 'https://www.speedscope.app/file-format-schema.json';
@@ -38,12 +40,13 @@ const UNITS: Record<CallTree['unit'], string> = { nanoseconds: 'nanoseconds', in
 export function toSpeedscope(tree: CallTree, name: string): SpeedscopeFile {
   const frames: { name: string }[] = [];
   const index = new Map<string, number>();
-  const frameOf = (frame: string): number => {
-    let i = index.get(frame);
+  const frameOf = (node: CallTreeNode): number => {
+    const key = frameKey(node);
+    let i = index.get(key);
     if (i === undefined) {
       i = frames.length;
-      frames.push({ name: frame });
-      index.set(frame, i);
+      frames.push({ name: node.name });
+      index.set(key, i);
     }
     return i;
   };
@@ -55,7 +58,7 @@ export function toSpeedscope(tree: CallTree, name: string): SpeedscopeFile {
     const path: number[] = [];
     const go = (node: CallTreeNode): void => {
       for (const child of node.children) {
-        path.push(frameOf(child.name));
+        path.push(frameOf(child));
         if (child.self > 0) {
           samples.push([...path]);
           weights.push(child.self);
@@ -71,7 +74,7 @@ export function toSpeedscope(tree: CallTree, name: string): SpeedscopeFile {
     const lay = (node: CallTreeNode, at: number): void => {
       let cursor = at;
       for (const child of node.children) {
-        const frame = frameOf(child.name);
+        const frame = frameOf(child);
         events.push({ type: 'O', frame, at: cursor });
         lay(child, cursor);
         cursor += child.total;
