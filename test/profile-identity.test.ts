@@ -110,7 +110,7 @@ describe('profile views key functions by index', () => {
     ]);
     const plain = await host.load(bytes);
     const sandbox = plain.instantiate();
-    const sampled = await profileBySampling(plain, () => {
+    const sampled = await profileBySampling(sandbox, () => {
       for (let i = 0; i < 20; i++) sandbox.call('run', 2_000_000);
     }, { intervalUs: 100 });
     // Each `dup` may show under more than one path (V8 samples); each path keeps the two apart.

@@ -34,6 +34,7 @@ function post<T>(session: Session, method: string, params: object = {}): Promise
 describe('sampling profiler: only the guest\'s frames', () => {
   it('V8 samples the histogram\'s wasm too; none of it reaches the guest\'s tree', { retry: 2 }, async () => {
     const module = await host.load(guestPath('profile'));
+    module.watchInstances(true); // as profileBySampling does around its workload
     const sandbox = module.instantiate();
     const session = new Session();
     session.connect();
@@ -64,7 +65,7 @@ describe('sampling profiler: only the guest\'s frames', () => {
   it('profileBySampling: the histogram busy beside the guest and inside a granted import', { retry: 2 }, async () => {
     const profile = await host.load(guestPath('profile'));
     const sandbox = profile.instantiate();
-    const beside = await profileBySampling(profile, () => {
+    const beside = await profileBySampling(sandbox, () => {
       for (let i = 0; i < 10; i++) {
         sandbox.call('outer', 50_000);
         busyHistogram(200_000);
@@ -79,7 +80,7 @@ describe('sampling profiler: only the guest\'s frames', () => {
         host: { memory: new WebAssembly.Memory({ initial: 1, maximum: 4 }), table: new WebAssembly.Table({ initial: 1, element: 'anyfunc' }), scale: 3, log: () => busyHistogram(20_000) },
       },
     });
-    const inside = await profileBySampling(imports, () => {
+    const inside = await profileBySampling(logging, () => {
       for (let i = 0; i < 40; i++) logging.call('logScaled', i);
     }, { intervalUs: 100 });
     // logScaled (no name section: func[1]) and the host boundary, where the histogram ran.

@@ -58,7 +58,7 @@ export async function profileCommand(
   let tree: CallTree;
   if (mode === 'sampling') {
     const sandbox = module.instantiate();
-    tree = await profileBySampling(module, () => {
+    tree = await profileBySampling(sandbox, () => {
       for (let i = 0; i < options.repeat; i++) sandbox.call(exportName, ...values);
     });
   } else {

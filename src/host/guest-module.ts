@@ -170,8 +170,15 @@ export class GuestModule {
   private peakBytes = 0;
   /** Call trees of profilers watching this module's sandboxes. */
   private readonly callTrees: (() => CallTree)[] = [];
-  /** The newest instance, weakly: the sampling profiler finds this module's code in V8 through it. */
-  private latestInstance: WeakRef<WebAssembly.Instance> | undefined;
+  /**
+   * While a sampling profiler watches (`watchInstances`), the newest instance: the profiler
+   * finds this module's code in V8 through one of its functions. Nothing is kept otherwise —
+   * not even a WeakRef: V8 keeps a WeakRef's target alive until the current task ends, so one
+   * per instantiation kept every instance (and its memory reservation) of a loop making
+   * sandboxes until the loop returned (a cold-start loop ran out of address space).
+   */
+  private watchers = 0;
+  private watchedInstance: WebAssembly.Instance | undefined;
 
   /** The imports the guest itself declares (the host's own, if rewritten, excluded). */
   private readonly guestImports: GuestModuleInit['parsed']['imports'];
@@ -265,7 +272,7 @@ export class GuestModule {
       meter.end();
     }
     this.instances++;
-    this.latestInstance = new WeakRef(instance);
+    if (this.watchers > 0) this.watchedInstance = instance;
     this.instantiateMs ??= performance.now() - start;
     const hooks = this.init.instrumentation?.options.hooks === true ? options.hooks : undefined;
     return new Sandbox(this, instance, memory, meter, vmDeadline, hooks);
@@ -424,7 +431,13 @@ export class GuestModule {
 
   /** @internal what the sampling profiler needs to tell this module's frames from other wasm */
   samplingTarget(): { readonly instance: WebAssembly.Instance | undefined; readonly parsed: ParsedModule } {
-    return { instance: this.latestInstance?.deref(), parsed: this.init.parsed };
+    return { instance: this.watchedInstance, parsed: this.init.parsed };
+  }
+
+  /** @internal a sampling profiler starts (true) or stops (false) watching this module's new instances */
+  watchInstances(on: boolean): void {
+    this.watchers = Math.max(0, this.watchers + (on ? 1 : -1));
+    if (this.watchers === 0) this.watchedInstance = undefined;
   }
 
   /** @internal a profiler's call tree joins this module's profile (its "top functions") */

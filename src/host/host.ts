@@ -55,6 +55,8 @@ export interface HostOptions extends Omit<LoadOptions, 'label' | 'instrument'> {
 
 /** `load` compiles modules up to this size synchronously (no event-loop hop, no background-compile stalls). */
 const SYNC_COMPILE_MAX_BYTES = 1024 * 1024;
+const NO_OPTIONS: LoadOptions = Object.freeze({});
+
 /** Byte arrays up to this size have their hash remembered (with a copy to check it against). */
 const REMEMBERED_HASH_MAX_BYTES = 256 * 1024;
 
@@ -173,7 +175,7 @@ export class WasmHost {
   }
 
   /** Reads, hashes, validates, rewrites if asked, and compiles (or finds in the cache) a module. */
-  async load(source: ModuleSource, options: LoadOptions = {}): Promise<GuestModule> {
+  async load(source: ModuleSource, options: LoadOptions = NO_OPTIONS): Promise<GuestModule> {
     const settings = this.settingsFor(options);
     const readStart = performance.now();
     const { bytes, label } = await readSource(source);
@@ -204,7 +206,7 @@ export class WasmHost {
    * `load` for bytes already in memory, without a promise: the same checks and cache; a miss
    * compiles synchronously whatever the size (it blocks the thread for large modules).
    */
-  loadSync(bytes: Uint8Array | ArrayBuffer, options: LoadOptions = {}): GuestModule {
+  loadSync(bytes: Uint8Array | ArrayBuffer, options: LoadOptions = NO_OPTIONS): GuestModule {
     const settings = this.settingsFor(options);
     const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
     const hashStart = performance.now();
@@ -254,8 +256,16 @@ export class WasmHost {
     this.cache.clear();
   }
 
+  /** The settings of a load without options, resolved once (the common case on a serving path). */
+  private defaultSettings: LoadSettings | undefined;
+
   private settingsFor(options: LoadOptions): LoadSettings {
-    return {
+    if (options === NO_OPTIONS || Object.keys(options).length === 0) return (this.defaultSettings ??= this.resolveSettings({}));
+    return this.resolveSettings(options);
+  }
+
+  private resolveSettings(options: LoadOptions): LoadSettings {
+    const settings = {
       limit: resolvePages(options.memoryLimitPages, this.memoryLimitPages, 'options.memoryLimitPages'),
       policy: resolvePolicy(options.memoryPolicy, this.memoryPolicy, 'options.memoryPolicy'),
       tableLimit: resolveEntries(options.tableLimitEntries, this.tableLimitEntries, 'options.tableLimitEntries'),
@@ -263,6 +273,8 @@ export class WasmHost {
       instrument: normalizeInstrumentOptions(options.instrument ?? {}),
       fallback: resolveFallback(options.instrument?.fallback),
     };
+    const instrument = wantsInstrumentation(settings.instrument) ? `${JSON.stringify(settings.instrument)}:${settings.fallback}` : '';
+    return { ...settings, keySuffix: `:${settings.limit}:${settings.tableLimit}:${settings.policy}:${instrument}` };
   }
 
   private guestModule(
@@ -389,8 +401,7 @@ function deadlineOnly(options: NormalizedInstrumentOptions): boolean {
 }
 
 function cacheKey(id: string, settings: LoadSettings): string {
-  const instrument = wantsInstrumentation(settings.instrument) ? `${JSON.stringify(settings.instrument)}:${settings.fallback}` : '';
-  return `${id}:${settings.limit}:${settings.tableLimit}:${settings.policy}:${instrument}`;
+  return id + settings.keySuffix;
 }
 
 function entry(prepared: Prepared, module: WebAssembly.Module): { value: Compiled; size: number } {
@@ -410,6 +421,8 @@ function entry(prepared: Prepared, module: WebAssembly.Module): { value: Compile
 }
 
 interface LoadSettings {
+  /** What the cache key adds to the content hash: every setting that changes the compiled module. */
+  readonly keySuffix: string;
   readonly fallback: 'error' | 'plain';
   readonly tableLimit: number;
   readonly limit: number;

@@ -13,7 +13,8 @@
  */
 import { Session } from 'node:inspector';
 import { childFor, emptyTree, finishRoot, recomputeTotals, type CallTree, type CallTreeNode, type FrameIdentity } from '../profiler/call-tree.js';
-import type { GuestModule } from './guest-module.js';
+import { GuestModule } from './guest-module.js';
+import type { Sandbox } from './sandbox.js';
 
 interface V8Node {
   readonly id: number;
@@ -55,7 +56,7 @@ function post<T>(session: Session, method: string, params?: object): Promise<T> 
  * during the workload), not of other wasm modules running meanwhile.
  */
 export async function profileBySampling(
-  module: GuestModule,
+  target: GuestModule | Sandbox,
   workload: () => void | Promise<unknown>,
   options: { intervalUs?: number } = {},
 ): Promise<CallTree> {
@@ -65,8 +66,11 @@ export async function profileBySampling(
   session.connect();
   let profile: V8Profile;
   let guest: GuestScript | undefined;
+  const module = target instanceof GuestModule ? target : target.module;
+  const known = target instanceof GuestModule ? undefined : target.compiledInstance;
+  module.watchInstances(true);
   try {
-    guest = await findGuestScript(session, module);
+    guest = await findGuestScript(session, module, known);
     await post(session, 'Profiler.enable');
     await post(session, 'Profiler.setSamplingInterval', { interval: intervalUs });
     await post(session, 'Profiler.start');
@@ -74,19 +78,22 @@ export async function profileBySampling(
       await workload();
     } finally {
       // Right after the workload, while an instance it made is surely still alive.
-      guest ??= await findGuestScript(session, module);
+      guest ??= await findGuestScript(session, module, known);
       profile = (await post<{ profile: V8Profile }>(session, 'Profiler.stop')).profile;
     }
     await post(session, 'Profiler.disable');
   } finally {
+    module.watchInstances(false);
     session.disconnect();
   }
   return v8ProfileToCallTree(profile, guest, intervalUs * 1000);
 }
 
 /** The guest's script id and function body offsets, from an exported function of its latest instance. */
-export async function findGuestScript(session: Session, module: GuestModule): Promise<GuestScript | undefined> {
-  const { instance, parsed } = module.samplingTarget();
+export async function findGuestScript(session: Session, module: GuestModule, known?: WebAssembly.Instance): Promise<GuestScript | undefined> {
+  const target = module.samplingTarget();
+  const instance = known ?? target.instance;
+  const parsed = target.parsed;
   if (instance === undefined) return undefined;
   const imported = parsed.importedFunctionCount;
   const probe = parsed.exports.find((e) => e.kind === 'function' && e.index >= imported && typeof instance.exports[e.name] === 'function');

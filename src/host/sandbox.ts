@@ -115,6 +115,11 @@ export class Sandbox {
     return this.view;
   }
 
+  /** @internal the instance as compiled (the sampling profiler finds the module's code through it) */
+  get compiledInstance(): WebAssembly.Instance {
+    return this.raw;
+  }
+
   /** Instructions this instance has executed so far (fuel-instrumented modules), for the profiler's clock. */
   instructionsExecuted(): number {
     if (this.meter === undefined || this.module.instrumentation?.options.fuel !== true) {

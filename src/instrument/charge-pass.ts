@@ -48,6 +48,31 @@ interface Run {
   /** Where its statements sit: a block and the index of the first statement, and how many. */
   readonly sites: [block: number, index: number, length: number][];
   readonly statements: readonly number[];
+  /** What this run must give back: what `run` counted after `at` (a guard arm's share of the path around it). */
+  readonly debits: { readonly run: Run; readonly at: number }[];
+}
+
+/** An `if` or `try` being walked. */
+interface Split {
+  /** The runs flowing out of each arm or catch. */
+  readonly outputs: Run[][];
+  /** `if`: the runs open when its condition was evaluated, and the first run of its `then` arm. */
+  before?: Run[];
+  arm?: Run;
+  /** What the `then` arm did, once walked (see ArmFacts). */
+  facts?: ArmFacts;
+  /** A hot arm (it ends by continuing a loop): the run before the `if` goes on into it, from this count. */
+  hot?: { readonly run: Run; readonly at: number };
+}
+
+/** What an `if` arm does, gathered while walking it: whether every path through it reaches its end. */
+interface ArmFacts {
+  /** Labels defined inside the arm, and labels its branches target. */
+  readonly defined: Set<number>;
+  readonly targets: Set<number>;
+  calls: boolean;
+  /** A return, tail call or throw. */
+  leaves: boolean;
 }
 
 interface Label {
@@ -75,6 +100,7 @@ const switchDefault = get('SwitchGetDefaultName');
 const callIsReturn = get('CallIsReturn');
 const callIndirectIsReturn = get('CallIndirectIsReturn');
 const ifFalse = get('IfGetIfFalse');
+const getIfTrue = get('IfGetIfTrue');
 const setIfFalse = api['_BinaryenIfSetIfFalse']!;
 const tryNumCatchTags = get('TryGetNumCatchTags');
 const tryCatchTagAt = api['_BinaryenTryGetCatchTagAt']!;
@@ -83,6 +109,7 @@ const tagParams = get('TagGetParams');
 const blockNumChildren = get('BlockGetNumChildren');
 const blockSetChildAt = api['_BinaryenBlockSetChildAt']!;
 const blockInsertChildAt = api['_BinaryenBlockInsertChildAt']!;
+const blockChildAt = api['_BinaryenBlockGetChildAt']!;
 const constSetI32 = api['_BinaryenConstSetValueI32']!;
 const constSetI64 = (binaryen as unknown as { _BinaryenConstSetValueI64(expr: number, value: bigint): void })._BinaryenConstSetValueI64;
 const nop = api['_BinaryenNop']!;
@@ -111,8 +138,10 @@ export class ChargePass {
   private open: Run[] = [];
   private runs: Run[] = [];
   private readonly labels = new Map<number, Label>();
-  /** Per `if`/`try` being walked: the runs flowing out of each arm or catch. */
-  private readonly outputs: Run[][][] = [];
+  /** Per `if`/`try` being walked. */
+  private readonly splits: Split[] = [];
+  /** Per `if` arm being walked, innermost last. */
+  private readonly arms: ArmFacts[] = [];
   /** Runs that must be charged at the start of the region (arm, loop body, catch) `expr`. */
   private readonly starts = new Map<number, Run>();
   private scratch = new Map<number, number>();
@@ -141,7 +170,8 @@ export class ChargePass {
     this.profileId = profileId;
     this.runs = [];
     this.labels.clear();
-    this.outputs.length = 0;
+    this.splits.length = 0;
+    this.arms.length = 0;
     this.starts.clear();
     this.scratch = new Map();
     this.checkLocal = -1;
@@ -176,22 +206,32 @@ export class ChargePass {
     if (id === K.block) {
       this.count();
       const name = blockName(expr);
-      if (name !== 0) this.labels.set(name, { loop: false, incoming: [], fresh: false });
+      if (name !== 0) this.defineLabel(name, false);
     } else if (id === K.loop) {
       this.count();
       const name = loopName(expr);
-      if (name !== 0) this.labels.set(name, { loop: true, incoming: [], fresh: false });
+      if (name !== 0) this.defineLabel(name, true);
       if (this.leaf === undefined && this.options.budget !== 'none' && this.isLeaf(expr)) {
         if (this.leafLocal < 0) this.leafLocal = addVar(this.fn, binaryen.i32);
         this.leaf = { loop: expr, local: this.leafLocal, labels: this.labelsInside(expr) };
       }
     } else if (id === K.if) {
-      this.outputs.push([]);
+      this.splits.push({ outputs: [] });
     } else if (id === K.try) {
       this.count();
-      this.outputs.push([]);
+      this.splits.push({ outputs: [] });
     }
     return true;
+  }
+
+  private defineLabel(name: number, loop: boolean): void {
+    this.labels.set(name, { loop, incoming: [], fresh: false });
+    this.arms[this.arms.length - 1]?.defined.add(name);
+  }
+
+  /** The innermost `if` arm being walked (facts about what it does). */
+  private get arm(): ArmFacts | undefined {
+    return this.arms[this.arms.length - 1];
   }
 
   /** Region starts: a loop body, an `if` arm, a catch body each begin a run of their own. */
@@ -200,8 +240,18 @@ export class ChargePass {
     if (pid === K.loop) {
       this.startRegion(expr, true);
     } else if (pid === K.if && slot >= 1) {
-      if (slot === 1) this.count(); // the `if` itself, after its condition
-      this.startRegion(expr, false);
+      const split = this.splits[this.splits.length - 1]!;
+      if (slot === 1) {
+        this.count(); // the `if` itself, after its condition
+        split.before = this.open;
+      }
+      if (slot === 1 && this.isHotArm(parent, expr)) {
+        split.hot = { run: this.open[0]!, at: this.open[0]!.count };
+      } else {
+        this.startRegion(expr, false);
+        if (slot === 1) split.arm = this.starts.get(expr);
+      }
+      this.arms.push({ defined: new Set(), targets: new Set(), calls: false, leaves: false });
     } else if (pid === K.try && slot >= 1) {
       this.startRegion(expr, false);
     }
@@ -218,14 +268,25 @@ export class ChargePass {
     if (parent === 0) return result;
     const pid = expressionId(parent);
     if (pid === K.if && slot >= 1) {
-      this.outputs[this.outputs.length - 1]!.push(this.open);
-      result = this.prepend(this.starts.get(expr)!, result);
+      const split = this.splits[this.splits.length - 1]!;
+      split.outputs.push(this.open);
+      const facts = this.arms.pop()!;
+      if (slot === 1) split.facts = facts;
+      // What the arm does, the arm around it does too (branches to its own labels excepted).
+      const outer = this.arm;
+      if (outer !== undefined) {
+        for (const label of facts.targets) if (!facts.defined.has(label)) outer.targets.add(label);
+        outer.calls ||= facts.calls;
+        outer.leaves ||= facts.leaves;
+      }
+      const start = this.starts.get(expr);
+      if (start !== undefined) result = this.prepend(start, result);
       this.starts.delete(expr);
     } else if (pid === K.loop) {
       result = this.prepend(this.starts.get(expr)!, result);
       this.starts.delete(expr);
     } else if (pid === K.try) {
-      this.outputs[this.outputs.length - 1]!.push(this.open);
+      this.splits[this.splits.length - 1]!.outputs.push(this.open);
       if (slot >= 1) {
         result = this.chargeCatch(this.starts.get(expr)!, result, parent, slot - 1);
         this.starts.delete(expr);
@@ -260,7 +321,10 @@ export class ChargePass {
         ]);
       }
       case K.if: {
-        const outputs = this.outputs.pop()!;
+        const split = this.splits.pop()!;
+        const outputs = split.outputs;
+        if (split.hot !== undefined) return this.aroundHotArm(expr, split.hot);
+        if (ifFalse(expr) === 0 && this.guardContinues(expr, split)) return expr;
         if (ifFalse(expr) === 0 && expressionType(expr) !== binaryen.unreachable) {
           // The path around the arm gets a run (and an `else`) of its own.
           const run = this.newRun(false);
@@ -275,11 +339,12 @@ export class ChargePass {
         return this.join(expr, outputs.filter((runs) => runs.length > 0), false);
       }
       case K.try: {
-        const outputs = this.outputs.pop()!;
+        const outputs = this.splits.pop()!.outputs;
         return this.join(expr, outputs.filter((runs) => runs.length > 0), false);
       }
       case K.break: {
         this.count();
+        this.arm?.targets.add(breakName(expr));
         const target = this.labels.get(breakName(expr));
         const leaving = this.leaf !== undefined && !this.leaf.labels.has(breakName(expr));
         const branch = leaving ? this.writeBack(expr) : expr;
@@ -295,6 +360,7 @@ export class ChargePass {
         this.count();
         let leaving = false;
         for (const name of this.switchTargets(expr)) {
+          this.arm?.targets.add(name);
           const target = this.labels.get(name);
           if (target !== undefined && !target.loop) target.fresh = true;
           if (this.leaf !== undefined && !this.leaf.labels.has(name)) leaving = true;
@@ -305,7 +371,10 @@ export class ChargePass {
       case K.call:
       case K.callIndirect: {
         this.count();
+        const arm = this.arm;
+        if (arm !== undefined) arm.calls = true;
         if ((id === K.call ? callIsReturn : callIndirectIsReturn)(expr)) {
+          if (arm !== undefined) arm.leaves = true;
           this.open = [];
           return this.leaf !== undefined ? this.writeBack(expr) : expr;
         }
@@ -317,12 +386,17 @@ export class ChargePass {
       }
       case K.return: {
         this.count();
+        if (this.arm !== undefined) this.arm.leaves = true;
         this.open = [];
         return this.leaf !== undefined ? this.writeBack(expr) : expr;
       }
-      case K.unreachable:
       case K.throw:
       case K.rethrow:
+        if (this.arm !== undefined) this.arm.leaves = true;
+        this.count();
+        this.open = [];
+        return expr;
+      case K.unreachable:
         this.count();
         this.open = [];
         return expr;
@@ -330,6 +404,54 @@ export class ChargePass {
         this.count();
         return expr;
     }
+  }
+
+  /**
+   * An `if` without `else` whose arm either always reaches its end (no branch out, no call, no
+   * return or throw: a trap in it ends the call anyway) or never does (a guard: `if (c) return`,
+   * a bounds check's `unreachable`): the run before it simply goes on around it, charged once on
+   * the path that skips the arm (the hot one, usually) instead of a charge in an `else`. The arm's
+   * own run charges the arm; a guard's gives back what the run around it counts after the `if`,
+   * which its path never runs. Only with a single run before the `if`.
+   */
+  private guardContinues(expr: number, split: Split): boolean {
+    const before = split.before;
+    const facts = split.facts;
+    if (!this.counts || before === undefined || before.length !== 1 || facts === undefined || split.arm === undefined) return false;
+    const guard = expressionType(getIfTrue(expr)) === binaryen.unreachable;
+    const through = !facts.calls && !facts.leaves && [...facts.targets].every((label) => facts.defined.has(label));
+    if (!guard && !through) return false;
+    const run = before[0]!;
+    if (guard) split.arm.debits.push({ run, at: run.count });
+    this.open = before;
+    return true;
+  }
+
+  /**
+   * A loop's `if (cond) { …; br $loop }` (the shape of every compiled `while`): the arm is where
+   * the loop goes round, so the run before the `if` goes on into it — one charge per iteration —
+   * and the path around it, which leaves the loop once, gets a run in an `else` that gives back
+   * what the arm's share was and charges what follows the `if`.
+   */
+  private isHotArm(ifExpr: number, arm: number): boolean {
+    if (!this.counts || ifFalse(ifExpr) !== 0 || this.open.length !== 1) return false;
+    let last = arm;
+    while (expressionId(last) === K.block && blockNumChildren(last) > 0) last = blockChildAt(last, blockNumChildren(last) - 1);
+    return expressionId(last) === K.break && breakCondition(last) === 0 && this.labels.get(breakName(last))?.loop === true;
+  }
+
+  private aroundHotArm(expr: number, hot: { readonly run: Run; readonly at: number }): number {
+    if (expressionType(expr) === binaryen.unreachable) {
+      this.open = [];
+      return expr;
+    }
+    const run = this.newRun(false);
+    run.debits.push(hot);
+    const arm = this.ir.block([...run.statements]);
+    this.settle(run, arm, 0);
+    setIfFalse(expr, arm);
+    this.open = [run];
+    return expr;
   }
 
   /** After a construct several flows reach: continue their runs, or start a fresh one after it. */
@@ -462,7 +584,7 @@ export class ChargePass {
     const statements: number[] = [];
     if (counters) statements.push(this.counterAdd(INSTRUCTIONS_PREFIX, counterConst));
     if (charged) statements.push(...this.budgetCharge(budgetConst, checkPoint));
-    const run: Run = { count: budget === 'check-points' && checkPoint ? 1 : 0, checkPoint, budgetConst, counterConst, sites: [], statements };
+    const run: Run = { count: budget === 'check-points' && checkPoint ? 1 : 0, checkPoint, budgetConst, counterConst, sites: [], statements, debits: [] };
     this.runs.push(run);
     return run;
   }
@@ -516,6 +638,9 @@ export class ChargePass {
 
   /** Patches every run's cost; runs that charge nothing lose their statements. */
   private finish(): void {
+    // Debits first: a guard arm's run gives back what the run around it counted after the `if`.
+    const counted = new Map(this.runs.map((run) => [run, run.count]));
+    for (const run of this.runs) for (const debit of run.debits) run.count -= counted.get(debit.run)! - debit.at;
     for (const run of this.runs) {
       if (run.count === 0 && !run.checkPoint) {
         for (const [block, index, length] of run.sites) for (let i = 0; i < length; i++) blockSetChildAt(block, index + i, nop((this.module as unknown as { ptr: number }).ptr));
