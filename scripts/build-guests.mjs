@@ -47,9 +47,12 @@ async function buildText(file) {
   const source = join(root, 'assembly', 'wat', file);
   const output = join(outDir, basename(file, '.wat') + '.wasm');
   if (await isFresh(source, output)) return false;
-  const module = binaryen.parseText(await readFile(source, 'utf8'));
+  const text = await readFile(source, 'utf8');
+  const module = binaryen.parseText(text);
   try {
-    module.setFeatures(binaryen.Features.MVP | binaryen.Features.MutableGlobals | binaryen.Features.SignExt | binaryen.Features.TailCall);
+    // A first-line `;; features: reference-types` comment enables that proposal for one guest only.
+    const extra = /^;;\s*features:.*reference-types/.test(text) ? binaryen.Features.ReferenceTypes | binaryen.Features.BulkMemory : 0;
+    module.setFeatures(binaryen.Features.MVP | binaryen.Features.MutableGlobals | binaryen.Features.SignExt | binaryen.Features.TailCall | extra);
     if (!module.validate()) throw new Error(`binaryen rejected ${file}`);
     // Hand-written modules ship without a name section on purpose: they exercise index-only naming.
     binaryen.setDebugInfo(false);

@@ -314,9 +314,66 @@ export class PoolClosedError extends WasmSandboxError {
   readonly code = 'ERR_POOL_CLOSED' as const;
 }
 
+/** A call named a module the pool was not created with. */
+export class PoolModuleNotFoundError extends WasmSandboxError {
+  override readonly name = 'PoolModuleNotFoundError';
+  readonly code = 'ERR_POOL_MODULE_NOT_FOUND' as const;
+  constructor(
+    message: string,
+    readonly moduleId: string,
+    readonly available: readonly string[],
+  ) {
+    super(message);
+  }
+}
+
+/** A pool's tenant sandbox was called (or used) after it was closed. */
+export class SandboxClosedError extends WasmSandboxError {
+  override readonly name = 'SandboxClosedError';
+  readonly code = 'ERR_SANDBOX_CLOSED' as const;
+  constructor(
+    message: string,
+    readonly sandbox: number,
+  ) {
+    super(message);
+  }
+}
+
+/** A call's result is larger than its worker's response ring can carry. */
+export class ResultTooLargeError extends WasmSandboxError {
+  override readonly name = 'ResultTooLargeError';
+  readonly code = 'ERR_POOL_RESULT_TOO_LARGE' as const;
+  constructor(
+    message: string,
+    /** Bytes the encoded result needs. */
+    readonly resultBytes: number,
+    /** The pool's `ringBytes`: a frame carries at most half of it. */
+    readonly ringBytes: number,
+  ) {
+    super(message);
+  }
+}
+
 /**
- * An error that crossed a thread boundary as plain data, rebuilt with its original code,
- * name and message (and fields such as `kind` or `guestStack`).
+ * An export takes or returns a reference (funcref, externref, other reference types), which
+ * cannot cross to another thread: neither a function nor a JavaScript object can be copied
+ * into a worker and stay the same object.
+ */
+export class ReferenceCrossingError extends WasmSandboxError {
+  override readonly name = 'ReferenceCrossingError';
+  readonly code = 'ERR_POOL_REFERENCE' as const;
+  constructor(
+    message: string,
+    readonly exportName: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * An error that crossed a thread boundary as plain data whose code names no class of this
+ * library (an error thrown by a granted host import, for instance), rebuilt with its original
+ * code, name, message and fields.
  */
 export class RemoteError extends WasmSandboxError {
   override readonly name: string;
@@ -355,4 +412,94 @@ export type ErrorCode =
   | WorkerCrashedError['code']
   | PoolSaturatedError['code']
   | PoolClosedError['code']
+  | PoolModuleNotFoundError['code']
+  | SandboxClosedError['code']
+  | ResultTooLargeError['code']
+  | ReferenceCrossingError['code']
   | InvalidOptionError['code'];
+
+/** A class of this library's errors, as the code → class table holds it. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type ErrorClass = new (message: string, ...rest: any[]) => WasmSandboxError;
+
+/**
+ * Every error class, once: the code → class table that rebuilds an error that crossed a thread
+ * boundary as the same class. Add a new class here; the compiler refuses an `ErrorCode` missing
+ * from it, and a test checks every exported class is in it.
+ */
+const ERROR_CLASSES = [
+  WasmInvalidError,
+  WasmInstrumentationError,
+  WasmSourceError,
+  WasmImportError,
+  WasmExportNotFoundError,
+  WasmArgumentError,
+  WasmResultError,
+  WasmTrapError,
+  WasmMemoryLimitError,
+  WasmTableLimitError,
+  BlockingWaitError,
+  GuestAbortError,
+  GuestExceptionError,
+  OutOfFuelError,
+  DeadlineExceededError,
+  SandboxDiscardedError,
+  WorkerCrashedError,
+  PoolSaturatedError,
+  PoolClosedError,
+  PoolModuleNotFoundError,
+  SandboxClosedError,
+  ResultTooLargeError,
+  ReferenceCrossingError,
+  InvalidOptionError,
+] as const satisfies readonly ErrorClass[];
+
+/** Compiles only while every ErrorCode has its class in ERROR_CLASSES. */
+const everyCodeHasAClass: [Exclude<ErrorCode, InstanceType<(typeof ERROR_CLASSES)[number]>['code']>] extends [never] ? true : never = true;
+void everyCodeHasAClass;
+
+/** Code → class and the name its instances carry (a foreign error borrowing a code is not that class). */
+const BY_CODE = new Map<string, { readonly Class: ErrorClass; readonly name: string }>(
+  ERROR_CLASSES.map((Class: ErrorClass) => {
+    const sample = new Class('');
+    return [sample.code, { Class, name: sample.name }];
+  }),
+);
+
+/** The class of this library's errors that carries `code`, if any. */
+export function errorClassFor(code: string): ErrorClass | undefined {
+  return BY_CODE.get(code)?.Class;
+}
+
+/** An error as plain data (structured-clone and msgpack safe): what crosses a thread boundary. */
+export interface ErrorData {
+  readonly code: string;
+  readonly name: string;
+  readonly message: string;
+  /** Own fields (`kind`, `guestStack`, `timeoutMs`, …). */
+  readonly fields: Readonly<Record<string, unknown>>;
+  /** The cause, when it is one of this library's errors. */
+  readonly cause?: ErrorData;
+}
+
+/** Code given to errors that carry none of their own (thrown by a host import the caller granted). */
+const FOREIGN_CODE = 'ERR_HOST_IMPORT_THREW';
+
+export function toErrorData(error: unknown): ErrorData {
+  if (!(error instanceof Error)) return { code: FOREIGN_CODE, name: 'Error', message: String(error), fields: {} };
+  const own = error as unknown as Record<string, unknown>;
+  const fields: Record<string, unknown> = {};
+  for (const key of Object.keys(error)) if (key !== 'name' && key !== 'code' && key !== 'message' && key !== 'stack') fields[key] = own[key];
+  const code = typeof own['code'] === 'string' ? own['code'] : FOREIGN_CODE;
+  const cause = error.cause instanceof WasmSandboxError ? toErrorData(error.cause) : undefined;
+  return { code, name: error.name, message: error.message, fields, ...(cause === undefined ? {} : { cause }) };
+}
+
+/** Rebuilds an error from its data: the same class when this library has one for its code, else a RemoteError. */
+export function fromErrorData(data: ErrorData): WasmSandboxError {
+  const known = BY_CODE.get(data.code);
+  const error = known !== undefined && known.name === data.name ? new known.Class(data.message) : new RemoteError(data);
+  Object.assign(error, data.fields);
+  if (data.cause !== undefined) Object.defineProperty(error, 'cause', { value: fromErrorData(data.cause), writable: true, configurable: true });
+  return error;
+}

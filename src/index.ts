@@ -39,6 +39,10 @@ export {
   WorkerCrashedError,
   PoolSaturatedError,
   PoolClosedError,
+  PoolModuleNotFoundError,
+  SandboxClosedError,
+  ResultTooLargeError,
+  ReferenceCrossingError,
   RemoteError,
   InvalidOptionError,
 } from './errors.js';
@@ -69,5 +73,7 @@ export { toPprof, fromPprof } from './profiler/export/pprof.js';
 export { formatTopFunctions } from './profiler/format-profile.js';
 
 export { createPool, WasmPool } from './pool/pool.js';
-export type { PoolOptions, PoolModuleOptions, CallOptions, PoolProfile, PoolSandbox } from './pool/pool.js';
+export type { PoolOptions, PoolModuleOptions, CallOptions, PoolProfile, PoolSandbox, PoolCloseReport } from './pool/pool.js';
 export type { Isolation } from './pool/protocol.js';
+export { leastLoaded } from './pool/schedule.js';
+export type { Scheduler, WorkerLoad } from './pool/schedule.js';

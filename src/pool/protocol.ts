@@ -2,6 +2,7 @@
  * Every message between the pool and its workers, typed once. Task messages go through
  * piscina (once per worker); everything else is a frame on the worker's ring pair.
  */
+import type { ErrorData } from '../errors.js';
 import type { TransferableModule } from '../host/guest-module.js';
 import type { TypedSignature } from '../host/typed-call.js';
 import type { ModuleProfile } from '../profiler/module-profile.js';
@@ -16,6 +17,7 @@ export const enum Kind {
   Hello = 7,
   CloseSandbox = 8,
   Retired = 9,
+  Abandon = 10,
 }
 
 /** Words of the per-worker control array (an Int32Array over a SharedArrayBuffer). */
@@ -27,6 +29,22 @@ export const CONTROL = {
   /** Set by the pool before a Stop frame so a sleeping worker wakes promptly. */
   stopping: 2,
   size: 4,
+} as const;
+
+/**
+ * States of a request frame's claim word (ring-buffer.ts): the one decision per call both
+ * threads make with compare-and-swap, so that a call the pool gave up on never starts and a
+ * call the worker started is never reported as not started.
+ */
+export const CLAIM = {
+  /** Written, not yet decided. */
+  queued: 0,
+  /** The worker started it (it published the call in `current` first). */
+  started: 1,
+  /** The worker found its deadline passed and will answer that it expired unstarted. */
+  expired: 2,
+  /** The pool gave up on it at its deadline: the worker skips it without an answer. */
+  withdrawn: 3,
 } as const;
 
 export type Isolation = 'reuse' | 'fresh';
@@ -58,14 +76,14 @@ export interface CallRequest {
   readonly m: number;
   readonly e: string;
   readonly a: unknown[];
-  /** When the caller submitted it: performance.timeOrigin + now, ms. */
+  /** When the caller submitted it, on the pool's clock (clock.ts), ms. */
   readonly t: number;
   readonly s?: TypedSignature;
   /** Fuel for this call (fuel-instrumented modules). */
   readonly f?: number;
   /** A tenant sandbox (from `pool.openSandbox`): its own instance, kept between calls. 0: the module's shared one. */
   readonly x?: number;
-  /** Deadline (performance.timeOrigin + now, ms): a call still queued then is not started. */
+  /** Deadline on the pool's clock (clock.ts), ms: a call still queued then is not started. */
   readonly d?: number;
 }
 
@@ -81,10 +99,8 @@ export interface OkResponse {
 export interface ErrResponse {
   readonly k: Kind.Err;
   readonly id: number;
-  readonly c: string;
-  readonly n: string;
-  readonly msg: string;
-  readonly x?: Record<string, unknown>;
+  /** The error as data: rebuilt as the same class from its code (errors.ts). */
+  readonly e: ErrorData;
   readonly q: number;
   readonly r: number;
 }
@@ -123,5 +139,11 @@ export interface CloseSandbox {
   readonly x: number;
 }
 
-export type Request = CallRequest | ProfileRequest | Stop | CloseSandbox;
+/** A streamed request the pool gave up on before its last chunk was sent: drop what was gathered. No answer. */
+export interface Abandon {
+  readonly k: Kind.Abandon;
+  readonly id: number;
+}
+
+export type Request = CallRequest | ProfileRequest | Stop | CloseSandbox | Abandon;
 export type Response = OkResponse | ErrResponse | ProfileReply | Hello | Retired;

@@ -10,8 +10,10 @@
  *                           12: spaceSeq (i32, bumped after each consume: producers wait on it)
  *                           16: capacity (u32, a power of two)
  *                           64: data
- * Frame: u32 little-endian payload length, 4 reserved bytes, payload, padding to 8 bytes, so
- * every payload starts 8-byte aligned (typed arrays in it can be viewed in place). Frames never
+ * Frame: u32 little-endian payload length, an i32 claim word (0 when written), payload, padding
+ * to 8 bytes, so every payload starts 8-byte aligned (typed arrays in it can be viewed in place).
+ * The claim word is the one place both threads decide a frame's fate with compare-and-swap
+ * (`claim`): what the states mean is the user's (the pool's: queued, started, withdrawn). Frames never
  * wrap: when one does not fit before the end, the producer writes a skip marker (length
  * 0xffffffff) and the frame goes to the start, so a payload is always one contiguous view.
  * Payloads are limited to half the capacity less the prefix: an empty ring always takes one.
@@ -28,7 +30,8 @@ export type WriteStatus = 'ok' | 'full' | 'too-large';
 
 export type ReadResult =
   | { readonly status: 'empty' }
-  | { readonly status: 'ok'; readonly payload: Uint8Array; readonly frameBytes: number }
+  /** `frame`: the frame's position (bytes ever written before it), for `claim`. */
+  | { readonly status: 'ok'; readonly payload: Uint8Array; readonly frameBytes: number; readonly frame: number }
   | { readonly status: 'corrupt'; readonly reason: string };
 
 const PREFIX = 8;
@@ -48,6 +51,10 @@ export class RingBuffer {
   /** The length prefix, reused by every write. */
   private readonly prefix = new Uint8Array(PREFIX);
   private readonly prefixView = new DataView(this.prefix.buffer);
+  /** The whole buffer as words, for the frames' claim words. */
+  private readonly words: Int32Array;
+  /** Producer: the position of the frame the last successful write (or reserve) placed. */
+  lastFrame = 0;
 
   static allocate(capacity: number): SharedArrayBuffer {
     if (!Number.isInteger(capacity) || capacity < 64 || (capacity & (capacity - 1)) !== 0) {
@@ -66,7 +73,35 @@ export class RingBuffer {
     }
     this.data = new Uint8Array(buffer, HEADER_BYTES, this.capacity);
     this.view = new DataView(buffer, HEADER_BYTES, this.capacity);
+    this.words = new Int32Array(buffer);
     this.mask = this.capacity - 1;
+  }
+
+  /**
+   * Compare-and-swap on the claim word of the frame at `frame` (a position from `lastFrame` or
+   * `peek`): sets it to `next` if it holds `expected`; returns what it held. The producer may
+   * call it only while `intact(frame)`.
+   */
+  claim(frame: number, expected: number, next: number): number {
+    return Atomics.compareExchange(this.words, (HEADER_BYTES + (frame & this.mask) + 4) >> 2, expected, next);
+  }
+
+  /** The frame at `frame` has not been consumed yet. */
+  holds(frame: number): boolean {
+    const tail = Atomics.load(this.header, TAIL);
+    return ((frame - tail) >>> 0) < ((Atomics.load(this.header, HEAD) - tail) >>> 0);
+  }
+
+  /** The frame at `frame` (consumed or not) has not been overwritten by a later one: its claim word still is its own. */
+  intact(frame: number): boolean {
+    return ((Atomics.load(this.header, HEAD) - frame) >>> 0) <= this.capacity;
+  }
+
+  /** A copy of the payload of the frame at `frame` (while intact). */
+  copyFrame(frame: number): Uint8Array {
+    const at = frame & this.mask;
+    const length = this.readU32(frame);
+    return this.data.slice(at + PREFIX, at + PREFIX + length);
   }
 
   /** Empties the ring for reuse (only when no thread uses it): fresh shared memory is slow to touch. */
@@ -108,6 +143,7 @@ export class RingBuffer {
       head = (head + skip) >>> 0;
     }
     this.prefixView.setUint32(0, length, true);
+    this.lastFrame = head;
     let at = this.copyIn(this.prefix, head);
     for (const part of parts) at = this.copyIn(part, at);
     Atomics.store(this.header, HEAD, (head + needed) | 0);
@@ -134,6 +170,8 @@ export class RingBuffer {
       Atomics.store(this.header, HEAD, head | 0); // the skip alone is a complete step for the consumer
     }
     this.view.setUint32(head & this.mask, length, true);
+    this.view.setInt32((head & this.mask) + 4, 0, true);
+    this.lastFrame = head;
     return (head & this.mask) + PREFIX;
   }
 
@@ -169,7 +207,7 @@ export class RingBuffer {
     const start = (tail + PREFIX) & this.mask;
     const payload =
       start + length <= this.capacity ? this.data.subarray(start, start + length) : this.copyOut(start, length);
-    return { status: 'ok', payload, frameBytes: size };
+    return { status: 'ok', payload, frameBytes: size, frame: tail };
   }
 
   /** Consumer: releases the frame `peek` returned. */

@@ -5,7 +5,7 @@
  */
 import { threadId } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
-import { DeadlineExceededError } from '../errors.js';
+import { DeadlineExceededError, InvalidOptionError, ResultTooLargeError, toErrorData } from '../errors.js';
 import { GuestModule } from '../host/guest-module.js';
 import type { GrantedImports } from '../host/imports.js';
 import type { FastCall, Sandbox } from '../host/sandbox.js';
@@ -24,7 +24,8 @@ import {
   type Encoded,
   type TypedCall,
 } from './codec.js';
-import { CONTROL, Kind, type CallRequest, type Request, type Response, type ServeTask, type WorkerModule } from './protocol.js';
+import { clockNow } from './clock.js';
+import { CLAIM, CONTROL, Kind, type CallRequest, type Request, type Response, type ServeTask, type WorkerModule } from './protocol.js';
 import { DATA_SEQ, RingBuffer, SPACE_SEQ } from './ring-buffer.js';
 
 /** Streamed requests up to this size are gathered in a buffer the worker keeps. */
@@ -52,19 +53,24 @@ async function importsFor(spec: WorkerModule): Promise<GrantedImports | undefine
   return (typeof exported === 'function' ? (exported as (id: string) => GrantedImports)(spec.id) : exported) as GrantedImports;
 }
 
-function write(ring: RingBuffer, message: Response): void {
-  writeFrame(ring, encode(message), (message as { id?: number }).id ?? 0);
+function write(ring: RingBuffer, message: Response, what = 'the answer'): void {
+  writeFrame(ring, encode(message), (message as { id?: number }).id ?? 0, what);
 }
 
-function writeFrame(ring: RingBuffer, { parts }: Encoded, id: number): void {
+/** Writes an answer, waiting for room; one too large for any frame is answered with ERR_POOL_RESULT_TOO_LARGE instead. */
+function writeFrame(ring: RingBuffer, frame: Encoded, id: number, what: string): void {
   for (;;) {
     const space = Atomics.load(ring.header, SPACE_SEQ);
-    const status = ring.tryWrite(parts);
+    const status = ring.tryWrite(frame.parts);
     if (status === 'ok') return;
     if (status === 'too-large') {
-      // A result larger than the ring: report it as an error rather than stall.
-      const error: Response = { k: Kind.Err, id, c: 'ERR_WASM_ARGUMENT', n: 'WasmArgumentError', msg: `the result does not fit the ${ring.capacity}-byte response ring; raise ringBytes`, q: 0, r: 0 };
-      ring.tryWrite(encode(error).parts);
+      const needed = 2 ** Math.ceil(Math.log2(2 * (frame.byteLength + 64)));
+      const error = new ResultTooLargeError(
+        `${what} is ${frame.byteLength} bytes, more than a frame of the ${ring.capacity}-byte response ring carries (${ring.maxPayload}); raise ringBytes to ${needed} or return less`,
+        frame.byteLength,
+        ring.capacity,
+      );
+      ring.tryWrite(encode({ k: Kind.Err, id, e: toErrorData(error), q: 0, r: 0 } satisfies Response).parts);
       return;
     }
     Atomics.wait(ring.header, SPACE_SEQ, space, 50);
@@ -116,7 +122,6 @@ export default async function serve(task: ServeTask): Promise<string> {
     served.push({ spec, module, imports: await importsFor(spec), sandbox: undefined, fast: new Map() });
   }
   const exportNames = served.map((s) => s.module.inspect().exports.map((e) => e.name));
-  const origin = performance.timeOrigin;
   write(responses, { k: Kind.Hello, thread: threadId });
   Atomics.notify(responses.header, DATA_SEQ);
 
@@ -142,8 +147,11 @@ export default async function serve(task: ServeTask): Promise<string> {
   const profiles = (): (ModuleProfile | undefined)[] =>
     served.map((s) => (s.sandbox === undefined && s.spec.isolation === 'reuse' ? undefined : s.module.profile()));
 
-  /** Runs one request; its answer goes to the response ring. */
-  const handle = (payload: Uint8Array): 'answered' | 'stop' => {
+  /**
+   * Runs one request whose claim word is in the request frame at `frame`; its answer goes to the
+   * response ring. 'skipped': the pool withdrew the call at its deadline (no answer is due).
+   */
+  const handle = (payload: Uint8Array, frame: number): 'answered' | 'skipped' | 'stop' => {
     const numeric = decodeNumericCall(payload);
     const binary = numeric ?? decodeTypedCall(payload);
     const request: Request =
@@ -156,6 +164,10 @@ export default async function serve(task: ServeTask): Promise<string> {
             s: numeric === undefined ? ((binary as TypedCall).signature as TypedSignature) : undefined,
           };
     if (request.k === Kind.Stop) return 'stop';
+    if (request.k === Kind.Abandon) {
+      assembling.delete(request.id);
+      return 'skipped';
+    }
     if (request.k === Kind.CloseSandbox) {
       tenants.delete(request.x);
       write(responses, { k: Kind.Ok, id: request.id, v: undefined, q: 0, r: 0 });
@@ -164,30 +176,33 @@ export default async function serve(task: ServeTask): Promise<string> {
     if (request.k === Kind.Profile) {
       write(responses, { k: Kind.ProfileReply, id: request.id, p: profiles() });
     } else {
-      // Published before the clock is read and the deadline checked, so a pool that sees another
-      // id here at the deadline knows this call will not start; interrupts meant for the
-      // previous call are cleared first.
+      // Interrupts meant for the previous call are cleared; the call is published in `current`
+      // before it is claimed, so a pool that finds it claimed 'started' and no longer current
+      // knows its answer is in the ring.
       Atomics.store(control, CONTROL.interrupt, 0);
       Atomics.store(control, CONTROL.current, request.id);
-      const started = origin + performance.now();
+      const started = clockNow();
+      const expired = request.d !== undefined && started > request.d;
+      // One decision per call, shared with the pool: whoever claims the frame first decides.
+      if (requests.claim(frame, CLAIM.queued, expired ? CLAIM.expired : CLAIM.started) !== CLAIM.queued) {
+        Atomics.store(control, CONTROL.current, 0);
+        return 'skipped';
+      }
       const target = served[request.m];
       let response: Response;
       try {
-        if (target === undefined) throw Object.assign(new Error(`no module #${request.m} in this pool`), { code: 'ERR_INVALID_OPTION' });
-        if (request.d !== undefined && started > request.d) {
-          throw new DeadlineExceededError(`${target.spec.id}: call expired in the queue before a worker could start it`, undefined, started - request.t);
+        if (target === undefined) throw new InvalidOptionError(`no module #${request.m} in this pool`);
+        if (expired) {
+          // Worded as when the pool decides it: the caller sees one message per outcome.
+          const timeoutMs = Math.round((request.d! - request.t) * 1000) / 1000;
+          throw new DeadlineExceededError(`${target.spec.id}: call exceeded its deadline of ${timeoutMs} ms; it had not started and will not run`, timeoutMs, started - request.t);
         }
         const value = request.x === undefined ? run(target, request, control, numeric !== undefined) : runTenant(target, request, control);
-        const ended = origin + performance.now();
+        const ended = clockNow();
         response = { k: Kind.Ok, id: request.id, v: value, q: started - request.t, r: ended - started };
       } catch (error) {
-        const ended = origin + performance.now();
-        const e = error as Error & { code?: string; toJSON?: () => Record<string, unknown> };
-        const fields = typeof e.toJSON === 'function' ? e.toJSON() : {};
-        delete fields['name'];
-        delete fields['code'];
-        delete fields['message'];
-        response = { k: Kind.Err, id: request.id, c: e.code ?? 'ERR_HOST_IMPORT_THREW', n: e.name, msg: e.message, x: fields, q: started - request.t, r: ended - started };
+        const ended = clockNow();
+        response = { k: Kind.Err, id: request.id, e: toErrorData(error), q: started - request.t, r: ended - started };
       }
       if (response.k === Kind.Ok && isNumericValue(response.v)) {
         // In place when the ring has room, through a buffer (waiting for room) when not.
@@ -196,10 +211,10 @@ export default async function serve(task: ServeTask): Promise<string> {
           writeNumericAnswer(responses.view, at, response.id, response.q, response.r, response.v);
           responses.commit(NUMERIC_ANSWER_BYTES);
         } else {
-          writeFrame(responses, encodeNumericAnswer(response.id, response.q, response.r, response.v), response.id);
+          writeFrame(responses, encodeNumericAnswer(response.id, response.q, response.r, response.v), response.id, 'the answer');
         }
       } else {
-        write(responses, response);
+        write(responses, response, `${target?.spec.id ?? 'pool'}: the result of ${request.e}()`);
       }
       // Cleared only once the answer is in the ring: "not current and no answer" means not started.
       Atomics.store(control, CONTROL.current, 0);
@@ -230,7 +245,7 @@ export default async function serve(task: ServeTask): Promise<string> {
     let answered = 0;
     // A batch: everything published so far, one wake-up for the caller at the end.
     while (frame.status === 'ok') {
-      let outcome: 'answered' | 'stop' | 'gathering';
+      let outcome: 'answered' | 'skipped' | 'stop' | 'gathering';
       const chunk = decodeChunk(frame.payload);
       if (chunk !== undefined) {
         // Part of a request too large for one frame: gather it, answer when it is whole.
@@ -246,21 +261,25 @@ export default async function serve(task: ServeTask): Promise<string> {
         }
         whole.bytes.set(chunk.bytes, chunk.offset);
         whole.received += chunk.bytes.byteLength;
-        requests.consume(frame.frameBytes);
-        Atomics.notify(requests.header, SPACE_SEQ); // the caller may be waiting to send the next chunk
         if (whole.received < chunk.total) {
+          requests.consume(frame.frameBytes);
           outcome = 'gathering';
         } else {
+          // The last chunk carries the call's claim word: it stays in the ring until handled.
           assembling.delete(chunk.id);
-          outcome = handle(whole.bytes);
+          outcome = handle(whole.bytes, frame.frame);
+          requests.consume(frame.frameBytes);
         }
+        Atomics.notify(requests.header, SPACE_SEQ); // the caller may be waiting to send the next chunk
       } else {
-        outcome = handle(frame.payload); // a view into the ring: consumed once handled
+        outcome = handle(frame.payload, frame.frame); // a view into the ring: consumed once handled
         requests.consume(frame.frameBytes);
         // A large frame freed room a queued call may be waiting for.
         if (frame.frameBytes >= LARGE_FRAME) Atomics.notify(requests.header, SPACE_SEQ);
       }
       if (outcome === 'stop') {
+        // Its last words, as when it ends idle: what it measured outlives it in the pool.
+        write(responses, { k: Kind.Retired, p: profiles() });
         Atomics.notify(responses.header, DATA_SEQ);
         return 'stopped';
       }

@@ -1,0 +1,44 @@
+/**
+ * One call (or control request) the pool has sent, or will send, and not yet settled: how it
+ * settles, and what it needs to be sent again if its worker dies before starting it.
+ */
+import type { Encoded } from './codec.js';
+import type { WorkerLink } from './worker-link.js';
+
+export interface PendingCall {
+  readonly id: number;
+  /** Index of the module the call is for; -1 for control requests (profile, close sandbox). */
+  readonly module: number;
+  /** The link it was sent on (another one if its worker died before starting it). */
+  link: WorkerLink;
+  /** Position in the link's request ring of the frame holding its claim word; undefined until written. */
+  frameAt: number | undefined;
+  /** Some of its chunks were written (a streamed request): its worker is gathering it. */
+  streaming?: boolean;
+  /** On the pool's clock (clock.ts). */
+  readonly deadline: number | undefined;
+  readonly timeoutMs: number | undefined;
+  /** Bound to a tenant sandbox's instance: cannot move to another worker. */
+  tenant?: boolean;
+  /**
+   * Its request with bytes of its own, while it waits for ring space or is streamed: sent again
+   * from here if its worker dies first. (A request written whole into the ring is read back
+   * from the ring instead.) Never a view of the caller's arrays, which may change after the call.
+   */
+  frame?: Encoded;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: Error) => void;
+  timer: NodeJS.Timeout | undefined;
+  settled: boolean;
+}
+
+/** Settles a call once: later outcomes (a late answer, a crash, a deadline) are ignored. */
+export function settleCall(inFlight: Map<number, PendingCall>, pending: PendingCall, error: Error | undefined, value?: unknown): void {
+  inFlight.delete(pending.id);
+  if (pending.settled) return;
+  pending.settled = true;
+  pending.frame = undefined;
+  if (pending.timer !== undefined) clearTimeout(pending.timer);
+  if (error === undefined) pending.resolve(value);
+  else pending.reject(error);
+}

@@ -1,0 +1,193 @@
+/**
+ * Call recovery: what becomes of a link's calls when its worker cannot answer them — a call
+ * past its deadline (stopped in place, or its worker terminated), a worker that died (the call
+ * it ran fails, calls it had not started are sent again), a worker that ended after idling.
+ * It also starts each link's worker, since every recovery ends by starting one again.
+ */
+import { DeadlineExceededError, PoolClosedError, WorkerCrashedError } from '../errors.js';
+import type { GuestModule } from '../host/guest-module.js';
+import type { Encoded } from './codec.js';
+import { settleCall, type PendingCall } from './pending-call.js';
+import { clockNow } from './clock.js';
+import { CLAIM, CONTROL } from './protocol.js';
+import type { WorkerLink } from './worker-link.js';
+import type { WorkerThreads } from './worker-threads.js';
+
+/** What recovery needs from the pool around it. */
+export interface RecoveryHost {
+  readonly threads: WorkerThreads;
+  readonly moduleIds: readonly string[];
+  readonly modules: readonly GuestModule[];
+  /** close() is stopping the workers (or cancelled the calls): workers that end are not replaced. */
+  readonly stopping: boolean;
+  /** Tenant sandboxes whose instances died with their worker. */
+  tenantsLost(ids: Iterable<number>): void;
+  /** Sends a call a dead worker had not started again (to any link, or the same one). */
+  resend(link: WorkerLink, pending: PendingCall, frame: Encoded): void;
+}
+
+export class CallRecovery {
+  restarts = 0;
+  crashes = 0;
+
+  constructor(private readonly pool: RecoveryHost) {}
+
+  /** Starts the link's worker on its rings. */
+  serve(link: WorkerLink): void {
+    link.alive = true;
+    link.parked = false;
+    link.abandoned = false;
+    link.generation++;
+    link.task = new AbortController();
+    link.serving = this.pool.threads.run(link.serveTask(), link.task.signal).then(
+      (result: unknown) => {
+        if (result === 'idle') this.idled(link);
+        else link.drain(); // stopped by close(): its last words, the metrics it measured
+      },
+      (error: unknown) => this.crashed(link, error),
+    );
+  }
+
+  /** A link whose worker ended after idling starts one again before it is given work. */
+  wake(link: WorkerLink): void {
+    if (link.parked) this.serve(link);
+  }
+
+  /** Arms a call's deadline timer. */
+  arm(pending: PendingCall, ms: number): void {
+    pending.timer = setTimeout(() => this.expire(pending), ms);
+  }
+
+  /**
+   * A call's deadline passed: reject it now, and make sure of what its worker does about it —
+   * it will not start it, or it is stopped in place, or the worker is terminated and replaced.
+   */
+  private expire(pending: PendingCall): void {
+    if (pending.settled) return;
+    const timeoutMs = pending.timeoutMs!;
+    const submitted = pending.deadline! - timeoutMs;
+    // Timers count from the start of the event loop's tick, so they can fire early: only the
+    // clock the worker also reads says whether the deadline has passed.
+    const left = pending.deadline! - clockNow();
+    if (left > 0) {
+      this.arm(pending, left);
+      return;
+    }
+    const link = pending.link;
+    // Answers already written settle the call with its real outcome.
+    link.drain();
+    if (pending.settled) return;
+    const module = this.pool.modules[pending.module]!;
+    const late = (what: string): DeadlineExceededError =>
+      new DeadlineExceededError(`${this.pool.moduleIds[pending.module]}: call exceeded its deadline of ${timeoutMs} ms; ${what}`, timeoutMs, clockNow() - submitted);
+    if (this.decide(link, pending) !== CLAIM.started) {
+      settleCall(link.inFlight, pending, late('it had not started and will not run'));
+      link.withdraw(pending);
+      return;
+    }
+    // Started. Published in `current` before it was claimed, and cleared once its answer was
+    // written: if it is no longer current, its answer is in the ring.
+    if (Atomics.load(link.control, CONTROL.current) === pending.id && module.deadlineRoute === 'instrumented') {
+      Atomics.store(link.control, CONTROL.interrupt, 1);
+      if (Atomics.load(link.control, CONTROL.current) === pending.id) {
+        settleCall(link.inFlight, pending, late('the guest was interrupted in its worker'));
+        return;
+      }
+      // It ended meanwhile: withdraw the flag so that the next call does not see it.
+      Atomics.compareExchange(link.control, CONTROL.interrupt, 1, 0);
+    } else if (Atomics.load(link.control, CONTROL.current) === pending.id) {
+      this.terminate(link);
+      settleCall(
+        link.inFlight,
+        pending,
+        late('its worker was terminated and replaced (load the module with instrument: { deadline: true } to stop it without losing the worker)'),
+      );
+      return;
+    }
+    link.drain();
+    // Its answer is written before `current` clears, so this is for safety only.
+    if (!pending.settled) settleCall(link.inFlight, pending, late('it ended as its deadline passed'));
+  }
+
+  /**
+   * The one decision about a call at its deadline, shared with its worker through the claim
+   * word of its request frame: withdrawn now (it will not start), or what the worker decided.
+   */
+  private decide(link: WorkerLink, pending: PendingCall): number {
+    // Not written to the ring yet: it never will be (settled calls are skipped by the outbox).
+    if (pending.frameAt === undefined) return CLAIM.withdrawn;
+    const ring = link.requests;
+    // Overwritten by later frames: consumed, so claimed (and answered) long ago.
+    if (!ring.intact(pending.frameAt)) return CLAIM.started;
+    const was = ring.claim(pending.frameAt, CLAIM.queued, CLAIM.withdrawn);
+    return was === CLAIM.queued ? CLAIM.withdrawn : was;
+  }
+
+  /**
+   * Gives up on the link's worker (a runaway that cannot be stopped in place, or close):
+   * its calls are recovered and a replacement starts now, without waiting for the thread to exit.
+   */
+  terminate(link: WorkerLink, reason = 'terminated to stop a call past its deadline'): void {
+    if (!link.alive || link.abandoned) return;
+    link.abandoned = true;
+    this.pool.threads.abandon(link.thread, link.task, new Error(reason));
+  }
+
+  /** The worker ended after idling: start one again when work arrives (or if it already has). */
+  private idled(link: WorkerLink): void {
+    link.drain(); // its last words: the metrics it measured
+    link.thread = undefined;
+    link.renewReady();
+    if (this.pool.stopping) return;
+    if (link.inFlight.size > 0 || link.outbox.length > 0 || link.requests.used() > 0) this.serve(link);
+    else link.parked = true;
+  }
+
+  /**
+   * The worker died: answers it wrote before dying are delivered, the call it was running is
+   * rejected with ERR_WORKER_CRASHED, and calls it had not started go to its replacement.
+   */
+  private crashed(link: WorkerLink, error: unknown): void {
+    link.alive = false;
+    this.crashes++;
+    const thread = link.thread ?? '?';
+    link.drain();
+    // An aborted task carries why the worker was given up on as its cause.
+    const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    const running = Atomics.load(link.control, CONTROL.current);
+    const held = link.inFlight.get(running);
+    const moduleId = (pending: PendingCall): string => this.pool.moduleIds[pending.module] ?? 'pool';
+    if (held !== undefined) {
+      settleCall(link.inFlight, held, new WorkerCrashedError(`${moduleId(held)}: worker thread ${thread} died while running this call (${reason}); other calls were not affected`));
+    }
+    link.dropOutbox(); // their calls are in inFlight too, and go out again below
+    // Their requests, taken now: the rings are emptied or replaced below.
+    const unstarted = [...link.inFlight.values()]
+      .filter((p) => !p.settled)
+      .sort((a, b) => a.id - b.id)
+      .map((pending) => ({ pending, request: link.unsentRequest(pending) }));
+    link.inFlight.clear();
+    if (this.pool.stopping) {
+      for (const { pending } of unstarted) settleCall(link.inFlight, pending, new PoolClosedError('the pool was closed before this call completed'));
+      return;
+    }
+    // Tenant sandboxes lived in the dead worker: their state is gone.
+    this.pool.tenantsLost(link.tenants);
+    link.tenants.clear();
+    link.reset(link.abandoned);
+    this.restarts++;
+    this.serve(link);
+    // Requests are answered in order: everything after the call it was running never started.
+    for (const { pending, request } of unstarted) {
+      if (pending.tenant === true) {
+        settleCall(link.inFlight, pending, new WorkerCrashedError(`${moduleId(pending)}: this sandbox's instance was lost with its worker (${reason}); open a new sandbox`));
+      } else if (request !== undefined) {
+        this.pool.resend(link, pending, request);
+      } else {
+        // Consumed by the worker, so it had begun with it (no answer came).
+        settleCall(link.inFlight, pending, new WorkerCrashedError(`${moduleId(pending)}: worker thread ${thread} died as it took this call (${reason}); other calls were not affected`));
+      }
+    }
+  }
+}

@@ -1,0 +1,338 @@
+/**
+ * The pool's side of one worker: its request/response ring pair and control words, the calls
+ * it holds, the frames waiting for ring space, and the transport that moves them — write or
+ * queue a frame, wake the worker once per tick, and read answers (spin a bounded few
+ * microseconds, then wait with Atomics.waitAsync; the caller's thread never blocks).
+ * What an answer means is decided by whoever the link hands it to.
+ */
+import { decode, decodeNumericAnswer, encode, numericCallBytes, splitIntoChunks, writeNumericCall, type Encoded, type NumericCall } from './codec.js';
+import type { PendingCall } from './pending-call.js';
+import { CLAIM, CONTROL, Kind, type Request, type Response, type ServeTask, type WorkerModule } from './protocol.js';
+import { DATA_SEQ, RingBuffer, SPACE_SEQ } from './ring-buffer.js';
+import type { WorkerLoad } from './schedule.js';
+
+/** Atomics.waitAsync (Node 20 has it; TypeScript's ES2022 lib does not declare it). */
+const waitAsync = (Atomics as unknown as {
+  waitAsync(array: Int32Array, index: number, value: number, timeout?: number): { async: false; value: string } | { async: true; value: Promise<string> };
+}).waitAsync;
+
+/** The caller's thread spins for answers only with at most this many calls outstanding. */
+const SPIN_MAX_OUTSTANDING = 16;
+
+/** Frames waiting for ring space, counted across every link against `maxQueue`. */
+export interface QueueBudget {
+  queued: number;
+  readonly max: number;
+}
+
+export interface LinkSettings {
+  readonly ringBytes: number;
+  /** Milliseconds the caller spins for an answer before waiting asynchronously. */
+  readonly spinMs: number;
+  readonly workerSpin: number;
+  readonly idleMs: number | undefined;
+  readonly modules: readonly WorkerModule[];
+}
+
+/** Streamed requests up to this size are copied into a buffer the link keeps between them. */
+const MAX_KEPT_STAGING = 64 * 1024 * 1024;
+
+/**
+ * A frame whose bytes are its own (in `into` when given). Encoded frames view the caller's
+ * typed arrays (raw bytes) so that a frame written at once costs one copy, into the ring; one
+ * that must wait is copied.
+ */
+function owned(frame: Encoded, into?: Uint8Array): Encoded {
+  if (frame.rawBytes === 0) return frame;
+  const bytes = into === undefined ? new Uint8Array(frame.byteLength) : into.subarray(0, frame.byteLength);
+  let at = 0;
+  for (const part of frame.parts) {
+    bytes.set(part, at);
+    at += part.byteLength;
+  }
+  return { parts: [bytes], byteLength: bytes.byteLength, rawBytes: 0 };
+}
+
+export class WorkerLink {
+  requests!: RingBuffer;
+  responses!: RingBuffer;
+  control!: Int32Array;
+  thread: number | undefined;
+  readonly inFlight = new Map<number, PendingCall>();
+  /** Tenant sandboxes living on this link's worker. */
+  readonly tenants = new Set<number>();
+  /** Encoded requests waiting for ring space, in order; `last`: the frame that completes its request. */
+  readonly outbox: { readonly frame: Encoded; readonly pending: PendingCall | undefined; readonly last: boolean }[] = [];
+  private pumping = false;
+  private notifyScheduled = false;
+  /** Resolved when the current worker has rebuilt its modules and said hello. */
+  ready!: Promise<void>;
+  private markReady: () => void = () => undefined;
+  alive = true;
+  /** The worker ended after idling; the next call starts one again on the same rings. */
+  parked = false;
+  serving: Promise<void> = Promise.resolve();
+  private stagingBuffer = new Uint8Array(0);
+  /** The call whose streamed request is in `stagingBuffer` (it may be reused once that call settles). */
+  private stagingHolder: PendingCall | undefined;
+  /** Aborts the current serve task: how the pool gives up on a worker without waiting for it to exit. */
+  task: AbortController = new AbortController();
+  /** The current worker was given up on (it may still be running). */
+  abandoned = false;
+  /** Counts the workers this link has had: which one a profile reply came from. */
+  generation = 0;
+
+  constructor(
+    readonly index: number,
+    private readonly settings: LinkSettings,
+    private readonly budget: QueueBudget,
+    private readonly onResponse: (link: WorkerLink, response: Response) => void,
+  ) {
+    this.reset();
+  }
+
+  /** A new worker is coming: `ready` waits for its hello. */
+  renewReady(): void {
+    this.ready = new Promise((resolve) => (this.markReady = resolve));
+  }
+
+  /** The worker said hello: it has rebuilt its modules. */
+  greeted(thread: number): void {
+    this.thread = thread;
+    this.markReady();
+  }
+
+  /**
+   * Fresh rings at start, and after a worker was abandoned (it may still run and touch them);
+   * after a worker died, the same rings emptied (first touch of new shared memory is slow).
+   */
+  reset(fresh = false): void {
+    this.renewReady();
+    if (this.requests === undefined || fresh) {
+      this.requests = new RingBuffer(RingBuffer.allocate(this.settings.ringBytes));
+      this.responses = new RingBuffer(RingBuffer.allocate(this.settings.ringBytes));
+      this.control = new Int32Array(new SharedArrayBuffer(CONTROL.size * 4));
+    } else {
+      this.requests.clear();
+      this.responses.clear();
+      this.control.fill(0);
+    }
+    this.thread = undefined;
+  }
+
+  /** The serve task its worker runs: this link's rings and the modules. */
+  serveTask(): ServeTask {
+    return {
+      requests: this.requests.buffer,
+      responses: this.responses.buffer,
+      control: this.control.buffer as SharedArrayBuffer,
+      modules: this.settings.modules,
+      spin: this.settings.workerSpin,
+      idleMs: this.settings.idleMs,
+    };
+  }
+
+  /** Calls in flight and frames queued: the load a scheduler compares. */
+  get outstanding(): number {
+    return this.inFlight.size + this.outbox.length;
+  }
+
+  /** What a scheduler sees of this link. */
+  load(): WorkerLoad {
+    return { outstanding: this.outstanding, tenants: this.tenants.size, starting: this.thread === undefined && !this.parked };
+  }
+
+  /** Answers are due, frames wait for ring space, or a worker is starting up. */
+  private needsPump(): boolean {
+    return this.alive && (this.inFlight.size > 0 || this.outbox.length > 0 || (this.thread === undefined && !this.parked));
+  }
+
+  /**
+   * The hot path: a numbers-only call written straight into the request ring, when nothing is
+   * queued ahead of it and there is room; false when it must be queued instead.
+   */
+  writeInPlace(call: NumericCall): boolean {
+    if (this.outbox.length > 0) return false;
+    const bytes = numericCallBytes(call.args.length);
+    const at = this.requests.reserve(bytes);
+    if (at < 0) return false;
+    writeNumericCall(this.requests.view, at, call);
+    this.requests.commit(bytes);
+    return true;
+  }
+
+  /** A call already written to the ring (the hot path, at `lastFrame`): wait for its answer. */
+  track(pending: PendingCall): void {
+    pending.frameAt = this.requests.lastFrame;
+    this.scheduleNotify();
+    this.inFlight.set(pending.id, pending);
+    this.pump();
+  }
+
+  /** Writes (or queues) a frame; false when the bounded queue is full. */
+  submit(frame: Encoded, pending: PendingCall | undefined, force = false): boolean {
+    if (pending !== undefined) {
+      pending.frame = undefined;
+      pending.link = this;
+      pending.frameAt = undefined;
+      pending.streaming = false;
+      this.inFlight.set(pending.id, pending);
+    }
+    if (frame.byteLength > this.requests.maxPayload) {
+      if (pending === undefined) throw new RangeError('control frames always fit a ring');
+      // Larger than a frame: stream it in chunks behind whatever is already queued.
+      if (!force && this.budget.queued >= this.budget.max) {
+        this.inFlight.delete(pending.id);
+        return false;
+      }
+      // Copied once now: later chunks go out after the call has returned to its caller.
+      const whole = owned(frame, this.staging(frame.byteLength, pending));
+      pending.frame = whole;
+      const chunks = splitIntoChunks(pending.id, whole, this.requests.maxPayload);
+      chunks.forEach((chunk, i) => this.outbox.push({ frame: chunk, pending, last: i === chunks.length - 1 }));
+      this.budget.queued += chunks.length;
+      this.flush();
+      this.pump();
+      return true;
+    }
+    if (this.outbox.length === 0 && this.requests.tryWrite(frame.parts) === 'ok') {
+      if (pending !== undefined) pending.frameAt = this.requests.lastFrame;
+      this.scheduleNotify();
+    } else {
+      if (!force && this.budget.queued >= this.budget.max) {
+        if (pending !== undefined) this.inFlight.delete(pending.id);
+        return false;
+      }
+      // It waits: a copy, since the caller may change its arrays once the call has returned.
+      const kept = owned(frame);
+      if (pending !== undefined) pending.frame = kept;
+      this.outbox.push({ frame: kept, pending, last: true });
+      this.budget.queued++;
+    }
+    this.pump();
+    return true;
+  }
+
+  /**
+   * The request of a call this link's worker did not start, with bytes of its own, to send it
+   * again: kept aside while it waited or streamed, else read back from the request ring
+   * (undefined if the ring no longer holds it).
+   */
+  unsentRequest(pending: PendingCall): Encoded | undefined {
+    const at = pending.frameAt;
+    if (at !== undefined) {
+      // Withdrawn from the old worker first (a worker given up on may still be running): sent
+      // again only if the old one had not claimed it, so it runs at most once.
+      if (!this.requests.intact(at) || this.requests.claim(at, CLAIM.queued, CLAIM.withdrawn) !== CLAIM.queued) return undefined;
+    }
+    if (pending.frame !== undefined) return pending.frame;
+    if (at === undefined) return undefined;
+    const bytes = this.requests.copyFrame(at);
+    return { parts: [bytes], byteLength: bytes.byteLength, rawBytes: 0 };
+  }
+
+  /**
+   * A call given up on before its request was whole in the ring: its frames still queued are
+   * dropped (the outbox skips settled calls), and a worker gathering its chunks is told to let
+   * them go.
+   */
+  withdraw(pending: PendingCall): void {
+    if (pending.streaming === true && pending.frameAt === undefined) this.submit(encode({ k: Kind.Abandon, id: pending.id } satisfies Request), undefined, true);
+  }
+
+  /**
+   * The kept buffer a streamed request is copied into, when no unsettled call holds it (a fresh
+   * buffer per request paid the first touch of every page: 16 MiB cost ≈4 ms more).
+   */
+  private staging(bytes: number, pending: PendingCall): Uint8Array | undefined {
+    if (bytes > MAX_KEPT_STAGING || (this.stagingHolder !== undefined && !this.stagingHolder.settled)) return undefined;
+    if (this.stagingBuffer.byteLength < bytes) this.stagingBuffer = new Uint8Array(bytes);
+    this.stagingHolder = pending;
+    return this.stagingBuffer;
+  }
+
+  /** Forgets every queued frame (their calls are settled or sent elsewhere by the caller). */
+  dropOutbox(): void {
+    this.budget.queued -= this.outbox.length;
+    this.outbox.length = 0;
+  }
+
+  /** One wake-up per link per tick, however many frames were written in it. */
+  scheduleNotify(): void {
+    if (this.notifyScheduled) return;
+    this.notifyScheduled = true;
+    queueMicrotask(() => {
+      this.notifyScheduled = false;
+      Atomics.notify(this.requests.header, DATA_SEQ);
+    });
+  }
+
+  flush(): void {
+    while (this.outbox.length > 0) {
+      const next = this.outbox[0]!;
+      if (next.pending?.settled === true) {
+        this.outbox.shift();
+        this.budget.queued--;
+        continue;
+      }
+      if (this.requests.tryWrite(next.frame.parts) !== 'ok') break;
+      if (next.pending !== undefined) {
+        if (next.last) next.pending.frameAt = this.requests.lastFrame;
+        else next.pending.streaming = true;
+      }
+      this.outbox.shift();
+      this.budget.queued--;
+      this.scheduleNotify();
+    }
+  }
+
+  /** Reads responses while calls are outstanding: spin briefly, then wait asynchronously. */
+  pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    void (async () => {
+      try {
+        while (this.needsPump()) {
+          const seq = Atomics.load(this.responses.header, DATA_SEQ);
+          if (this.drain() > 0) {
+            // Let the callers whose calls just settled run (and submit more) before spinning.
+            await null;
+            continue;
+          }
+          // Spin only while latency is what matters (few calls outstanding); with many in flight
+          // the answers come in batches and the core is better left to the workers.
+          if (this.inFlight.size <= SPIN_MAX_OUTSTANDING) {
+            const spinUntil = performance.now() + this.settings.spinMs;
+            while (performance.now() < spinUntil && this.responses.used() === 0);
+          }
+          if (this.responses.used() > 0) continue;
+          // With frames waiting for ring space, wake when the worker frees some (it consumes
+          // request chunks without answering until the last one); otherwise on an answer.
+          const waited =
+            this.outbox.length > 0
+              ? waitAsync(this.requests.header, SPACE_SEQ, Atomics.load(this.requests.header, SPACE_SEQ), 5)
+              : waitAsync(this.responses.header, DATA_SEQ, seq, 100);
+          if (waited.async) await waited.value;
+          this.flush();
+        }
+      } finally {
+        this.pumping = false;
+      }
+      if (this.needsPump()) this.pump();
+    })();
+  }
+
+  /** Hands every response available to the link's handler; returns how many. */
+  drain(): number {
+    let handled = 0;
+    for (let frame = this.responses.peek(); frame.status === 'ok'; frame = this.responses.peek()) {
+      const numeric = decodeNumericAnswer(frame.payload);
+      const response: Response = numeric === undefined ? decode<Response>(frame.payload) : { k: Kind.Ok, id: numeric.id, v: numeric.value, q: numeric.q, r: numeric.r };
+      this.responses.consume(frame.frameBytes);
+      handled++;
+      this.onResponse(this, response);
+    }
+    this.flush();
+    return handled;
+  }
+}
