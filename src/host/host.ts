@@ -177,14 +177,18 @@ export class WasmHost {
   /** Reads, hashes, validates, rewrites if asked, and compiles (or finds in the cache) a module. */
   async load(source: ModuleSource, options: LoadOptions = NO_OPTIONS): Promise<GuestModule> {
     const settings = this.settingsFor(options);
-    const readStart = performance.now();
-    const { bytes, label } = await readSource(source);
-    const readMs = performance.now() - readStart;
-    const hashStart = performance.now();
+    // Bytes in memory are taken as they are, with no promise to wait for (the cached serving path).
+    let bytes: Uint8Array, label: string, readMs = 0;
+    if (source instanceof Uint8Array) [bytes, label] = [source, '<bytes>'];
+    else {
+      const readStart = performance.now();
+      ({ bytes, label } = await readSource(source));
+      readMs = performance.now() - readStart;
+    }
     const id = this.contentId(bytes);
-    const hashMs = performance.now() - hashStart;
+    const hashMs = this.hashMs;
     const shown = options.label ?? label;
-    const key = cacheKey(id, settings);
+    const key = this.keyFor(id, settings);
     // The rewriter loads on first need: not for plain modules, cache hits or disk-cached rewrites.
     if (this.needsEngine(key, id, settings)) await importInstrumentEngine();
     // Large plain modules compile off the thread. Rewritten ones compile synchronously: the
@@ -209,15 +213,25 @@ export class WasmHost {
   loadSync(bytes: Uint8Array | ArrayBuffer, options: LoadOptions = NO_OPTIONS): GuestModule {
     const settings = this.settingsFor(options);
     const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
-    const hashStart = performance.now();
     const id = this.contentId(view);
-    const hashMs = performance.now() - hashStart;
+    const hashMs = this.hashMs;
     const label = options.label ?? '<bytes>';
-    const result = this.cache.getOrCompileSync(cacheKey(id, settings), () => {
+    const result = this.cache.getOrCompileSync(this.keyFor(id, settings), () => {
       const prepared = this.prepare(view, id, label, settings);
       return entry(prepared, compileSync(prepared.bytes, label));
     });
     return this.guestModule(id, label, view.length, settings, result, 0, hashMs);
+  }
+
+  /** The last cache key made: the same module loaded again with the same settings (the serving path) reuses the string, and its hash. */
+  private lastKey: { readonly id: string; readonly settings: LoadSettings; readonly key: string } | undefined;
+
+  private keyFor(id: string, settings: LoadSettings): string {
+    const last = this.lastKey;
+    if (last !== undefined && last.id === id && last.settings === settings) return last.key;
+    const key = cacheKey(id, settings);
+    this.lastKey = { id, settings, key };
+    return key;
   }
 
   private needsEngine(key: string, id: string, settings: LoadSettings): boolean {
@@ -232,13 +246,25 @@ export class WasmHost {
    * array holds now.
    */
   private contentId(bytes: Uint8Array): string {
-    if (bytes.byteLength > REMEMBERED_HASH_MAX_BYTES) return sha256Hex(bytes);
+    if (bytes.byteLength > REMEMBERED_HASH_MAX_BYTES) return this.hash(bytes);
     // A whole buffer is remembered by the buffer, so a new view of it (`loadSync(arrayBuffer)`) matches.
     const holder: object = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer : bytes;
     const known = this.hashes.get(holder);
-    if (known !== undefined && known.copy.byteLength === bytes.byteLength && Buffer.compare(known.copy, bytes) === 0) return known.id;
+    if (known !== undefined && known.copy.byteLength === bytes.byteLength && Buffer.compare(known.copy, bytes) === 0) {
+      this.hashMs = 0;
+      return known.id;
+    }
+    return this.hash(bytes, (id) => this.hashes.set(holder, { copy: Uint8Array.from(bytes), id }));
+  }
+
+  /** Milliseconds the last `contentId` spent hashing (0 when it recognised the bytes without hashing). */
+  private hashMs = 0;
+
+  private hash(bytes: Uint8Array, remember?: (id: string) => void): string {
+    const start = performance.now();
     const id = sha256Hex(bytes);
-    this.hashes.set(holder, { copy: Uint8Array.from(bytes), id });
+    this.hashMs = performance.now() - start;
+    remember?.(id);
     return id;
   }
 

@@ -67,7 +67,9 @@ interface ExportPlan extends ExportTarget {
 const NO_MEMORY = new ArrayBuffer(1);
 
 export class Sandbox {
-  private readonly plans = new Map<string, ExportPlan>();
+  /** The export called last, and the others' plans (made on a second export only: most sandboxes call one). */
+  private lastPlan: ExportPlan | undefined;
+  private plans: Map<string, ExportPlan> | undefined;
   /** The guest memory's buffer as last seen: growth detaches it (byteLength becomes 0). */
   private buffer: ArrayBuffer | SharedArrayBuffer;
   private closed = false;
@@ -234,12 +236,15 @@ export class Sandbox {
   /** Drops this sandbox's hold on its instance: exports not yet used fail with ERR_WASM_ARGUMENT. */
   close(): void {
     this.closed = true;
-    this.plans.clear();
+    this.lastPlan = undefined;
+    this.plans = undefined;
   }
 
   private plan(name: string): ExportPlan {
-    const found = this.plans.get(name);
-    if (found !== undefined) return found;
+    const last = this.lastPlan;
+    if (last !== undefined && last.name === name) return last;
+    const found = this.plans?.get(name);
+    if (found !== undefined) return (this.lastPlan = found);
     if (this.closed) throw new WasmArgumentError(`${this.module.label}: this sandbox was closed; create a new one`);
     const target = this.module.exportTarget(name);
     const raw = this.raw.exports[name] as RawExport;
@@ -256,8 +261,8 @@ export class Sandbox {
             : raw,
       fast: undefined,
     };
-    this.plans.set(name, plan);
-    return plan;
+    if (last !== undefined) (this.plans ??= new Map([[last.name, last]])).set(name, plan);
+    return (this.lastPlan = plan);
   }
 
   /** Each call under V8 termination (modules that could not be rewritten). */

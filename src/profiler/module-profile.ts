@@ -28,7 +28,9 @@ export interface CacheProfile {
 
 /** Where the time went before the module's first call returned, ms. */
 export interface ColdStart {
+  /** Reading the source (0 for bytes already in memory). */
   readonly readMs: number;
+  /** Hashing the bytes (0 when the host recognised an array it had hashed, by comparing its bytes). */
   readonly hashMs: number;
   /** `miss`: compiled by this load; `hit`: served from the module cache; `coalesced`: shared a concurrent compile. */
   readonly cache: 'hit' | 'miss' | 'coalesced';
