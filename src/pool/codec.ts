@@ -5,9 +5,19 @@
  * Decoded typed arrays are views into the frame when aligned (copied once into guest memory
  * by the worker), copies otherwise.
  */
-import { Packr } from 'msgpackr';
+import { createRequire } from 'node:module';
+import type { Packr } from 'msgpackr';
 
-const packr = new Packr({ useRecords: false, int64AsType: 'bigint', moreTypes: false });
+// msgpackr loads with the first pool message, not with the package: ≈20 ms of import
+// (it probes for its optional native part) that in-process users never need.
+let packer: Packr | undefined;
+function packr(): Packr {
+  if (packer === undefined) {
+    const { Packr: PackrClass } = createRequire(import.meta.url)('msgpackr') as typeof import('msgpackr');
+    packer = new PackrClass({ useRecords: false, int64AsType: 'bigint', moreTypes: false });
+  }
+  return packer;
+}
 
 const TYPED_ARRAYS = [
   Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
@@ -78,7 +88,7 @@ export function encode(message: unknown): Encoded {
     }
     return value;
   };
-  const packed = packr.pack(replace(message)) as Uint8Array;
+  const packed = packr().pack(replace(message)) as Uint8Array;
   const head = new Uint8Array(4);
   new DataView(head.buffer).setUint32(0, packed.byteLength, true);
   // The raw section starts 8-byte aligned relative to the payload.
@@ -91,7 +101,7 @@ export function decode<T = unknown>(payload: Uint8Array): T {
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   const packedLength = view.getUint32(0, true);
   if (4 + packedLength > payload.byteLength) throw new RangeError(`msgpack length ${packedLength} exceeds the ${payload.byteLength}-byte frame`);
-  const message = packr.unpack(payload.subarray(4, 4 + packedLength)) as unknown;
+  const message = packr().unpack(payload.subarray(4, 4 + packedLength)) as unknown;
   const rawStart = 4 + packedLength + ((8 - ((4 + packedLength) % 8)) % 8);
   const restore = (value: unknown): unknown => {
     if (isPlaceholder(value)) {

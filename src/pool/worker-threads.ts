@@ -9,7 +9,8 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
-import { Piscina } from 'piscina';
+import { createRequire } from 'node:module';
+import type { Piscina } from 'piscina';
 import { InvalidOptionError } from '../errors.js';
 import { within } from './clock.js';
 import type { ResolvedPoolOptions } from './options.js';
@@ -31,7 +32,9 @@ export class WorkerThreads {
   private readonly ending = new Map<Worker, { readonly threadId: number; readonly exited: Promise<void> }>();
 
   constructor(options: ResolvedPoolOptions) {
-    this.piscina = new Piscina({
+    // piscina loads with the first pool, not with the package (in-process users never need it).
+    const { Piscina: PiscinaClass } = createRequire(import.meta.url)('piscina') as typeof import('piscina');
+    this.piscina = new PiscinaClass({
       filename: workerFile(),
       minThreads: options.idleTimeoutMs === undefined ? options.threads : 0,
       maxThreads: options.threads,
