@@ -110,6 +110,7 @@ export class WasmPool {
       resend: (link, pending, frame) => this.submit(pending.module < 0 ? link : this.pickOr(link), frame, pending, true),
     });
     this.links = Array.from({ length: options.threads }, (_, i) => new WorkerLink(i, settings, this.budget, (link, response) => this.handle(link, response)));
+    threads.onWorkerLostStarting((error) => this.recovery.lostStarting(this.links, error));
     for (const link of this.links) this.recovery.serve(link);
   }
 
@@ -136,7 +137,10 @@ export class WasmPool {
     return link.submit(frame, pending, force);
   }
 
-  /** Resolves when every worker has started and rebuilt its modules (calls may be made before). */
+  /**
+   * Resolves when every worker has started and rebuilt its modules (calls may be made before);
+   * rejects with ERR_WORKER_CRASHED when a worker ended before it had (it is started again later).
+   */
   async ready(): Promise<void> {
     for (const link of this.links) link.pump();
     await Promise.all(this.links.map((l) => l.ready));
@@ -284,6 +288,7 @@ export class WasmPool {
       await this.drained();
       this.stopping = true;
     }
+    this.recovery.cancelRestarts(this.links);
     const timeout = this.options.closeTimeoutMs;
     if (!cancel) {
       for (const link of this.links) {

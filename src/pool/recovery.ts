@@ -26,6 +26,9 @@ export interface RecoveryHost {
   resend(link: WorkerLink, pending: PendingCall, frame: Encoded): void;
 }
 
+const FIRST_RESTART_DELAY_MS = 50;
+const MAX_RESTART_DELAY_MS = 5_000;
+
 export class CallRecovery {
   restarts = 0;
   crashes = 0;
@@ -144,12 +147,55 @@ export class CallRecovery {
   }
 
   /**
+   * A worker that ends before its hello would most likely end so again (its worker script or a
+   * served module's imports cannot load, its memory limit is below what rebuilding the modules
+   * needs): the calls it held fail now, and the next start waits, twice as long after each
+   * failure in a row (50 ms to 5 s), so the pool never spins restarting and every call settles.
+   */
+  private failedToStart(link: WorkerLink, reason: string, held: readonly PendingCall[]): void {
+    link.startFailures++;
+    const delayMs = Math.min(MAX_RESTART_DELAY_MS, FIRST_RESTART_DELAY_MS * 2 ** (link.startFailures - 1));
+    const why = `the pool's worker could not start (${reason}); it starts again in ${delayMs} ms`;
+    link.failedToStart(new WorkerCrashedError(why));
+    for (const pending of held) settleCall(link.inFlight, pending, new WorkerCrashedError(`${this.pool.moduleIds[pending.module] ?? 'pool'}: ${why}`));
+    link.reset(link.abandoned);
+    link.restartTimer = setTimeout(() => {
+      link.restartTimer = undefined;
+      if (this.pool.stopping) return;
+      this.restarts++;
+      this.serve(link);
+    }, delayMs);
+  }
+
+  /**
+   * piscina lost a worker before it took a task: a start failed, and the serve task it was
+   * meant for would wait in piscina's queue for good. Links still waiting for their hello
+   * give that task up (it fails as a start, which backs off and tries again).
+   */
+  lostStarting(links: readonly WorkerLink[], error: Error): void {
+    if (this.pool.stopping) return;
+    for (const link of links) {
+      if (link.alive && link.thread === undefined && !link.parked && !link.abandoned) link.task.abort(error);
+    }
+  }
+
+  /** close(): a start waiting after a failed one is not made. */
+  cancelRestarts(links: readonly WorkerLink[]): void {
+    for (const link of links) {
+      if (link.restartTimer !== undefined) clearTimeout(link.restartTimer);
+      link.restartTimer = undefined;
+    }
+  }
+
+  /**
    * The worker died: answers it wrote before dying are delivered, the call it was running is
    * rejected with ERR_WORKER_CRASHED, and calls it had not started go to its replacement.
    */
   private crashed(link: WorkerLink, error: unknown): void {
     link.alive = false;
     this.crashes++;
+    // Ended before its hello: it could not start (its thread was not running calls yet).
+    const neverStarted = link.thread === undefined;
     const thread = link.thread ?? '?';
     link.drain();
     // An aborted task carries why the worker was given up on as its cause.
@@ -175,6 +221,10 @@ export class CallRecovery {
     // Tenant sandboxes lived in the dead worker: their state is gone.
     this.pool.tenantsLost(link.tenants);
     link.tenants.clear();
+    if (neverStarted) {
+      this.failedToStart(link, reason, unstarted.map((u) => u.pending));
+      return;
+    }
     link.reset(link.abandoned);
     this.restarts++;
     this.serve(link);

@@ -65,9 +65,14 @@ export class WorkerLink {
   readonly outbox: { readonly frame: Encoded; readonly pending: PendingCall | undefined; readonly last: boolean }[] = [];
   private pumping = false;
   private notifyScheduled = false;
-  /** Resolved when the current worker has rebuilt its modules and said hello. */
+  /** Resolved when the current worker has rebuilt its modules and said hello; rejected if it could not start. */
   ready!: Promise<void>;
   private markReady: () => void = () => undefined;
+  private markFailed: (error: Error) => void = () => undefined;
+  /** Workers in a row that ended before their hello (reset by a hello): the restart backs off. */
+  startFailures = 0;
+  /** The next start after a failed one, while it waits. */
+  restartTimer: ReturnType<typeof setTimeout> | undefined;
   alive = true;
   /** The worker ended after idling; the next call starts one again on the same rings. */
   parked = false;
@@ -93,13 +98,23 @@ export class WorkerLink {
 
   /** A new worker is coming: `ready` waits for its hello. */
   renewReady(): void {
-    this.ready = new Promise((resolve) => (this.markReady = resolve));
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.markReady = resolve;
+      this.markFailed = reject;
+    });
+    this.ready.catch(() => undefined); // only a caller of pool.ready() needs to hear of it
   }
 
   /** The worker said hello: it has rebuilt its modules. */
   greeted(thread: number): void {
     this.thread = thread;
+    this.startFailures = 0;
     this.markReady();
+  }
+
+  /** The worker ended before its hello: whoever waits for it to be ready hears why. */
+  failedToStart(error: Error): void {
+    this.markFailed(error);
   }
 
   /**

@@ -42,6 +42,18 @@ export class WorkerThreads {
       idleTimeout: options.idleTimeoutMs ?? Number.POSITIVE_INFINITY,
       ...(options.resourceLimits === undefined ? {} : { resourceLimits: options.resourceLimits }),
     });
+    // piscina emits a worker's error when the worker held no task (it died starting up, out of
+    // memory under resourceLimits): unheard, that 'error' event would end the process. The task
+    // that worker was started for stays in piscina's queue, and piscina starts no other worker
+    // for it: the pool is told, and gives up on the tasks of workers that have not started.
+    this.piscina.on('error', (error: unknown) => this.lostStarting(error instanceof Error ? error : new Error(String(error))));
+  }
+
+  private lostStarting: (error: Error) => void = () => undefined;
+
+  /** `listener` hears of a worker that died before it took a task. */
+  onWorkerLostStarting(listener: (error: Error) => void): void {
+    this.lostStarting = listener;
   }
 
   /** Runs a serve task on a worker; settles when the task ends ('idle', 'stopped'), its worker dies, or `signal` aborts it. */

@@ -6,6 +6,7 @@
 import { threadId } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import { DeadlineExceededError, InvalidOptionError, ResultTooLargeError, toErrorData } from '../errors.js';
+import { guestText } from '../untrusted-text.js';
 import { GuestModule } from '../host/guest-module.js';
 import type { GrantedImports } from '../host/imports.js';
 import type { FastCall, Sandbox } from '../host/sandbox.js';
@@ -41,6 +42,8 @@ interface Served {
   readonly spec: WorkerModule;
   readonly module: GuestModule;
   readonly imports: GrantedImports | undefined;
+  /** Its imports module failed to load here: every call of the module fails with this. */
+  readonly importsFailed: InvalidOptionError | undefined;
   sandbox: Sandbox | undefined;
   /** Fast-path functions of the current sandbox, by export name (reuse isolation). */
   fast: Map<string, FastCall>;
@@ -51,6 +54,23 @@ async function importsFor(spec: WorkerModule): Promise<GrantedImports | undefine
   const url = /^[a-z]+:/i.test(spec.importsModule) ? spec.importsModule : pathToFileURL(spec.importsModule).href;
   const exported = ((await import(url)) as { default: unknown }).default;
   return (typeof exported === 'function' ? (exported as (id: string) => GrantedImports)(spec.id) : exported) as GrantedImports;
+}
+
+/**
+ * A served module with its granted imports. An imports module that throws (or cannot be found)
+ * fails that module's calls, typed, not the worker: a worker that cannot start would be
+ * replaced by one that cannot start either.
+ */
+async function serving(spec: WorkerModule, module: GuestModule): Promise<Served> {
+  let imports: GrantedImports | undefined;
+  let importsFailed: InvalidOptionError | undefined;
+  try {
+    imports = await importsFor(spec);
+  } catch (error) {
+    const why = guestText(error instanceof Error ? error.message : String(error));
+    importsFailed = new InvalidOptionError(`modules.${guestText(spec.id)}.importsModule (${guestText(spec.importsModule ?? '')}) failed to load in the pool's worker: ${why}`, { cause: error });
+  }
+  return { spec, module, imports, importsFailed, sandbox: undefined, fast: new Map() };
 }
 
 function write(ring: RingBuffer, message: Response, what = 'the answer'): void {
@@ -79,6 +99,7 @@ function writeFrame(ring: RingBuffer, frame: Encoded, id: number, what: string):
 
 /** A new instance of a served module: its granted imports, the pool's interrupt flag when instrumented. */
 function instantiate(served: Served, control: Int32Array, fuel?: number): Sandbox {
+  if (served.importsFailed !== undefined) throw served.importsFailed;
   return served.module.instantiate({
     // A worker can be terminated: a guest blocked in memory.atomic.wait cannot wedge the pool.
     allowBlockingWaits: true,
@@ -119,7 +140,7 @@ export default async function serve(task: ServeTask): Promise<string> {
     const module = GuestModule.fromTransferable(spec.module, (message, values) => {
       process.stderr.write(`trace: ${message} ${values.join(', ')}\n`);
     });
-    served.push({ spec, module, imports: await importsFor(spec), sandbox: undefined, fast: new Map() });
+    served.push(await serving(spec, module));
   }
   const exportNames = served.map((s) => s.module.inspect().exports.map((e) => e.name));
   write(responses, { k: Kind.Hello, thread: threadId });
