@@ -8,6 +8,7 @@
  * is needed for in-process deadlines: the guest polls at least every POLL_CHUNK instructions
  * and the poll itself compares the clock with the deadline.
  */
+import { performance } from 'node:perf_hooks';
 import { DeadlineExceededError, OutOfFuelError } from '../errors.js';
 
 /** Instructions between polls of the clock and flag when a deadline or flag is armed (≈0.1–1 ms). */

@@ -3,6 +3,7 @@
  * how its exports have been called (one recorder per export, shared by its sandboxes),
  * and the factory for sandboxes.
  */
+import { performance } from 'node:perf_hooks';
 import { BlockingWaitError, GuestAbortError, InvalidOptionError, WasmTableLimitError, type WasmInstrumentationError, WasmExportNotFoundError, WasmMemoryLimitError, WasmSandboxError } from '../errors.js';
 import { CallRecorder, type TimingPolicy } from '../profiler/call-recorder.js';
 import { functionStats, mergeCallTrees, type CallTree } from '../profiler/call-tree.js';
@@ -165,14 +166,16 @@ export class GuestModule {
   lastKnownMemory = 0;
 
   private readonly init: GuestModuleInit;
-  private readonly targets = new Map<string, ExportTarget>();
+  /** The export resolved last, and every one resolved (made with the second: most loads call one export). */
+  private lastTarget: ExportTarget | undefined;
+  private targets: Map<string, ExportTarget> | undefined;
   private instantiateMs: number | undefined;
   private firstCallMs: number | undefined;
   private firstCallExport: string | undefined;
   private instances = 0;
   private peakBytes = 0;
   /** Call trees of profilers watching this module's sandboxes. */
-  private readonly callTrees: (() => CallTree)[] = [];
+  private callTrees: (() => CallTree)[] | undefined;
   /**
    * While a sampling profiler watches (`watchInstances`), the newest instance: the profiler
    * finds this module's code in V8 through one of its functions. Nothing is kept otherwise —
@@ -268,9 +271,11 @@ export class GuestModule {
 
     let instance: WebAssembly.Instance;
     try {
-      const create = (): WebAssembly.Instance => new WebAssembly.Instance(this.compiled, imports);
       // Under the vm route the start function runs inside the timeout too.
-      instance = vmDeadline === undefined ? create() : (vmDeadline.call(create, []) as WebAssembly.Instance);
+      instance =
+        vmDeadline === undefined
+          ? new WebAssembly.Instance(this.compiled, imports)
+          : (vmDeadline.call(() => new WebAssembly.Instance(this.compiled, imports), []) as WebAssembly.Instance);
     } catch (error) {
       throw this.instantiationError(error, this.guestImports);
     }
@@ -288,8 +293,10 @@ export class GuestModule {
   }
 
   private hasSharedMemory(): boolean {
-    return this.init.parsed.memorySites.some((site) => site.limits.shared);
+    return (this.sharedMemory ??= this.init.parsed.memorySites.some((site) => site.limits.shared));
   }
+
+  private sharedMemory: boolean | undefined;
 
   /** Deadlines through V8 termination, for modules the engine could not rewrite. */
   private vmDeadline(options: SandboxOptions): VmDeadline | undefined {
@@ -368,8 +375,10 @@ export class GuestModule {
    * all sandboxes of this module). Throws ERR_WASM_EXPORT_NOT_FOUND for anything but a function.
    */
   exportTarget(exportName: string): ExportTarget {
-    const known = this.targets.get(exportName);
-    if (known !== undefined) return known;
+    const last = this.lastTarget;
+    if (last !== undefined && last.name === exportName) return last;
+    const known = this.targets?.get(exportName);
+    if (known !== undefined) return (this.lastTarget = known);
     const exports = this.init.info.exports;
     const entry = exports.find((e) => e.name === exportName);
     if (entry === undefined || entry.kind !== 'function' || entry.signature === undefined) {
@@ -387,8 +396,13 @@ export class GuestModule {
       recorder: new CallRecorder(exportName, this.init.timing),
       where: `${this.label}: ${exportName}()`,
     };
-    this.targets.set(exportName, target);
-    return target;
+    if (last !== undefined) (this.targets ??= new Map([[last.name, last]])).set(exportName, target);
+    return (this.lastTarget = target);
+  }
+
+  private resolvedTargets(): ExportTarget[] {
+    if (this.targets !== undefined) return [...this.targets.values()];
+    return this.lastTarget === undefined ? [] : [this.lastTarget];
   }
 
   profile(): ModuleProfile {
@@ -422,16 +436,16 @@ export class GuestModule {
         peakBytes: this.peakBytes,
       },
       cache: this.init.cacheStats(),
-      exports: [...this.targets.values()]
+      exports: this.resolvedTargets()
         .filter((t) => t.recorder.calls > 0)
         .map((t) => t.recorder.snapshot())
         .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
-      ...(this.callTrees.length === 0 ? {} : { functions: this.topFunctions() }),
+      ...(this.callTrees === undefined ? {} : { functions: this.topFunctions() }),
     };
   }
 
   private topFunctions(): NonNullable<ModuleProfile['functions']> {
-    const trees = this.callTrees.map((source) => source());
+    const trees = (this.callTrees ?? []).map((source) => source());
     const latest = trees[trees.length - 1]!;
     // Profilers of another mode or unit cannot be added up with the latest one.
     const tree = mergeCallTrees(trees.filter((t) => t.mode === latest.mode && t.unit === latest.unit));
@@ -451,7 +465,7 @@ export class GuestModule {
 
   /** @internal a profiler's call tree joins this module's profile (its "top functions") */
   addCallTreeSource(source: () => CallTree): void {
-    this.callTrees.push(source);
+    (this.callTrees ??= []).push(source);
   }
 
   /** @internal */

@@ -2,6 +2,7 @@
  * One instance of a guest module and the calls into it. Every call is counted and
  * classified; latency is timed per the recorder's policy (see profiler/call-recorder.ts).
  */
+import { performance } from 'node:perf_hooks';
 import {
   DeadlineExceededError,
   GuestAbortError,

@@ -90,7 +90,7 @@ export class CallRecorder {
    */
   private readonly staged: number[] = [];
   private histogram: LatencyHistogram | undefined;
-  private failures: Record<string, number> = {};
+  private failures: Record<string, number> | undefined;
   private failed = 0;
   private weight = 1;
   private fastStreak = 0;
@@ -129,7 +129,8 @@ export class CallRecorder {
     if (startMs !== undefined && endMs !== undefined) this.timed(startMs, endMs);
     else this.calls++;
     this.failed++;
-    this.failures[code] = (this.failures[code] ?? 0) + 1;
+    const failures = (this.failures ??= {});
+    failures[code] = (failures[code] ?? 0) + 1;
   }
 
   memoryChanged(before: number, after: number): void {
@@ -175,7 +176,7 @@ export class CallRecorder {
       name: this.name,
       calls: this.calls,
       ok: this.calls - this.failed,
-      errors: { ...this.failures },
+      errors: { ...(this.failures ?? {}) },
       latency,
       timing: {
         mode: this.policy.mode,
