@@ -1,7 +1,7 @@
 /**
  * Cold start: bytes in memory → first call returned, against plain WebAssembly in the same run.
  * - cached: our module-cache hit → instantiate → first call, vs `new WebAssembly.Instance` of an
- *   already compiled module → first call (target ≤ 1.5×);
+ *   already compiled module → first call (target ≤ 1.3×, issue 8);
  * - uncached: hash → validate/compile → instantiate → first call, vs `new WebAssembly.Module` →
  *   `new WebAssembly.Instance` → first call (reported; compile time dominates).
  */
@@ -93,6 +93,11 @@ async function main(): Promise<void> {
     const cachedSyncRun = (): number => timeSync(() => {
       cachedHost.loadSync(bytes).instantiate().call(guest.export, ...guest.args);
     });
+    // The serving path: the module loaded once, a sandbox per request.
+    const loaded = cachedHost.loadSync(bytes);
+    const loadedRun = (): number => timeSync(() => {
+      loaded.instantiate().call(guest.export, ...guest.args);
+    });
     const rawUncachedRun = (): number => timeSync(() => {
       const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), rawImports);
       (instance.exports[guest.export] as (...a: number[]) => unknown)(...guest.args);
@@ -108,7 +113,7 @@ async function main(): Promise<void> {
       await cachedRun();
       cachedSyncRun();
     }
-    const samples = { rawCached: [] as number[], cached: [] as number[], cachedSync: [] as number[], rawUncached: [] as number[], uncached: [] as number[] };
+    const samples = { rawCached: [] as number[], cached: [] as number[], cachedSync: [] as number[], loaded: [] as number[], rawUncached: [] as number[], uncached: [] as number[] };
     // Cached and uncached phases apart (compiling leaves garbage of its own); within a phase
     // the order alternates (ABBA) so collection debt falls on both sides alike.
     for (let round = 0; round < ROUNDS; round++) {
@@ -117,7 +122,9 @@ async function main(): Promise<void> {
         samples.rawCached.push(rawCachedRun());
         samples.cached.push(await cachedRun());
         samples.cachedSync.push(cachedSyncRun());
+        samples.loaded.push(loadedRun());
       } else {
+        samples.loaded.push(loadedRun());
         samples.cachedSync.push(cachedSyncRun());
         samples.cached.push(await cachedRun());
         samples.rawCached.push(rawCachedRun());
@@ -139,15 +146,20 @@ async function main(): Promise<void> {
     const cachedSync = pick(samples.cachedSync);
     const rawUncached = pick(samples.rawUncached);
     const uncached = pick(samples.uncached);
+    const loadedOnce = pick(samples.loaded);
     results.push({
       benchmark: 'cold-start', case: `${guest.name} (${bytes.length} B) cached, await load`, metric: 'load→first call', value: cached, unit: 'µs',
       baseline: { name: 'Instance(module)+call', value: rawCached }, ratio: cached / rawCached,
-      target: 'ratio <= 1.5', met: cached / rawCached <= 1.5,
+      target: 'ratio <= 1.3', met: cached / rawCached <= 1.3,
     });
     results.push({
       benchmark: 'cold-start', case: `${guest.name} (${bytes.length} B) cached, loadSync`, metric: 'load→first call', value: cachedSync, unit: 'µs',
       baseline: { name: 'Instance(module)+call', value: rawCached }, ratio: cachedSync / rawCached,
-      target: 'ratio <= 1.5', met: cachedSync / rawCached <= 1.5,
+      target: 'ratio <= 1.3', met: cachedSync / rawCached <= 1.3,
+    });
+    results.push({
+      benchmark: 'cold-start', case: `${guest.name} (${bytes.length} B) loaded once, instantiate`, metric: 'instance→first call', value: loadedOnce, unit: 'µs',
+      baseline: { name: 'Instance(module)+call', value: rawCached }, ratio: loadedOnce / rawCached,
     });
     results.push({
       benchmark: 'cold-start', case: `${guest.name} (${bytes.length} B) uncached`, metric: 'load→first call', value: uncached, unit: 'µs',
