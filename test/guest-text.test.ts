@@ -11,20 +11,12 @@ import { describe, expect, it } from 'vitest';
 import { CallTreeBuilder } from '../src/profiler/call-tree-builder.js';
 import { renderFlamegraph } from '../src/profiler/flamegraph.js';
 import { escapeControls, guestText, shorten } from '../src/untrusted-text.js';
-import { GuestAbortError, WasmHost, type WasmSandboxError, type WasmTrapError } from '../src/index.js';
+import { GuestAbortError, WasmHost, type WasmTrapError } from '../src/index.js';
 import { HEADER, abortModule, functionNames, leb, name, nameSection, namesModule, section } from './helpers/guests.js';
+import { failure } from './helpers/failures.js';
 
 const MIB = 1 << 20;
 const host = new WasmHost({ instrumentCacheDir: false });
-
-function failure(action: () => unknown): WasmSandboxError {
-  try {
-    action();
-  } catch (error) {
-    return error as WasmSandboxError;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('untrusted text', () => {
   it('escapes C0, DEL, C1, bidi controls and line separators, nothing else', () => {

@@ -5,27 +5,13 @@
  * host serves a control call afterwards.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadInstrumentEngine, WasmHost, type WasmSandboxError } from '../src/index.js';
-import { guestBytes, HEADER, leb, section } from './helpers/guests.js';
+import { loadInstrumentEngine, WasmHost } from '../src/index.js';
+import { HEADER, leb, section } from './helpers/guests.js';
 import { wat } from './helpers/modules.js';
+import { failure, expectServes } from './helpers/failures.js';
 
 const host = new WasmHost({ instrumentCacheDir: false });
 beforeAll(() => loadInstrumentEngine());
-
-function control(): void {
-  const started = performance.now();
-  expect(host.loadSync(guestBytes('add')).instantiate().call('add', 40, 2)).toBe(42);
-  expect(performance.now() - started).toBeLessThan(1000);
-}
-
-function failure(action: () => unknown): WasmSandboxError {
-  try {
-    action();
-  } catch (error) {
-    return error as WasmSandboxError;
-  }
-  throw new Error('expected a failure');
-}
 
 /** A module with one memory of the given limits (flags byte included), and nothing else. */
 function memoryModule(limits: readonly number[]): Uint8Array {
@@ -48,7 +34,7 @@ describe('tables are limited like memory', () => {
     expect(sandbox.call('sizes')).toBe(1000 * 100000 + 1000);
     // The default limit (1,000,000 entries) holds without asking.
     expect(host.loadSync(growable).instantiate().call('growFuncs', 9_900_000)).toBe(-1);
-    control();
+    expectServes(host);
   });
 
   it('an initial size over the limit, or over V8’s own limit, is refused with a typed error', () => {
@@ -60,7 +46,7 @@ describe('tables are limited like memory', () => {
       code: 'ERR_WASM_TABLE_LIMIT', message: expect.stringMatching(/V8 cannot create tables over 10000000 entries/),
     });
     expect(failure(() => new WasmHost({ tableLimitEntries: 20_000_000 }))).toMatchObject({ code: 'ERR_INVALID_OPTION' });
-    control();
+    expectServes(host);
   });
 
   it('a granted table already over the limit is refused, naming the import', () => {
@@ -84,7 +70,7 @@ describe('invalid stays invalid', () => {
     const minAboveMax = failure(() => host.loadSync(memoryModule([0x01, 10, 5])));
     expect(minAboveMax.code).toBe('ERR_WASM_INVALID');
     expect(minAboveMax.message).toMatch(/maximum memory size \(5 pages\) is less than initial \(10 pages\)/);
-    control();
+    expectServes(host);
   });
 });
 
@@ -99,7 +85,7 @@ describe('blocking waits in-process', () => {
     expect(error.message).toMatch(/shared memory.*memory\.atomic\.wait.*worker pool \(createPool\)/);
     // A caller who accepts it may still run it; a bounded wait then times out as asked.
     expect(module.instantiate({ allowBlockingWaits: true }).call('wait', 1_000_000n)).toBe(2);
-    control();
+    expectServes(host);
   });
 });
 
@@ -121,7 +107,7 @@ describe('every failure typed', () => {
       expect(failure(() => sandbox.call('raiseHidden'))).toMatchObject({ code: 'ERR_WASM_EXCEPTION', tag: undefined });
       expect(sandbox.call('catches')).toBe(5);
     }
-    control();
+    expectServes(host);
   });
 
   it('an unaligned atomic access is its own trap kind', () => {
@@ -156,7 +142,7 @@ describe('every failure typed', () => {
     expect(failure(() => sandbox.typed('notAString', { params: [], result: 'string' })())).toMatchObject({
       code: 'ERR_WASM_RESULT', message: expect.stringMatching(/notAString\(\): the guest's runtime handed back a string that is not one \(not a string: 32\)/),
     });
-    control();
+    expectServes(host);
   });
 });
 
@@ -190,6 +176,6 @@ describe('granted imports are read the way V8 reads them', () => {
     const own = Object.fromEntries(names.map((n) => [n, () => undefined]));
     Object.defineProperty(own, '__proto__', { value: () => undefined, enumerable: true });
     expect(() => host.loadSync(module).instantiate({ imports: { env: own, constructor: { name: () => undefined } } as never })).not.toThrow();
-    control();
+    expectServes(host);
   });
 });

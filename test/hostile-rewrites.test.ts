@@ -4,11 +4,12 @@
  * and the same host serves a control call afterwards.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadInstrumentEngine, WasmHost, type InstrumentOptions, type Sandbox, type WasmSandboxError } from '../src/index.js';
+import { loadInstrumentEngine, WasmHost, type InstrumentOptions, type Sandbox } from '../src/index.js';
 import { ORACLE_COUNTER } from '../src/instrument/abi.js';
 import { addInstructionOracle } from '../src/instrument/oracle-pass.js';
 import { guestBytes } from './helpers/guests.js';
 import { deepOperands, nestedBlocks, wat } from './helpers/modules.js';
+import { failure, expectServes } from './helpers/failures.js';
 
 const host = new WasmHost({ instrumentCacheDir: false });
 beforeAll(() => loadInstrumentEngine());
@@ -17,22 +18,6 @@ const PASSES: readonly InstrumentOptions[] = [
   { fuel: true }, { deadline: true }, { counters: true }, { hooks: true }, { memory: true }, { allocator: true },
   { fuel: true, counters: true, hooks: true, memory: true, allocator: true },
 ];
-
-/** The same host still loads and runs a module, promptly. */
-function control(): void {
-  const started = performance.now();
-  expect(host.loadSync(guestBytes('add')).instantiate().call('add', 40, 2)).toBe(42);
-  expect(performance.now() - started).toBeLessThan(1000);
-}
-
-function failure(action: () => unknown): WasmSandboxError {
-  try {
-    action();
-  } catch (error) {
-    return error as WasmSandboxError;
-  }
-  throw new Error('expected a failure');
-}
 
 /** Fuel's count of one call equals the oracle's. */
 function expectExactFuel(bytes: Uint8Array, call: (s: Sandbox) => unknown): void {
@@ -50,7 +35,7 @@ describe('deep nesting', () => {
     for (const instrument of PASSES) expect(host.loadSync(bytes, { instrument }).instantiate().call('f')).toBe(7);
     // The oracle doubles the nesting (a block around every expression): checked at 2,000.
     expectExactFuel(nestedBlocks(2000), (s) => s.call('f'));
-    control();
+    expectServes(host);
   });
 
   it('100,000 nested blocks or operands: a typed refusal, or the plain module when the options say so', () => {
@@ -66,7 +51,7 @@ describe('deep nesting', () => {
       // Deadlines alone fall back to V8 termination.
       expect(host.loadSync(bytes, { instrument: { deadline: true } }).deadlineRoute).toBe('vm');
     }
-    control();
+    expectServes(host);
   });
 });
 
@@ -174,7 +159,7 @@ describe('names the host reserves', () => {
       (func (export "spin") (loop $l (drop (call $refill (i32.const -2147483648))) (br $l))))`);
     const error = failure(() => host.loadSync(sneaky, { instrument: { fuel: true } }));
     expect(error).toMatchObject({ code: 'ERR_WASM_IMPORT', importModule: '__wasm_sandbox', importName: 'budget' });
-    control();
+    expectServes(host);
   });
 
   it('a guest exporting a reserved name is not rewritten (deadlines alone fall back to V8 termination)', () => {
@@ -186,6 +171,6 @@ describe('names the host reserves', () => {
     expect(sandbox.call('f')).toBe(3);
     // Its own export stays visible to glue, as in any plain module.
     expect(Object.keys(sandbox.instance.exports)).toEqual(['__wasm_sandbox_budget', 'f']);
-    control();
+    expectServes(host);
   });
 });

@@ -7,18 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { WasmHost, type WasmSandboxError } from '../src/index.js';
 import { checkSupported, ID, UnsupportedFeatureError } from '../src/instrument/expression-walker.js';
 import { guestPath } from './helpers/guests.js';
+import { failure } from './helpers/failures.js';
 
 const cacheDir = () => mkdtempSync(join(tmpdir(), 'wasm-sandbox-limits-'));
 const host = new WasmHost({ instrumentCacheDir: cacheDir() });
-
-function failure(action: () => unknown): WasmSandboxError {
-  try {
-    action();
-  } catch (error) {
-    return error as WasmSandboxError;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('deadlines in-process', () => {
   it('stop an infinite loop in an export, discard the instance, and keep the host serving', async () => {

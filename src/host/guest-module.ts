@@ -28,7 +28,6 @@ import type { ModuleCacheStats } from './module-cache.js';
 import { guestExceptionError, isWasmException } from './guest-exception.js';
 import { Sandbox } from './sandbox.js';
 import { trapError, trapKindOf } from './traps.js';
-import type { AssemblyScriptHelpers } from './typed-call.js';
 import { functionName, type FunctionType, type ParsedModule } from '../wasm/wasm-binary.js';
 
 /** An export as every sandbox of a module calls it. */
