@@ -20,6 +20,7 @@
  * wins, and it refuses many broken ones outright), so before a rewrite the host hands it a
  * fresh section holding exactly V8's decision — `repairNameSection`.
  */
+import { encodeU32 } from './leb128.js';
 export interface DecodedNames {
   /** The module's name, when a module-name subsection V8 accepts exists ('' counts). */
   readonly moduleName: string | undefined;
@@ -117,15 +118,6 @@ export function customSectionName(bytes: Uint8Array, bodyStart: number, end: num
   if (text === FAIL) return undefined;
   const name = utf8(bytes, text[0], text[1]);
   return name === undefined ? undefined : { name, payload: text[1] };
-}
-
-function encodeU32(value: number, out: number[]): void {
-  do {
-    let b = value % 128;
-    value = Math.floor(value / 128);
-    if (value > 0) b |= 0x80;
-    out.push(b);
-  } while (value > 0);
 }
 
 function encodeString(text: string, out: number[]): void {

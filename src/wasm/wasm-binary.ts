@@ -5,6 +5,7 @@
  * declared memory maxima. Pure code over bytes; V8 remains the validator.
  */
 import { decodeNameSection } from './name-section.js';
+import { encodeU32 } from './leb128.js';
 
 export type ValueType = 'i32' | 'i64' | 'f32' | 'f64' | 'v128' | 'funcref' | 'externref' | 'ref';
 
@@ -398,15 +399,6 @@ export function exportSignature(parsed: ParsedModule, entry: ExportEntry): Funct
   return typeIndex === undefined ? undefined : parsed.types[typeIndex];
 }
 
-function encodeU(value: number, out: number[]): void {
-  do {
-    let b = value % 128;
-    value = Math.floor(value / 128);
-    if (value > 0) b |= 0x80;
-    out.push(b);
-  } while (value > 0);
-}
-
 /** Most 64 KiB pages a 32-bit memory may declare (the spec's limit; V8 refuses more). */
 export const WASM_MAX_PAGES = 65536;
 
@@ -437,8 +429,8 @@ export function capLimits(bytes: Uint8Array, parsed: ParsedModule, maxPages: num
     const out: number[] = [];
     const { shared, index64, min } = site.limits;
     out.push(0x01 | (shared ? 0x02 : 0) | (index64 ? 0x04 : 0));
-    encodeU(min, out);
-    encodeU(max, out);
+    encodeU32(min, out);
+    encodeU32(max, out);
     return { start: site.start, end: site.end, replacement: out };
   };
   const over = (max: number) => (site: LimitsSite) => site.limits.max === undefined || site.limits.max > max;
@@ -469,7 +461,7 @@ export function capLimits(bytes: Uint8Array, parsed: ParsedModule, maxPages: num
     }
     for (let i = cursor; i < section.end; i++) body.push(bytes[i]!);
     const head: number[] = [bytes[section.start]!];
-    encodeU(body.length, head);
+    encodeU32(body.length, head);
     chunks.push(Uint8Array.from(head), Uint8Array.from(body));
   }
   const total = chunks.reduce((n, c) => n + c.length, 0);
