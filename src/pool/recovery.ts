@@ -8,6 +8,7 @@ import { DeadlineExceededError, PoolClosedError, WorkerCrashedError } from '../e
 import type { GuestModule } from '../host/guest-module.js';
 import type { Encoded } from './codec.js';
 import { settleCall, type PendingCall } from './pending-call.js';
+import { guestText } from '../untrusted-text.js';
 import { clockNow } from './clock.js';
 import { CLAIM, CONTROL } from './protocol.js';
 import type { WorkerLink } from './worker-link.js';
@@ -200,7 +201,8 @@ export class CallRecovery {
     link.drain();
     // An aborted task carries why the worker was given up on as its cause.
     const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
-    const reason = cause instanceof Error ? cause.message : String(cause);
+    // A worker's last error may quote anything its imports threw: escaped and bounded like guest text.
+    const reason = guestText(cause instanceof Error ? cause.message : String(cause));
     const running = Atomics.load(link.control, CONTROL.current);
     const held = link.inFlight.get(running);
     const moduleId = (pending: PendingCall): string => this.pool.moduleIds[pending.module] ?? 'pool';
