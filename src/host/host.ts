@@ -247,27 +247,23 @@ export class WasmHost {
    * array holds now.
    */
   private contentId(bytes: Uint8Array): string {
-    if (bytes.byteLength > REMEMBERED_HASH_MAX_BYTES) return this.hash(bytes);
+    this.hashMs = 0;
+    const remembered = bytes.byteLength <= REMEMBERED_HASH_MAX_BYTES;
     // A whole buffer is remembered by the buffer, so a new view of it (`loadSync(arrayBuffer)`) matches.
     const holder: object = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer : bytes;
-    const known = this.hashes.get(holder);
-    if (known !== undefined && known.copy.byteLength === bytes.byteLength && Buffer.compare(known.copy, bytes) === 0) {
-      this.hashMs = 0;
-      return known.id;
+    if (remembered) {
+      const known = this.hashes.get(holder);
+      if (known !== undefined && known.copy.byteLength === bytes.byteLength && Buffer.compare(known.copy, bytes) === 0) return known.id;
     }
-    return this.hash(bytes, (id) => this.hashes.set(holder, { copy: Uint8Array.from(bytes), id }));
+    const start = performance.now();
+    const id = sha256Hex(bytes);
+    this.hashMs = performance.now() - start;
+    if (remembered) this.hashes.set(holder, { copy: Uint8Array.from(bytes), id });
+    return id;
   }
 
   /** Milliseconds the last `contentId` spent hashing (0 when it recognised the bytes without hashing). */
   private hashMs = 0;
-
-  private hash(bytes: Uint8Array, remember?: (id: string) => void): string {
-    const start = performance.now();
-    const id = sha256Hex(bytes);
-    this.hashMs = performance.now() - start;
-    remember?.(id);
-    return id;
-  }
 
   /** One function for every module's profile to read the cache's counters with (not a closure per load). */
   private readonly cacheStatsOf = (): ModuleCacheStats => this.cache.stats();
