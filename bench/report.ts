@@ -5,7 +5,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, platform, arch, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { renderTable } from '../src/profiler/terminal-text.js';
+import { renderTable } from '../src/profiler/render/terminal-text.js';
 
 export interface BenchResult {
   readonly benchmark: string;

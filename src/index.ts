@@ -48,29 +48,29 @@ export {
 } from './errors.js';
 export type { ErrorCode, TrapKind, GuestFrame } from './errors.js';
 
-export { formatProfile } from './profiler/format-profile.js';
-export { mergeModuleProfiles, MODULE_PROFILE_SCHEMA } from './profiler/module-profile.js';
-export type { ModuleProfile, ColdStart, CacheProfile, MemoryProfile } from './profiler/module-profile.js';
-export type { ExportProfile, TimingPolicy } from './profiler/call-recorder.js';
-export { DEFAULT_TIMING } from './profiler/call-recorder.js';
-export { decodeLatencyHistogram, mergeLatency } from './profiler/latency-histogram.js';
-export type { LatencySummary } from './profiler/latency-histogram.js';
+export { formatProfile } from './profiler/render/format-profile.js';
+export { mergeModuleProfiles, MODULE_PROFILE_SCHEMA } from './profiler/model/module-profile.js';
+export type { ModuleProfile, ColdStart, CacheProfile, MemoryProfile } from './profiler/model/module-profile.js';
+export type { ExportProfile, TimingPolicy } from './profiler/build/call-recorder.js';
+export { DEFAULT_TIMING } from './profiler/build/call-recorder.js';
+export { decodeLatencyHistogram, mergeLatency } from './profiler/build/latency-histogram.js';
+export type { LatencySummary } from './profiler/build/latency-histogram.js';
 
 export { GuestProfiler } from './host/guest-profiler.js';
 export type { InstrumentedMode } from './host/guest-profiler.js';
 export { profileBySampling } from './host/sampling-profiler.js';
-export { CallTreeBuilder } from './profiler/call-tree-builder.js';
-export { functionStats, mergeCallTrees, filterTree, CALL_TREE_SCHEMA } from './profiler/call-tree.js';
-export type { CallTree, CallTreeNode, FunctionStats, ProfileMode, WeightUnit } from './profiler/call-tree.js';
-export { renderFlamegraph } from './profiler/flamegraph.js';
-export type { FlamegraphOptions } from './profiler/flamegraph.js';
+export { CallTreeBuilder } from './profiler/build/call-tree-builder.js';
+export { functionStats, mergeCallTrees, filterTree, CALL_TREE_SCHEMA } from './profiler/model/call-tree.js';
+export type { CallTree, CallTreeNode, FunctionStats, ProfileMode, WeightUnit } from './profiler/model/call-tree.js';
+export { renderFlamegraph } from './profiler/render/flamegraph.js';
+export type { FlamegraphOptions } from './profiler/render/flamegraph.js';
 export { toFolded, fromFolded } from './profiler/export/folded.js';
 export { toSpeedscope } from './profiler/export/speedscope.js';
 export type { SpeedscopeFile } from './profiler/export/speedscope.js';
 export { toCpuProfile } from './profiler/export/cpuprofile.js';
 export type { CpuProfile } from './profiler/export/cpuprofile.js';
 export { toPprof, fromPprof } from './profiler/export/pprof.js';
-export { formatTopFunctions } from './profiler/format-profile.js';
+export { formatTopFunctions } from './profiler/render/format-profile.js';
 
 export { createPool, WasmPool } from './pool/pool.js';
 export type { PoolOptions, PoolModuleOptions, CallOptions, PoolProfile, PoolSandbox, PoolCloseReport } from './pool/pool.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { CallRecorder } from '../src/profiler/call-recorder.js';
-import { decodeLatencyHistogram, mergeLatency } from '../src/profiler/latency-histogram.js';
-import { mergeModuleProfiles, MODULE_PROFILE_SCHEMA, type ModuleProfile } from '../src/profiler/module-profile.js';
+import { CallRecorder } from '../src/profiler/build/call-recorder.js';
+import { decodeLatencyHistogram, mergeLatency } from '../src/profiler/build/latency-histogram.js';
+import { mergeModuleProfiles, MODULE_PROFILE_SCHEMA, type ModuleProfile } from '../src/profiler/model/module-profile.js';
 
 /** Drives a recorder the way the host's call wrappers do, with made-up durations (ns). */
 function drive(recorder: CallRecorder, durationsNs: readonly number[]): number {

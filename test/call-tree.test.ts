@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { CallTreeBuilder } from '../src/profiler/call-tree-builder.js';
-import { filterTree, functionStats, mergeCallTrees, type CallTree } from '../src/profiler/call-tree.js';
+import { CallTreeBuilder } from '../src/profiler/build/call-tree-builder.js';
+import { filterTree, functionStats, mergeCallTrees, type CallTree } from '../src/profiler/model/call-tree.js';
 import { cpuProfileSelfTimes, toCpuProfile } from '../src/profiler/export/cpuprofile.js';
 import { fromFolded, toFolded } from '../src/profiler/export/folded.js';
 import { fromPprof, toPprof } from '../src/profiler/export/pprof.js';
 import { toSpeedscope } from '../src/profiler/export/speedscope.js';
-import { renderFlamegraph } from '../src/profiler/flamegraph.js';
+import { renderFlamegraph } from '../src/profiler/render/flamegraph.js';
 
 const NAMES = ['main', 'parse', 'eval', 'fib'];
 

@@ -4,7 +4,7 @@
  * the profile merged across workers.
  */
 import { createPool, formatProfile, type WasmHost, type WasmSandboxError } from '../index.js';
-import { terminalSafe } from '../profiler/terminal-text.js';
+import { terminalSafe } from '../profiler/render/terminal-text.js';
 import { MAX_ERROR_MESSAGE } from '../untrusted-text.js';
 import { bundledGuest } from './guests.js';
 

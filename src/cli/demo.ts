@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GuestProfiler, WasmHost, formatProfile, renderFlamegraph, type GuestModule, type WasmSandboxError } from '../index.js';
-import { terminalSafe } from '../profiler/terminal-text.js';
+import { terminalSafe } from '../profiler/render/terminal-text.js';
 import { MAX_ERROR_MESSAGE } from '../untrusted-text.js';
 import { runPoolDemo } from './demo-pool.js';
 import { bundledGuest } from './guests.js';

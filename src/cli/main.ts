@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { WasmHost, WasmArgumentError, parseArgument, formatProfile, type ModuleInfo } from '../index.js';
-import { formatBytes, formatNs, renderTable, terminalSafe } from '../profiler/terminal-text.js';
+import { formatBytes, formatNs, renderTable, terminalSafe } from '../profiler/render/terminal-text.js';
 import { MAX_ERROR_MESSAGE } from '../untrusted-text.js';
 import { runDemo } from './demo.js';
 import { profileCommand } from './profile-command.js';

@@ -5,9 +5,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import { BlockingWaitError, GuestAbortError, InvalidOptionError, WasmTableLimitError, type WasmInstrumentationError, WasmExportNotFoundError, WasmMemoryLimitError, WasmSandboxError } from '../errors.js';
-import { CallRecorder, type TimingPolicy } from '../profiler/call-recorder.js';
-import { functionStats, mergeCallTrees, type CallTree } from '../profiler/call-tree.js';
-import { MODULE_PROFILE_SCHEMA, type ColdStart, type ModuleProfile } from '../profiler/module-profile.js';
+import { CallRecorder, type TimingPolicy } from '../profiler/build/call-recorder.js';
+import { functionStats, mergeCallTrees, type CallTree } from '../profiler/model/call-tree.js';
+import { MODULE_PROFILE_SCHEMA, type ColdStart, type ModuleProfile } from '../profiler/model/module-profile.js';
 import { assemblyScriptEnv, type TraceLogger } from './assemblyscript.js';
 import { BudgetMeter } from './budget-meter.js';
 import { VmDeadline } from './vm-deadline.js';

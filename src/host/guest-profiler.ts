@@ -7,8 +7,8 @@
  *   fuel: true }`): deterministic, the same on every run and machine.
  */
 import { InvalidOptionError } from '../errors.js';
-import { CallTreeBuilder } from '../profiler/call-tree-builder.js';
-import { compensateOverhead, functionStats, mergeCallTrees, type CallTree, type FunctionStats } from '../profiler/call-tree.js';
+import { CallTreeBuilder } from '../profiler/build/call-tree-builder.js';
+import { compensateOverhead, functionStats, mergeCallTrees, type CallTree, type FunctionStats } from '../profiler/model/call-tree.js';
 import { hookOverhead } from './hook-calibration.js';
 import type { GuestModule, SandboxOptions } from './guest-module.js';
 import type { Sandbox } from './sandbox.js';

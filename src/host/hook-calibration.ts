@@ -1,11 +1,11 @@
 /**
  * Measures what the entry/exit hooks themselves cost, on this machine, in this process, so the
- * instrumented profile can subtract it (see profiler/call-tree.ts `compensateOverhead`). A small
+ * instrumented profile can subtract it (see profiler/model/call-tree.ts `compensateOverhead`). A small
  * module calls an empty function in a loop, and runs the same loop without
  * the call; both are profiled through the real hooks.
  */
-import { CallTreeBuilder } from '../profiler/call-tree-builder.js';
-import type { HookOverhead } from '../profiler/call-tree.js';
+import { CallTreeBuilder } from '../profiler/build/call-tree-builder.js';
+import type { HookOverhead } from '../profiler/model/call-tree.js';
 import { WasmHost } from './host.js';
 
 const CALLS = 100_000;

@@ -9,7 +9,7 @@ import * as crypto from 'node:crypto';
 import { InvalidOptionError, WasmImportError, WasmInstrumentationError, WasmInvalidError, WasmMemoryLimitError, WasmTableLimitError } from '../errors.js';
 import { RESERVED_PREFIX } from '../instrument/abi.js';
 import { guestText } from '../untrusted-text.js';
-import { DEFAULT_TIMING, type TimingPolicy } from '../profiler/call-recorder.js';
+import { DEFAULT_TIMING, type TimingPolicy } from '../profiler/build/call-recorder.js';
 import type { TraceLogger } from './assemblyscript.js';
 import { GuestModule } from './guest-module.js';
 import { inspectParsed, type ModuleInfo } from './inspect.js';

@@ -1,4 +1,4 @@
-import type { CacheProfile } from '../profiler/module-profile.js';
+import type { CacheProfile } from '../profiler/model/module-profile.js';
 
 /**
  * Content-addressed LRU cache of compiled modules, bounded by entry count and by bytes.

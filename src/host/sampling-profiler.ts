@@ -12,7 +12,7 @@
  * column starts a function body is that function, by index — anything else is not guest code.
  */
 import { Session } from 'node:inspector';
-import { childFor, emptyTree, finishRoot, recomputeTotals, type CallTree, type CallTreeNode, type FrameIdentity } from '../profiler/call-tree.js';
+import { childFor, emptyTree, finishRoot, recomputeTotals, type CallTree, type CallTreeNode, type FrameIdentity } from '../profiler/model/call-tree.js';
 import { GuestModule } from './guest-module.js';
 import type { Sandbox } from './sandbox.js';
 

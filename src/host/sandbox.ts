@@ -1,6 +1,6 @@
 /**
  * One instance of a guest module and the calls into it. Every call is counted and
- * classified; latency is timed per the recorder's policy (see profiler/call-recorder.ts).
+ * classified; latency is timed per the recorder's policy (see profiler/build/call-recorder.ts).
  */
 import { performance } from 'node:perf_hooks';
 import {
@@ -14,11 +14,11 @@ import {
   WasmSandboxError,
   type WasmTrapError,
 } from '../errors.js';
-import type { CallRecorder } from '../profiler/call-recorder.js';
+import type { CallRecorder } from '../profiler/build/call-recorder.js';
 import type { BudgetMeter } from './budget-meter.js';
 import type { VmDeadline } from './vm-deadline.js';
 import { CALLS_PREFIX, INSTRUCTIONS_PREFIX } from '../instrument/abi.js';
-import type { ModuleProfile } from '../profiler/module-profile.js';
+import type { ModuleProfile } from '../profiler/model/module-profile.js';
 import { checkArguments } from './arguments.js';
 import type { ExportTarget, FunctionHooks, GuestModule } from './guest-module.js';
 import { guestExceptionError, isWasmException } from './guest-exception.js';

@@ -5,7 +5,7 @@
  * a collection triggered by allocating a later argument cannot free an earlier one.
  */
 import { InvalidOptionError, WasmArgumentError, WasmResultError, WasmSandboxError } from '../errors.js';
-import type { CallRecorder } from '../profiler/call-recorder.js';
+import type { CallRecorder } from '../profiler/build/call-recorder.js';
 import { argumentProblem, typeName } from './arguments.js';
 import type { FunctionType, ValueType } from '../wasm/wasm-binary.js';
 

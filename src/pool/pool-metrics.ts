@@ -5,9 +5,9 @@
  * the caller's thread. A worker is counted once even when it ends while a profile is gathered.
  */
 import type { GuestModule } from '../host/guest-module.js';
-import { CallRecorder } from '../profiler/call-recorder.js';
-import type { LatencySummary } from '../profiler/latency-histogram.js';
-import { mergeModuleProfiles, type ModuleProfile } from '../profiler/module-profile.js';
+import { CallRecorder } from '../profiler/build/call-recorder.js';
+import type { LatencySummary } from '../profiler/build/latency-histogram.js';
+import { mergeModuleProfiles, type ModuleProfile } from '../profiler/model/module-profile.js';
 import type { WorkerLink } from './worker-link.js';
 
 /** One worker's profile, per module index (undefined where it never ran the module). */

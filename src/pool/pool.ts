@@ -18,8 +18,8 @@
 import { fromErrorData, InvalidOptionError, PoolClosedError, PoolSaturatedError, SandboxClosedError, WorkerCrashedError } from '../errors.js';
 import type { GuestModule } from '../host/guest-module.js';
 import { WasmHost } from '../host/host.js';
-import type { LatencySummary } from '../profiler/latency-histogram.js';
-import type { ModuleProfile } from '../profiler/module-profile.js';
+import type { LatencySummary } from '../profiler/build/latency-histogram.js';
+import type { ModuleProfile } from '../profiler/model/module-profile.js';
 import { encode, encodeNumericCall, encodeTypedCall, isNumeric, type Encoded, type TypedCall } from './codec.js';
 import { moduleOptions, resolvePoolOptions, type CallOptions, type PoolOptions, type ResolvedPoolOptions } from './options.js';
 import { settleCall, type PendingCall } from './pending-call.js';

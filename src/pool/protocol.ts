@@ -5,7 +5,7 @@
 import type { ErrorData } from '../errors.js';
 import type { TransferableModule } from '../host/guest-module.js';
 import type { TypedSignature } from '../host/typed-call.js';
-import type { ModuleProfile } from '../profiler/module-profile.js';
+import type { ModuleProfile } from '../profiler/model/module-profile.js';
 
 export const enum Kind {
   Call = 1,

@@ -11,7 +11,7 @@ import { GuestModule } from '../host/guest-module.js';
 import type { GrantedImports } from '../host/imports.js';
 import type { FastCall, Sandbox } from '../host/sandbox.js';
 import type { TypedSignature } from '../host/typed-call.js';
-import type { ModuleProfile } from '../profiler/module-profile.js';
+import type { ModuleProfile } from '../profiler/model/module-profile.js';
 import {
   decode,
   decodeChunk,

@@ -8,7 +8,7 @@
  * 0, as V8 writes wasm frames): two functions called `dup` stay apart. Frames that are no
  * guest function have -1 for both.
  */
-import type { CallTree, CallTreeNode } from '../call-tree.js';
+import type { CallTree, CallTreeNode } from '../model/call-tree.js';
 
 export interface CpuProfileNode {
   readonly id: number;

@@ -8,8 +8,8 @@
  * frames, each of them gets its function index as a suffix: `dup (func[3])`, `dup (func[7])`.
  * Names that are unique in the tree are written as they are.
  */
-import { emptyTree, childFor, finishRoot, frameKey, recomputeTotals, type CallTree, type CallTreeNode, type FrameIdentity, type ProfileMode, type WeightUnit } from '../call-tree.js';
-import { distinctLabels } from '../frame-labels.js';
+import { emptyTree, childFor, finishRoot, frameKey, recomputeTotals, type CallTree, type CallTreeNode, type FrameIdentity, type ProfileMode, type WeightUnit } from '../model/call-tree.js';
+import { distinctLabels } from '../render/frame-labels.js';
 
 export function foldedName(name: string): string {
   return name.replace(/;/g, ':').replace(/[\r\n]+/g, ' ');

@@ -8,7 +8,7 @@
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { Function as PprofFunction, Line, Location, Profile, Sample, StringTable, ValueType } from 'pprof-format';
-import { childFor, emptyTree, finishRoot, frameKey, recomputeTotals, type CallTree, type CallTreeNode, type FrameIdentity } from '../call-tree.js';
+import { childFor, emptyTree, finishRoot, frameKey, recomputeTotals, type CallTree, type CallTreeNode, type FrameIdentity } from '../model/call-tree.js';
 
 const SAMPLE_TYPE: Record<CallTree['unit'], [string, string]> = {
   nanoseconds: ['cpu', 'nanoseconds'],

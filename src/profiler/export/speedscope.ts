@@ -5,7 +5,7 @@
  * One shared frame per function (by index, not name): speedscope tells frames apart by their
  * position in `shared.frames`, so two functions called `dup` stay two frames.
  */
-import { frameKey, type CallTree, type CallTreeNode } from '../call-tree.js';
+import { frameKey, type CallTree, type CallTreeNode } from '../model/call-tree.js';
 
 export interface SpeedscopeFile {
   readonly $schema: 'https://www.speedscope.app/file-format-schema.json';

@@ -5,7 +5,7 @@
  * `unwind(at)` closes every open frame at the call boundary. Frames are told apart by the id
  * the events carry, never by name: two functions called `dup` stay two nodes.
  */
-import { childFor, emptyTree, finishRoot, type CallTree, type CallTreeNode, type FrameIdentity, type ProfileMode, type WeightUnit } from './call-tree.js';
+import { childFor, emptyTree, finishRoot, type CallTree, type CallTreeNode, type FrameIdentity, type ProfileMode, type WeightUnit } from '../model/call-tree.js';
 
 /** Children by event id, beside each node (the hot path looks children up on every entry). */
 const KIDS = Symbol('children by id');

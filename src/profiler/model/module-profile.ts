@@ -2,9 +2,9 @@
  * The per-module profile: plain, JSON-serialisable data. Builders (the host, later the
  * pool) produce it; the formatter, exporters and comparisons only read it.
  */
-import type { ExportProfile } from './call-recorder.js';
+import type { ExportProfile } from '../build/call-recorder.js';
 import type { FunctionStats, ProfileMode, WeightUnit } from './call-tree.js';
-import { mergeLatency } from './latency-histogram.js';
+import { mergeLatency } from '../build/latency-histogram.js';
 
 export const MODULE_PROFILE_SCHEMA = 'wasm-sandbox/module-profile@1' as const;
 

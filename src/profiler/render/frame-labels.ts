@@ -3,7 +3,7 @@
  * names are guest text and repeat, so where two functions would read the same, each label
  * says which function it is.
  */
-import { frameKey, type FrameIdentity } from './call-tree.js';
+import { frameKey, type FrameIdentity } from '../model/call-tree.js';
 
 /**
  * One label per frame identity, distinct whenever the identities are. A label only one frame

@@ -1,6 +1,6 @@
-import { frameKey } from './call-tree.js';
+import { frameKey } from '../model/call-tree.js';
 import { distinctLabels } from './frame-labels.js';
-import type { ModuleProfile } from './module-profile.js';
+import type { ModuleProfile } from '../model/module-profile.js';
 import { formatBytes, formatMs, formatNs, formatRate, renderTable, terminalSafe } from './terminal-text.js';
 
 /** A module profile as text tables for a terminal: header, cold start, per-export metrics. */

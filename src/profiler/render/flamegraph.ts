@@ -9,8 +9,8 @@
  * the script, so the file stays bounded whatever a module calls its functions. Frames are the
  * tree's nodes, so two functions with one name stay two frames; the tooltip gives the index.
  */
-import { guestText } from '../untrusted-text.js';
-import type { CallTree, CallTreeNode } from './call-tree.js';
+import { guestText } from '../../untrusted-text.js';
+import type { CallTree, CallTreeNode } from '../model/call-tree.js';
 
 export interface FlamegraphOptions {
   readonly title?: string;

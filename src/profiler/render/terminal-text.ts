@@ -1,4 +1,4 @@
-import { guestText, MAX_GUEST_TEXT } from '../untrusted-text.js';
+import { guestText, MAX_GUEST_TEXT } from '../../untrusted-text.js';
 
 /**
  * Guest-controlled strings reach terminals: control characters are shown as escapes and long
