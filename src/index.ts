@@ -56,9 +56,9 @@ export { DEFAULT_TIMING } from './profiler/build/call-recorder.js';
 export { decodeLatencyHistogram, mergeLatency } from './profiler/build/latency-histogram.js';
 export type { LatencySummary } from './profiler/build/latency-histogram.js';
 
-export { GuestProfiler } from './host/guest-profiler.js';
-export type { InstrumentedMode } from './host/guest-profiler.js';
-export { profileBySampling } from './host/sampling-profiler.js';
+export { GuestProfiler } from './host/profiling/guest-profiler.js';
+export type { InstrumentedMode } from './host/profiling/guest-profiler.js';
+export { profileBySampling } from './host/profiling/sampling-profiler.js';
 export { CallTreeBuilder } from './profiler/build/call-tree-builder.js';
 export { functionStats, mergeCallTrees, filterTree, CALL_TREE_SCHEMA } from './profiler/model/call-tree.js';
 export type { CallTree, CallTreeNode, FunctionStats, ProfileMode, WeightUnit } from './profiler/model/call-tree.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatProfile, GuestProfiler, profileBySampling, WasmHost, type CallTree } from '../src/index.js';
-import { NO_GUEST_NOTE, SAMPLING_NOTE, v8ProfileToCallTree, type GuestScript } from '../src/host/sampling-profiler.js';
+import { NO_GUEST_NOTE, SAMPLING_NOTE, v8ProfileToCallTree, type GuestScript } from '../src/host/profiling/sampling-profiler.js';
 import { guestPath } from './helpers/guests.js';
 
 const host = new WasmHost({ instrumentCacheDir: false });

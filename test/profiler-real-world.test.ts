@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { functionStats } from '../src/index.js';
-import { v8ProfileToCallTree, type GuestScript } from '../src/host/sampling-profiler.js';
+import { v8ProfileToCallTree, type GuestScript } from '../src/host/profiling/sampling-profiler.js';
 
 // sql.js (emscripten SQLite, no name section): one workload — the interpreter loop, printf of
 // long numbers, substring search in long strings — profiled by V8's own --cpu-prof, by our

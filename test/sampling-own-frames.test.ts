@@ -6,7 +6,7 @@
 import { Session } from 'node:inspector';
 import { describe, expect, it } from 'vitest';
 import { WasmHost, profileBySampling, type CallTree, type CallTreeNode } from '../src/index.js';
-import { findGuestScript, v8ProfileToCallTree } from '../src/host/sampling-profiler.js';
+import { findGuestScript, v8ProfileToCallTree } from '../src/host/profiling/sampling-profiler.js';
 import { createLatencyHistogram, releaseHistogram } from '../src/profiler/build/latency-histogram.js';
 import { guestPath } from './helpers/guests.js';
 

@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { GuestProfiler, WasmArgumentError, WasmHost, filterTree, formatTopFunctions, functionStats, parseArgument, renderFlamegraph, toCpuProfile, toFolded, toPprof, toSpeedscope, type CallTree } from '../index.js';
-import { profileBySampling } from '../host/sampling-profiler.js';
+import { profileBySampling } from '../host/profiling/sampling-profiler.js';
 
 export interface ProfileCommandOptions {
   readonly mode: string;

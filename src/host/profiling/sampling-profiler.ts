@@ -12,9 +12,9 @@
  * column starts a function body is that function, by index — anything else is not guest code.
  */
 import { Session } from 'node:inspector';
-import { childFor, emptyTree, finishRoot, recomputeTotals, type CallTree, type CallTreeNode, type FrameIdentity } from '../profiler/model/call-tree.js';
-import { GuestModule } from './guest-module.js';
-import type { Sandbox } from './sandbox.js';
+import { childFor, emptyTree, finishRoot, recomputeTotals, type CallTree, type CallTreeNode, type FrameIdentity } from '../../profiler/model/call-tree.js';
+import { GuestModule } from '../guest-module.js';
+import type { Sandbox } from '../sandbox.js';
 
 interface V8Node {
   readonly id: number;

@@ -6,12 +6,12 @@
  * - `instructions`: the instruction counter between entry and exit (needs `{ hooks: true,
  *   fuel: true }`): deterministic, the same on every run and machine.
  */
-import { InvalidOptionError } from '../errors.js';
-import { CallTreeBuilder } from '../profiler/build/call-tree-builder.js';
-import { compensateOverhead, functionStats, mergeCallTrees, type CallTree, type FunctionStats } from '../profiler/model/call-tree.js';
+import { InvalidOptionError } from '../../errors.js';
+import { CallTreeBuilder } from '../../profiler/build/call-tree-builder.js';
+import { compensateOverhead, functionStats, mergeCallTrees, type CallTree, type FunctionStats } from '../../profiler/model/call-tree.js';
 import { hookOverhead } from './hook-calibration.js';
-import type { GuestModule, SandboxOptions } from './guest-module.js';
-import type { Sandbox } from './sandbox.js';
+import type { GuestModule, SandboxOptions } from '../guest-module.js';
+import type { Sandbox } from '../sandbox.js';
 
 export type InstrumentedMode = 'instrumented' | 'instructions';
 

@@ -4,9 +4,9 @@
  * module calls an empty function in a loop, and runs the same loop without
  * the call; both are profiled through the real hooks.
  */
-import { CallTreeBuilder } from '../profiler/build/call-tree-builder.js';
-import type { HookOverhead } from '../profiler/model/call-tree.js';
-import { WasmHost } from './host.js';
+import { CallTreeBuilder } from '../../profiler/build/call-tree-builder.js';
+import type { HookOverhead } from '../../profiler/model/call-tree.js';
+import { WasmHost } from '../host.js';
 
 const CALLS = 100_000;
 const ROUNDS = 7;
