@@ -5,6 +5,8 @@
 import type { ExportProfile } from '../build/call-recorder.js';
 import type { FunctionStats, ProfileMode, WeightUnit } from './call-tree.js';
 import { mergeLatency } from '../build/latency-histogram.js';
+import type { AllocationReport } from './allocation-report.js';
+import type { CacheReport } from './cache-report.js';
 
 export const MODULE_PROFILE_SCHEMA = 'wasm-sandbox/module-profile@1' as const;
 
@@ -82,6 +84,10 @@ export interface ModuleProfile {
     readonly total: number;
     readonly top: readonly FunctionStats[];
   };
+  /** Allocation tracking, when an allocation tracker watched this module's sandboxes. */
+  readonly allocations?: AllocationReport;
+  /** Cache simulation, when a cache simulator watched this module's memory accesses. */
+  readonly cacheSimulation?: CacheReport;
 }
 
 /**

@@ -1,0 +1,64 @@
+/**
+ * What the cache simulator hands out: plain, JSON-serialisable data. The counters are
+ * cachegrind's (Dr Dw D1mr D1mw DLmr DLmw); estimated cycles are a model, not a measurement.
+ */
+import type { FrameIdentity } from './call-tree.js';
+
+export const CACHE_REPORT_SCHEMA = 'wasm-sandbox/cache-report@1' as const;
+
+export interface CacheLevelGeometry {
+  readonly sizeBytes: number;
+  readonly associativity: number;
+  readonly lineBytes: number;
+}
+
+export interface CacheGeometry {
+  readonly d1: CacheLevelGeometry;
+  readonly ll: CacheLevelGeometry;
+  /** Where it came from: this machine's sysfs, a named preset, or the user's --D1/--LL. */
+  readonly source: string;
+}
+
+export interface CacheCounters {
+  readonly reads: number;
+  readonly writes: number;
+  readonly d1ReadMisses: number;
+  readonly d1WriteMisses: number;
+  readonly llReadMisses: number;
+  readonly llWriteMisses: number;
+  /** L1 hits + 5·LL hits + 35·RAM accesses (cachegrind's estimate). */
+  readonly estimatedCycles: number;
+}
+
+export type StridePattern =
+  | { readonly kind: 'sequential'; readonly bytes: number }
+  | { readonly kind: 'strided'; readonly bytes: number }
+  | { readonly kind: 'irregular' };
+
+export interface CacheFunctionStats extends FrameIdentity, CacheCounters {
+  readonly stride: StridePattern;
+}
+
+export interface CacheExportStats extends CacheCounters {
+  readonly name: string;
+  readonly calls: number;
+  /** Distinct lines touched per call (mean), a geometry-free working-set measure. */
+  readonly workingSetLines: number;
+}
+
+export interface CacheReport {
+  readonly schema: typeof CACHE_REPORT_SCHEMA;
+  readonly geometry: CacheGeometry;
+  readonly totals: CacheCounters;
+  /** Sorted by estimated cycles, largest first. */
+  readonly functions: readonly CacheFunctionStats[];
+  readonly exports: readonly CacheExportStats[];
+  /** LRU stack distance in lines (fully associative): one pass gives every cache size's miss rate. */
+  readonly reuseDistance: {
+    readonly lineBytes: number;
+    readonly buckets: readonly { readonly maxDistance: number; readonly count: number }[];
+    /** First touches (infinite distance). */
+    readonly cold: number;
+  };
+  readonly notes: readonly string[];
+}

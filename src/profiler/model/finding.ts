@@ -1,0 +1,49 @@
+/**
+ * A finding: what the analyzer says about a profile, as plain data. Rules
+ * (`profiler/analyze/`) make them; the CLI, the report and the tuner's dry run read them.
+ */
+export const ANALYSIS_SCHEMA = 'wasm-sandbox/analysis@1' as const;
+
+export type FindingCategory = 'cpu' | 'allocation' | 'locality' | 'host-boundary' | 'limits' | 'cold-start' | 'pool' | 'errors';
+export type Severity = 'high' | 'medium' | 'low' | 'info';
+
+export interface Evidence {
+  readonly label: string;
+  readonly value: number;
+  /** 'ns', 'bytes', 'calls', '%', 'instructions', 'misses', … */
+  readonly unit: string;
+}
+
+export type Confidence =
+  | { readonly kind: 'exact' }
+  | { readonly kind: 'interval'; readonly low: number; readonly high: number; readonly level: number }
+  | { readonly kind: 'p-value'; readonly p: number };
+
+export interface Finding {
+  /** Stable rule id, e.g. `hot-function`. */
+  readonly id: string;
+  readonly category: FindingCategory;
+  readonly severity: Severity;
+  readonly title: string;
+  readonly where: {
+    readonly module?: string;
+    readonly export?: string;
+    readonly function?: string;
+    readonly path?: readonly string[];
+    readonly site?: string;
+  };
+  readonly evidence: readonly Evidence[];
+  readonly recommendation: string;
+  readonly saving: { readonly value: number; readonly unit: string; readonly share?: number; readonly how: string };
+  readonly confidence: Confidence;
+  /** saving × confidence, what findings are ranked by. */
+  readonly score: number;
+}
+
+export interface AnalysisReport {
+  readonly schema: typeof ANALYSIS_SCHEMA;
+  /** Ranked, highest score first. */
+  readonly findings: readonly Finding[];
+  /** Rules that ran and found nothing, so silence is visible. */
+  readonly passed: readonly { readonly id: string; readonly title: string }[];
+}
