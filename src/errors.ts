@@ -392,6 +392,27 @@ export class InvalidOptionError extends WasmSandboxError {
   readonly code = 'ERR_INVALID_OPTION' as const;
 }
 
+/** The metrics endpoint could not listen (address in use, no permission for the port). */
+export class MetricsEndpointError extends WasmSandboxError {
+  override readonly name = 'MetricsEndpointError';
+  readonly code = 'ERR_METRICS_ENDPOINT' as const;
+}
+
+/** A profile could not be delivered to a continuous-profiling server after the bounded retries. */
+export class ProfilePushError extends WasmSandboxError {
+  override readonly name = 'ProfilePushError';
+  readonly code = 'ERR_PROFILE_PUSH' as const;
+  constructor(
+    message: string,
+    /** The last HTTP status seen, undefined when no response came (network error, timeout). */
+    readonly status?: number,
+    /** Attempts made, including the first. */
+    readonly attempts?: number,
+  ) {
+    super(message);
+  }
+}
+
 export type ErrorCode =
   | WasmInvalidError['code']
   | WasmSourceError['code']
@@ -416,7 +437,9 @@ export type ErrorCode =
   | SandboxClosedError['code']
   | ResultTooLargeError['code']
   | ReferenceCrossingError['code']
-  | InvalidOptionError['code'];
+  | InvalidOptionError['code']
+  | MetricsEndpointError['code']
+  | ProfilePushError['code'];
 
 /** A class of this library's errors, as the code → class table holds it. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -452,6 +475,8 @@ const ERROR_CLASSES = [
   ResultTooLargeError,
   ReferenceCrossingError,
   InvalidOptionError,
+  MetricsEndpointError,
+  ProfilePushError,
 ] as const satisfies readonly ErrorClass[];
 
 /** Compiles only while every ErrorCode has its class in ERROR_CLASSES. */

@@ -45,6 +45,8 @@ export {
   ReferenceCrossingError,
   RemoteError,
   InvalidOptionError,
+  MetricsEndpointError,
+  ProfilePushError,
 } from './errors.js';
 export type { ErrorCode, TrapKind, GuestFrame } from './errors.js';
 
@@ -77,3 +79,15 @@ export type { PoolOptions, PoolModuleOptions, CallOptions, PoolProfile, PoolSand
 export type { Isolation } from './pool/protocol.js';
 export { leastLoaded } from './pool/schedule.js';
 export type { Scheduler, WorkerLoad } from './pool/schedule.js';
+
+export type { MetricsSnapshot, MetricsSource, PoolGauges } from './profiler/model/metrics-snapshot.js';
+export { prometheusRegistry } from './profiler/export/prometheus.js';
+export type { PrometheusOptions } from './profiler/export/prometheus.js';
+export { registerOpenTelemetry } from './profiler/export/opentelemetry.js';
+export type { OpenTelemetryOptions, OpenTelemetryRegistration } from './profiler/export/opentelemetry.js';
+export { CALL_OUTCOMES, DURATION_BUCKETS_SECONDS, outcomeOf } from './profiler/export/fleet-series.js';
+export type { CallOutcome, FleetSeriesOptions } from './profiler/export/fleet-series.js';
+export { serveMetrics, DEFAULT_METRICS_PORT } from './observe/metrics-server.js';
+export type { MetricsServer, MetricsServerOptions } from './observe/metrics-server.js';
+export { pushProfile } from './observe/push-profile.js';
+export type { PushProfileOptions, PushResult } from './observe/push-profile.js';

@@ -9,6 +9,8 @@ import * as crypto from 'node:crypto';
 import { InvalidOptionError, WasmImportError, WasmInstrumentationError, WasmInvalidError, WasmMemoryLimitError, WasmTableLimitError } from '../errors.js';
 import { RESERVED_PREFIX } from '../instrument/abi.js';
 import { guestText } from '../untrusted-text.js';
+import { LoadedModules } from './loaded-modules.js';
+import type { MetricsSnapshot } from '../profiler/model/metrics-snapshot.js';
 import { DEFAULT_TIMING, type TimingPolicy } from '../profiler/build/call-recorder.js';
 import type { TraceLogger } from './assemblyscript.js';
 import { GuestModule } from './guest-module.js';
@@ -268,6 +270,17 @@ export class WasmHost {
   /** One function for every module's profile to read the cache's counters with (not a closure per load). */
   private readonly cacheStatsOf = (): ModuleCacheStats => this.cache.stats();
 
+  /** Modules loaded by this host, for `metrics()`. */
+  private readonly loaded = new LoadedModules();
+
+  /**
+   * Cumulative call metrics of every module this host loaded, merged by module id, with the
+   * module cache's counters: what the Prometheus and OpenTelemetry exporters read at each scrape.
+   */
+  metrics(): MetricsSnapshot {
+    return { kind: 'host', modules: this.loaded.profiles(), cache: this.cache.stats() };
+  }
+
   cacheStats(): ModuleCacheStats {
     return this.cache.stats();
   }
@@ -313,7 +326,7 @@ export class WasmHost {
     hashMs: number,
   ): GuestModule {
     const compiled = result.value;
-    return new GuestModule({
+    const module = new GuestModule({
       id,
       label,
       sizeBytes,
@@ -331,6 +344,8 @@ export class WasmHost {
       coldStart: { readMs, hashMs, cache: result.outcome, compileMs: result.compileMs },
       cacheStats: this.cacheStatsOf,
     });
+    this.loaded.add(module);
+    return module;
   }
 
   /** Parses, enforces the memory policy, rewrites when asked (through the disk cache), caps. */

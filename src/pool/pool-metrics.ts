@@ -25,6 +25,8 @@ export class PoolMetrics {
   /** Per link: the latest worker generation whose last words arrived. */
   private readonly retiredGeneration = new Map<WorkerLink, number>();
   private readonly queueWait: CallRecorder[];
+  /** Per link: the latest profile reply, kept so that a worker that crashes still counts what it reported. */
+  private readonly lastReply = new Map<WorkerLink, ProfileReply>();
 
   constructor(
     private readonly ids: readonly string[],
@@ -40,12 +42,16 @@ export class PoolMetrics {
 
   /** A worker's last words: what it measured, kept after it ends. */
   retire(link: WorkerLink, parts: WorkerParts): void {
+    this.fold(parts);
+    this.retiredGeneration.set(link, link.generation);
+  }
+
+  private fold(parts: WorkerParts): void {
     parts.forEach((part, i) => {
       if (part === undefined || part.instances === 0) return;
       const kept = this.retired[i];
       this.retired[i] = kept === undefined ? part : mergeModuleProfiles([kept, part]);
     });
-    this.retiredGeneration.set(link, link.generation);
   }
 
   /** A worker's reply to a profile request, stamped with which of its link's workers sent it. */
@@ -55,6 +61,17 @@ export class PoolMetrics {
 
   /** Per-module profiles: the replies (one per link, or undefined), the last words, and the caller's own view of each module. */
   merge(links: readonly WorkerLink[], replies: readonly (ProfileReply | undefined)[]): { modules: Record<string, ModuleProfile>; queueWait: Record<string, LatencySummary> } {
+    // A worker that crashed left no last words: what it reported last is kept instead, so
+    // counters never go back (only its calls since that reply are lost).
+    links.forEach((link, i) => {
+      const last = this.lastReply.get(link);
+      if (last !== undefined && last.generation < link.generation && last.generation > (this.retiredGeneration.get(link) ?? -1)) {
+        this.fold(last.parts);
+        this.retiredGeneration.set(link, last.generation);
+      }
+      const reply = replies[i];
+      if (reply !== undefined) this.lastReply.set(link, reply);
+    });
     // A worker that ended after it replied sent the same metrics again as its last words.
     const live = replies.map((reply, i) => (reply === undefined || reply.generation <= (this.retiredGeneration.get(links[i]!) ?? 0) ? [] : reply.parts));
     const modules: Record<string, ModuleProfile> = {};

@@ -22,6 +22,7 @@ import type { LatencySummary } from '../profiler/build/latency-histogram.js';
 import type { ModuleProfile } from '../profiler/model/module-profile.js';
 import { encode, encodeNumericCall, encodeTypedCall, isNumeric, type Encoded, type TypedCall } from './codec.js';
 import { moduleOptions, resolvePoolOptions, type CallOptions, type PoolOptions, type ResolvedPoolOptions } from './options.js';
+import type { MetricsSnapshot } from '../profiler/model/metrics-snapshot.js';
 import { settleCall, type PendingCall } from './pending-call.js';
 import { CONTROL, Kind, type CallRequest, type CloseSandbox, type ProfileRequest, type Response, type WorkerModule } from './protocol.js';
 import { clockNow, within } from './clock.js';
@@ -61,7 +62,7 @@ export class WasmPool {
   private readonly links: WorkerLink[];
   private readonly ids: readonly string[];
   private readonly served: PoolModules;
-  private readonly metrics: PoolMetrics;
+  private readonly measured: PoolMetrics;
   private nextId = 1;
   private nextTenant = 1;
   private readonly tenants = new Map<number, { link: WorkerLink; lost: boolean }>();
@@ -82,7 +83,7 @@ export class WasmPool {
   ) {
     this.served = new PoolModules(specs.map((s) => s.id), modules);
     this.ids = this.served.ids;
-    this.metrics = new PoolMetrics(this.ids, modules);
+    this.measured = new PoolMetrics(this.ids, modules);
     this.budget = { queued: 0, max: options.maxQueue };
     const settings = {
       ringBytes: options.ringBytes,
@@ -256,8 +257,25 @@ export class WasmPool {
     const replies = this.stopping
       ? []
       : await Promise.all(this.links.map((link) => (this.ask(link, (id) => ({ k: Kind.Profile, id })) as Promise<ProfileReply>).catch(() => undefined)));
-    const { modules, queueWait } = this.metrics.merge(this.links, replies);
+    const { modules, queueWait } = this.measured.merge(this.links, replies);
     return { modules, queueWait, workers: { threads: this.links.length, restarts: this.recovery.restarts, crashes: this.recovery.crashes } };
+  }
+
+  /**
+   * Cumulative metrics of the whole pool for a scrape: every worker's, merged (a worker that
+   * ended or crashed keeps counting through what it last reported), with the queue's gauges.
+   */
+  async metrics(): Promise<MetricsSnapshot> {
+    const profile = await this.profile();
+    const modules = Object.values(profile.modules);
+    let inFlight = 0;
+    for (const link of this.links) for (const pending of link.inFlight.values()) if (pending.module >= 0) inFlight++;
+    return {
+      kind: 'pool',
+      modules,
+      cache: (modules[0] ?? this.served.modules[0]?.profile())?.cache,
+      pool: { queued: this.budget.queued, inFlight, ...profile.workers, queueWait: profile.queueWait },
+    };
   }
 
   /**
@@ -335,16 +353,16 @@ export class WasmPool {
       return;
     }
     if (response.k === Kind.Retired) {
-      this.metrics.retire(link, response.p);
+      this.measured.retire(link, response.p);
       return;
     }
     const pending = link.inFlight.get(response.id);
     if (pending === undefined) return;
     if (response.k === Kind.ProfileReply) {
-      settleCall(link.inFlight, pending, undefined, this.metrics.reply(link, response.p));
+      settleCall(link.inFlight, pending, undefined, this.measured.reply(link, response.p));
       return;
     }
-    this.metrics.waited(pending.module, response.q);
+    this.measured.waited(pending.module, response.q);
     if (response.k === Kind.Ok) settleCall(link.inFlight, pending, undefined, response.v);
     else settleCall(link.inFlight, pending, fromErrorData(response.e));
   }

@@ -105,3 +105,23 @@ export function mergeLatency(summaries: readonly LatencySummary[]): LatencySumma
     merged.destroy();
   }
 }
+
+/**
+ * The distinct values a summary's histogram holds, ascending, each with its count: the value
+ * is the highest its HdrHistogram bucket stands for, so every recorded value is ≤ it (what
+ * cumulative `le` buckets need). For exporters, at scrape time.
+ */
+export function recordedValues(summary: LatencySummary): { readonly ns: number; readonly count: number }[] {
+  if (summary.histogram === '') return [];
+  const histogram = hdr().decodeFromCompressedBase64(summary.histogram, 32, false) as unknown as {
+    recordedValuesIterator: { reset(): void; hasNext(): boolean; next(): { valueIteratedTo: number; countAtValueIteratedTo: number } };
+  };
+  const values: { ns: number; count: number }[] = [];
+  const iterator = histogram.recordedValuesIterator;
+  iterator.reset();
+  while (iterator.hasNext()) {
+    const step = iterator.next();
+    values.push({ ns: step.valueIteratedTo, count: step.countAtValueIteratedTo });
+  }
+  return values;
+}
