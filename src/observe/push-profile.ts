@@ -63,11 +63,12 @@ export async function pushProfile(url: string | URL, profile: CallTree | ModuleP
       const text = await response.text().catch(() => '');
       if (response.ok) return { status, attempts: attempt, bytes: pprof.byteLength };
       reason = `HTTP ${status}${text === '' ? '' : `: ${shorten(text.trim(), 200)}`}`;
-      if (status < 500 && status !== 429) return fail(attempt);
     } catch (error) {
       status = undefined;
       reason = shorten(error instanceof Error ? `${error.message}${error.cause instanceof Error ? ` (${error.cause.message})` : ''}` : String(error), 200);
     }
+    // A client error other than 429 will not change by asking again.
+    if (status !== undefined && status < 500 && status !== 429) return fail(attempt);
     if (attempt < attempts) {
       await new Promise((resolve) => setTimeout(resolve, delay));
       delay *= 2;
