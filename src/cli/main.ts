@@ -9,6 +9,8 @@ import { formatBytes, formatNs, renderTable, terminalSafe } from '../profiler/re
 import { MAX_ERROR_MESSAGE } from '../untrusted-text.js';
 import { runDemo } from './demo.js';
 import { profileCommand } from './profile-command.js';
+import { loadCommand } from './load-command.js';
+import { mergeCommand } from './merge-command.js';
 
 const USAGE = `usage: wasm-sandbox <command> [options]
 
@@ -24,12 +26,17 @@ commands:
     --focus REGEX  --exclude REGEX              keep only / drop frames by name
     --icicle                      top-down flamegraph
   demo                            run the bundled guests and print their profiles
+  load <file> <export> [args…]    drive the export through a worker pool for a while
+    --threads N  --concurrency C  --duration S   (defaults 2, 4, 10)
+    --metrics host:port           serve the pool's Prometheus metrics while it runs (port 0: any)
+  merge <profile.json…> -o out    merge saved module profiles (from many processes or machines)
 
 options:
   --memory-limit <pages>          memory limit in 64 KiB pages (default 4096)
   --fuel <instructions>           run: stop the call after this many wasm instructions (rewrites the guest)
   --timeout <ms>                  run: stop the call (and the start function) after this long (rewrites the guest)
   --json                          print machine-readable JSON instead of tables
+  --quiet                         no progress bar (it is shown only when stderr is a terminal)
   --verbose                       print stack traces of failures
   -h, --help                      this text`;
 
@@ -64,6 +71,7 @@ function jsonReplacer(_key: string, value: unknown): unknown {
 const VALUE_OPTIONS = new Set([
   '--memory-limit', '--fuel', '--timeout', '--mode', '--repeat', '--flamegraph', '--speedscope',
   '--cpuprofile', '--pprof', '--folded', '--focus', '--exclude',
+  '-o', '--output', '--threads', '--concurrency', '--duration', '--metrics',
 ]);
 const NEGATIVE_NUMBER = /^-(\d|\.\d|inf|nan)/i;
 
@@ -79,7 +87,13 @@ function separatePositionals(argv: readonly string[]): string[] {
     }
     if (token.startsWith('-') && !NEGATIVE_NUMBER.test(token)) {
       // `--fuel -5` as `--fuel=-5`, so that parseArgs takes a negative value as a value
-      options.push(VALUE_OPTIONS.has(token) && i + 1 < argv.length ? `${token}=${argv[++i]!}` : token);
+      if (VALUE_OPTIONS.has(token) && i + 1 < argv.length) {
+        // A short option takes its value as the next token (`-o=x` would keep the `=`).
+        if (token.startsWith('--')) options.push(`${token}=${argv[++i]!}`);
+        else options.push(token, argv[++i]!);
+      } else {
+        options.push(token);
+      }
     } else {
       positionals.push(token);
     }
@@ -108,6 +122,12 @@ async function main(argv: string[]): Promise<number> {
       focus: { type: 'string' },
       exclude: { type: 'string' },
       icicle: { type: 'boolean', default: false },
+      quiet: { type: 'boolean', default: false },
+      output: { type: 'string', short: 'o' },
+      threads: { type: 'string' },
+      concurrency: { type: 'string' },
+      duration: { type: 'string' },
+      metrics: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -183,6 +203,7 @@ async function main(argv: string[]): Promise<number> {
           ...(values.exclude === undefined ? {} : { exclude: values.exclude }),
           icicle: values.icicle === true,
           json: flags.json,
+          quiet: values.quiet === true,
         },
         (text) => process.stdout.write(text + '\n'),
       );
@@ -191,6 +212,30 @@ async function main(argv: string[]): Promise<number> {
     case 'demo': {
       const modules = await runDemo();
       if (flags.json) process.stdout.write(JSON.stringify(modules.map((m) => m.profile()), null, 2) + '\n');
+      return 0;
+    }
+    case 'load': {
+      const [file, exportName, ...args] = rest;
+      if (file === undefined || exportName === undefined) throw new WasmArgumentError("load takes a .wasm file, an export name, and the export's arguments");
+      await loadCommand(
+        host,
+        file,
+        exportName,
+        args,
+        {
+          threads: values.threads === undefined ? 2 : Number(values.threads),
+          concurrency: values.concurrency === undefined ? 4 : Number(values.concurrency),
+          durationS: values.duration === undefined ? 10 : Number(values.duration),
+          ...(values.metrics === undefined ? {} : { metrics: values.metrics }),
+          json: flags.json,
+          quiet: values.quiet === true,
+        },
+        (text) => process.stdout.write(text + '\n'),
+      );
+      return 0;
+    }
+    case 'merge': {
+      mergeCommand(rest, values.output, (text) => process.stdout.write(text + '\n'));
       return 0;
     }
     default:

@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { GuestProfiler, WasmArgumentError, WasmHost, filterTree, formatTopFunctions, functionStats, parseArgument, renderFlamegraph, toCpuProfile, toFolded, toPprof, toSpeedscope, type CallTree } from '../index.js';
 import { profileBySampling } from '../host/profiling/sampling-profiler.js';
+import { startProgress } from './progress.js';
 
 export interface ProfileCommandOptions {
   readonly mode: string;
@@ -19,6 +20,8 @@ export interface ProfileCommandOptions {
   readonly exclude?: string;
   readonly icicle: boolean;
   readonly json: boolean;
+  /** No progress bar even on a terminal. */
+  readonly quiet?: boolean;
 }
 
 function regex(text: string | undefined, flag: string): RegExp | undefined {
@@ -56,16 +59,28 @@ export async function profileCommand(
   const values = entry?.signature === undefined ? [...args] : args.map((text, i) => parseArgument(params[i]!, text));
 
   let tree: CallTree;
-  if (mode === 'sampling') {
-    const sandbox = module.instantiate();
-    tree = await profileBySampling(sandbox, () => {
-      for (let i = 0; i < options.repeat; i++) sandbox.call(exportName, ...values);
-    });
-  } else {
-    const profiler = new GuestProfiler(module, mode);
-    const sandbox = profiler.instantiate();
-    for (let i = 0; i < options.repeat; i++) sandbox.call(exportName, ...values);
-    tree = profiler.tree();
+  // One call is not a long run; many are, and show how far they got on a terminal.
+  const progress = startProgress(`profile ${exportName}`, options.repeat > 1 ? options.repeat : 0, { quiet: options.quiet === true, unit: 'calls' });
+  try {
+    if (mode === 'sampling') {
+      const sandbox = module.instantiate();
+      tree = await profileBySampling(sandbox, () => {
+        for (let i = 0; i < options.repeat; i++) {
+          sandbox.call(exportName, ...values);
+          progress.tick();
+        }
+      });
+    } else {
+      const profiler = new GuestProfiler(module, mode);
+      const sandbox = profiler.instantiate();
+      for (let i = 0; i < options.repeat; i++) {
+        sandbox.call(exportName, ...values);
+        progress.tick();
+      }
+      tree = profiler.tree();
+    }
+  } finally {
+    progress.stop();
   }
   const shown = focus !== undefined || exclude !== undefined ? filterTree(tree, { ...(focus ? { focus } : {}), ...(exclude ? { exclude } : {}) }) : tree;
 

@@ -1,0 +1,67 @@
+/**
+ * `wasm-sandbox merge a.json b.json … -o all.json`: module profiles saved by many processes or
+ * machines (`profile --json`, `run --json`, `demo --json`, a pool's profile) merged into one per
+ * module: counts add, histograms merge, peaks take the maximum.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { mergeModuleProfiles, MODULE_PROFILE_SCHEMA, WasmArgumentError, type ModuleProfile } from '../index.js';
+import { terminalSafe } from '../profiler/render/terminal-text.js';
+
+/** Every module profile a saved file holds, wherever the command that wrote it put them. */
+export function profilesIn(file: string, text: string): ModuleProfile[] {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new WasmArgumentError(`${terminalSafe(file)} is not JSON: ${(error as Error).message}`);
+  }
+  const found: ModuleProfile[] = [];
+  const visit = (value: unknown, depth: number): void => {
+    if (depth > 4 || value === null || typeof value !== 'object') return;
+    if (Array.isArray(value)) {
+      for (const item of value) visit(item, depth + 1);
+      return;
+    }
+    const record = value as Record<string, unknown>;
+    const schema = record['schema'];
+    if (typeof schema === 'string' && schema.startsWith('wasm-sandbox/module-profile@')) {
+      if (schema !== MODULE_PROFILE_SCHEMA) {
+        throw new WasmArgumentError(`${terminalSafe(file)} holds a ${terminalSafe(schema, 80)} profile; this version reads ${MODULE_PROFILE_SCHEMA}`);
+      }
+      found.push(record as unknown as ModuleProfile);
+      return;
+    }
+    // `run --json` puts it under `profile`, a pool's profile under `modules`.
+    for (const key of ['profile', 'profiles', 'modules']) if (key in record) visit(record[key], depth + 1);
+  };
+  visit(data, 0);
+  if (found.length === 0) throw new WasmArgumentError(`${terminalSafe(file)} holds no wasm-sandbox module profile`);
+  return found;
+}
+
+/** Merged profiles, one per module id, in the order the modules first appear. */
+export function mergeFiles(files: readonly string[]): ModuleProfile[] {
+  const byId = new Map<string, ModuleProfile[]>();
+  for (const file of files) {
+    for (const profile of profilesIn(file, readFileSync(file, 'utf8'))) {
+      const parts = byId.get(profile.module.id);
+      if (parts === undefined) byId.set(profile.module.id, [profile]);
+      else parts.push(profile);
+    }
+  }
+  return [...byId.values()].map((parts) => mergeModuleProfiles(parts));
+}
+
+export function mergeCommand(files: readonly string[], output: string | undefined, out: (text: string) => void): void {
+  if (files.length === 0) throw new WasmArgumentError('merge takes one or more saved profiles (.json)');
+  const merged = mergeFiles(files);
+  // One module gives one profile; several give a list of them.
+  const text = JSON.stringify(merged.length === 1 ? merged[0] : merged, null, 2) + '\n';
+  if (output === undefined) {
+    out(text.trimEnd());
+    return;
+  }
+  writeFileSync(output, text);
+  const calls = merged.reduce((n, m) => n + m.exports.reduce((k, e) => k + e.calls, 0), 0);
+  process.stderr.write(`merged ${files.length} file(s): ${merged.length} module(s), ${calls} calls → ${terminalSafe(output)}\n`);
+}
