@@ -1,12 +1,13 @@
 // Fleet metrics end to end: a real host and a real pool, scraped over loopback by a real HTTP
 // client, the exposition read by a real Prometheus text parser; OpenTelemetry through the SDK's
 // in-memory exporter.
+import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader, type HistogramMetricData, type SumMetricData } from '@opentelemetry/sdk-metrics';
 import { createPool, prometheusRegistry, registerOpenTelemetry, serveMetrics, WasmHost, type MetricsServer, type WasmPool } from '../src/index.js';
-import { guestPath } from './helpers/guests.js';
+import { distIndexUrl, guestPath } from './helpers/guests.js';
 import { startPrometheus, type PrometheusServer } from './helpers/prometheus-server.js';
 
 /** The typed error a promise rejects with. */
@@ -125,6 +126,30 @@ describe('Prometheus metrics of a host', () => {
     expect(sum!.value).toBeCloseTo(profile.totalMs / 1000, 6);
     const [p99] = await prometheus.query(`histogram_quantile(0.99, wasm_sandbox_call_duration_seconds_bucket{module="${module}"})`);
     expect(p99!.value).toBeGreaterThan(0);
+  });
+
+  it('counts modules loaded per request and dropped before any scrape (held weakly, counted after collection)', () => {
+    const script = `
+      const { WasmHost } = await import(${JSON.stringify(distIndexUrl())});
+      const host = new WasmHost();
+      for (let i = 0; i < 50; i++) {
+        const module = await host.load(${JSON.stringify(guestPath('add'))});
+        module.instantiate().call('add', i, 1);
+      }
+      const kept = await host.load(${JSON.stringify(guestPath('add'))});
+      kept.instantiate().call('add', 1, 1);
+      const weak = new WeakRef(await host.load(${JSON.stringify(guestPath('add'))}));
+      for (let i = 0; i < 10 && weak.deref() !== undefined; i++) {
+        globalThis.gc();
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      globalThis.gc();
+      await new Promise((r) => setTimeout(r, 50));
+      const [profile] = host.metrics().modules;
+      process.stdout.write(JSON.stringify({ collected: weak.deref() === undefined, calls: profile.exports[0].calls, modules: host.metrics().modules.length }));`;
+    const result = JSON.parse(execFileSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8' })) as { collected: boolean; calls: number; modules: number };
+    expect(result.collected).toBe(true);
+    expect(result).toEqual({ collected: true, calls: 51, modules: 1 });
   });
 
   it('bounds export cardinality and keeps untrusted export names as escaped label values', async () => {

@@ -151,10 +151,12 @@ export interface GuestModuleInit {
   readonly trace: TraceLogger;
   readonly coldStart: Pick<ColdStart, 'readMs' | 'hashMs' | 'cache' | 'compileMs'>;
   readonly cacheStats: () => ModuleCacheStats;
+  /** Told of each export recorder as it is made (the host's fleet metrics keep them past the module). */
+  readonly recorderMade?: (recorder: CallRecorder) => void;
 }
 
 /** A module as sent to another thread (see `GuestModule.transferable`). */
-export type TransferableModule = Omit<GuestModuleInit, 'cacheStats' | 'trace'>;
+export type TransferableModule = Omit<GuestModuleInit, 'cacheStats' | 'trace' | 'recorderMade'>;
 
 export class GuestModule {
   readonly id: string;
@@ -195,7 +197,7 @@ export class GuestModule {
    * inspection, and the host's settings. Plain data, for `postMessage`.
    */
   transferable(): TransferableModule {
-    const { cacheStats: _stats, trace: _trace, ...data } = this.init;
+    const { cacheStats: _stats, trace: _trace, recorderMade: _made, ...data } = this.init;
     return data;
   }
 
@@ -395,6 +397,7 @@ export class GuestModule {
       recorder: new CallRecorder(exportName, this.init.timing),
       where: `${this.label}: ${exportName}()`,
     };
+    this.init.recorderMade?.(target.recorder);
     if (last !== undefined) (this.targets ??= new Map([[last.name, last]])).set(exportName, target);
     return (this.lastTarget = target);
   }

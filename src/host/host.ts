@@ -271,7 +271,7 @@ export class WasmHost {
   private readonly cacheStatsOf = (): ModuleCacheStats => this.cache.stats();
 
   /** Modules loaded by this host, for `metrics()`. */
-  private readonly loaded = new LoadedModules();
+  private readonly loaded = new LoadedModules(() => this.cache.stats());
 
   /**
    * Cumulative call metrics of every module this host loaded, merged by module id, with the
@@ -326,7 +326,9 @@ export class WasmHost {
     hashMs: number,
   ): GuestModule {
     const compiled = result.value;
+    const { tally, recorderMade } = this.loaded.tally(id, label, sizeBytes);
     const module = new GuestModule({
+      recorderMade,
       id,
       label,
       sizeBytes,
@@ -344,7 +346,7 @@ export class WasmHost {
       coldStart: { readMs, hashMs, cache: result.outcome, compileMs: result.compileMs },
       cacheStats: this.cacheStatsOf,
     });
-    this.loaded.add(module);
+    this.loaded.track(module, tally);
     return module;
   }
 
