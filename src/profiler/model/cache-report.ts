@@ -28,6 +28,10 @@ export interface CacheCounters {
   readonly llWriteMisses: number;
   /** L1 hits + 5·LL hits + 35·RAM accesses (cachegrind's estimate). */
   readonly estimatedCycles: number;
+  /** D1 misses / references (0 without references). Always set by the simulator. */
+  readonly d1MissRate?: number;
+  /** LL misses / references (0 without references). Always set by the simulator. */
+  readonly llMissRate?: number;
 }
 
 export type StridePattern =
@@ -46,6 +50,14 @@ export interface CacheExportStats extends CacheCounters {
   readonly workingSetLines: number;
 }
 
+/** One path of the call tree (hooks on): self counters, and inclusive ones over its subtree. */
+export interface CacheTreeNode extends FrameIdentity {
+  readonly calls: number;
+  readonly self: CacheCounters;
+  readonly total: CacheCounters;
+  readonly children: readonly CacheTreeNode[];
+}
+
 export interface CacheReport {
   readonly schema: typeof CACHE_REPORT_SCHEMA;
   readonly geometry: CacheGeometry;
@@ -61,4 +73,6 @@ export interface CacheReport {
     readonly cold: number;
   };
   readonly notes: readonly string[];
+  /** The call tree with per-node counters, when function hooks were on (root: `(root)`). */
+  readonly callTree?: CacheTreeNode;
 }
