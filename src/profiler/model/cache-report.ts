@@ -39,8 +39,20 @@ export type StridePattern =
   | { readonly kind: 'strided'; readonly bytes: number }
   | { readonly kind: 'irregular' };
 
-export interface CacheFunctionStats extends FrameIdentity, CacheCounters {
+/** One access stream of a function: its loads, or stores, of one width (bulk pieces: width unset). */
+export interface CacheStreamStats {
+  readonly kind: 'load' | 'store';
+  readonly bytes?: number;
+  /** Consecutive pairs seen (references − 1). */
+  readonly deltas: number;
   readonly stride: StridePattern;
+}
+
+export interface CacheFunctionStats extends FrameIdentity, CacheCounters {
+  /** The main stream's pattern: the stream with most deltas, streams that repeat one address (stack slots) last. */
+  readonly stride: StridePattern;
+  /** Every stream with at least one delta, most deltas first. */
+  readonly streams?: readonly CacheStreamStats[];
 }
 
 export interface CacheExportStats extends CacheCounters {
