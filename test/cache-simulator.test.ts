@@ -4,7 +4,7 @@ import { buildCacheReport, missRateAt } from '../src/profiler/build/cache-report
 import { recorderLimits } from '../src/profiler/build/cache-recording.js';
 import { CacheSimulator } from '../src/profiler/build/cache-simulator.js';
 import { LruCacheLevel } from '../src/profiler/build/lru-cache-level.js';
-import { ReuseDistance } from '../src/profiler/build/reuse-distance.js';
+import { ReuseDistance, reuseBucket } from '../src/profiler/build/reuse-distance.js';
 import { classifyStride, emptyStride, observeStride } from '../src/profiler/build/stride-detector.js';
 import type { CacheGeometry } from '../src/profiler/model/cache-report.js';
 
@@ -100,12 +100,29 @@ describe('cache simulator on hand-made traces', () => {
 });
 
 describe('reuse distance', () => {
-  it('counts distinct lines since the last touch, through renumbering', () => {
-    const reuse = new ReuseDistance(8, 9);
-    const distances = [0, 1, 2, 0, 0, 3, 1, 2, 0, 4, 5, 6, 0, 7, 1, 1].map((line) => reuse.touch(line));
-    expect(distances).toEqual([-1, -1, -1, 2, 0, -1, 3, 3, 3, -1, -1, -1, 3, -1, 6, 0]);
-    expect(reuse.touch(9)).toBe(-1);
+  it('buckets the distinct lines touched since the last touch', () => {
+    const reuse = new ReuseDistance(8);
+    const buckets = [0, 1, 2, 0, 0, 3, 1, 2, 0, 4, 5, 6, 0, 7, 1, 1, 3, 2].map((line) => reuse.touch(line));
+    // Distances: -, -, -, 2, 0, -, 3, 3, 3, -, -, -, 3, -, 6, 0, 6 (3: since 1,2,0,4,5,6,0,7,1,1), 6.
+    expect(buckets).toEqual([-1, -1, -1, 2, 0, -1, 2, 2, 2, -1, -1, -1, 2, -1, 3, 0, 3, 3]);
+    expect(reuse.touch(8)).toBe(-1);
     expect(reuse.untracked).toBe(1);
+  });
+
+  it('matches a naive LRU stack on seeded random traces', () => {
+    let seed = 7;
+    const random = (n: number): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff), seed % n);
+    for (const span of [3, 10, 50, 300, 2000]) {
+      const reuse = new ReuseDistance(1 << 20);
+      const stack: number[] = [];
+      for (let i = 0; i < 5000; i++) {
+        const line = random(3) === 0 ? random(span) : (stack[random(Math.min(stack.length, 6))] ?? random(span));
+        const depth = stack.indexOf(line);
+        if (depth >= 0) stack.splice(depth, 1);
+        stack.unshift(line);
+        expect(reuse.touch(line)).toBe(depth < 0 ? -1 : reuseBucket(depth));
+      }
+    }
   });
 
   it('gives every fully associative LRU size its miss rate', () => {

@@ -41,7 +41,7 @@ export class WasmCacheRecorder {
     this.exports.configure(
       setsOf(d1), d1.associativity, Math.log2(d1.lineBytes),
       setsOf(ll), ll.associativity, Math.log2(ll.lineBytes),
-      limits.maxLines, limits.timestamps, limits.maxNodes, limits.functions, limits.maxDepth,
+      limits.maxLines, limits.maxNodes, limits.functions, limits.maxDepth,
     );
   }
 
