@@ -7,28 +7,9 @@ import { cpus, platform, arch, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { renderTable } from '../src/profiler/render/terminal-text.js';
 
-export interface BenchResult {
-  readonly benchmark: string;
-  readonly case: string;
-  readonly metric: string;
-  readonly value: number;
-  readonly unit: string;
-  readonly baseline?: { readonly name: string; readonly value: number };
-  /** value / baseline.value */
-  readonly ratio?: number;
-  /** Target the issue set, as text (e.g. "ratio <= 1.5"), and whether this run met it. */
-  readonly target?: string;
-  readonly met?: boolean;
-}
+import { BENCH_FILE_SCHEMA, type BenchFile, type BenchResult } from '../src/profiler/model/bench-file.js';
 
-export interface BenchFile {
-  readonly schema: 'wasm-sandbox/bench@1';
-  readonly benchmark: string;
-  readonly startedAt: string;
-  readonly machine: { readonly cpus: number; readonly model: string; readonly memoryBytes: number; readonly platform: string; readonly arch: string };
-  readonly versions: Readonly<Record<string, string>>;
-  readonly results: readonly BenchResult[];
-}
+export type { BenchFile, BenchResult };
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -42,7 +23,7 @@ function packageVersion(name: string): string {
 
 export function writeBench(benchmark: string, startedAt: Date, results: readonly BenchResult[]): string {
   const file: BenchFile = {
-    schema: 'wasm-sandbox/bench@1',
+    schema: BENCH_FILE_SCHEMA,
     benchmark,
     startedAt: startedAt.toISOString(),
     machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', memoryBytes: totalmem(), platform: platform(), arch: arch() },

@@ -49,13 +49,9 @@ export interface PoolCloseReport {
   readonly unstoppedThreads: readonly number[];
 }
 
-export interface PoolProfile {
-  /** Per-module profiles from every worker, histograms merged. */
-  readonly modules: Readonly<Record<string, ModuleProfile>>;
-  /** Time from `call()` to the worker starting the call, per module. */
-  readonly queueWait: Readonly<Record<string, LatencySummary>>;
-  readonly workers: { readonly threads: number; readonly restarts: number; readonly crashes: number };
-}
+import type { PoolProfile } from '../profiler/model/pool-profile.js';
+
+export type { PoolProfile };
 
 export class WasmPool {
   private readonly links: WorkerLink[];
