@@ -77,3 +77,10 @@ export type { PoolOptions, PoolModuleOptions, CallOptions, PoolProfile, PoolSand
 export type { Isolation } from './pool/protocol.js';
 export { leastLoaded } from './pool/schedule.js';
 export type { Scheduler, WorkerLoad } from './pool/schedule.js';
+
+export { renderHtmlReport, reportPolicy } from './profiler/render/html-report.js';
+export type { ReportInput, ReportRun, ReportModule, ReportComparison, ComparisonRow } from './profiler/render/html-report.js';
+export { readReportRun, groupRuns } from './profiler/render/report/report-input.js';
+export { compareRuns } from './profiler/render/report/comparison.js';
+export type { BenchFile, BenchResult } from './profiler/model/bench-file.js';
+export { BENCH_FILE_SCHEMA } from './profiler/model/bench-file.js';

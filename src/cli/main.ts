@@ -9,6 +9,7 @@ import { formatBytes, formatNs, renderTable, terminalSafe } from '../profiler/re
 import { MAX_ERROR_MESSAGE } from '../untrusted-text.js';
 import { runDemo } from './demo.js';
 import { profileCommand } from './profile-command.js';
+import { reportCommand } from './report-command.js';
 
 const USAGE = `usage: wasm-sandbox <command> [options]
 
@@ -23,6 +24,11 @@ commands:
     --pprof out.pb.gz  --folded out.txt         export the profile
     --focus REGEX  --exclude REGEX              keep only / drop frames by name
     --icicle                      top-down flamegraph
+    --report out.html             write the HTML report of this profile
+  report <profile.json | bench.json …> -o report.html
+                                  one self-contained HTML report from saved profiles (profile/run/demo
+                                  --json, pool profiles, analyses, bench/results/*.json); two runs of
+                                  the same module or bench are compared (before, after)
   demo                            run the bundled guests and print their profiles
 
 options:
@@ -63,7 +69,7 @@ function jsonReplacer(_key: string, value: unknown): unknown {
 
 const VALUE_OPTIONS = new Set([
   '--memory-limit', '--fuel', '--timeout', '--mode', '--repeat', '--flamegraph', '--speedscope',
-  '--cpuprofile', '--pprof', '--folded', '--focus', '--exclude',
+  '--cpuprofile', '--pprof', '--folded', '--focus', '--exclude', '--report', '--output', '-o',
 ]);
 const NEGATIVE_NUMBER = /^-(\d|\.\d|inf|nan)/i;
 
@@ -79,7 +85,11 @@ function separatePositionals(argv: readonly string[]): string[] {
     }
     if (token.startsWith('-') && !NEGATIVE_NUMBER.test(token)) {
       // `--fuel -5` as `--fuel=-5`, so that parseArgs takes a negative value as a value
-      options.push(VALUE_OPTIONS.has(token) && i + 1 < argv.length ? `${token}=${argv[++i]!}` : token);
+      if (VALUE_OPTIONS.has(token) && i + 1 < argv.length) {
+        const value = argv[++i]!;
+        // A short option takes its value as the next token (`-o=x` would mean the value `=x`).
+        options.push(...(token.startsWith('--') ? [`${token}=${value}`] : [token, value]));
+      } else options.push(token);
     } else {
       positionals.push(token);
     }
@@ -108,6 +118,8 @@ async function main(argv: string[]): Promise<number> {
       focus: { type: 'string' },
       exclude: { type: 'string' },
       icicle: { type: 'boolean', default: false },
+      report: { type: 'string' },
+      output: { type: 'string', short: 'o' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -181,11 +193,16 @@ async function main(argv: string[]): Promise<number> {
           ...(values.folded === undefined ? {} : { folded: values.folded }),
           ...(values.focus === undefined ? {} : { focus: values.focus }),
           ...(values.exclude === undefined ? {} : { exclude: values.exclude }),
+          ...(values.report === undefined ? {} : { report: values.report }),
           icicle: values.icicle === true,
           json: flags.json,
         },
         (text) => process.stdout.write(text + '\n'),
       );
+      return 0;
+    }
+    case 'report': {
+      reportCommand(rest, values.output ?? 'report.html', (text) => process.stdout.write(text + '\n'));
       return 0;
     }
     case 'demo': {

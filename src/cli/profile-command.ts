@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { GuestProfiler, WasmArgumentError, WasmHost, filterTree, formatTopFunctions, functionStats, parseArgument, renderFlamegraph, toCpuProfile, toFolded, toPprof, toSpeedscope, type CallTree } from '../index.js';
+import { GuestProfiler, WasmArgumentError, WasmHost, filterTree, formatTopFunctions, functionStats, parseArgument, renderFlamegraph, toCpuProfile, toFolded, toPprof, toSpeedscope, renderHtmlReport, type CallTree } from '../index.js';
 import { profileBySampling } from '../host/profiling/sampling-profiler.js';
 
 export interface ProfileCommandOptions {
@@ -19,6 +19,8 @@ export interface ProfileCommandOptions {
   readonly exclude?: string;
   readonly icicle: boolean;
   readonly json: boolean;
+  /** Write the HTML report here. */
+  readonly report?: string;
 }
 
 function regex(text: string | undefined, flag: string): RegExp | undefined {
@@ -76,12 +78,16 @@ export async function profileCommand(
   if (options.pprof) writeFileSync(options.pprof, toPprof(shown));
   if (options.folded) writeFileSync(options.folded, options.folded.endsWith('.gz') ? gzipSync(toFolded(shown)) : toFolded(shown));
 
+  const profile = module.profile();
+  if (options.report) writeFileSync(options.report, renderHtmlReport({ title, runs: [{ name: module.label, modules: [{ profile, tree: shown }] }], generatedAt: new Date().toISOString() }));
+
   if (options.json) {
-    out(JSON.stringify({ tree: shown, functions: functionStats(shown) }, null, 2));
+    // With the module profile, this output is a saved profile `wasm-sandbox report` reads.
+    out(JSON.stringify({ tree: shown, functions: functionStats(shown), profile }, null, 2));
   } else {
     out(formatTopFunctions({ mode: shown.mode, unit: shown.unit, total: shown.root.total, top: functionStats(shown) }, 20));
     for (const note of shown.notes) out(`note: ${note}`);
-    const written = [options.flamegraph, options.speedscope, options.cpuprofile, options.pprof, options.folded].filter(Boolean);
+    const written = [options.flamegraph, options.speedscope, options.cpuprofile, options.pprof, options.folded, options.report].filter(Boolean);
     if (written.length > 0) out(`wrote ${written.join(', ')}`);
   }
   return shown;
