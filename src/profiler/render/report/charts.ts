@@ -125,7 +125,7 @@ export function percentileChart(id: string, title: string, summaries: readonly {
   const yMax = 10 ** Math.ceil(Math.log10(maxY * 1.0001));
   const xTicks = [1, 2, 10, 100, 1000, 10000, 100000]
     .filter((v) => v <= lastX)
-    .map((v) => ({ at: v, label: v === 1 ? '0 %' : `${(100 * (1 - 1 / v)).toFixed(v > 100 ? 2 : 0).replace(/\.?0+$/, '')} %` }));
+    .map((v) => ({ at: v, label: `${Number((100 * (1 - 1 / v)).toFixed(3))} %` }));
   return lineChart({
     id,
     title,
