@@ -18,8 +18,7 @@
 import { fromErrorData, InvalidOptionError, PoolClosedError, PoolSaturatedError, SandboxClosedError, WorkerCrashedError } from '../errors.js';
 import type { GuestModule } from '../host/guest-module.js';
 import { WasmHost } from '../host/host.js';
-import type { LatencySummary } from '../profiler/build/latency-histogram.js';
-import type { ModuleProfile } from '../profiler/model/module-profile.js';
+import type { PoolProfile } from '../profiler/model/pool-profile.js';
 import { encode, encodeNumericCall, encodeTypedCall, isNumeric, type Encoded, type TypedCall } from './codec.js';
 import { moduleOptions, resolvePoolOptions, type CallOptions, type PoolOptions, type ResolvedPoolOptions } from './options.js';
 import { settleCall, type PendingCall } from './pending-call.js';
@@ -33,6 +32,7 @@ import { WorkerLink, type QueueBudget } from './worker-link.js';
 import { WorkerThreads } from './worker-threads.js';
 
 export type { CallOptions, PoolModuleOptions, PoolOptions } from './options.js';
+export type { PoolProfile } from '../profiler/model/pool-profile.js';
 
 export interface PoolSandbox {
   readonly id: number;
@@ -47,14 +47,6 @@ export interface PoolSandbox {
 export interface PoolCloseReport {
   /** Thread ids of workers that were terminated but had not exited when close() gave up waiting. */
   readonly unstoppedThreads: readonly number[];
-}
-
-export interface PoolProfile {
-  /** Per-module profiles from every worker, histograms merged. */
-  readonly modules: Readonly<Record<string, ModuleProfile>>;
-  /** Time from `call()` to the worker starting the call, per module. */
-  readonly queueWait: Readonly<Record<string, LatencySummary>>;
-  readonly workers: { readonly threads: number; readonly restarts: number; readonly crashes: number };
 }
 
 export class WasmPool {
