@@ -55,6 +55,8 @@ export class WasmPool {
   private readonly served: PoolModules;
   private readonly metrics: PoolMetrics;
   private nextId = 1;
+  /** Calls refused with ERR_POOL_SATURATED (the analyzer's pool-saturation rule reads it). */
+  private saturated = 0;
   private nextTenant = 1;
   private readonly tenants = new Map<number, { link: WorkerLink; lost: boolean }>();
   private readonly budget: QueueBudget;
@@ -200,6 +202,7 @@ export class WasmPool {
     return new Promise((resolve, reject) => {
       const pending: PendingCall = { id, module: index, link, frameAt: undefined, deadline, timeoutMs: timeout, resolve, reject, timer: undefined, settled: false, tenant: tenant !== undefined };
       if (!this.submit(link, frame, pending)) {
+        this.saturated++;
         reject(new PoolSaturatedError(`the pool's queue is full (${this.options.maxQueue} calls waiting for ring space); retry later or raise maxQueue`));
         return;
       }
@@ -249,7 +252,7 @@ export class WasmPool {
       ? []
       : await Promise.all(this.links.map((link) => (this.ask(link, (id) => ({ k: Kind.Profile, id })) as Promise<ProfileReply>).catch(() => undefined)));
     const { modules, queueWait } = this.metrics.merge(this.links, replies);
-    return { modules, queueWait, workers: { threads: this.links.length, restarts: this.recovery.restarts, crashes: this.recovery.crashes } };
+    return { modules, queueWait, workers: { threads: this.links.length, restarts: this.recovery.restarts, crashes: this.recovery.crashes }, saturated: this.saturated };
   }
 
   /**

@@ -11,4 +11,6 @@ export interface PoolProfile {
   /** Time from `call()` to the worker starting the call, per module. */
   readonly queueWait: Readonly<Record<string, LatencySummary>>;
   readonly workers: { readonly threads: number; readonly restarts: number; readonly crashes: number };
+  /** Calls refused because the queue was full (ERR_POOL_SATURATED); absent in older profiles. */
+  readonly saturated?: number;
 }
