@@ -230,28 +230,34 @@ describe('module-cache', () => {
     moduleProfile('m', { cache: { hits, misses, coalesced: 0, evictions, oversize: 0, compileMs: misses * 10, entries, bytes: 1000, maxEntries: 4, maxBytes: 4000 } });
 
   it('fires when reloads miss', () => {
-    const [f] = findings(moduleCache, one({ profile: withCache(10, 30, 26, 4) }));
-    expect(f!.title).toBe('Module cache: 25 % hit rate over 40 loads, 26 evictions');
-    expect(f!.saving).toMatchObject({ value: 26 * 10, unit: 'ms', share: 0.75 });
+    // 40 loads: 10 first loads (4 held, 6 evicted), 30 reloads of which 20 compiled again.
+    const [f] = findings(moduleCache, one({ profile: withCache(10, 30, 6, 4) }));
+    expect(f!.title).toBe('Module cache: 33 % hit rate over 30 reloads (40 loads), 6 evictions');
+    expect(f!.saving).toMatchObject({ value: 20 * 10, unit: 'ms' });
+    expect(f!.saving.share).toBeCloseTo(2 / 3, 12);
     expect(f!.recommendation).toMatch(/Raise the module cache's bounds/);
   });
 
   it('stays silent for first loads (every module missing once) and for a warm cache', () => {
-    expect(findings(moduleCache, one({ profile: withCache(0, 12, 0, 12) }))).toEqual([]);
+    expect(findings(moduleCache, one({ profile: withCache(3, 12, 0, 12) }))).toEqual([]);
     expect(findings(moduleCache, one({ profile: withCache(90, 10, 0, 10) }))).toEqual([]);
   });
 });
 
 describe('error-rate', () => {
-  it('fires above 1 % failed calls', () => {
-    const e = exportProfile('divide', { calls: 100, errors: { ERR_WASM_TRAP: 5 } });
-    const [f] = findings(errorRate, one({ profile: moduleProfile('trap.wasm', { exports: [e] }) }));
-    expect(f!.saving).toMatchObject({ value: 5, share: 0.05 });
+  it('fires above 1 % failed calls of a module, naming the export failing most', () => {
+    const divide = exportProfile('divide', { calls: 100, errors: { ERR_WASM_TRAP: 4 } });
+    const load = exportProfile('loadAt', { calls: 100, errors: { ERR_WASM_TRAP: 2, ERR_GUEST_ABORT: 4 } });
+    const [f] = findings(errorRate, one({ profile: moduleProfile('trap.wasm', { exports: [divide, load] }) }));
+    expect(f!.title).toBe('trap.wasm: 10 of 200 calls failed (5.0 %), in 2 exports');
+    expect(f!.where).toEqual({ module: 'trap.wasm', export: 'loadAt' });
+    expect(f!.evidence.slice(0, 3)).toEqual([{ label: 'calls', value: 200, unit: 'calls' }, { label: 'ERR_WASM_TRAP', value: 6, unit: 'calls' }, { label: 'ERR_GUEST_ABORT', value: 4, unit: 'calls' }]);
+    expect(f!.saving).toMatchObject({ value: 10, share: 0.05 });
     expect(f!.severity).toBe('medium');
   });
 
-  it('stays silent at 1 %', () => {
-    const e = exportProfile('divide', { calls: 100, errors: { ERR_WASM_TRAP: 1 } });
+  it('stays silent at 1 %, and leaves calls stopped by limits to limit-exhausted', () => {
+    const e = exportProfile('divide', { calls: 100, errors: { ERR_WASM_TRAP: 1, ERR_DEADLINE_EXCEEDED: 50 } });
     expect(findings(errorRate, one({ profile: moduleProfile('m', { exports: [e] }) }))).toEqual([]);
   });
 });

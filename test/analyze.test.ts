@@ -57,9 +57,8 @@ describe('analyze', () => {
   it('ranks by saving share × confidence, lists passed rules and says which could not run', () => {
     expect(report.findings.map((f) => [f.id, f.score])).toEqual([
       ['hot-function', 0.89],
-      ['error-rate', 0.4],
+      ['error-rate', 40 / 110],
       ['limit-exhausted', 0.1],
-      ['error-rate', 0.1],
     ]);
     expect(report.findings[0]!.readMore).toBe('docs/analysis.md#hot-function');
     expect(report.passed.map((p) => p.id)).toEqual(['host-imports', 'memory-growth', 'cold-start-compile', 'module-cache', 'trap-storm', 'limit-approached', 'tail-latency']);
@@ -78,7 +77,7 @@ describe('analyze', () => {
   it('prints findings with evidence, advice, saving, confidence, and the passed list; guest text escaped', () => {
     const evil = exportProfile('bad\u001b[31mname', { calls: 10, errors: { ERR_WASM_TRAP: 5 } });
     const text = formatFindings(analyze({ modules: [{ profile: moduleProfile('m.wasm', { exports: [evil] }) }] }));
-    expect(text).toContain('1. [high] bad\\x1b[31mname failed 5 of 10 calls (50 %)  (error-rate, errors)');
+    expect(text).toContain('1. [high] m.wasm: 5 of 10 calls failed (50 %) in bad\\x1b[31mname  (error-rate, errors)');
     expect(text).not.toContain('\u001b');
     expect(text).toContain('   confidence: exact (counted) · score 0.500');
     expect(text).toContain('  ✓ trap-storm: No export traps in a storm');

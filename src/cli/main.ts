@@ -9,6 +9,8 @@ import { formatBytes, formatNs, renderTable, terminalSafe } from '../profiler/re
 import { MAX_ERROR_MESSAGE } from '../untrusted-text.js';
 import { runDemo } from './demo.js';
 import { profileCommand } from './profile-command.js';
+import { analyzeSaved, FINDINGS_EXIT_CODE, parseFailOn, printAnalysis, readSavedProfiles } from './analyze-command.js';
+import { failsAt } from '../profiler/analyze/analyze.js';
 
 const USAGE = `usage: wasm-sandbox <command> [options]
 
@@ -23,7 +25,11 @@ commands:
     --pprof out.pb.gz  --folded out.txt         export the profile
     --focus REGEX  --exclude REGEX              keep only / drop frames by name
     --icicle                      top-down flamegraph
-  demo                            run the bundled guests and print their profiles
+    --findings                    analyse the run: bottlenecks, their cost, what to change
+    --save run.json               write the run as a saved profile (for analyze, compare)
+  analyze <profile.json…>         findings of saved profiles (profile --save, run --json's profile)
+    --fail-on high|medium|low     exit 2 when a finding is at or above this severity (CI)
+  demo                            run the bundled guests and print their profiles and findings
 
 options:
   --memory-limit <pages>          memory limit in 64 KiB pages (default 4096)
@@ -63,7 +69,7 @@ function jsonReplacer(_key: string, value: unknown): unknown {
 
 const VALUE_OPTIONS = new Set([
   '--memory-limit', '--fuel', '--timeout', '--mode', '--repeat', '--flamegraph', '--speedscope',
-  '--cpuprofile', '--pprof', '--folded', '--focus', '--exclude',
+  '--cpuprofile', '--pprof', '--folded', '--focus', '--exclude', '--save', '--fail-on',
 ]);
 const NEGATIVE_NUMBER = /^-(\d|\.\d|inf|nan)/i;
 
@@ -108,6 +114,9 @@ async function main(argv: string[]): Promise<number> {
       focus: { type: 'string' },
       exclude: { type: 'string' },
       icicle: { type: 'boolean', default: false },
+      findings: { type: 'boolean', default: false },
+      save: { type: 'string' },
+      'fail-on': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -119,6 +128,7 @@ async function main(argv: string[]): Promise<number> {
     timeoutMs: values.timeout === undefined ? undefined : Number(values.timeout),
   };
   const [command, ...rest] = positionals;
+  const failOn = parseFailOn(values['fail-on']);
   if (values.help === true || command === undefined) {
     process.stdout.write(USAGE + '\n');
     return command === undefined && values.help !== true ? 1 : 0;
@@ -166,7 +176,7 @@ async function main(argv: string[]): Promise<number> {
     case 'profile': {
       const [file, exportName, ...args] = rest;
       if (file === undefined || exportName === undefined) throw new WasmArgumentError("profile takes a .wasm file, an export name, and the export's arguments");
-      await profileCommand(
+      const { exitCode } = await profileCommand(
         host,
         file,
         exportName,
@@ -183,15 +193,24 @@ async function main(argv: string[]): Promise<number> {
           ...(values.exclude === undefined ? {} : { exclude: values.exclude }),
           icicle: values.icicle === true,
           json: flags.json,
+          findings: values.findings === true,
+          ...(values.save === undefined ? {} : { save: values.save }),
+          ...(failOn === undefined ? {} : { failOn }),
         },
         (text) => process.stdout.write(text + '\n'),
+        (text) => process.stderr.write(text + '\n'),
       );
-      return 0;
+      return exitCode;
+    }
+    case 'analyze': {
+      if (rest.length === 0) throw new WasmArgumentError('analyze takes one or more saved profiles (profile … --save run.json)');
+      const report = analyzeSaved(readSavedProfiles(rest));
+      return printAnalysis(report, { json: flags.json, failOn }, (text) => process.stdout.write(text + '\n'), (text) => process.stderr.write(text + '\n'));
     }
     case 'demo': {
-      const modules = await runDemo();
+      const { modules, report } = await runDemo();
       if (flags.json) process.stdout.write(JSON.stringify(modules.map((m) => m.profile()), null, 2) + '\n');
-      return 0;
+      return failOn !== undefined && failsAt(report, failOn) ? FINDINGS_EXIT_CODE : 0;
     }
     default:
       throw new WasmArgumentError(`unknown command ${JSON.stringify(command)}; run wasm-sandbox --help`);

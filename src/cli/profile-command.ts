@@ -6,6 +6,8 @@ import { writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { GuestProfiler, WasmArgumentError, WasmHost, filterTree, formatTopFunctions, functionStats, parseArgument, renderFlamegraph, toCpuProfile, toFolded, toPprof, toSpeedscope, type CallTree } from '../index.js';
 import { profileBySampling } from '../host/profiling/sampling-profiler.js';
+import { analyze, callOverheadNs, loadInstrumentEngine, hookOverhead, type ProfiledModule, type Severity } from '../index.js';
+import { printAnalysis, saveProfile } from './analyze-command.js';
 
 export interface ProfileCommandOptions {
   readonly mode: string;
@@ -19,6 +21,11 @@ export interface ProfileCommandOptions {
   readonly exclude?: string;
   readonly icicle: boolean;
   readonly json: boolean;
+  /** Analyse the run and print its findings after the top functions. */
+  readonly findings?: boolean;
+  /** Write the run as a saved profile (schema-versioned JSON) for `analyze` and `compare`. */
+  readonly save?: string;
+  readonly failOn?: Severity;
 }
 
 function regex(text: string | undefined, flag: string): RegExp | undefined {
@@ -37,7 +44,8 @@ export async function profileCommand(
   args: readonly string[],
   options: ProfileCommandOptions,
   out: (text: string) => void,
-): Promise<CallTree> {
+  err: (text: string) => void = out,
+): Promise<{ tree: CallTree; exitCode: number }> {
   const { mode } = options;
   if (mode !== 'instrumented' && mode !== 'instructions' && mode !== 'sampling') {
     throw new WasmArgumentError(`--mode must be instrumented, instructions or sampling, got ${JSON.stringify(mode)}`);
@@ -76,13 +84,34 @@ export async function profileCommand(
   if (options.pprof) writeFileSync(options.pprof, toPprof(shown));
   if (options.folded) writeFileSync(options.folded, options.folded.endsWith('.gz') ? gzipSync(toFolded(shown)) : toFolded(shown));
 
+  const wantsAnalysis = options.findings === true || options.failOn !== undefined;
+  if (mode === 'instrumented' && (wantsAnalysis || options.save !== undefined)) await loadInstrumentEngine(); // the hook calibration rewrites synchronously
+  const measured: ProfiledModule | undefined =
+    wantsAnalysis || options.save !== undefined
+      ? {
+          profile: module.profile(),
+          tree,
+          ...(mode === 'instrumented' ? { hookOverhead: hookOverhead() } : {}),
+          callOverheadNs: callOverheadNs(),
+        }
+      : undefined;
+  if (options.save !== undefined) saveProfile(options.save, [measured!], { file, export: exportName, args: [...args], mode, repeat: options.repeat });
+  const report = wantsAnalysis ? analyze({ modules: [measured!] }) : undefined;
+
   if (options.json) {
-    out(JSON.stringify({ tree: shown, functions: functionStats(shown) }, null, 2));
+    out(JSON.stringify({ tree: shown, functions: functionStats(shown), ...(report === undefined ? {} : { analysis: report }) }, null, 2));
   } else {
     out(formatTopFunctions({ mode: shown.mode, unit: shown.unit, total: shown.root.total, top: functionStats(shown) }, 20));
     for (const note of shown.notes) out(`note: ${note}`);
     const written = [options.flamegraph, options.speedscope, options.cpuprofile, options.pprof, options.folded].filter(Boolean);
+    if (options.save !== undefined) written.push(options.save);
     if (written.length > 0) out(`wrote ${written.join(', ')}`);
   }
-  return shown;
+  let exitCode = 0;
+  if (report !== undefined) {
+    if (!options.json) out('');
+    // With --json the report is already in the document printed above.
+    exitCode = printAnalysis(report, { json: false, failOn: options.failOn }, options.json ? () => {} : out, err);
+  }
+  return { tree: shown, exitCode };
 }

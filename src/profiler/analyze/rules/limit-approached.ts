@@ -30,12 +30,13 @@ export const limitApproached: AnalysisRule = {
           where: { module: label, ...(exportName === undefined ? {} : { export: exportName }) },
           evidence,
           recommendation: advice,
-          saving: { value: use * 100, unit: '% of the limit', share: use, how: `how close the ${what} is: a slightly larger input is stopped` },
+          saving: { value: use * 100, unit: '% of the limit', share: Math.min(1, use), how: `how close the ${what} is: a slightly larger input is stopped` },
           confidence,
         });
       };
       for (const e of profile.exports) {
-        if (limits?.timeoutMs !== undefined && e.latency.count > 0) {
+        // Calls already stopped by a limit are limit-exhausted's, not "approaching".
+        if (limits?.timeoutMs !== undefined && e.latency.count > 0 && (e.errors['ERR_DEADLINE_EXCEEDED'] ?? 0) === 0) {
           const limitNs = limits.timeoutMs * 1e6;
           const use = e.latency.p99 / limitNs;
           if (use >= LIMIT_USE_POINTS.p10) {
@@ -45,7 +46,7 @@ export const limitApproached: AnalysisRule = {
               interval.kind === 'interval' ? { ...interval, low: interval.low / limitNs, high: interval.high / limitNs } : interval);
           }
         }
-        if (limits?.fuel !== undefined && e.calls > 0 && e.instructions > 0) {
+        if (limits?.fuel !== undefined && e.calls > 0 && e.instructions > 0 && (e.errors['ERR_OUT_OF_FUEL'] ?? 0) === 0) {
           const mean = e.instructions / e.calls;
           const use = mean / limits.fuel;
           if (use >= LIMIT_USE_POINTS.p10) {

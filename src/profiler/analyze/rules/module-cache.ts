@@ -22,19 +22,21 @@ export const moduleCache: AnalysisRule = {
     if (cache === undefined) return ran([]);
     const lookups = cache.hits + cache.misses + cache.coalesced;
     const served = cache.hits + cache.coalesced;
-    const missRate = lookups === 0 ? 0 : cache.misses / lookups;
-    const reloaded = lookups > cache.entries + cache.evictions;
-    const lowHitRate = reloaded && missRate > CACHE_MISS_POINTS.p10;
+    // A first load of bytes misses by necessity: one per module held, evicted or too large to hold.
+    const firstLoads = Math.min(cache.misses, cache.entries + cache.evictions + cache.oversize);
+    const reloads = lookups - firstLoads;
+    // Misses beyond the first loads compiled the same bytes again.
+    const recompiles = cache.misses - firstLoads;
+    const missRate = reloads <= 0 ? 0 : recompiles / reloads;
+    const lowHitRate = reloads > 0 && missRate > CACHE_MISS_POINTS.p10;
     if (!lowHitRate && cache.evictions === 0) return ran([]);
-    const { rating, severity } = rate('miss rate', Math.max(missRate, cache.evictions > 0 ? CACHE_MISS_POINTS.p10 * 1.01 : 0), CACHE_MISS_POINTS);
-    // Misses beyond one per module held (or evicted) compiled the same bytes again.
-    const recompiles = Math.max(0, cache.misses - cache.entries);
+    const { rating, severity } = rate('miss rate of reloads', Math.max(missRate, cache.evictions > 0 ? CACHE_MISS_POINTS.p10 * 1.01 : 0), CACHE_MISS_POINTS);
     const averageCompile = cache.misses === 0 ? 0 : cache.compileMs / cache.misses;
     return ran([
       {
         severity,
         rating,
-        title: `Module cache: ${percent(1 - missRate)} hit rate over ${lookups} loads, ${cache.evictions} evictions`,
+        title: `Module cache: ${percent(1 - missRate)} hit rate over ${reloads} reloads (${lookups} loads), ${cache.evictions} evictions`,
         where: {},
         evidence: [
           { label: 'hits', value: cache.hits, unit: 'loads' },
@@ -49,7 +51,7 @@ export const moduleCache: AnalysisRule = {
           cache.evictions > 0
             ? `Raise the module cache's bounds (moduleCache maxEntries ${cache.maxEntries} / maxBytes ${cache.maxBytes}) to hold the modules in use: ${cache.evictions} compiled modules were evicted and compiled again on reload. Preload the ones every request needs.`
             : `Keep one WasmHost for the process and load each module through it (served ${served} of ${lookups} loads): a new host per request starts with an empty cache.`,
-        saving: { value: recompiles * averageCompile, unit: 'ms', share: missRate, how: 'misses beyond one per module held × the average compile: the compiles a warm cache avoids' },
+        saving: { value: recompiles * averageCompile, unit: 'ms', share: missRate, how: 'misses of reloads × the average compile; share: the miss rate of reloads' },
         confidence: EXACT,
       },
     ]);
