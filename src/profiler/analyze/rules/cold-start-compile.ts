@@ -9,8 +9,8 @@ import { ran, type AnalysisRule, type FindingDraft } from '../rule.js';
 
 /** Fires from 50 % of the cold start (score 0.9), high from 80 %. */
 export const COMPILE_SHARE_POINTS = { p10: 0.5, median: 0.8 } as const;
-/** Under a millisecond of compiling is not worth a finding, whatever its share. */
-export const MIN_COMPILE_MS = 1;
+/** Under 10 ms of compiling (one per process) is not worth a finding, whatever its share. */
+export const MIN_COMPILE_MS = 10;
 /**
  * A cold start is timed once: no sample to take an interval from. The interval is the ±20 %
  * that compile times move between runs in bench/cold-start (docs/decisions.md).
