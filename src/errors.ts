@@ -392,6 +392,29 @@ export class InvalidOptionError extends WasmSandboxError {
   readonly code = 'ERR_INVALID_OPTION' as const;
 }
 
+/**
+ * A saved profile (or analysis input) that this version cannot read: not JSON, a schema it does
+ * not know, a newer version of one it knows, or a shape that does not match its schema.
+ */
+export class ProfileFormatError extends WasmSandboxError {
+  override readonly name = 'ProfileFormatError';
+  readonly code = 'ERR_PROFILE_FORMAT' as const;
+  constructor(
+    message: string,
+    /** `not-json`, `unknown-schema`, `newer-schema` or `malformed`. */
+    readonly reason: 'not-json' | 'unknown-schema' | 'newer-schema' | 'malformed' = 'malformed',
+    /** The schema string the file declared (escaped, shortened), if any. */
+    readonly found: string | undefined = undefined,
+    /** The schemas this version reads. */
+    readonly supported: readonly string[] = [],
+  ) {
+    super(message);
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), reason: this.reason, found: this.found, supported: this.supported };
+  }
+}
+
 export type ErrorCode =
   | WasmInvalidError['code']
   | WasmSourceError['code']
@@ -416,7 +439,8 @@ export type ErrorCode =
   | SandboxClosedError['code']
   | ResultTooLargeError['code']
   | ReferenceCrossingError['code']
-  | InvalidOptionError['code'];
+  | InvalidOptionError['code']
+  | ProfileFormatError['code'];
 
 /** A class of this library's errors, as the code → class table holds it. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -452,6 +476,7 @@ const ERROR_CLASSES = [
   ResultTooLargeError,
   ReferenceCrossingError,
   InvalidOptionError,
+  ProfileFormatError,
 ] as const satisfies readonly ErrorClass[];
 
 /** Compiles only while every ErrorCode has its class in ERROR_CLASSES. */

@@ -45,6 +45,7 @@ export {
   ReferenceCrossingError,
   RemoteError,
   InvalidOptionError,
+  ProfileFormatError,
 } from './errors.js';
 export type { ErrorCode, TrapKind, GuestFrame } from './errors.js';
 
@@ -71,6 +72,19 @@ export { toCpuProfile } from './profiler/export/cpuprofile.js';
 export type { CpuProfile } from './profiler/export/cpuprofile.js';
 export { toPprof, fromPprof } from './profiler/export/pprof.js';
 export { formatTopFunctions } from './profiler/render/format-profile.js';
+
+export { analyze } from './profiler/analyze/analyze.js';
+export { DEFAULT_RULES } from './profiler/analyze/rules/index.js';
+export type { AnalysisRule, AnalysisInput, AnalyzedModule, RuleOutcome, FindingDraft } from './profiler/analyze/rule.js';
+export { logNormalScore } from './profiler/analyze/log-normal-score.js';
+export { formatFindings } from './profiler/render/format-findings.js';
+export { ANALYSIS_SCHEMA } from './profiler/model/finding.js';
+export type { AnalysisReport, Finding, FindingCategory, Severity, Evidence, Confidence } from './profiler/model/finding.js';
+export { SAVED_PROFILE_SCHEMA, parseSavedProfile, parseSavedProfileText } from './profiler/model/saved-profile.js';
+export type { SavedProfile, ProfiledModule, RunLimits } from './profiler/model/saved-profile.js';
+export type { HookOverhead } from './profiler/model/call-tree.js';
+export { callOverheadNs } from './host/profiling/call-overhead.js';
+export { hookOverhead } from './host/profiling/hook-calibration.js';
 
 export { createPool, WasmPool } from './pool/pool.js';
 export type { PoolOptions, PoolModuleOptions, CallOptions, PoolProfile, PoolSandbox, PoolCloseReport } from './pool/pool.js';

@@ -122,8 +122,13 @@ describe('report inputs', () => {
     expect(saved.modules[0]!.tree!.root.total).toBe(tree!.root.total);
     expect(readReportRun(bench(30, 1.5), 'bench.json').bench).toHaveLength(1);
     expect(readReportRun(namesAnalysis(), 'analysis.json').analysis!.findings).toHaveLength(3);
-    expect(() => readReportRun({ tree }, 'old.json')).toThrow(expect.objectContaining({ code: 'ERR_WASM_ARGUMENT', message: expect.stringContaining('old.json: holds a call tree but no module profile') }));
-    expect(() => readReportRun({ hello: 1 }, 'x.json')).toThrow(expect.objectContaining({ code: 'ERR_WASM_ARGUMENT', message: expect.stringContaining('x.json: not a profile the report can read') }));
+    expect(() => readReportRun({ tree }, 'old.json')).toThrow(expect.objectContaining({ code: 'ERR_PROFILE_FORMAT', reason: 'malformed', message: expect.stringContaining('old.json: holds a call tree but no module profile') }));
+    expect(() => readReportRun({ hello: 1 }, 'x.json')).toThrow(expect.objectContaining({ code: 'ERR_PROFILE_FORMAT', reason: 'malformed', message: expect.stringContaining('x.json: not a profile the report can read;') }));
+    expect(() => readReportRun({ schema: 'wasm-sandbox/other@1' }, 'y.json')).toThrow(expect.objectContaining({ code: 'ERR_PROFILE_FORMAT', reason: 'unknown-schema', found: 'wasm-sandbox/other@1' }));
+    // A saved profile (profile --save) goes through the analyzer's reader, with its checks.
+    const savedProfile = { schema: 'wasm-sandbox/saved-profile@1', savedAt: '2026-12-01T00:00:00.000Z', modules: [{ profile, tree, callOverheadNs: 40 }] };
+    expect(readReportRun(JSON.parse(JSON.stringify(savedProfile)), 'saved.json').modules[0]).toMatchObject({ callOverheadNs: 40, tree: { root: { total: tree!.root.total } } });
+    expect(() => readReportRun({ ...savedProfile, schema: 'wasm-sandbox/saved-profile@9' }, 'new.json')).toThrow(expect.objectContaining({ code: 'ERR_PROFILE_FORMAT', reason: 'newer-schema' }));
 
     const runs = groupRuns([
       readReportRun(profile, 'before.json'),
@@ -182,7 +187,13 @@ describe('wasm-sandbox report / profile --report', () => {
     const page = join(dir, 'profile.html');
     const saved = cli('profile', guestPath('profile'), 'outer', '2000', '--mode', 'instructions', '--report', page, '--json');
     expect(saved.status).toBe(0);
-    expect(readFileSync(page, 'utf8')).toMatch(/^<!DOCTYPE html>[\s\S]*Content-Security-Policy[\s\S]*assembly\/profile\/kernel[\s\S]*<\/html>\n$/);
+    const profilePage = readFileSync(page, 'utf8');
+    expect(profilePage).toMatch(/^<!DOCTYPE html>[\s\S]*Content-Security-Policy[\s\S]*assembly\/profile\/kernel[\s\S]*<\/html>\n$/);
+    // The page opens with the analyzer's findings of this run: as many items as its embedded analysis.
+    const embedded = JSON.parse(between(profilePage, '<script type="application/json" id="report-data">', '</script>')[0]!) as { analysis: { findings: { id: string }[] } };
+    expect(embedded.analysis.findings.map((f) => f.id)).toContain('hot-function');
+    expect(profilePage.match(/<li class="finding /g)).toHaveLength(embedded.analysis.findings.length);
+    expect(profilePage).toContain(`data-count="${embedded.analysis.findings.length}"`);
     const json = join(dir, 'profile.json');
     writeFileSync(json, saved.stdout);
     const benchFile = join(dir, 'bench.json');
@@ -196,6 +207,14 @@ describe('wasm-sandbox report / profile --report', () => {
     expect(onePage).toContain('id="r0-bench-0-table"');
     expect(onePage).not.toContain('id="comparison"');
 
+    const savedFile = join(dir, 'saved.json');
+    expect(cli('profile', guestPath('profile'), 'outer', '2000', '--mode', 'instructions', '--save', savedFile).status).toBe(0);
+    const fromSaved = cli('report', savedFile, '-o', join(dir, 'saved.html'));
+    expect([fromSaved.status, fromSaved.stderr]).toEqual([0, '']);
+    const savedPage = readFileSync(join(dir, 'saved.html'), 'utf8');
+    expect(savedPage).toContain('id="r0-m0-flame"');
+    expect(savedPage).toMatch(/<p id="findings-count" data-count="[1-9]\d*">/); // analysed by the report command
+
     const two = cli('report', json, json, '--output', join(dir, 'two.html'));
     expect(two.status).toBe(0);
     const twoPage = readFileSync(join(dir, 'two.html'), 'utf8');
@@ -203,6 +222,10 @@ describe('wasm-sandbox report / profile --report', () => {
     expect(twoPage).toContain('id="diff-m0-diff"');
 
     const bad = cli('report', join(dir, 'missing.json'), '-o', join(dir, 'x.html'));
-    expect([bad.status, bad.stderr]).toEqual([1, `ERR_WASM_ARGUMENT: ${join(dir, 'missing.json')}: cannot be read (ENOENT)\n`]);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(new RegExp(`^ERR_WASM_SOURCE: cannot read profile ${join(dir, 'missing.json')}: ENOENT`));
+    writeFileSync(join(dir, 'not.json'), 'hello');
+    const notJson = cli('report', join(dir, 'not.json'));
+    expect([notJson.status, notJson.stderr.split(':')[0]]).toEqual([1, 'ERR_PROFILE_FORMAT']);
   });
 });

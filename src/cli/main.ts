@@ -10,6 +10,8 @@ import { MAX_ERROR_MESSAGE } from '../untrusted-text.js';
 import { runDemo } from './demo.js';
 import { profileCommand } from './profile-command.js';
 import { reportCommand } from './report-command.js';
+import { analyzeSaved, FINDINGS_EXIT_CODE, parseFailOn, printAnalysis, readSavedProfiles } from './analyze-command.js';
+import { failsAt } from '../profiler/analyze/analyze.js';
 
 const USAGE = `usage: wasm-sandbox <command> [options]
 
@@ -25,11 +27,15 @@ commands:
     --focus REGEX  --exclude REGEX              keep only / drop frames by name
     --icicle                      top-down flamegraph
     --report out.html             write the HTML report of this profile
+    --findings                    analyse the run: bottlenecks, their cost, what to change
+    --save run.json               write the run as a saved profile (for analyze, compare)
+  analyze <profile.json…>         findings of saved profiles (profile --save, run --json's profile)
+    --fail-on high|medium|low     exit 2 when a finding is at or above this severity (CI)
   report <profile.json | bench.json …> -o report.html
                                   one self-contained HTML report from saved profiles (profile/run/demo
                                   --json, pool profiles, analyses, bench/results/*.json); two runs of
                                   the same module or bench are compared (before, after)
-  demo                            run the bundled guests and print their profiles
+  demo                            run the bundled guests and print their profiles and findings
 
 options:
   --memory-limit <pages>          memory limit in 64 KiB pages (default 4096)
@@ -69,7 +75,7 @@ function jsonReplacer(_key: string, value: unknown): unknown {
 
 const VALUE_OPTIONS = new Set([
   '--memory-limit', '--fuel', '--timeout', '--mode', '--repeat', '--flamegraph', '--speedscope',
-  '--cpuprofile', '--pprof', '--folded', '--focus', '--exclude', '--report', '--output', '-o',
+  '--cpuprofile', '--pprof', '--folded', '--focus', '--exclude', '--save', '--fail-on', '--report', '--output', '-o',
 ]);
 const NEGATIVE_NUMBER = /^-(\d|\.\d|inf|nan)/i;
 
@@ -120,6 +126,9 @@ async function main(argv: string[]): Promise<number> {
       icicle: { type: 'boolean', default: false },
       report: { type: 'string' },
       output: { type: 'string', short: 'o' },
+      findings: { type: 'boolean', default: false },
+      save: { type: 'string' },
+      'fail-on': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -131,6 +140,7 @@ async function main(argv: string[]): Promise<number> {
     timeoutMs: values.timeout === undefined ? undefined : Number(values.timeout),
   };
   const [command, ...rest] = positionals;
+  const failOn = parseFailOn(values['fail-on']);
   if (values.help === true || command === undefined) {
     process.stdout.write(USAGE + '\n');
     return command === undefined && values.help !== true ? 1 : 0;
@@ -178,7 +188,7 @@ async function main(argv: string[]): Promise<number> {
     case 'profile': {
       const [file, exportName, ...args] = rest;
       if (file === undefined || exportName === undefined) throw new WasmArgumentError("profile takes a .wasm file, an export name, and the export's arguments");
-      await profileCommand(
+      const { exitCode } = await profileCommand(
         host,
         file,
         exportName,
@@ -196,19 +206,28 @@ async function main(argv: string[]): Promise<number> {
           ...(values.report === undefined ? {} : { report: values.report }),
           icicle: values.icicle === true,
           json: flags.json,
+          findings: values.findings === true,
+          ...(values.save === undefined ? {} : { save: values.save }),
+          ...(failOn === undefined ? {} : { failOn }),
         },
         (text) => process.stdout.write(text + '\n'),
+        (text) => process.stderr.write(text + '\n'),
       );
-      return 0;
+      return exitCode;
+    }
+    case 'analyze': {
+      if (rest.length === 0) throw new WasmArgumentError('analyze takes one or more saved profiles (profile … --save run.json)');
+      const report = analyzeSaved(readSavedProfiles(rest));
+      return printAnalysis(report, { json: flags.json, failOn }, (text) => process.stdout.write(text + '\n'), (text) => process.stderr.write(text + '\n'));
     }
     case 'report': {
       reportCommand(rest, values.output ?? 'report.html', (text) => process.stdout.write(text + '\n'));
       return 0;
     }
     case 'demo': {
-      const modules = await runDemo();
+      const { modules, report } = await runDemo();
       if (flags.json) process.stdout.write(JSON.stringify(modules.map((m) => m.profile()), null, 2) + '\n');
-      return 0;
+      return failOn !== undefined && failsAt(report, failOn) ? FINDINGS_EXIT_CODE : 0;
     }
     default:
       throw new WasmArgumentError(`unknown command ${JSON.stringify(command)}; run wasm-sandbox --help`);

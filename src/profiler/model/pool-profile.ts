@@ -1,6 +1,6 @@
 /**
- * The pool's profile: plain data the pool (`pool/`) makes and the report, tuner and exporters
- * read. It lives here, in the model, so that readers need not import the pool.
+ * What a worker pool reports of its calls: plain data, so that the analyzer (`profiler/analyze/`)
+ * reads it without importing the pool. The pool (`pool/pool.ts`) builds it.
  */
 import type { LatencySummary } from '../build/latency-histogram.js';
 import type { ModuleProfile } from './module-profile.js';
@@ -11,4 +11,6 @@ export interface PoolProfile {
   /** Time from `call()` to the worker starting the call, per module. */
   readonly queueWait: Readonly<Record<string, LatencySummary>>;
   readonly workers: { readonly threads: number; readonly restarts: number; readonly crashes: number };
+  /** Calls refused because the queue was full (ERR_POOL_SATURATED); absent in older profiles. */
+  readonly saturated?: number;
 }

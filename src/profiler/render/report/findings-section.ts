@@ -14,14 +14,11 @@ export function evidenceAnchor(finding: Finding, modules: readonly ModuleAnchors
     modules.find((x) => where.module !== undefined && (x.label === where.module || x.moduleId === where.module)) ??
     (where.module === undefined || modules.length === 1 ? modules[0] : undefined);
   if (m === undefined) return undefined;
-  if (where.function !== undefined) {
-    const row = m.functionRows.get(where.function);
-    if (row !== undefined) return row;
-  }
-  if (where.export !== undefined) {
-    const row = m.exportRows.get(where.export);
-    if (row !== undefined && finding.category !== 'allocation' && finding.category !== 'locality') return row;
-  }
+  // A row when the finding names one the page has (a function for time spent, an export for
+  // calls and failures); otherwise the panel its category's evidence lives in.
+  const rowFirst = finding.category === 'cpu' || finding.category === 'host-boundary' || finding.category === 'errors';
+  if (rowFirst && where.function !== undefined && m.functionRows.has(where.function)) return m.functionRows.get(where.function);
+  if ((rowFirst || finding.category === 'limits') && where.export !== undefined && m.exportRows.has(where.export)) return m.exportRows.get(where.export);
   const byCategory: Partial<Record<Finding['category'], string>> = {
     cpu: m.panels.functions,
     allocation: m.panels.memory,
@@ -72,18 +69,22 @@ export function findingsSection(analysis: AnalysisReport | undefined, modules: r
         `<p class="recommendation">${name(f.recommendation)}</p>` +
         (where(f) === '' ? '' : `<p class="where">${where(f)}</p>`) +
         (evidence === '' ? '' : `<ul class="evidence">${evidence}</ul>`) +
+        (f.rating === undefined ? '' : `<p class="rating">Rated on ${name(f.rating.metric)}: ${text(num(f.rating.value, 2))} against p10 ${text(num(f.rating.p10, 2))} and median ${text(num(f.rating.median, 2))} (score ${text(num(f.rating.score, 2))})</p>`) +
         (anchor === undefined ? '' : `<a class="evidence-link" href="#${anchor}">See the evidence ↓</a>`) +
+        (f.readMore === undefined ? '' : ` <span class="read-more">Rule explained in <code>${name(f.readMore)}</code></span>`) +
         `</li>`
       );
     })
     .join('\n');
   const passed = analysis.passed.map((p) => `<li>${name(p.title)} <span class="rule">(${text(p.id)})</span></li>`).join('');
+  const skipped = (analysis.skipped ?? []).map((p) => `<li>${name(p.title)} <span class="rule">(${text(p.id)})</span>: ${name(p.reason, 400)}</li>`).join('');
   const count = analysis.findings.length;
   return (
     `<section id="findings"><h2>Findings</h2>` +
     `<p id="findings-count" data-count="${count}">${count === 0 ? 'No rule found anything to improve.' : `${count} finding${count === 1 ? '' : 's'}, ranked by expected saving × confidence.`}</p>` +
     (count === 0 ? '' : `<ol class="findings">\n${items}\n</ol>`) +
     (passed === '' ? '' : `<details class="passed"><summary>${analysis.passed.length} rule${analysis.passed.length === 1 ? '' : 's'} found nothing</summary><ul>${passed}</ul></details>`) +
+    (skipped === '' ? '' : `<details class="passed skipped"><summary>${analysis.skipped!.length} rule${analysis.skipped!.length === 1 ? '' : 's'} could not run on what this run recorded</summary><ul>${skipped}</ul></details>`) +
     `</section>`
   );
 }

@@ -13,8 +13,8 @@ export function text(value: string): string {
 }
 
 /** Guest text (a function, export or module name): shortened, controls escaped, then HTML-escaped. */
-export function name(value: string): string {
-  return text(guestText(value));
+export function name(value: string, max?: number): string {
+  return text(guestText(value, max));
 }
 
 /** JSON that cannot end its script element or open a comment there, whatever the strings hold. */

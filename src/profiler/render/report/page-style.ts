@@ -32,7 +32,7 @@ ol.findings { padding-left: 22px; }
 .sev-high { border-left-color: #c62828; } .sev-medium { border-left-color: #ef6c00; } .sev-low { border-left-color: #f9a825; } .sev-info { border-left-color: #607d8b; }
 .badge { display: inline-block; padding: 0 6px; border-radius: 3px; background: #444; color: #fff; font-size: 12px; text-transform: uppercase; }
 .sev-high .badge { background: #c62828; } .sev-medium .badge { background: #ef6c00; } .sev-low .badge { background: #f9a825; color: #222; } .sev-info .badge { background: #607d8b; }
-.category, .rule, .confidence { color: var(--muted); font-size: 12px; }
+.category, .rule, .confidence, .rating, .read-more { color: var(--muted); font-size: 12px; }
 .recommendation { font-weight: 500; }
 ul.evidence { margin: 4px 0; padding-left: 18px; color: var(--muted); }
 a.evidence-link { color: var(--accent); }

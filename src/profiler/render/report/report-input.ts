@@ -2,9 +2,10 @@
  * What the HTML report is made from: one or two runs (before, after), each a set of module
  * profiles with, where a profiler watched, their call trees; a pool's workers and queue wait;
  * benchmark results; and the analyzer's findings. `readReportRun` recognises every JSON the
- * library and CLI write and turns it into a run.
+ * library and CLI write (saved profiles through `parseSavedProfile`) and turns it into a run.
  */
-import { WasmArgumentError } from '../../../errors.js';
+import { ProfileFormatError } from '../../../errors.js';
+import { guestText } from '../../../untrusted-text.js';
 import type { LatencySummary } from '../../build/latency-histogram.js';
 import type { AnalysisReport } from '../../model/finding.js';
 import { ANALYSIS_SCHEMA } from '../../model/finding.js';
@@ -12,12 +13,11 @@ import { BENCH_FILE_SCHEMA, type BenchFile } from '../../model/bench-file.js';
 import { CALL_TREE_SCHEMA, type CallTree } from '../../model/call-tree.js';
 import { MODULE_PROFILE_SCHEMA, type ModuleProfile } from '../../model/module-profile.js';
 import type { PoolProfile } from '../../model/pool-profile.js';
+import { parseSavedProfile, READABLE_PROFILE_SCHEMAS, SAVED_PROFILE_SCHEMA, type ProfiledModule } from '../../model/saved-profile.js';
 import type { ReportComparison } from './comparison.js';
 
-export interface ReportModule {
-  readonly profile: ModuleProfile;
-  /** The guest call tree, when a profiler watched the module: the flamegraph's data. */
-  readonly tree?: CallTree;
+/** A module as saved (profile, call tree, what was measured beside them), and for pools its queue wait. */
+export interface ReportModule extends ProfiledModule {
   /** Pool runs: time from `call()` to a worker starting the call. */
   readonly queueWait?: LatencySummary;
 }
@@ -28,6 +28,8 @@ export interface ReportRun {
   readonly modules: readonly ReportModule[];
   /** Pool runs: threads, restarts and crashes. */
   readonly workers?: PoolProfile['workers'];
+  /** Pool runs: the pool's profile as saved (what the analyzer reads). */
+  readonly pool?: PoolProfile;
   readonly bench?: readonly BenchFile[];
   /** Findings saved with the run (a saved profile may carry its analysis). */
   readonly analysis?: AnalysisReport;
@@ -43,6 +45,15 @@ export interface ReportInput {
   readonly comparison?: ReportComparison;
   /** Shown in the header (an ISO time, say); the renderer reads no clock. */
   readonly generatedAt?: string;
+}
+
+/** Every schema the report reads. */
+const READABLE: readonly string[] = [...READABLE_PROFILE_SCHEMAS, ANALYSIS_SCHEMA, BENCH_FILE_SCHEMA];
+
+/** `family@N` is a later version of the `family@M` this version reads. */
+function isNewer(found: string, known: string): boolean {
+  const [a, b] = [/^(.*)@(\d+)$/.exec(found), /^(.*)@(\d+)$/.exec(known)];
+  return a !== null && b !== null && a[1] === b[1] && Number(a[2]) > Number(b[2]);
 }
 
 type Json = Record<string, unknown>;
@@ -76,19 +87,37 @@ export function readReportRun(value: unknown, name: string): ReportRun {
       const wait = value.queueWait[id];
       return wait === undefined ? { profile } : { profile, queueWait: wait };
     });
-    return { name, modules, workers: value.workers };
+    return { name, modules, workers: value.workers, pool: value };
+  }
+  if (isObject(value) && value.schema === SAVED_PROFILE_SCHEMA) {
+    const saved = parseSavedProfile(value, name);
+    const pool = saved.pool;
+    const modules = saved.modules.map((m) => {
+      const key = pool === undefined ? undefined : Object.keys(pool.modules).find((k) => pool.modules[k]!.module.id === m.profile.module.id);
+      const wait = key === undefined ? undefined : pool!.queueWait[key];
+      return wait === undefined ? m : { ...m, queueWait: wait };
+    });
+    return { name, modules, ...(pool === undefined ? {} : { workers: pool.workers, pool }) };
   }
   if (isObject(value) && (isModuleProfile(value.profile) || isCallTree(value.tree))) {
     const tree = isCallTree(value.tree) ? value.tree : undefined;
     const module = withTree(isModuleProfile(value.profile) ? value.profile : undefined, tree, name);
     const analysis = isAnalysis(value.analysis) ? value.analysis : undefined;
     if (module === undefined) {
-      throw new WasmArgumentError(`${name}: holds a call tree but no module profile; save it with \`wasm-sandbox profile … --json\` from this version, which includes one`);
+      throw new ProfileFormatError(`${name}: holds a call tree but no module profile; save it with \`wasm-sandbox profile … --save\` (or --json) from this version, which includes one`, 'malformed', CALL_TREE_SCHEMA, READABLE);
     }
     return { name, modules: [module], ...(analysis === undefined ? {} : { analysis }) };
   }
-  throw new WasmArgumentError(
-    `${name}: not a profile the report can read; expected an analysis (${ANALYSIS_SCHEMA}), a ModuleProfile (${MODULE_PROFILE_SCHEMA}), \`profile --json\` or \`run --json\` output, a PoolProfile, or a bench result file (${BENCH_FILE_SCHEMA})`,
+  const found = isObject(value) && typeof value.schema === 'string' ? guestText(value.schema, 80) : undefined;
+  const newer = found === undefined ? undefined : READABLE.find((known) => isNewer(found, known));
+  if (newer !== undefined) {
+    throw new ProfileFormatError(`${name} is ${found}, newer than this version of wasm-sandbox reads (${newer}); upgrade wasm-sandbox to read it`, 'newer-schema', found, READABLE);
+  }
+  throw new ProfileFormatError(
+    `${name}: not a profile the report can read${found === undefined ? '' : ` (schema ${found})`}; expected a saved profile, a ModuleProfile, \`profile --json\` or \`run --json\` output, a PoolProfile, an analysis, or a bench result file (${READABLE.join(', ')})`,
+    found === undefined ? 'malformed' : 'unknown-schema',
+    found,
+    READABLE,
   );
 }
 
