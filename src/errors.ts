@@ -392,6 +392,12 @@ export class InvalidOptionError extends WasmSandboxError {
   readonly code = 'ERR_INVALID_OPTION' as const;
 }
 
+/** A `compare` input is not a bench result file, a saved profile or folded stacks, or the two sides cannot be compared. */
+export class CompareInputError extends WasmSandboxError {
+  override readonly name = 'CompareInputError';
+  readonly code = 'ERR_COMPARE_INPUT' as const;
+}
+
 export type ErrorCode =
   | WasmInvalidError['code']
   | WasmSourceError['code']
@@ -416,7 +422,8 @@ export type ErrorCode =
   | SandboxClosedError['code']
   | ResultTooLargeError['code']
   | ReferenceCrossingError['code']
-  | InvalidOptionError['code'];
+  | InvalidOptionError['code']
+  | CompareInputError['code'];
 
 /** A class of this library's errors, as the code → class table holds it. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -452,6 +459,7 @@ const ERROR_CLASSES = [
   ResultTooLargeError,
   ReferenceCrossingError,
   InvalidOptionError,
+  CompareInputError,
 ] as const satisfies readonly ErrorClass[];
 
 /** Compiles only while every ErrorCode has its class in ERROR_CLASSES. */

@@ -45,6 +45,7 @@ export {
   ReferenceCrossingError,
   RemoteError,
   InvalidOptionError,
+  CompareInputError,
 } from './errors.js';
 export type { ErrorCode, TrapKind, GuestFrame } from './errors.js';
 
