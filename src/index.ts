@@ -65,6 +65,8 @@ export { functionStats, mergeCallTrees, filterTree, CALL_TREE_SCHEMA } from './p
 export type { CallTree, CallTreeNode, FunctionStats, ProfileMode, WeightUnit } from './profiler/model/call-tree.js';
 export { renderFlamegraph } from './profiler/render/flamegraph.js';
 export type { FlamegraphOptions } from './profiler/render/flamegraph.js';
+export { renderDiffFlamegraph, diffCallTrees } from './profiler/render/diff-flamegraph.js';
+export type { DiffFlamegraphOptions, CallTreeDiff, DiffNode } from './profiler/render/diff-flamegraph.js';
 export { toFolded, fromFolded } from './profiler/export/folded.js';
 export { toSpeedscope } from './profiler/export/speedscope.js';
 export type { SpeedscopeFile } from './profiler/export/speedscope.js';
