@@ -9,6 +9,7 @@ import { formatBytes, formatNs, renderTable, terminalSafe } from '../profiler/re
 import { MAX_ERROR_MESSAGE } from '../untrusted-text.js';
 import { runDemo } from './demo.js';
 import { profileCommand } from './profile-command.js';
+import { compareCommand, COMPARE_USAGE } from './compare-command.js';
 
 const USAGE = `usage: wasm-sandbox <command> [options]
 
@@ -23,6 +24,7 @@ commands:
     --pprof out.pb.gz  --folded out.txt         export the profile
     --focus REGEX  --exclude REGEX              keep only / drop frames by name
     --icicle                      top-down flamegraph
+${COMPARE_USAGE}
   demo                            run the bundled guests and print their profiles
 
 options:
@@ -64,6 +66,7 @@ function jsonReplacer(_key: string, value: unknown): unknown {
 const VALUE_OPTIONS = new Set([
   '--memory-limit', '--fuel', '--timeout', '--mode', '--repeat', '--flamegraph', '--speedscope',
   '--cpuprofile', '--pprof', '--folded', '--focus', '--exclude',
+  '--rounds', '--threshold', '--alpha', '--seed',
 ]);
 const NEGATIVE_NUMBER = /^-(\d|\.\d|inf|nan)/i;
 
@@ -108,6 +111,11 @@ async function main(argv: string[]): Promise<number> {
       focus: { type: 'string' },
       exclude: { type: 'string' },
       icicle: { type: 'boolean', default: false },
+      rounds: { type: 'string' },
+      threshold: { type: 'string' },
+      alpha: { type: 'string' },
+      seed: { type: 'string' },
+      'fail-on-regression': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -187,6 +195,22 @@ async function main(argv: string[]): Promise<number> {
         (text) => process.stdout.write(text + '\n'),
       );
       return 0;
+    }
+    case 'compare': {
+      const rounds = values.rounds === undefined ? undefined : Number(values.rounds);
+      if (rounds !== undefined && !(Number.isInteger(rounds) && rounds >= 1)) throw new WasmArgumentError(`--rounds must be a positive integer, got ${JSON.stringify(values.rounds)}`);
+      return compareCommand(rest, {
+        ...(rounds === undefined ? {} : { rounds }),
+        ...(values.threshold === undefined ? {} : { threshold: values.threshold }),
+        ...(values.alpha === undefined ? {} : { alpha: values.alpha }),
+        ...(values.seed === undefined ? {} : { seed: values.seed }),
+        ...(values.flamegraph === undefined ? {} : { flamegraph: values.flamegraph }),
+        ...(flags.memoryLimit === undefined ? {} : { memoryLimitPages: flags.memoryLimit }),
+        ...(flags.fuel === undefined ? {} : { fuel: flags.fuel }),
+        ...(flags.timeoutMs === undefined ? {} : { timeoutMs: flags.timeoutMs }),
+        failOnRegression: values['fail-on-regression'] === true,
+        json: flags.json,
+      }, (text) => process.stdout.write(text + '\n'));
     }
     case 'demo': {
       const modules = await runDemo();

@@ -17,8 +17,8 @@ import { GuestProfiler } from './guest-profiler.js';
 export const INTERLEAVED_DEFAULTS = {
   rounds: 20,
   warmupRounds: 2,
-  /** A round of the slower build lasts at least this long, so the clock's resolution does not matter. */
-  minRoundNs: 2_000_000,
+  /** A round of the faster build lasts at least this long, so the clock's resolution and one-off stalls matter less. */
+  minRoundNs: 5_000_000,
 } as const;
 
 export interface InterleavedOptions {
@@ -26,7 +26,7 @@ export interface InterleavedOptions {
   readonly rounds?: number;
   /** Rounds run first and thrown away (JIT tiers, caches). @default 2 */
   readonly warmupRounds?: number;
-  /** Calls per round; by default enough for the slower build's round to last ≥ 2 ms. */
+  /** Calls per round; by default enough for the faster build's round to last ≥ 5 ms. */
   readonly callsPerRound?: number;
   /** Limits for every call of both builds (rewrites both guests the same way). */
   readonly fuel?: number;
@@ -76,7 +76,7 @@ export async function runInterleaved(
     return Number(now() - start) / n;
   };
   const callsPerRound = options.callsPerRound === undefined
-    ? Math.min(1_000_000, Math.max(1, Math.ceil(INTERLEAVED_DEFAULTS.minRoundNs / Math.max(1, ...calls.map((c) => timeRound(c, 1))))))
+    ? Math.min(1_000_000, Math.max(1, Math.ceil(INTERLEAVED_DEFAULTS.minRoundNs / Math.max(1, Math.min(...calls.map((c) => timeRound(c, 1)))))))
     : positiveInteger(options.callsPerRound, 'callsPerRound');
 
   const samples: [number[], number[]] = [[], []];

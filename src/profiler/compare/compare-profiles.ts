@@ -11,7 +11,10 @@ import { compareAllocations, compareCache, type AllocationComparison, type Cache
 import { compareExact, COMPARE_DEFAULTS, type Verdict } from './statistics.js';
 
 export interface FunctionDelta {
+  /** The after side's name (the before side's for a function that vanished). */
   readonly name: string;
+  /** The before side's name, when the function was paired by its base name (see `pairFunctions`). */
+  readonly renamedFrom?: string;
   readonly presence: Presence;
   readonly self: CountDelta;
   readonly total: CountDelta;
@@ -65,6 +68,45 @@ function byName(functions: readonly FunctionStats[]): Map<string, FunctionStats>
 
 const d = (before: number, after: number): CountDelta => ({ before, after, delta: after - before });
 
+/** `assembly/grid-sum-rows/sum` → `sum`: AssemblyScript names carry their source path, which a rebuild may change. */
+function baseName(name: string): string {
+  const slash = name.lastIndexOf('/');
+  return slash < 0 || slash === name.length - 1 ? name : name.slice(slash + 1);
+}
+
+/**
+ * Pairs the functions of two builds: by name first; then what is left on both sides by base
+ * name (the text after the last `/`), where that base name is unique among the leftovers of
+ * each side, so moving or renaming a source file does not read as every function replaced.
+ */
+export function pairFunctions(before: ReadonlyMap<string, FunctionStats>, after: ReadonlyMap<string, FunctionStats>): { before?: string; after?: string }[] {
+  const pairs: { before?: string; after?: string }[] = [];
+  const leftBefore: string[] = [];
+  for (const name of before.keys()) {
+    if (after.has(name)) pairs.push({ before: name, after: name });
+    else leftBefore.push(name);
+  }
+  const leftAfter = [...after.keys()].filter((name) => !before.has(name));
+  const unique = (names: readonly string[]): Map<string, string> => {
+    const count = new Map<string, number>();
+    for (const n of names) count.set(baseName(n), (count.get(baseName(n)) ?? 0) + 1);
+    return new Map(names.filter((n) => count.get(baseName(n)) === 1).map((n) => [baseName(n), n]));
+  };
+  const afterByBase = unique(leftAfter);
+  const beforeByBase = unique(leftBefore);
+  const paired = new Set<string>();
+  for (const name of leftBefore) {
+    const match = beforeByBase.get(baseName(name)) === name ? afterByBase.get(baseName(name)) : undefined;
+    if (match === undefined) pairs.push({ before: name });
+    else {
+      pairs.push({ before: name, after: match });
+      paired.add(match);
+    }
+  }
+  for (const name of leftAfter) if (!paired.has(name)) pairs.push({ after: name });
+  return pairs;
+}
+
 export function compareProfiles(before: ProfileSide, after: ProfileSide, options: { threshold?: number } = {}): ProfileComparison {
   const threshold = options.threshold ?? COMPARE_DEFAULTS.threshold;
   if (before.unit !== undefined && after.unit !== undefined && before.unit !== after.unit) {
@@ -75,12 +117,13 @@ export function compareProfiles(before: ProfileSide, after: ProfileSide, options
   const b = byName(before.functions);
   const a = byName(after.functions);
   const zero: Pick<FunctionStats, 'self' | 'total' | 'calls'> = { self: 0, total: 0, calls: 0 };
-  const functions: FunctionDelta[] = [...new Set([...b.keys(), ...a.keys()])].map((name) => {
-    const x = b.get(name) ?? zero;
-    const y = a.get(name) ?? zero;
+  const functions: FunctionDelta[] = pairFunctions(b, a).map((pair) => {
+    const x = pair.before === undefined ? zero : b.get(pair.before)!;
+    const y = pair.after === undefined ? zero : a.get(pair.after)!;
     return {
-      name,
-      presence: !b.has(name) ? 'appeared' : !a.has(name) ? 'vanished' : 'both',
+      name: (pair.after ?? pair.before)!,
+      ...(pair.before !== undefined && pair.after !== undefined && pair.before !== pair.after ? { renamedFrom: pair.before } : {}),
+      presence: pair.before === undefined ? 'appeared' : pair.after === undefined ? 'vanished' : 'both',
       self: d(x.self, y.self),
       total: d(x.total, y.total),
       calls: d(x.calls, y.calls),

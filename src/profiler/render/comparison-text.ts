@@ -10,18 +10,31 @@ import { renderTable, terminalSafe } from './terminal-text.js';
 
 function number(value: number): string {
   const abs = Math.abs(value);
-  if (abs !== 0 && (abs < 0.01 || abs >= 1e7)) return value.toPrecision(3);
+  // Counts print whole: an exact delta of 1 in 10 million must stay visible.
+  if (Number.isInteger(value)) return value.toLocaleString('en-US');
+  if (abs < 0.01 || abs >= 1e9) return value.toPrecision(3);
   return Number.isInteger(value) ? value.toLocaleString('en-US') : Number(value.toPrecision(4)).toLocaleString('en-US', { maximumFractionDigits: 3 });
 }
 
 const signedPercent = (relative: number): string => `${relative >= 0 ? '+' : ''}${(relative * 100).toFixed(1)} %`;
 const signed = (n: number): string => (n > 0 ? `+${number(n)}` : n === 0 ? '0' : number(n));
 
+const NS_PER: Readonly<Record<string, number>> = { ns: 1, 'µs': 1e3, us: 1e3, ms: 1e6, s: 1e9 };
+
+/** Times in the unit that keeps 1–3 digits before the point (4,390,000 ns reads as 4.39 ms). */
+function quantity(value: number, unit: string): string {
+  const scale = NS_PER[unit];
+  if (scale === undefined || value === 0) return `${number(value)} ${unit}`;
+  const ns = value * scale;
+  const [shown, name] = Math.abs(ns) >= 1e9 ? [ns / 1e9, 's'] : Math.abs(ns) >= 1e6 ? [ns / 1e6, 'ms'] : Math.abs(ns) >= 1e3 ? [ns / 1e3, 'µs'] : [ns, 'ns'];
+  return `${Number(shown.toPrecision(4)).toLocaleString('en-US', { maximumFractionDigits: 3 })} ${name}`;
+}
+
 function median(c: CaseComparison, side: 'before' | 'after'): string {
   const m = c[side];
   if (c.deterministic || m.median === 0) return `${number(m.median)} ${c.unit}`;
   const half = Math.max(m.high - m.median, m.median - m.low) / Math.abs(m.median);
-  return `${number(m.median)} ${c.unit} ±${(half * 100).toFixed(1)} %`;
+  return `${quantity(m.median, c.unit)} ±${(half * 100).toFixed(1)} %`;
 }
 
 function change(c: CaseComparison): string {
@@ -44,7 +57,7 @@ function verdict(c: CaseComparison): string {
 export function formatBenchComparison(comparison: BenchComparison): string {
   const o = comparison.options;
   const rows = comparison.cases.map((c) => [terminalSafe(c.key), median(c, 'before'), median(c, 'after'), change(c), evidence(c), verdict(c)]);
-  if (comparison.geomean) rows.push(['geomean', '', '', signedPercent(comparison.geomean.ratio - 1), `${comparison.geomean.cases} cases`, '']);
+  if (comparison.geomean) rows.push(['geomean', '', '', signedPercent(comparison.geomean.ratio - 1), `${comparison.geomean.cases} case${comparison.geomean.cases === 1 ? '' : 's'}`, '']);
   const lines = [
     renderTable(['case', 'before', 'after', 'vs before', 'p (Holm)', 'verdict'], rows, ['left', 'right', 'right', 'right', 'left', 'left']),
     `α = ${o.alpha}, noise threshold ±${(o.threshold * 100).toFixed(1)} %, ${(o.confidence * 100).toFixed(0)} % intervals (medians: order statistics; change: bootstrap, ${o.resamples} resamples, seed ${o.seed}); ~ = not significant`,
@@ -78,7 +91,7 @@ export function formatProfileComparison(comparison: ProfileComparison, limit = 2
       : renderTable(
         ['function', 'self before', 'self after', 'self delta', 'total delta', 'calls delta', ''],
         changed.slice(0, limit).map((f) => [
-          terminalSafe(f.name), number(f.self.before), number(f.self.after), signed(f.self.delta), signed(f.total.delta), signed(f.calls.delta),
+          terminalSafe(f.renamedFrom === undefined ? f.name : `${f.name} (was ${f.renamedFrom})`), number(f.self.before), number(f.self.after), signed(f.self.delta), signed(f.total.delta), signed(f.calls.delta),
           f.presence === 'both' ? '' : f.presence,
         ]),
         ['left', 'right', 'right', 'right', 'right', 'right', 'left'],
