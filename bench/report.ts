@@ -1,15 +1,14 @@
 /**
- * The one result shape every benchmark writes (documented in bench/README.md), and the
- * table it prints. Each row carries its same-run baseline, so ratios survive a noisy machine.
+ * Writes the one result shape every benchmark writes (src/profiler/model/bench-result.ts,
+ * documented in bench/README.md), and prints the table. Each row carries its same-run baseline, so ratios survive a noisy machine.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, platform, arch, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { renderTable } from '../src/profiler/render/terminal-text.js';
+import { BENCH_SCHEMA, type BenchFile, type BenchResult } from '../src/profiler/model/bench-result.js';
 
-import { BENCH_FILE_SCHEMA, type BenchFile, type BenchResult } from '../src/profiler/model/bench-file.js';
-
-export type { BenchFile, BenchResult };
+export { BENCH_SCHEMA, type BenchFile, type BenchResult } from '../src/profiler/model/bench-result.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -23,7 +22,7 @@ function packageVersion(name: string): string {
 
 export function writeBench(benchmark: string, startedAt: Date, results: readonly BenchResult[]): string {
   const file: BenchFile = {
-    schema: BENCH_FILE_SCHEMA,
+    schema: BENCH_SCHEMA,
     benchmark,
     startedAt: startedAt.toISOString(),
     machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', memoryBytes: totalmem(), platform: platform(), arch: arch() },

@@ -415,6 +415,12 @@ export class ProfileFormatError extends WasmSandboxError {
   }
 }
 
+/** A `compare` input is not a bench result file, a saved profile or folded stacks, or the two sides cannot be compared. */
+export class CompareInputError extends WasmSandboxError {
+  override readonly name = 'CompareInputError';
+  readonly code = 'ERR_COMPARE_INPUT' as const;
+}
+
 export type ErrorCode =
   | WasmInvalidError['code']
   | WasmSourceError['code']
@@ -440,7 +446,8 @@ export type ErrorCode =
   | ResultTooLargeError['code']
   | ReferenceCrossingError['code']
   | InvalidOptionError['code']
-  | ProfileFormatError['code'];
+  | ProfileFormatError['code']
+  | CompareInputError['code'];
 
 /** A class of this library's errors, as the code → class table holds it. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -477,6 +484,7 @@ const ERROR_CLASSES = [
   ReferenceCrossingError,
   InvalidOptionError,
   ProfileFormatError,
+  CompareInputError,
 ] as const satisfies readonly ErrorClass[];
 
 /** Compiles only while every ErrorCode has its class in ERROR_CLASSES. */

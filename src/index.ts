@@ -46,6 +46,7 @@ export {
   RemoteError,
   InvalidOptionError,
   ProfileFormatError,
+  CompareInputError,
 } from './errors.js';
 export type { ErrorCode, TrapKind, GuestFrame } from './errors.js';
 
@@ -65,6 +66,8 @@ export { functionStats, mergeCallTrees, filterTree, CALL_TREE_SCHEMA } from './p
 export type { CallTree, CallTreeNode, FunctionStats, ProfileMode, WeightUnit } from './profiler/model/call-tree.js';
 export { renderFlamegraph } from './profiler/render/flamegraph.js';
 export type { FlamegraphOptions } from './profiler/render/flamegraph.js';
+export { renderDiffFlamegraph, diffCallTrees } from './profiler/render/diff-flamegraph.js';
+export type { DiffFlamegraphOptions, CallTreeDiff, DiffNode } from './profiler/render/diff-flamegraph.js';
 export { toFolded, fromFolded } from './profiler/export/folded.js';
 export { toSpeedscope } from './profiler/export/speedscope.js';
 export type { SpeedscopeFile } from './profiler/export/speedscope.js';
@@ -96,5 +99,5 @@ export { renderHtmlReport, reportPolicy } from './profiler/render/html-report.js
 export type { ReportInput, ReportRun, ReportModule, ReportComparison, ComparisonRow } from './profiler/render/html-report.js';
 export { readReportRun, groupRuns } from './profiler/render/report/report-input.js';
 export { compareRuns } from './profiler/render/report/comparison.js';
-export type { BenchFile, BenchResult } from './profiler/model/bench-file.js';
-export { BENCH_FILE_SCHEMA } from './profiler/model/bench-file.js';
+export { BENCH_SCHEMA, BENCH_SCHEMAS } from './profiler/model/bench-result.js';
+export type { BenchFile, BenchResult } from './profiler/model/bench-result.js';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { BENCH_FILE_SCHEMA, compareRuns, createPool, groupRuns, readReportRun, renderHtmlReport, type BenchFile, type ReportRun } from '../src/index.js';
+import { BENCH_SCHEMA, compareRuns, createPool, groupRuns, readReportRun, renderHtmlReport, type BenchFile, type ReportRun } from '../src/index.js';
 import type { AllocationReport } from '../src/profiler/model/allocation-report.js';
 import type { CacheReport } from '../src/profiler/model/cache-report.js';
 import { guestPath } from './helpers/guests.js';
@@ -23,7 +23,7 @@ const between = (html: string, open: string, close: string): string[] => html.sp
 
 function bench(value: number, ratio: number): BenchFile {
   return {
-    schema: BENCH_FILE_SCHEMA,
+    schema: BENCH_SCHEMA,
     benchmark: 'call-overhead',
     startedAt: '2026-12-01T00:00:00.000Z',
     machine: { cpus: 2, model: 'test cpu', memoryBytes: 2 ** 33, platform: 'linux', arch: 'x64' },

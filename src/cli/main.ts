@@ -12,6 +12,7 @@ import { profileCommand } from './profile-command.js';
 import { reportCommand } from './report-command.js';
 import { analyzeSaved, FINDINGS_EXIT_CODE, parseFailOn, printAnalysis, readSavedProfiles } from './analyze-command.js';
 import { failsAt } from '../profiler/analyze/analyze.js';
+import { compareCommand, COMPARE_USAGE } from './compare-command.js';
 
 const USAGE = `usage: wasm-sandbox <command> [options]
 
@@ -31,6 +32,7 @@ commands:
     --save run.json               write the run as a saved profile (for analyze, compare)
   analyze <profile.json…>         findings of saved profiles (profile --save, run --json's profile)
     --fail-on high|medium|low     exit 2 when a finding is at or above this severity (CI)
+${COMPARE_USAGE}
   report <profile.json | bench.json …> -o report.html
                                   one self-contained HTML report from saved profiles (profile/run/demo
                                   --json, pool profiles, analyses, bench/results/*.json); two runs of
@@ -76,6 +78,7 @@ function jsonReplacer(_key: string, value: unknown): unknown {
 const VALUE_OPTIONS = new Set([
   '--memory-limit', '--fuel', '--timeout', '--mode', '--repeat', '--flamegraph', '--speedscope',
   '--cpuprofile', '--pprof', '--folded', '--focus', '--exclude', '--save', '--fail-on', '--report', '--output', '-o',
+  '--rounds', '--threshold', '--alpha', '--seed',
 ]);
 const NEGATIVE_NUMBER = /^-(\d|\.\d|inf|nan)/i;
 
@@ -129,6 +132,11 @@ async function main(argv: string[]): Promise<number> {
       findings: { type: 'boolean', default: false },
       save: { type: 'string' },
       'fail-on': { type: 'string' },
+      rounds: { type: 'string' },
+      threshold: { type: 'string' },
+      alpha: { type: 'string' },
+      seed: { type: 'string' },
+      'fail-on-regression': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -223,6 +231,22 @@ async function main(argv: string[]): Promise<number> {
     case 'report': {
       reportCommand(rest, values.output ?? 'report.html', (text) => process.stdout.write(text + '\n'));
       return 0;
+    }
+    case 'compare': {
+      const rounds = values.rounds === undefined ? undefined : Number(values.rounds);
+      if (rounds !== undefined && !(Number.isInteger(rounds) && rounds >= 1)) throw new WasmArgumentError(`--rounds must be a positive integer, got ${JSON.stringify(values.rounds)}`);
+      return compareCommand(rest, {
+        ...(rounds === undefined ? {} : { rounds }),
+        ...(values.threshold === undefined ? {} : { threshold: values.threshold }),
+        ...(values.alpha === undefined ? {} : { alpha: values.alpha }),
+        ...(values.seed === undefined ? {} : { seed: values.seed }),
+        ...(values.flamegraph === undefined ? {} : { flamegraph: values.flamegraph }),
+        ...(flags.memoryLimit === undefined ? {} : { memoryLimitPages: flags.memoryLimit }),
+        ...(flags.fuel === undefined ? {} : { fuel: flags.fuel }),
+        ...(flags.timeoutMs === undefined ? {} : { timeoutMs: flags.timeoutMs }),
+        failOnRegression: values['fail-on-regression'] === true,
+        json: flags.json,
+      }, (text) => process.stdout.write(text + '\n'));
     }
     case 'demo': {
       const { modules, report } = await runDemo();

@@ -9,7 +9,7 @@ import { guestText } from '../../../untrusted-text.js';
 import type { LatencySummary } from '../../build/latency-histogram.js';
 import type { AnalysisReport } from '../../model/finding.js';
 import { ANALYSIS_SCHEMA } from '../../model/finding.js';
-import { BENCH_FILE_SCHEMA, type BenchFile } from '../../model/bench-file.js';
+import { BENCH_SCHEMAS, type BenchFile } from '../../model/bench-result.js';
 import { CALL_TREE_SCHEMA, type CallTree } from '../../model/call-tree.js';
 import { MODULE_PROFILE_SCHEMA, type ModuleProfile } from '../../model/module-profile.js';
 import type { PoolProfile } from '../../model/pool-profile.js';
@@ -48,7 +48,7 @@ export interface ReportInput {
 }
 
 /** Every schema the report reads. */
-const READABLE: readonly string[] = [...READABLE_PROFILE_SCHEMAS, ANALYSIS_SCHEMA, BENCH_FILE_SCHEMA];
+const READABLE: readonly string[] = [...READABLE_PROFILE_SCHEMAS, ANALYSIS_SCHEMA, ...BENCH_SCHEMAS];
 
 /** `family@N` is a later version of the `family@M` this version reads. */
 function isNewer(found: string, known: string): boolean {
@@ -61,7 +61,7 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 const isModuleProfile = (v: unknown): v is ModuleProfile => isObject(v) && v.schema === MODULE_PROFILE_SCHEMA;
 const isCallTree = (v: unknown): v is CallTree => isObject(v) && v.schema === CALL_TREE_SCHEMA;
 const isAnalysis = (v: unknown): v is AnalysisReport => isObject(v) && v.schema === ANALYSIS_SCHEMA;
-const isBench = (v: unknown): v is BenchFile => isObject(v) && v.schema === BENCH_FILE_SCHEMA;
+const isBench = (v: unknown): v is BenchFile => isObject(v) && (BENCH_SCHEMAS as readonly unknown[]).includes(v.schema);
 const isPool = (v: unknown): v is PoolProfile => isObject(v) && isObject(v.modules) && isObject(v.queueWait) && isObject(v.workers);
 
 /** The profile the tree belongs to, or a bare one named after the tree when none was saved with it. */

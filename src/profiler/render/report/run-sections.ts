@@ -2,7 +2,7 @@
  * Panels that belong to a run rather than a module: the pool's workers, the benchmark
  * results, and, given two runs, the benchstat-style comparison table.
  */
-import type { BenchFile } from '../../model/bench-file.js';
+import type { BenchFile } from '../../model/bench-result.js';
 import type { PoolProfile } from '../../model/pool-profile.js';
 import { formatBytes, formatNs } from '../terminal-text.js';
 import type { ReportComparison } from './comparison.js';
