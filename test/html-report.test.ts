@@ -21,14 +21,14 @@ const CLI = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
 const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').digest('base64');
 const between = (html: string, open: string, close: string): string[] => html.split(open).slice(1).map((part) => part.slice(0, part.indexOf(close)));
 
-function bench(value: number, ratio: number): BenchFile {
+function bench(value: number, ratio: number, samples?: readonly number[]): BenchFile {
   return {
     schema: BENCH_SCHEMA,
     benchmark: 'call-overhead',
     startedAt: '2026-12-01T00:00:00.000Z',
     machine: { cpus: 2, model: 'test cpu', memoryBytes: 2 ** 33, platform: 'linux', arch: 'x64' },
     versions: { node: '20' },
-    results: [{ benchmark: 'call-overhead', case: 'add(i32)', metric: 'per call', value, unit: 'ns', baseline: { name: 'raw wasm', value: value / ratio }, ratio, target: 'ratio <= 2', met: ratio <= 2 }],
+    results: [{ benchmark: 'call-overhead', case: 'add(i32)', metric: 'per call', value, unit: 'ns', baseline: { name: 'raw wasm', value: value / ratio }, ratio, target: 'ratio <= 2', met: ratio <= 2, ...(samples === undefined ? {} : { samples }) }],
   };
 }
 
@@ -143,19 +143,32 @@ describe('report inputs', () => {
     ]);
   });
 
-  it('compares runs: latency re-derived from each histogram, instructions per call exact, bench values and ratios', async () => {
+  it('compares runs: latency re-derived from each histogram, instructions per call exact, bench cases through compare/ statistics', async () => {
     const before = await namesRun('before.json', 20, 3);
     const after = await namesRun('after.json', 40, 3);
-    const rows = compareRuns({ ...before, bench: [bench(30, 1.5)] }, { ...after, bench: [bench(20, 1.25)] }).rows;
+    const slow = [30, 31, 29, 30, 32, 31, 30, 29];
+    const fast = [20, 21, 19, 20, 22, 21, 20, 19];
+    const comparison = compareRuns({ ...before, bench: [bench(30, 1.5, slow)] }, { ...after, bench: [bench(20, 1.25, fast)] });
+    const rows = comparison.rows;
     const find = (name: string, metric: string) => rows.find((r) => r.name === name && r.metric === metric)!;
     const [b, a] = [before, after].map((r) => r.modules[0]!.profile.exports.find((e) => e.name === 'run')!);
     expect(find('run', 'instructions/call')).toMatchObject({ before: b!.instructions / 3, after: a!.instructions / 3, delta: a!.instructions / b!.instructions - 1 });
     expect(a!.instructions).toBeGreaterThan(b!.instructions);
     expect(find('run', 'p99 latency')).toMatchObject({ before: b!.latency.p99, after: a!.latency.p99 });
+    expect(find('run', 'p99 latency').p).toBeUndefined();
     expect(find('control', 'instructions/call').delta).toBe(0);
-    expect(find('add(i32)', 'per call')).toMatchObject({ group: 'call-overhead', before: 30, after: 20, delta: 20 / 30 - 1, lowerIsBetter: true });
-    expect(find('add(i32)', 'per call ÷ same-run baseline')).toMatchObject({ before: 1.5, after: 1.25 });
-    expect(rows).toHaveLength(2 * 4 + 2);
+    // Eight rounds a side, every after round faster than every before round: significant after Holm.
+    const benchRow = find('add(i32)', 'per call');
+    expect(benchRow).toMatchObject({ group: 'call-overhead', before: 30, after: 20, delta: 20 / 30 - 1, lowerIsBetter: true, verdict: 'improved', n: { before: 8, after: 8 } });
+    expect(benchRow.p).toBeLessThan(0.001);
+    expect(rows).toHaveLength(2 * 4 + 1);
+    const html = renderHtmlReport({ runs: [{ ...before, bench: [bench(30, 1.5, slow)] }, { ...after, bench: [bench(20, 1.25, fast)] }] });
+    expect(html).toMatch(/<span class="delta-better">-33\.33 %<\/span>/);
+    expect(html).toContain(`p=${benchRow.p!.toPrecision(2)} n=8+8`);
+    // One value a side: compare/ judges it unchanged (benchstat's ~), with its few-samples warning.
+    const single = compareRuns({ ...before, bench: [bench(30, 1.5)] }, { ...after, bench: [bench(20, 1.25)] }).rows.find((r) => r.name === 'add(i32)')!;
+    expect(single).toMatchObject({ verdict: 'unchanged', n: { before: 1, after: 1 } });
+    expect(single.warnings!.length).toBeGreaterThan(0);
   });
 
   it("shows a real pool's workers and queue wait", async () => {

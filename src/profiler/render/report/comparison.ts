@@ -1,10 +1,13 @@
 /**
  * The before/after table, benchstat's layout: one row per (module or benchmark, export or
- * case, metric) present in both runs, the two values and the change. Statistics with a
- * significance test (profiler/compare/) may supply `p` and `n`; `compareRuns` computes the
- * deltas from what each run saved, one value per side, and says so in its notes.
+ * case, metric) present in both runs, the two values and the change. Bench cases go through
+ * profiler/compare/ (medians with intervals, Mann–Whitney after Holm, the bootstrap interval of
+ * the ratio, exact comparison of deterministic counts); module exports are compared from what
+ * each run saved, one summary per side, without a test, and the notes say so.
  */
 import { mergeLatency } from '../../build/latency-histogram.js';
+import { benchCases } from '../../compare/bench-input.js';
+import { compareBenchmarks } from '../../compare/compare-benchmarks.js';
 import type { ReportRun } from './report-input.js';
 
 export interface ComparisonRow {
@@ -20,9 +23,16 @@ export interface ComparisonRow {
   readonly delta: number;
   /** Whether a smaller value is the better one (latency, instructions), for colouring the change. */
   readonly lowerIsBetter: boolean;
-  /** From a significance test, when one ran. */
+  /** From a significance test, when one ran (after Holm–Bonferroni). */
   readonly p?: number;
   readonly n?: { readonly before: number; readonly after: number };
+  /** Distribution-free intervals of each side's median, and the bootstrap interval of the change. */
+  readonly beforeInterval?: readonly [number, number];
+  readonly afterInterval?: readonly [number, number];
+  readonly deltaInterval?: readonly [number, number];
+  /** compare/'s verdict: a change that is not significant (or within noise) is `unchanged`. */
+  readonly verdict?: 'improved' | 'regressed' | 'unchanged';
+  readonly warnings?: readonly string[];
 }
 
 export interface ReportComparison {
@@ -54,18 +64,34 @@ export function compareRuns(before: ReportRun, after: ReportRun): ReportComparis
       }
     }
   }
-  const benchBefore = (before.bench ?? []).flatMap((f) => f.results);
-  for (const r of (after.bench ?? []).flatMap((f) => f.results)) {
-    const p = benchBefore.find((x) => x.benchmark === r.benchmark && x.case === r.case && x.metric === r.metric);
-    if (p === undefined) continue;
-    rows.push(row(r.benchmark, r.case, r.metric, r.unit, p.value, r.value, !/\/s\b|per second|throughput|ops/i.test(`${r.unit} ${r.metric}`)));
-    if (p.ratio !== undefined && r.ratio !== undefined) rows.push(row(r.benchmark, r.case, `${r.metric} ÷ same-run baseline`, '×', p.ratio, r.ratio, true));
+  const notes: string[] = [];
+  const [benchBefore, benchAfter] = [before, after].map((run) => (run.bench ?? []).flatMap((f, i) => benchCases(f, `${run.name} bench ${i + 1}`)));
+  if (benchBefore!.length > 0 && benchAfter!.length > 0) {
+    const compared = compareBenchmarks(benchBefore!, benchAfter!);
+    for (const c of compared.cases) {
+      rows.push({
+        group: c.benchmark,
+        name: c.case,
+        metric: c.metric,
+        unit: c.unit,
+        before: c.before.median,
+        after: c.after.median,
+        delta: c.ratio === undefined ? NaN : c.ratio - 1,
+        lowerIsBetter: c.better === 'lower',
+        ...(c.pAdjusted === undefined ? {} : { p: c.pAdjusted }),
+        n: { before: c.before.n, after: c.after.n },
+        beforeInterval: [c.before.low, c.before.high],
+        afterInterval: [c.after.low, c.after.high],
+        ...(c.ratioLow === undefined || c.ratioHigh === undefined ? {} : { deltaInterval: [c.ratioLow - 1, c.ratioHigh - 1] as const }),
+        verdict: c.verdict,
+        warnings: c.warnings,
+      });
+    }
+    if (compared.geomean !== undefined) notes.push(`Geometric mean of the bench ratios: ${compared.geomean.ratio.toFixed(3)} over ${compared.geomean.cases} cases (below 1 is better).`);
+    notes.push(`Bench cases: medians with ${Math.round(compared.options.confidence * 100)} % intervals, Mann–Whitney U after Holm–Bonferroni at α = ${compared.options.alpha}; "~" is no significant change.`);
   }
-  return {
-    rows,
-    notes: [
-      'Each side is one run: the change is measured, not tested for significance (no p-value). Repeat runs and compare with profiler/compare/ statistics before trusting small changes.',
-      'Instructions per call are deterministic: any change there is real.',
-    ],
-  };
+  if (rows.some((r) => r.verdict === undefined)) {
+    notes.push('Module exports: one latency summary per side, so their change is measured, not tested for significance (no p-value); repeat the runs as benches before trusting small changes. Instructions per call are deterministic: any change there is real.');
+  }
+  return { rows, notes };
 }

@@ -54,4 +54,5 @@ ul.legend { list-style: none; padding: 0; margin: 4px 0; display: flex; flex-wra
 .flame-details { min-height: 1.4em; color: var(--muted); font-size: 12.5px; overflow-wrap: anywhere; }
 details.passed { margin-top: 8px; color: var(--muted); }
 .delta-better { color: #2e7d32; font-weight: 600; } .delta-worse { color: #c62828; font-weight: 600; }
+.iv { color: var(--muted); font-size: 11.5px; white-space: nowrap; } .warn { color: #ef6c00; cursor: help; }
 `;

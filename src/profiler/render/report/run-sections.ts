@@ -64,19 +64,23 @@ export function comparisonPanel(id: string, comparison: ReportComparison, before
     `${id}-table`,
     [{ label: 'module / benchmark' }, { label: 'export / case' }, { label: 'metric' }, { label: `before (${beforeName})`, numeric: true }, { label: `after (${afterName})`, numeric: true }, { label: 'delta', numeric: true }, { label: 'p', numeric: true, title: 'significance test, when one ran' }],
     comparison.rows.map((r) => {
-      const better = Number.isFinite(r.delta) && r.delta !== 0 && (r.delta < 0) === r.lowerIsBetter;
-      const significant = r.p === undefined || r.p < 0.05;
-      const cls = r.delta === 0 || !Number.isFinite(r.delta) || !significant ? '' : better ? 'delta-better' : 'delta-worse';
-      const delta = !Number.isFinite(r.delta) ? '—' : r.p !== undefined && !significant ? '~' : `${r.delta > 0 ? '+' : ''}${percent(r.delta, 2)}`;
+      const interval = (iv: readonly [number, number] | undefined): string => (iv === undefined || iv[0] === iv[1] ? '' : ` <span class="iv">${text(`${value(iv[0], r.unit)} … ${value(iv[1], r.unit)}`)}</span>`);
+      const changed = Number.isFinite(r.delta) && r.delta !== 0;
+      // compare/'s verdict when it judged the row; otherwise the sign, with a p-value when one came with it.
+      const verdict = r.verdict ?? (!changed || (r.p !== undefined && r.p >= 0.05) ? 'unchanged' : (r.delta < 0) === r.lowerIsBetter ? 'improved' : 'regressed');
+      const cls = verdict === 'improved' ? 'delta-better' : verdict === 'regressed' ? 'delta-worse' : '';
+      const shown = !Number.isFinite(r.delta) ? '—' : verdict === 'unchanged' && changed && (r.verdict !== undefined || r.p !== undefined) ? '~' : `${r.delta > 0 ? '+' : ''}${percent(r.delta, 2)}`;
+      const deltaIv = r.deltaInterval === undefined || r.deltaInterval[0] === r.deltaInterval[1] ? '' : ` <span class="iv">${text(`${percent(r.deltaInterval[0], 1)} … ${percent(r.deltaInterval[1], 1)}`)}</span>`;
+      const warn = r.warnings === undefined || r.warnings.length === 0 ? '' : ` <span class="warn" title="${text(r.warnings.join(' '))}">⚠</span>`;
       return {
         cells: [
           `<code>${name(r.group)}</code>`,
           `<code>${name(r.name)}</code>`,
           name(r.metric),
-          numberCell(r.before, (v) => value(v, r.unit)),
-          numberCell(r.after, (v) => value(v, r.unit)),
-          { html: cls === '' ? text(delta) : `<span class="${cls}">${text(delta)}</span>`, ...(Number.isFinite(r.delta) ? { sort: r.delta } : {}) },
-          r.p === undefined ? '—' : { html: text(`p=${r.p.toPrecision(2)}${r.n === undefined ? '' : ` n=${r.n.before}+${r.n.after}`}`), sort: r.p },
+          { html: text(value(r.before, r.unit)) + interval(r.beforeInterval), sort: r.before },
+          { html: text(value(r.after, r.unit)) + interval(r.afterInterval), sort: r.after },
+          { html: (cls === '' ? text(shown) : `<span class="${cls}">${text(shown)}</span>`) + deltaIv + warn, ...(Number.isFinite(r.delta) ? { sort: r.delta } : {}) },
+          r.p === undefined ? (r.n === undefined ? '—' : text(`n=${r.n.before}+${r.n.after}`)) : { html: text(`p=${r.p.toPrecision(2)}${r.n === undefined ? '' : ` n=${r.n.before}+${r.n.after}`}`), sort: r.p },
         ],
       };
     }),
