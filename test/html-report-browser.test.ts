@@ -12,10 +12,23 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderHtmlReport } from '../src/index.js';
+import { BENCH_SCHEMA, renderHtmlReport, type BenchFile } from '../src/index.js';
 import { HOSTILE_FUNCTION, HOSTILE_SCRIPT, namesAnalysis, namesRun } from './helpers/report-runs.js';
 
 const CHROMIUM = '/usr/bin/chromium';
+
+/** A bench result file as bench/report.ts writes it (@2: every round kept). */
+function benchFile(samples: readonly number[]): BenchFile {
+  const value = [...samples].sort((a, b) => a - b)[samples.length >> 1]!;
+  return {
+    schema: BENCH_SCHEMA,
+    benchmark: 'call-overhead',
+    startedAt: '2026-12-01T00:00:00.000Z',
+    machine: { cpus: 2, model: 'test cpu', memoryBytes: 2 ** 33, platform: 'linux', arch: 'x64' },
+    versions: { node: '20' },
+    results: [{ benchmark: 'call-overhead', case: 'add(i32)', metric: 'per call', value, unit: 'ns', baseline: { name: 'raw wasm', value: 10 }, ratio: value / 10, target: 'ratio <= 2.5', met: value / 10 <= 2.5, samples }],
+  };
+}
 const OUTPUT = fileURLToPath(new URL('../test-output/report/', import.meta.url));
 
 let context: BrowserContext;
@@ -26,8 +39,8 @@ const requests: string[] = [];
 let reportUrl: string;
 
 beforeAll(async () => {
-  const before = await namesRun('before.json', 20, 10);
-  const after = await namesRun('after.json', 40, 40);
+  const before = { ...(await namesRun('before.json', 20, 10)), bench: [benchFile([30, 31, 29, 30, 32, 31, 30, 29])] };
+  const after = { ...(await namesRun('after.json', 40, 40)), bench: [benchFile([20, 21, 19, 20, 22, 21, 20, 19])] };
   mkdirSync(OUTPUT, { recursive: true });
   const file = join(OUTPUT, 'report.html');
   writeFileSync(file, renderHtmlReport({ runs: [before, after], analysis: namesAnalysis(), generatedAt: '2026-12-01T00:00:00.000Z' }));
@@ -78,6 +91,15 @@ describe('HTML report in headless Chromium', () => {
       return document.getElementById(href)!.querySelector('code')!.textContent;
     });
     expect(target).toBe(HOSTILE_FUNCTION);
+  });
+
+  it('shows the comparison with compare/ verdicts and the bench panel', async () => {
+    const row = await page.$$eval('#comparison-table-table tbody tr', (rows) =>
+      rows.map((r) => [...r.cells].map((c) => c.textContent ?? '')).find((cells) => cells[1] === 'add(i32)'),
+    );
+    expect(row?.[5]).toMatch(/^-\d+\.\d\d %/);
+    expect(row?.[6]).toMatch(/^p=\S+ n=8\+8$/);
+    expect(await page.$$eval('#r1-bench-0-table tbody tr', (rows) => rows.length)).toBe(1);
   });
 
   it('sorts a table by a column, and back', async () => {

@@ -23,6 +23,8 @@ export interface ComparisonRow {
   readonly delta: number;
   /** Whether a smaller value is the better one (latency, instructions), for colouring the change. */
   readonly lowerIsBetter: boolean;
+  /** A count that does not vary run to run (instructions): any change is real. */
+  readonly deterministic?: boolean;
   /** From a significance test, when one ran (after Holm–Bonferroni). */
   readonly p?: number;
   readonly n?: { readonly before: number; readonly after: number };
@@ -60,7 +62,7 @@ export function compareRuns(before: ReportRun, after: ReportRun): ReportComparis
       rows.push(row(label, e.name, 'p50 latency', 'ns', a.p50, b.p50, true));
       rows.push(row(label, e.name, 'p99 latency', 'ns', a.p99, b.p99, true));
       if (p.instructions > 0 && e.instructions > 0 && p.calls > 0 && e.calls > 0) {
-        rows.push(row(label, e.name, 'instructions/call', 'instructions', p.instructions / p.calls, e.instructions / e.calls, true));
+        rows.push({ ...row(label, e.name, 'instructions/call', 'instructions', p.instructions / p.calls, e.instructions / e.calls, true), deterministic: true });
       }
     }
   }

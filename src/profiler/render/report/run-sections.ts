@@ -66,9 +66,10 @@ export function comparisonPanel(id: string, comparison: ReportComparison, before
     comparison.rows.map((r) => {
       const interval = (iv: readonly [number, number] | undefined): string => (iv === undefined || iv[0] === iv[1] ? '' : ` <span class="iv">${text(`${value(iv[0], r.unit)} … ${value(iv[1], r.unit)}`)}</span>`);
       const changed = Number.isFinite(r.delta) && r.delta !== 0;
-      // compare/'s verdict when it judged the row; otherwise the sign, with a p-value when one came with it.
+      // Coloured only when judged: compare/'s verdict, a p-value that came with the row, or an exact count.
+      const judged = r.verdict !== undefined || r.p !== undefined || r.deterministic === true;
       const verdict = r.verdict ?? (!changed || (r.p !== undefined && r.p >= 0.05) ? 'unchanged' : (r.delta < 0) === r.lowerIsBetter ? 'improved' : 'regressed');
-      const cls = verdict === 'improved' ? 'delta-better' : verdict === 'regressed' ? 'delta-worse' : '';
+      const cls = !judged ? '' : verdict === 'improved' ? 'delta-better' : verdict === 'regressed' ? 'delta-worse' : '';
       const shown = !Number.isFinite(r.delta) ? '—' : verdict === 'unchanged' && changed && (r.verdict !== undefined || r.p !== undefined) ? '~' : `${r.delta > 0 ? '+' : ''}${percent(r.delta, 2)}`;
       const deltaIv = r.deltaInterval === undefined || r.deltaInterval[0] === r.deltaInterval[1] ? '' : ` <span class="iv">${text(`${percent(r.deltaInterval[0], 1)} … ${percent(r.deltaInterval[1], 1)}`)}</span>`;
       const warn = r.warnings === undefined || r.warnings.length === 0 ? '' : ` <span class="warn" title="${text(r.warnings.join(' '))}">⚠</span>`;
