@@ -92,7 +92,9 @@ export function renderHtmlReport(input: ReportInput): string {
   }
 
   const title = input.title ?? `wasm-sandbox report: ${latest.name}`;
-  const data = { schema: 'wasm-sandbox/report@1', title, generatedAt: input.generatedAt, runs: input.runs, analysis: analysis ?? null, flames };
+  // The trees travel once, as the flamegraphs' data (narrow frames merged), not again inside the runs.
+  const runsData = input.runs.map((run) => ({ ...run, modules: run.modules.map(({ tree: _tree, ...rest }) => ({ ...rest, hasTree: _tree !== undefined })) }));
+  const data = { schema: 'wasm-sandbox/report@1', title, generatedAt: input.generatedAt, runs: runsData, analysis: analysis ?? null, flames };
   const toc = [
     `<a href="#findings">Findings</a>`,
     ...(before === undefined ? [] : [`<a href="#comparison">Before and after</a>`]),
