@@ -61,6 +61,7 @@ async function main(): Promise<void> {
       const ratio = value / base;
       results.push({
         benchmark: 'profiler', case: `${w.name}: ${mode}`, metric: 'run time', value, unit: 'ms',
+        samples: samples[mode]!.slice(1),
         ...(mode.includes('setup') ? {} : { baseline: { name: 'unprofiled', value: base }, ratio }),
         ...(mode === 'sampling' ? { target: 'ratio <= 1.05', met: ratio <= 1.05 } : {}),
         ...(mode === 'counters' ? { target: 'ratio <= 1.5', met: ratio <= 1.5 } : {}),

@@ -413,6 +413,35 @@ export class ProfilePushError extends WasmSandboxError {
   }
 }
 
+/**
+ * A saved profile (or analysis input) that this version cannot read: not JSON, a schema it does
+ * not know, a newer version of one it knows, or a shape that does not match its schema.
+ */
+export class ProfileFormatError extends WasmSandboxError {
+  override readonly name = 'ProfileFormatError';
+  readonly code = 'ERR_PROFILE_FORMAT' as const;
+  constructor(
+    message: string,
+    /** `not-json`, `unknown-schema`, `newer-schema` or `malformed`. */
+    readonly reason: 'not-json' | 'unknown-schema' | 'newer-schema' | 'malformed' = 'malformed',
+    /** The schema string the file declared (escaped, shortened), if any. */
+    readonly found: string | undefined = undefined,
+    /** The schemas this version reads. */
+    readonly supported: readonly string[] = [],
+  ) {
+    super(message);
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), reason: this.reason, found: this.found, supported: this.supported };
+  }
+}
+
+/** A `compare` input is not a bench result file, a saved profile or folded stacks, or the two sides cannot be compared. */
+export class CompareInputError extends WasmSandboxError {
+  override readonly name = 'CompareInputError';
+  readonly code = 'ERR_COMPARE_INPUT' as const;
+}
+
 export type ErrorCode =
   | WasmInvalidError['code']
   | WasmSourceError['code']
@@ -439,7 +468,9 @@ export type ErrorCode =
   | ReferenceCrossingError['code']
   | InvalidOptionError['code']
   | MetricsEndpointError['code']
-  | ProfilePushError['code'];
+  | ProfilePushError['code']
+  | ProfileFormatError['code']
+  | CompareInputError['code'];
 
 /** A class of this library's errors, as the code → class table holds it. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -477,6 +508,8 @@ const ERROR_CLASSES = [
   InvalidOptionError,
   MetricsEndpointError,
   ProfilePushError,
+  ProfileFormatError,
+  CompareInputError,
 ] as const satisfies readonly ErrorClass[];
 
 /** Compiles only while every ErrorCode has its class in ERROR_CLASSES. */

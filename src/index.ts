@@ -47,6 +47,8 @@ export {
   InvalidOptionError,
   MetricsEndpointError,
   ProfilePushError,
+  ProfileFormatError,
+  CompareInputError,
 } from './errors.js';
 export type { ErrorCode, TrapKind, GuestFrame } from './errors.js';
 
@@ -66,6 +68,8 @@ export { functionStats, mergeCallTrees, filterTree, CALL_TREE_SCHEMA } from './p
 export type { CallTree, CallTreeNode, FunctionStats, ProfileMode, WeightUnit } from './profiler/model/call-tree.js';
 export { renderFlamegraph } from './profiler/render/flamegraph.js';
 export type { FlamegraphOptions } from './profiler/render/flamegraph.js';
+export { renderDiffFlamegraph, diffCallTrees } from './profiler/render/diff-flamegraph.js';
+export type { DiffFlamegraphOptions, CallTreeDiff, DiffNode } from './profiler/render/diff-flamegraph.js';
 export { toFolded, fromFolded } from './profiler/export/folded.js';
 export { toSpeedscope } from './profiler/export/speedscope.js';
 export type { SpeedscopeFile } from './profiler/export/speedscope.js';
@@ -73,6 +77,19 @@ export { toCpuProfile } from './profiler/export/cpuprofile.js';
 export type { CpuProfile } from './profiler/export/cpuprofile.js';
 export { toPprof, fromPprof } from './profiler/export/pprof.js';
 export { formatTopFunctions } from './profiler/render/format-profile.js';
+
+export { analyze } from './profiler/analyze/analyze.js';
+export { DEFAULT_RULES } from './profiler/analyze/rules/index.js';
+export type { AnalysisRule, AnalysisInput, AnalyzedModule, RuleOutcome, FindingDraft } from './profiler/analyze/rule.js';
+export { logNormalScore } from './profiler/analyze/log-normal-score.js';
+export { formatFindings } from './profiler/render/format-findings.js';
+export { ANALYSIS_SCHEMA } from './profiler/model/finding.js';
+export type { AnalysisReport, Finding, FindingCategory, Severity, Evidence, Confidence } from './profiler/model/finding.js';
+export { SAVED_PROFILE_SCHEMA, parseSavedProfile, parseSavedProfileText } from './profiler/model/saved-profile.js';
+export type { SavedProfile, ProfiledModule, RunLimits } from './profiler/model/saved-profile.js';
+export type { HookOverhead } from './profiler/model/call-tree.js';
+export { callOverheadNs } from './host/profiling/call-overhead.js';
+export { hookOverhead } from './host/profiling/hook-calibration.js';
 
 export { createPool, WasmPool } from './pool/pool.js';
 export type { PoolOptions, PoolModuleOptions, CallOptions, PoolProfile, PoolSandbox, PoolCloseReport } from './pool/pool.js';
@@ -91,3 +108,9 @@ export { serveMetrics, DEFAULT_METRICS_PORT } from './observe/metrics-server.js'
 export type { MetricsServer, MetricsServerOptions } from './observe/metrics-server.js';
 export { pushProfile } from './observe/push-profile.js';
 export type { PushProfileOptions, PushResult } from './observe/push-profile.js';
+export { renderHtmlReport, reportPolicy } from './profiler/render/html-report.js';
+export type { ReportInput, ReportRun, ReportModule, ReportComparison, ComparisonRow } from './profiler/render/html-report.js';
+export { readReportRun, groupRuns } from './profiler/render/report/report-input.js';
+export { compareRuns } from './profiler/render/report/comparison.js';
+export { BENCH_SCHEMA, BENCH_SCHEMAS } from './profiler/model/bench-result.js';
+export type { BenchFile, BenchResult } from './profiler/model/bench-result.js';

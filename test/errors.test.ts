@@ -10,6 +10,8 @@ import {
   WasmMemoryLimitError,
   WasmSandboxError,
   WasmTrapError,
+  ProfileFormatError,
+  parseSavedProfileText,
   type ModuleSource,
 } from '../src/index.js';
 import { guestBytes, guestPath, HEADER, name, section, tinyModule } from './helpers/guests.js';
@@ -285,6 +287,24 @@ describe('options', () => {
       expect((error as WasmSandboxError).code).toBe('ERR_INVALID_OPTION');
     }
   });
+});
+
+describe('saved profiles', () => {
+  const cases: { name: string; text: string; reason: string }[] = [
+    { name: 'not JSON', text: 'nope', reason: 'not-json' },
+    { name: 'an unknown schema', text: '{"schema":"pprof"}', reason: 'unknown-schema' },
+    { name: 'a newer schema', text: '{"schema":"wasm-sandbox/saved-profile@2"}', reason: 'newer-schema' },
+    { name: 'a shape that does not match', text: '{"schema":"wasm-sandbox/saved-profile@1"}', reason: 'malformed' },
+  ];
+  for (const c of cases) {
+    it(`${c.name} → ERR_PROFILE_FORMAT (${c.reason})`, async () => {
+      const error = (await failure(() => parseSavedProfileText(c.text, 'p.json'))) as ProfileFormatError;
+      expect(error).toBeInstanceOf(ProfileFormatError);
+      expect(error.code).toBe('ERR_PROFILE_FORMAT');
+      expect(error.reason).toBe(c.reason);
+      expect(error.message).toMatch(/^p\.json /);
+    });
+  }
 });
 
 void guestBytes;

@@ -5,7 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GuestProfiler, WasmHost, formatProfile, renderFlamegraph, type GuestModule, type WasmSandboxError } from '../index.js';
+import { GuestProfiler, WasmHost, analyze, loadInstrumentEngine, callOverheadNs, formatFindings, formatProfile, hookOverhead, renderFlamegraph, type AnalysisReport, type GuestModule, type ProfiledModule, type RunLimits, type WasmSandboxError } from '../index.js';
 import { terminalSafe } from '../profiler/render/terminal-text.js';
 import { MAX_ERROR_MESSAGE } from '../untrusted-text.js';
 import { runPoolDemo } from './demo-pool.js';
@@ -26,10 +26,12 @@ function expectFailure(out: Out, what: string, action: () => unknown): void {
   }
 }
 
-export async function runDemo(out: Out = (line) => process.stdout.write(line + '\n')): Promise<GuestModule[]> {
+export async function runDemo(out: Out = (line) => process.stdout.write(line + '\n')): Promise<{ modules: GuestModule[]; report: AnalysisReport }> {
   const traced: string[] = [];
   const host = new WasmHost({ trace: (message, values) => traced.push(`${message} ${values.join(', ')}`) });
   const modules: GuestModule[] = [];
+  // What the findings read beside each module's profile: the limits its calls ran under.
+  const limits = new Map<GuestModule, RunLimits>();
   const load = async (name: string, options: Parameters<WasmHost['load']>[1] = {}): Promise<GuestModule> => {
     const module = await host.load(bundledGuest(name), options);
     modules.push(module);
@@ -93,8 +95,10 @@ export async function runDemo(out: Out = (line) => process.stdout.write(line + '
 
   const spin = await load('spin', { instrument: { deadline: true } });
   expectFailure(out, 'limits: spinForever() with timeoutMs 50', () => spin.instantiate({ timeoutMs: 50 }).call('spinForever'));
+  limits.set(spin, { timeoutMs: 50 });
   const counted = await load('fib', { instrument: { fuel: true, counters: true }, label: 'fib.wasm (fuel)' });
   const fuelled = counted.instantiate({ fuel: 10_000_000 });
+  limits.set(counted, { fuel: 10_000_000 });
   const fib20 = fuelled.callWithMetrics('fib', 20);
   out(`limits: fib(20) executed ${String(fib20.metrics.instructions)} wasm instructions (deterministic); counters: ${JSON.stringify(fuelled.functionCounters())}`);
   expectFailure(out, 'limits: fib(32) with fuel 10,000,000', () => fuelled.call('fib', 32));
@@ -112,6 +116,20 @@ export async function runDemo(out: Out = (line) => process.stdout.write(line + '
   for (const module of modules) out(formatProfile(module.profile()) + '\n');
 
   out('worker pool\n');
-  await runPoolDemo(host, out);
-  return modules;
+  const pool = await runPoolDemo(host, out);
+
+  await loadInstrumentEngine(); // the hook calibration rewrites its module synchronously
+  const analysed: ProfiledModule[] = modules.map((module) => {
+    const known = limits.get(module);
+    return {
+      profile: module.profile(),
+      ...(module === profiled ? { tree: profiler.tree(), hookOverhead: hookOverhead() } : {}),
+      ...(known === undefined ? {} : { limits: known }),
+      callOverheadNs: callOverheadNs(),
+    };
+  });
+  const report = analyze({ modules: analysed, pool });
+  out('\nfindings (in-process modules and the pool)\n');
+  out(formatFindings(report));
+  return { modules, report };
 }

@@ -11,6 +11,10 @@ import { runDemo } from './demo.js';
 import { profileCommand } from './profile-command.js';
 import { loadCommand } from './load-command.js';
 import { mergeCommand } from './merge-command.js';
+import { reportCommand } from './report-command.js';
+import { analyzeSaved, FINDINGS_EXIT_CODE, parseFailOn, printAnalysis, readSavedProfiles } from './analyze-command.js';
+import { failsAt } from '../profiler/analyze/analyze.js';
+import { compareCommand, COMPARE_USAGE } from './compare-command.js';
 
 const USAGE = `usage: wasm-sandbox <command> [options]
 
@@ -25,7 +29,17 @@ commands:
     --pprof out.pb.gz  --folded out.txt         export the profile
     --focus REGEX  --exclude REGEX              keep only / drop frames by name
     --icicle                      top-down flamegraph
-  demo                            run the bundled guests and print their profiles
+    --report out.html             write the HTML report of this profile
+    --findings                    analyse the run: bottlenecks, their cost, what to change
+    --save run.json               write the run as a saved profile (for analyze, compare)
+  analyze <profile.json…>         findings of saved profiles (profile --save, run --json's profile)
+    --fail-on high|medium|low     exit 2 when a finding is at or above this severity (CI)
+${COMPARE_USAGE}
+  report <profile.json | bench.json …> -o report.html
+                                  one self-contained HTML report from saved profiles (profile/run/demo
+                                  --json, pool profiles, analyses, bench/results/*.json); two runs of
+                                  the same module or bench are compared (before, after)
+  demo                            run the bundled guests and print their profiles and findings
   load <file> <export> [args…]    drive the export through a worker pool for a while
     --threads N  --concurrency C  --duration S   (defaults 2, 4, 10)
     --metrics host:port           serve the pool's Prometheus metrics while it runs (port 0: any)
@@ -70,8 +84,9 @@ function jsonReplacer(_key: string, value: unknown): unknown {
 
 const VALUE_OPTIONS = new Set([
   '--memory-limit', '--fuel', '--timeout', '--mode', '--repeat', '--flamegraph', '--speedscope',
-  '--cpuprofile', '--pprof', '--folded', '--focus', '--exclude',
-  '-o', '--output', '--threads', '--concurrency', '--duration', '--metrics',
+  '--cpuprofile', '--pprof', '--folded', '--focus', '--exclude', '--save', '--fail-on', '--report', '--output', '-o',
+  '--rounds', '--threshold', '--alpha', '--seed',
+  '--threads', '--concurrency', '--duration', '--metrics',
 ]);
 const NEGATIVE_NUMBER = /^-(\d|\.\d|inf|nan)/i;
 
@@ -88,12 +103,10 @@ function separatePositionals(argv: readonly string[]): string[] {
     if (token.startsWith('-') && !NEGATIVE_NUMBER.test(token)) {
       // `--fuel -5` as `--fuel=-5`, so that parseArgs takes a negative value as a value
       if (VALUE_OPTIONS.has(token) && i + 1 < argv.length) {
-        // A short option takes its value as the next token (`-o=x` would keep the `=`).
-        if (token.startsWith('--')) options.push(`${token}=${argv[++i]!}`);
-        else options.push(token, argv[++i]!);
-      } else {
-        options.push(token);
-      }
+        const value = argv[++i]!;
+        // A short option takes its value as the next token (`-o=x` would mean the value `=x`).
+        options.push(...(token.startsWith('--') ? [`${token}=${value}`] : [token, value]));
+      } else options.push(token);
     } else {
       positionals.push(token);
     }
@@ -123,11 +136,20 @@ async function main(argv: string[]): Promise<number> {
       exclude: { type: 'string' },
       icicle: { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
-      output: { type: 'string', short: 'o' },
       threads: { type: 'string' },
       concurrency: { type: 'string' },
       duration: { type: 'string' },
       metrics: { type: 'string' },
+      report: { type: 'string' },
+      output: { type: 'string', short: 'o' },
+      findings: { type: 'boolean', default: false },
+      save: { type: 'string' },
+      'fail-on': { type: 'string' },
+      rounds: { type: 'string' },
+      threshold: { type: 'string' },
+      alpha: { type: 'string' },
+      seed: { type: 'string' },
+      'fail-on-regression': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -139,6 +161,7 @@ async function main(argv: string[]): Promise<number> {
     timeoutMs: values.timeout === undefined ? undefined : Number(values.timeout),
   };
   const [command, ...rest] = positionals;
+  const failOn = parseFailOn(values['fail-on']);
   if (values.help === true || command === undefined) {
     process.stdout.write(USAGE + '\n');
     return command === undefined && values.help !== true ? 1 : 0;
@@ -186,7 +209,7 @@ async function main(argv: string[]): Promise<number> {
     case 'profile': {
       const [file, exportName, ...args] = rest;
       if (file === undefined || exportName === undefined) throw new WasmArgumentError("profile takes a .wasm file, an export name, and the export's arguments");
-      await profileCommand(
+      const { exitCode } = await profileCommand(
         host,
         file,
         exportName,
@@ -201,18 +224,48 @@ async function main(argv: string[]): Promise<number> {
           ...(values.folded === undefined ? {} : { folded: values.folded }),
           ...(values.focus === undefined ? {} : { focus: values.focus }),
           ...(values.exclude === undefined ? {} : { exclude: values.exclude }),
+          ...(values.report === undefined ? {} : { report: values.report }),
           icicle: values.icicle === true,
           json: flags.json,
           quiet: values.quiet === true,
+          findings: values.findings === true,
+          ...(values.save === undefined ? {} : { save: values.save }),
+          ...(failOn === undefined ? {} : { failOn }),
         },
         (text) => process.stdout.write(text + '\n'),
+        (text) => process.stderr.write(text + '\n'),
       );
+      return exitCode;
+    }
+    case 'analyze': {
+      if (rest.length === 0) throw new WasmArgumentError('analyze takes one or more saved profiles (profile … --save run.json)');
+      const report = analyzeSaved(readSavedProfiles(rest));
+      return printAnalysis(report, { json: flags.json, failOn }, (text) => process.stdout.write(text + '\n'), (text) => process.stderr.write(text + '\n'));
+    }
+    case 'report': {
+      reportCommand(rest, values.output ?? 'report.html', (text) => process.stdout.write(text + '\n'));
       return 0;
     }
+    case 'compare': {
+      const rounds = values.rounds === undefined ? undefined : Number(values.rounds);
+      if (rounds !== undefined && !(Number.isInteger(rounds) && rounds >= 1)) throw new WasmArgumentError(`--rounds must be a positive integer, got ${JSON.stringify(values.rounds)}`);
+      return compareCommand(rest, {
+        ...(rounds === undefined ? {} : { rounds }),
+        ...(values.threshold === undefined ? {} : { threshold: values.threshold }),
+        ...(values.alpha === undefined ? {} : { alpha: values.alpha }),
+        ...(values.seed === undefined ? {} : { seed: values.seed }),
+        ...(values.flamegraph === undefined ? {} : { flamegraph: values.flamegraph }),
+        ...(flags.memoryLimit === undefined ? {} : { memoryLimitPages: flags.memoryLimit }),
+        ...(flags.fuel === undefined ? {} : { fuel: flags.fuel }),
+        ...(flags.timeoutMs === undefined ? {} : { timeoutMs: flags.timeoutMs }),
+        failOnRegression: values['fail-on-regression'] === true,
+        json: flags.json,
+      }, (text) => process.stdout.write(text + '\n'));
+    }
     case 'demo': {
-      const modules = await runDemo();
+      const { modules, report } = await runDemo();
       if (flags.json) process.stdout.write(JSON.stringify(modules.map((m) => m.profile()), null, 2) + '\n');
-      return 0;
+      return failOn !== undefined && failsAt(report, failOn) ? FINDINGS_EXIT_CODE : 0;
     }
     case 'load': {
       const [file, exportName, ...args] = rest;

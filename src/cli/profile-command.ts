@@ -4,9 +4,11 @@
  */
 import { writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { GuestProfiler, WasmArgumentError, WasmHost, filterTree, formatTopFunctions, functionStats, parseArgument, renderFlamegraph, toCpuProfile, toFolded, toPprof, toSpeedscope, type CallTree } from '../index.js';
+import { GuestProfiler, WasmArgumentError, WasmHost, filterTree, formatTopFunctions, functionStats, parseArgument, renderFlamegraph, toCpuProfile, toFolded, toPprof, toSpeedscope, renderHtmlReport, type CallTree } from '../index.js';
 import { profileBySampling } from '../host/profiling/sampling-profiler.js';
 import { startProgress } from './progress.js';
+import { analyze, callOverheadNs, loadInstrumentEngine, hookOverhead, type ProfiledModule, type Severity } from '../index.js';
+import { printAnalysis, saveProfile } from './analyze-command.js';
 
 export interface ProfileCommandOptions {
   readonly mode: string;
@@ -22,6 +24,13 @@ export interface ProfileCommandOptions {
   readonly json: boolean;
   /** No progress bar even on a terminal. */
   readonly quiet?: boolean;
+  /** Write the HTML report here. */
+  readonly report?: string;
+  /** Analyse the run and print its findings after the top functions. */
+  readonly findings?: boolean;
+  /** Write the run as a saved profile (schema-versioned JSON) for `analyze` and `compare`. */
+  readonly save?: string;
+  readonly failOn?: Severity;
 }
 
 function regex(text: string | undefined, flag: string): RegExp | undefined {
@@ -40,7 +49,8 @@ export async function profileCommand(
   args: readonly string[],
   options: ProfileCommandOptions,
   out: (text: string) => void,
-): Promise<CallTree> {
+  err: (text: string) => void = out,
+): Promise<{ tree: CallTree; exitCode: number }> {
   const { mode } = options;
   if (mode !== 'instrumented' && mode !== 'instructions' && mode !== 'sampling') {
     throw new WasmArgumentError(`--mode must be instrumented, instructions or sampling, got ${JSON.stringify(mode)}`);
@@ -91,13 +101,41 @@ export async function profileCommand(
   if (options.pprof) writeFileSync(options.pprof, toPprof(shown));
   if (options.folded) writeFileSync(options.folded, options.folded.endsWith('.gz') ? gzipSync(toFolded(shown)) : toFolded(shown));
 
+  const wantsAnalysis = options.findings === true || options.failOn !== undefined;
+  // The HTML report opens with the run's findings, so --report analyses the run too.
+  const needsMeasured = wantsAnalysis || options.save !== undefined || options.report !== undefined;
+  if (mode === 'instrumented' && needsMeasured) await loadInstrumentEngine(); // the hook calibration rewrites synchronously
+  const measured: ProfiledModule | undefined = needsMeasured
+    ? {
+        profile: module.profile(),
+        tree,
+        ...(mode === 'instrumented' ? { hookOverhead: hookOverhead() } : {}),
+        callOverheadNs: callOverheadNs(),
+      }
+    : undefined;
+  if (options.save !== undefined) saveProfile(options.save, [measured!], { file, export: exportName, args: [...args], mode, repeat: options.repeat });
+  const analysis = wantsAnalysis || options.report !== undefined ? analyze({ modules: [measured!] }) : undefined;
+  const report = wantsAnalysis ? analysis : undefined;
+  if (options.report !== undefined) {
+    const run = { name: module.label, modules: [{ profile: measured!.profile, tree: shown }], analysis: analysis! };
+    writeFileSync(options.report, renderHtmlReport({ title, runs: [run], generatedAt: new Date().toISOString() }));
+  }
+
   if (options.json) {
-    out(JSON.stringify({ tree: shown, functions: functionStats(shown) }, null, 2));
+    // With the module profile, this output is also a saved profile `wasm-sandbox report` reads.
+    out(JSON.stringify({ tree: shown, functions: functionStats(shown), profile: measured?.profile ?? module.profile(), ...(report === undefined ? {} : { analysis: report }) }, null, 2));
   } else {
     out(formatTopFunctions({ mode: shown.mode, unit: shown.unit, total: shown.root.total, top: functionStats(shown) }, 20));
     for (const note of shown.notes) out(`note: ${note}`);
-    const written = [options.flamegraph, options.speedscope, options.cpuprofile, options.pprof, options.folded].filter(Boolean);
+    const written = [options.flamegraph, options.speedscope, options.cpuprofile, options.pprof, options.folded, options.report].filter(Boolean);
+    if (options.save !== undefined) written.push(options.save);
     if (written.length > 0) out(`wrote ${written.join(', ')}`);
   }
-  return shown;
+  let exitCode = 0;
+  if (report !== undefined) {
+    if (!options.json) out('');
+    // With --json the report is already in the document printed above.
+    exitCode = printAnalysis(report, { json: false, failOn: options.failOn }, options.json ? () => {} : out, err);
+  }
+  return { tree: shown, exitCode };
 }

@@ -18,8 +18,7 @@
 import { fromErrorData, InvalidOptionError, PoolClosedError, PoolSaturatedError, SandboxClosedError, WorkerCrashedError } from '../errors.js';
 import type { GuestModule } from '../host/guest-module.js';
 import { WasmHost } from '../host/host.js';
-import type { LatencySummary } from '../profiler/build/latency-histogram.js';
-import type { ModuleProfile } from '../profiler/model/module-profile.js';
+import type { PoolProfile } from '../profiler/model/pool-profile.js';
 import { encode, encodeNumericCall, encodeTypedCall, isNumeric, type Encoded, type TypedCall } from './codec.js';
 import { moduleOptions, resolvePoolOptions, type CallOptions, type PoolOptions, type ResolvedPoolOptions } from './options.js';
 import type { MetricsSnapshot } from '../profiler/model/metrics-snapshot.js';
@@ -34,6 +33,7 @@ import { WorkerLink, type QueueBudget } from './worker-link.js';
 import { WorkerThreads } from './worker-threads.js';
 
 export type { CallOptions, PoolModuleOptions, PoolOptions } from './options.js';
+export type { PoolProfile } from '../profiler/model/pool-profile.js';
 
 export interface PoolSandbox {
   readonly id: number;
@@ -50,20 +50,14 @@ export interface PoolCloseReport {
   readonly unstoppedThreads: readonly number[];
 }
 
-export interface PoolProfile {
-  /** Per-module profiles from every worker, histograms merged. */
-  readonly modules: Readonly<Record<string, ModuleProfile>>;
-  /** Time from `call()` to the worker starting the call, per module. */
-  readonly queueWait: Readonly<Record<string, LatencySummary>>;
-  readonly workers: { readonly threads: number; readonly restarts: number; readonly crashes: number };
-}
-
 export class WasmPool {
   private readonly links: WorkerLink[];
   private readonly ids: readonly string[];
   private readonly served: PoolModules;
   private readonly measured: PoolMetrics;
   private nextId = 1;
+  /** Calls refused with ERR_POOL_SATURATED (the analyzer's pool-saturation rule reads it). */
+  private saturated = 0;
   private nextTenant = 1;
   private readonly tenants = new Map<number, { link: WorkerLink; lost: boolean }>();
   private readonly budget: QueueBudget;
@@ -209,6 +203,7 @@ export class WasmPool {
     return new Promise((resolve, reject) => {
       const pending: PendingCall = { id, module: index, link, frameAt: undefined, deadline, timeoutMs: timeout, resolve, reject, timer: undefined, settled: false, tenant: tenant !== undefined };
       if (!this.submit(link, frame, pending)) {
+        this.saturated++;
         reject(new PoolSaturatedError(`the pool's queue is full (${this.options.maxQueue} calls waiting for ring space); retry later or raise maxQueue`));
         return;
       }
@@ -258,7 +253,7 @@ export class WasmPool {
       ? []
       : await Promise.all(this.links.map((link) => (this.ask(link, (id) => ({ k: Kind.Profile, id })) as Promise<ProfileReply>).catch(() => undefined)));
     const { modules, queueWait } = this.measured.merge(this.links, replies);
-    return { modules, queueWait, workers: { threads: this.links.length, restarts: this.recovery.restarts, crashes: this.recovery.crashes } };
+    return { modules, queueWait, workers: { threads: this.links.length, restarts: this.recovery.restarts, crashes: this.recovery.crashes }, saturated: this.saturated };
   }
 
   /**

@@ -38,6 +38,14 @@ export interface Finding {
   readonly confidence: Confidence;
   /** saving × confidence, what findings are ranked by. */
   readonly score: number;
+  /**
+   * How the severity was read off the rule's log-normal curve (Lighthouse's scoring): the
+   * measured value, the curve's control points (`p10` scores 0.9, `median` 0.5; lower is
+   * better) and the resulting 0..1 score. Absent when a rule rates by count alone.
+   */
+  readonly rating?: { readonly metric: string; readonly value: number; readonly p10: number; readonly median: number; readonly score: number };
+  /** Where the rule, its thresholds and its advice are explained (docs/analysis.md#id). */
+  readonly readMore?: string;
 }
 
 export interface AnalysisReport {
@@ -46,4 +54,6 @@ export interface AnalysisReport {
   readonly findings: readonly Finding[];
   /** Rules that ran and found nothing, so silence is visible. */
   readonly passed: readonly { readonly id: string; readonly title: string }[];
+  /** Rules that could not run: the data they read was not in the profile (no call tree, no cache simulation…). */
+  readonly skipped?: readonly { readonly id: string; readonly title: string; readonly reason: string }[];
 }

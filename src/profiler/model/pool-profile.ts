@@ -1,0 +1,16 @@
+/**
+ * What a worker pool reports of its calls: plain data, so that the analyzer (`profiler/analyze/`)
+ * reads it without importing the pool. The pool (`pool/pool.ts`) builds it.
+ */
+import type { LatencySummary } from '../build/latency-histogram.js';
+import type { ModuleProfile } from './module-profile.js';
+
+export interface PoolProfile {
+  /** Per-module profiles from every worker, histograms merged. */
+  readonly modules: Readonly<Record<string, ModuleProfile>>;
+  /** Time from `call()` to the worker starting the call, per module. */
+  readonly queueWait: Readonly<Record<string, LatencySummary>>;
+  readonly workers: { readonly threads: number; readonly restarts: number; readonly crashes: number };
+  /** Calls refused because the queue was full (ERR_POOL_SATURATED); absent in older profiles. */
+  readonly saturated?: number;
+}

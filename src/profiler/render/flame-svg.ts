@@ -1,0 +1,231 @@
+/**
+ * The interactive SVG both flamegraphs are drawn as (the profile's and the differential one):
+ * self-contained (no network, no external script), usable as a file of its own and inline in
+ * an HTML page under a Content-Security-Policy — its code is one `<script>` element (hash the
+ * text inside its CDATA section), it has no event-handler attributes and no style attributes,
+ * its CSS is scoped to `svg.wsfg`, and it finds its elements by class inside its own `<svg>`,
+ * so two flamegraphs can share a page.
+ *
+ * Interaction, as flamegraph.pl has it: hover shows a frame's details (and the native tooltip
+ * the same); click zooms into a frame, its ancestors stay drawn but faded, and "Reset zoom"
+ * appears; frames narrower than `minFramePx` at the current zoom are merged per parent into
+ * one grey "(N narrow frames)" box, laid out again at each zoom, so zooming in shows what was
+ * merged (and clicking a merged box zooms into its span); "Search" (or Ctrl-F / F3 while the
+ * pointer is over the graph, or in a standalone file) highlights frames whose name matches a
+ * regular expression and shows their share, "ic" toggles ignoring case, "Reset search" clears
+ * it, and cancelling the prompt keeps what was highlighted.
+ *
+ * Bounded whatever the profile: at most `maxFrames` frames are embedded (the widest; a
+ * parent is never narrower than its child, so the kept ones form a tree), the others become
+ * merged entries that say how many frames they stand for. Names are guest text: shortened
+ * and their control characters made visible (untrusted-text.ts), then XML-escaped in the
+ * markup and `\u`-escaped in the script's data.
+ */
+import { guestText } from '../../untrusted-text.js';
+import type { WeightUnit } from '../model/call-tree.js';
+import { FLAME_CLIENT_JS, FLAME_CORE_JS, flameCore, type FlameBox } from './flame-core.js';
+
+/** A frame to draw: the caller's tree, with each frame's width, colour and tooltip values. */
+export interface FlameNode {
+  /** As the module gives it (guest text); shortened and escaped here. */
+  readonly name: string;
+  readonly functionIndex?: number | undefined;
+  /** Weight the frame's width stands for (its subtree's). */
+  readonly width: number;
+  readonly fill: string;
+  /** What the tooltip shows: see FLAME_CORE_JS (by kind). */
+  readonly values: readonly number[];
+  readonly children: readonly FlameNode[];
+}
+
+export interface FlameSvgInput {
+  readonly kind: 'profile' | 'diff';
+  readonly roots: readonly FlameNode[];
+  readonly unit: WeightUnit;
+  /** ns per sample, for `samples`: tooltips add the time it stands for. */
+  readonly sampleIntervalNs?: number | undefined;
+  readonly title: string;
+  /** Lines under the graph (measurement notes, a legend). */
+  readonly notes: readonly string[];
+  readonly icicle: boolean;
+  readonly width: number;
+  readonly minFramePx: number;
+  readonly maxFrames: number;
+}
+
+/** Defaults both flamegraphs share, written once (used by the code, the TSDoc and the docs). */
+export const FLAME_DEFAULTS = {
+  width: 1200,
+  /** flamegraph.pl's `--minwidth` default. */
+  minFramePx: 0.1,
+  /** Keeps a file with 50,000 distinct functions around 2 MB. */
+  maxFrames: 20_000,
+} as const;
+
+const TOP = 48;
+const ROW = 17;
+const NOTE_ROW = 15;
+
+export function escapeXml(text: string): string {
+  return text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' })[c]!).replace(
+    // XML 1.0 forbids most control characters even escaped, and unpaired surrogates cannot be
+    // written at all: show them as \xNN / \uNNNN.
+    /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g,
+    (c) => {
+      const code = c.charCodeAt(0);
+      return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+    },
+  );
+}
+
+/** JSON that cannot end a script element or CDATA section, whatever the names contain. */
+export function scriptSafeJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+function fnv1a(text: string): string {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
+
+interface FlameData {
+  kind: FlameSvgInput['kind'];
+  unit: WeightUnit;
+  interval: number;
+  total: number;
+  width: number;
+  minPx: number;
+  icicle: boolean;
+  top: number;
+  base: number;
+  names: string[];
+  fills: string[];
+  frames: number[][];
+}
+
+/** The embedded frames: the widest `maxFrames`, the rest merged per run of siblings. */
+function flatten(roots: readonly FlameNode[], maxFrames: number): { names: string[]; fills: string[]; frames: number[][] } {
+  // Preorder index of every drawable frame, to pick the widest (ties: the earlier, so a
+  // parent always goes before its equally wide child).
+  const order: FlameNode[] = [];
+  const visit = (nodes: readonly FlameNode[]): void => {
+    for (const node of nodes) {
+      if (!(node.width > 0)) continue;
+      order.push(node);
+      visit(node.children);
+    }
+  };
+  visit(roots);
+  let kept: Set<FlameNode> | undefined;
+  if (order.length > maxFrames) {
+    const ranked = order.map((node, i) => i).sort((a, b) => order[b]!.width - order[a]!.width || a - b);
+    kept = new Set(ranked.slice(0, maxFrames).map((i) => order[i]!));
+  }
+  const names: string[] = [];
+  const nameIndex = new Map<string, number>();
+  const fills: string[] = [];
+  const fillIndex = new Map<string, number>();
+  const indexOf = (map: Map<string, number>, list: string[], value: string): number => {
+    let i = map.get(value);
+    if (i === undefined) map.set(value, (i = list.push(value) - 1));
+    return i;
+  };
+  const shown = new Map<string, string>();
+  const frames: number[][] = [];
+  const place = (nodes: readonly FlameNode[], depth: number, start: number): void => {
+    let cursor = start;
+    let rest: number[] | undefined;
+    for (const node of nodes) {
+      if (!(node.width > 0)) continue;
+      if (kept !== undefined && !kept.has(node)) {
+        if (rest === undefined) frames.push((rest = [-1, depth, cursor, 0, -1, -1, 0]));
+        rest[3]! += node.width;
+        rest[6]! += 1;
+      } else {
+        rest = undefined;
+        let text = shown.get(node.name);
+        if (text === undefined) shown.set(node.name, (text = guestText(node.name)));
+        frames.push([indexOf(nameIndex, names, text), depth, cursor, node.width, indexOf(fillIndex, fills, node.fill), node.functionIndex ?? -1, 0, ...node.values]);
+        place(node.children, depth + 1, cursor);
+      }
+      cursor += node.width;
+    }
+  };
+  place(roots, 0, 0);
+  return { names, fills, frames };
+}
+
+function boxMarkup(data: FlameData, box: FlameBox, index: number): string {
+  const c = flameCore();
+  const y = c.boxY(data, box);
+  return (
+    `<g class="${c.boxClass(box)}" data-b="${index}"><title>${escapeXml(c.boxTitle(data, box))}</title>` +
+    `<rect x="${box[3].toFixed(2)}" y="${y}" width="${box[4].toFixed(2)}" height="${ROW - 1}" fill="${c.boxFill(data, box, false)}" rx="2"/>` +
+    `<text x="${(box[3] + 3).toFixed(2)}" y="${y + 12}">${escapeXml(c.boxLabel(data, box))}</text></g>`
+  );
+}
+
+export function renderFlameSvg(input: FlameSvgInput): string {
+  const { width, icicle } = input;
+  const total = input.roots.reduce((n, r) => n + (r.width > 0 ? r.width : 0), 0);
+  const { names, fills, frames } = flatten(input.roots, input.maxFrames);
+  const depth = frames.reduce((d, f) => Math.max(d, f[1]! + 1), 0);
+  const notes = input.notes.map((n) => guestText(n, 400));
+  const graphBottom = TOP + depth * ROW;
+  const height = graphBottom + 34 + notes.length * NOTE_ROW;
+  const data: FlameData = {
+    kind: input.kind,
+    unit: input.unit,
+    interval: input.sampleIntervalNs ?? 0,
+    total,
+    width,
+    minPx: input.minFramePx,
+    icicle,
+    top: TOP,
+    base: graphBottom,
+    names,
+    fills,
+    frames,
+  };
+  const json = scriptSafeJson(data);
+  const id = fnv1a(json + input.title);
+  const core = flameCore();
+  core.prepare(data);
+  const boxes = total > 0 ? core.layout(data, { start: 0, end: total, depth: 0 }) : [];
+  const script = `(function () {\n${FLAME_CORE_JS}\nvar D = ${json}, ID = '${id}';\n${FLAME_CLIENT_JS}})();`;
+  const title = escapeXml(guestText(input.title));
+  const noteLines = notes.map((n, i) => `<text x="10" y="${graphBottom + 42 + i * NOTE_ROW}" class="note">${escapeXml(n)}</text>`).join('\n');
+  return `<?xml version="1.0" standalone="no"?>
+<svg version="1.1" class="wsfg" data-flame="${id}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" xmlns="http://www.w3.org/2000/svg">
+<style>
+.wsfg text { font: 12px Verdana, sans-serif; fill: #000; }
+.wsfg .f text { pointer-events: none; }
+.wsfg .title { font-size: 17px; text-anchor: middle; }
+.wsfg .note, .wsfg .details, .wsfg .matched { fill: #444; }
+.wsfg .matched { text-anchor: end; }
+.wsfg .button { cursor: pointer; fill: #2a5db0; }
+.wsfg .button.on { font-weight: bold; fill: #b02a8f; }
+.wsfg .hide { display: none; }
+.wsfg .f { cursor: pointer; }
+.wsfg .f:hover rect { stroke: #000; stroke-width: 0.5; }
+.wsfg .a rect { opacity: 0.5; }
+</style>
+<rect x="0" y="0" width="${width}" height="${height}" fill="#fafaf7"/>
+<text x="${width / 2}" y="24" class="title">${title}</text>
+<text x="10" y="24" class="button reset-zoom hide">Reset zoom</text>
+<text x="${width - 250}" y="24" class="button reset-search hide">Reset search</text>
+<text x="${width - 130}" y="24" class="button search">Search</text>
+<text x="${width - 40}" y="24" class="button case"><title>ignore case when searching</title>ic</text>
+<text x="10" y="${graphBottom + 22}" class="details"> </text>
+<text x="${width - 10}" y="${graphBottom + 22}" class="matched"></text>
+${noteLines}
+<g class="frames">
+${boxes.map((b, i) => boxMarkup(data, b, i)).join('\n')}
+</g>
+<script type="text/ecmascript"><![CDATA[
+${script}
+]]></script>
+</svg>
+`;
+}

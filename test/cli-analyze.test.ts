@@ -1,0 +1,61 @@
+/** The findings on the command line: profile --findings / --save, analyze, --fail-on, the demo's findings. */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { guestPath } from './helpers/guests.js';
+
+const CLI = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'wasm-sandbox-analyze-'));
+
+function run(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first (npm test does)`);
+  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000, cwd: fileURLToPath(new URL('..', import.meta.url)) });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('findings on the command line', () => {
+  const saved = join(dir, 'run.json');
+
+  it('profile --findings names the hot function with an exact saving; --save writes a saved profile', () => {
+    const { code, stdout } = run('profile', guestPath('profile'), 'outer', '1000', '--mode', 'instructions', '--repeat', '3', '--findings', '--save', saved);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/\n1\. \[high\] assembly\/profile\/kernel holds (9\d|100) % of profile\.wasm's instructions {2}\(hot-function, cpu\)\n/);
+    expect(stdout).toMatch(/confidence: exact \(counted\)/);
+    expect(stdout).toMatch(/✓ host-imports: /);
+    const file = JSON.parse(readFileSync(saved, 'utf8')) as { schema: string; run: { export: string; repeat: number }; modules: { tree: { mode: string }; callOverheadNs: number }[] };
+    expect(file.schema).toBe('wasm-sandbox/saved-profile@1');
+    expect(file.run).toMatchObject({ export: 'outer', repeat: 3, mode: 'instructions' });
+    expect(file.modules[0]!.tree.mode).toBe('instructions');
+    expect(file.modules[0]!.callOverheadNs).toBeGreaterThan(0);
+  });
+
+  it('analyze reads it back to the same findings; --json; --fail-on high exits 2, --fail-on with nothing that high exits 0', () => {
+    const text = run('analyze', saved);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^findings: 1, most saving first\n\n1\. \[high\] assembly\/profile\/kernel holds/);
+    const json = run('analyze', saved, '--json');
+    const report = JSON.parse(json.stdout) as { schema: string; findings: { id: string; where: { path: string[] }; confidence: { kind: string } }[] };
+    expect(report.schema).toBe('wasm-sandbox/analysis@1');
+    expect(report.findings.map((f) => f.id)).toEqual(['hot-function']);
+    expect(report.findings[0]!.where.path).toEqual(['assembly/profile/outer', 'assembly/profile/slow', 'assembly/profile/kernel']);
+    const gate = run('analyze', saved, '--fail-on', 'high');
+    expect(gate.code).toBe(2);
+    expect(gate.stderr).toBe('fail-on high: 1 finding(s) at or above high (hot-function)\n');
+    const clean = run('profile', guestPath('fib'), 'fib', '10', '--mode', 'instructions', '--fail-on', 'high');
+    expect(clean.code).toBe(0);
+    expect(run('analyze', saved, '--fail-on', 'severe').stderr).toMatch(/^ERR_WASM_ARGUMENT: --fail-on must be one of high, medium, low, info/);
+  });
+
+  it('a newer or unknown schema is a typed one-line error, not a crash', () => {
+    const newer = join(dir, 'newer.json');
+    writeFileSync(newer, JSON.stringify({ schema: 'wasm-sandbox/saved-profile@9', modules: [] }));
+    const { code, stderr } = run('analyze', newer);
+    expect(code).toBe(1);
+    expect(stderr).toBe(`ERR_PROFILE_FORMAT: ${newer} is wasm-sandbox/saved-profile@9, newer than this version of wasm-sandbox reads (wasm-sandbox/saved-profile@1); upgrade wasm-sandbox to read it\n`);
+    const missing = run('analyze', join(dir, 'missing.json'));
+    expect(missing.stderr).toMatch(/^ERR_WASM_SOURCE: cannot read profile /);
+  });
+});
