@@ -49,7 +49,10 @@ export interface CacheStreamStats {
 }
 
 export interface CacheFunctionStats extends FrameIdentity, CacheCounters {
-  /** The main stream's pattern: the stream with most deltas, streams that repeat one address (stack slots) last. */
+  /**
+   * The main stream's pattern: the regular walk with most deltas, else the largest irregular
+   * stream, else a stream repeating one address (a stack slot, a header field).
+   */
   readonly stride: StridePattern;
   /** Every stream with at least one delta, most deltas first. */
   readonly streams?: readonly CacheStreamStats[];
