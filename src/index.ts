@@ -71,7 +71,7 @@ export { toSpeedscope } from './profiler/export/speedscope.js';
 export type { SpeedscopeFile } from './profiler/export/speedscope.js';
 export { toCpuProfile } from './profiler/export/cpuprofile.js';
 export type { CpuProfile } from './profiler/export/cpuprofile.js';
-export { toPprof, fromPprof } from './profiler/export/pprof.js';
+export { toPprof, fromPprof, toPprofDiff, fromPprofDiff, PPROF_BASE_LABEL } from './profiler/export/pprof.js';
 export { formatTopFunctions } from './profiler/render/format-profile.js';
 
 export { createPool, WasmPool } from './pool/pool.js';
