@@ -27,9 +27,9 @@ describe('differential flamegraph', () => {
     const fill = (name: string) => new RegExp(`<title>${name}\\n[^<]*</title><rect [^>]*fill="([^"]+)"`).exec(svg)![1];
     expect(fill('fib')).toBe('rgb(255,0,0)');
     expect(fill('parse')).toBe(diffColour(-10 / 30));
-    expect(fill('parse')).toBe('rgb(147,147,255)');
-    expect(fill('main')).toBe('rgb(250,250,250)');
-    expect(fill('eval')).toBe('rgb(250,250,250)');
+    expect(fill('parse')).toBe('rgb(150,150,255)');
+    expect(fill('main')).toBe('rgb(225,225,225)');
+    expect(fill('eval')).toBe('rgb(225,225,225)');
   });
 
   it('the reverse view takes widths from before, so vanished frames show', () => {

@@ -2,7 +2,7 @@
  * The differential flamegraph (flamegraph.pl + difffolded.pl's view, interactive as ours):
  * two call trees of one unit merged by path (function identity, as everywhere), each frame as
  * wide as its total in the 'after' profile and coloured by the change of its self weight —
- * red grew, blue shrank, white unchanged, saturation by the size of the change relative to
+ * red grew, blue shrank, grey unchanged, saturation by the size of the change relative to
  * the largest one. Hover shows before, after and the change. `normalize` scales 'before' to
  * 'after''s total first (profiles of different lengths, sample counts or loads); `reverse`
  * takes widths from 'before', so frames that vanished are visible (colours keep their meaning).
@@ -61,10 +61,10 @@ export function diffCallTrees(before: CallTree, after: CallTree, options: { norm
   return { unit: after.unit, roots: merge(before.root.children, after.root.children), beforeTotal, afterTotal, beforeScale };
 }
 
-/** Red for growth, blue for shrinking, by `ratio` = change / largest change, in [-1, 1]. */
+/** Red for growth, blue for shrinking, by `ratio` = change / largest change, in [-1, 1]; light grey unchanged. */
 export function diffColour(ratio: number): string {
-  if (ratio === 0 || !Number.isFinite(ratio)) return 'rgb(250,250,250)';
-  const fade = Math.round(220 * (1 - Math.min(1, Math.abs(ratio))));
+  if (ratio === 0 || !Number.isFinite(ratio)) return 'rgb(225,225,225)';
+  const fade = Math.round(225 * (1 - Math.min(1, Math.abs(ratio))));
   return ratio > 0 ? `rgb(255,${fade},${fade})` : `rgb(${fade},${fade},255)`;
 }
 
