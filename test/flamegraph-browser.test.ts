@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromFolded } from '../src/profiler/export/folded.js';
 import { walkTree, type CallTree } from '../src/profiler/model/call-tree.js';
 import { renderDiffFlamegraph } from '../src/profiler/render/diff-flamegraph.js';
-import { renderFlamegraph } from '../src/profiler/render/flamegraph.js';
+import { inlineFlamegraph, renderFlamegraph } from '../src/profiler/render/flamegraph.js';
 import { launchChromium, type Chromium } from './helpers/chromium-page.js';
 
 const LEAVES = 300;
@@ -171,13 +171,11 @@ describe('flamegraph in Chromium', () => {
 
   it('inline in an HTML page under a strict CSP (hashes only), two graphs side by side, each its own', async () => {
     const sha = (s: string) => `'sha256-${createHash('sha256').update(s).digest('base64')}'`;
-    const inline = (svg: string) => svg.replace(/^<\?xml[^>]*>\n/, '');
-    const one = renderFlamegraph(profile());
-    const two = renderDiffFlamegraph(fromFolded('a;b 10\na 5\n'), fromFolded('a;b 30\na 5\n'));
-    const scripts = [one, two].map((s) => /<script type="text\/ecmascript"><!\[CDATA\[([\s\S]*?)\]\]><\/script>/.exec(s)![1]!);
-    const styles = [...new Set([one, two].map((s) => /<style>([\s\S]*?)<\/style>/.exec(s)![1]!))];
-    const csp = `default-src 'none'; script-src ${scripts.map(sha).join(' ')}; style-src ${styles.map(sha).join(' ')}`;
-    const html = `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${csp}"><title>report</title></head><body>\n${inline(one)}\n${inline(two)}\n</body></html>`;
+    const one = inlineFlamegraph(renderFlamegraph(profile()));
+    const two = inlineFlamegraph(renderDiffFlamegraph(fromFolded('a;b 10\na 5\n'), fromFolded('a;b 30\na 5\n')));
+    expect(two.style).toBe(one.style);
+    const csp = `default-src 'none'; script-src ${sha(one.script)} ${sha(two.script)}; style-src ${sha(one.style)}`;
+    const html = `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${csp}"><title>report</title></head><body>\n${one.markup}\n${two.markup}\n</body></html>`;
     const page = await open('report.html', html);
     await box(page, 'work', 0).click();
     expect(await shown(page, 'reset-zoom', 0)).toBe(true);

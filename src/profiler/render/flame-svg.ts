@@ -83,6 +83,24 @@ export function scriptSafeJson(value: unknown): string {
   return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/** A flamegraph (or differential flamegraph) SVG as an HTML page takes it, and what its CSP must allow. */
+export interface InlineFlamegraph {
+  /** The `<svg>` element, without the XML declaration. */
+  readonly markup: string;
+  /** The text of its one script (inside the CDATA section): hash it for `script-src`. */
+  readonly script: string;
+  /** The text of its one style element: hash it for `style-src` (the same for every flamegraph). */
+  readonly style: string;
+}
+
+/** Splits a file from renderFlamegraph / renderDiffFlamegraph into what an HTML page embeds and hashes. */
+export function inlineFlamegraph(svg: string): InlineFlamegraph {
+  const script = /<script type="text\/ecmascript"><!\[CDATA\[([\s\S]*?)\]\]><\/script>/.exec(svg)?.[1];
+  const style = /<style>([\s\S]*?)<\/style>/.exec(svg)?.[1];
+  if (script === undefined || style === undefined || !svg.startsWith('<?xml')) throw new RangeError('not a flamegraph written by renderFlamegraph or renderDiffFlamegraph');
+  return { markup: svg.slice(svg.indexOf('<svg')), script, style };
+}
+
 function fnv1a(text: string): string {
   let h = 2166136261;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);

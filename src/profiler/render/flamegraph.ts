@@ -9,7 +9,7 @@
 import type { CallTree, CallTreeNode } from '../model/call-tree.js';
 import { FLAME_DEFAULTS, renderFlameSvg, type FlameNode } from './flame-svg.js';
 
-export { escapeXml } from './flame-svg.js';
+export { escapeXml, inlineFlamegraph, type InlineFlamegraph } from './flame-svg.js';
 
 export interface FlamegraphOptions {
   readonly title?: string;
