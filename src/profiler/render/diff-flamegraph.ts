@@ -6,8 +6,9 @@
  * the largest one. Hover shows before, after and the change. `normalize` scales 'before' to
  * 'after''s total first (profiles of different lengths, sample counts or loads); `reverse`
  * takes widths from 'before', so frames that vanished are visible (colours keep their meaning).
- * Trees from folded files come in through `fromFolded`. Names are escaped as in the flamegraph.
+ * Folded files are read by `fromFolded`. Names are escaped as in the flamegraph.
  */
+import { fromFolded } from '../export/folded.js';
 import { frameKey, type CallTree, type CallTreeNode, type FrameIdentity } from '../model/call-tree.js';
 import { FLAME_DEFAULTS, renderFlameSvg, type FlameNode } from './flame-svg.js';
 import type { FlamegraphOptions } from './flamegraph.js';
@@ -64,7 +65,8 @@ export function diffCallTrees(before: CallTree, after: CallTree, options: { norm
 /** Red for growth, blue for shrinking, by `ratio` = change / largest change, in [-1, 1]; light grey unchanged. */
 export function diffColour(ratio: number): string {
   if (ratio === 0 || !Number.isFinite(ratio)) return 'rgb(225,225,225)';
-  const fade = Math.round(225 * (1 - Math.min(1, Math.abs(ratio))));
+  // flamegraph.pl's scale, so changed frames colour as in its differential graphs.
+  const fade = Math.round(210 * (1 - Math.min(1, Math.abs(ratio))));
   return ratio > 0 ? `rgb(255,${fade},${fade})` : `rgb(${fade},${fade},255)`;
 }
 
@@ -85,7 +87,10 @@ function unitText(unit: CallTree['unit'], v: number): string {
   return unit === 'nanoseconds' ? `${rounded} ns` : `${rounded} ${unit}`;
 }
 
-export function renderDiffFlamegraph(before: CallTree, after: CallTree, options: DiffFlamegraphOptions = {}): string {
+/** `before` and `after` are call trees, or folded stacks (read by `fromFolded`, weights as samples). */
+export function renderDiffFlamegraph(beforeInput: CallTree | string, afterInput: CallTree | string, options: DiffFlamegraphOptions = {}): string {
+  const before = typeof beforeInput === 'string' ? fromFolded(beforeInput) : beforeInput;
+  const after = typeof afterInput === 'string' ? fromFolded(afterInput) : afterInput;
   const diff = diffCallTrees(before, after, { normalize: options.normalize === true });
   const reverse = options.reverse === true;
   const max = largestChange(diff.roots);
