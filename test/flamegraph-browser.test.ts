@@ -185,6 +185,20 @@ describe('flamegraph in Chromium', () => {
     expect(await text(page, 'details', 0)).toBe(' ');
     // The page's own styles still apply: the graph's CSS is scoped to its svg.
     expect(await page.evaluate(() => getComputedStyle(document.querySelector('svg.wsfg .frames text')!).fontSize)).toBe('12px');
+    // Ctrl-F belongs to the page unless the pointer is over a graph; then to that graph only.
+    let prompts = 0;
+    page.on('dialog', (d) => {
+      prompts++;
+      void d.accept('b');
+    });
+    await page.mouse.move(5, 5);
+    await page.keyboard.press('Control+f');
+    expect(prompts).toBe(0);
+    await box(page, 'a', 1).hover();
+    await page.keyboard.press('Control+f');
+    expect(prompts).toBe(1);
+    expect(await text(page, 'matched', 1)).toBe('Matched: 85.7%'); // b: 30 of 35
+    expect(await text(page, 'matched', 0)).toBe('');
     expect(errorsOf(page).filter((e) => /Content Security Policy|Refused/.test(e))).toEqual([]);
     expect(errorsOf(page)).toEqual([]);
     await page.close();
