@@ -157,9 +157,18 @@ describe('flamegraph in Chromium', () => {
     page.once('dialog', (d) => void d.accept('leaf_1[0-9]'));
     await page.keyboard.press('F3');
     expect(await highlighted()).toEqual([`(${LEAVES} narrow frames)`]);
-    expect(await text(page, 'matched')).toBe(`Matched: ${((100 * 5 * 110) / 107_000).toFixed(1)}%`); // leaf_10..19, leaf_100..199
+    expect(await text(page, 'matched')).toBe('Matched: 0.5%'); // leaf_10..19, leaf_100..199: 550 of 107,000 ns
     await box(page, 'work').click();
     expect(await highlighted()).toHaveLength(110);
+    expect(await text(page, 'matched')).toBe('Matched: 0.5% (8.5% of this zoom)'); // 550 of 107,000 ns; of work's 6,500
+
+    // Ctrl-I toggles case as the "ic" button does (flamegraph.pl's keys); "ic" is still on here.
+    page.once('dialog', (d) => void d.accept('HASH_'));
+    await page.keyboard.press('Control+f');
+    expect(await highlighted()).toEqual(['Hash_Update', 'hash_final']);
+    await page.keyboard.press('Control+i');
+    expect(await highlighted()).toEqual([]);
+    expect(await text(page, 'matched')).toBe('Matched: 0.0% (0.0% of this zoom)');
 
     await page.locator('.reset-search').click();
     expect(await highlighted()).toEqual([]);

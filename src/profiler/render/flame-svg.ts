@@ -12,8 +12,9 @@
  * one grey "(N narrow frames)" box, laid out again at each zoom, so zooming in shows what was
  * merged (and clicking a merged box zooms into its span); "Search" (or Ctrl-F / F3 while the
  * pointer is over the graph, or in a standalone file) highlights frames whose name matches a
- * regular expression and shows their share, "ic" toggles ignoring case, "Reset search" clears
- * it, and cancelling the prompt keeps what was highlighted.
+ * regular expression and shows their share (of the profile and of the zoom), "ic" (or Ctrl-I)
+ * toggles ignoring case, "Reset search" clears it, and cancelling the prompt keeps what was
+ * highlighted.
  *
  * Bounded whatever the profile: at most `maxFrames` frames are embedded (the widest; a
  * parent is never narrower than its child, so the kept ones form a tree), the others become
