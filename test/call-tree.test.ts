@@ -230,6 +230,12 @@ describe('flamegraph', () => {
     expect(firstY(icicle)).toBeLessThan(firstY(flame)); // main on top in the icicle, at the bottom in the flame
   });
 
+  it('shortens a long title to fit between the buttons, whole in its tooltip', () => {
+    const long = `module ${'m'.repeat(100)}.wasm run(1, 2)`;
+    const svg = renderFlamegraph(sample(), { title: long });
+    expect(svg).toContain(`<text x="600" y="24" class="title">module ${'m'.repeat(60)}..<title>${long}</title></text>`);
+  });
+
   it('says "(1 narrow frame)", and draws a lone narrow frame as itself', () => {
     // maxFrames 2 keeps main and big; the one frame left out is merged alone.
     const svg = renderFlamegraph(fromFolded('main;big 100000\nmain;tiny 1\n'), { maxFrames: 2 });

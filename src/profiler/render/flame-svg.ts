@@ -213,7 +213,11 @@ export function renderFlameSvg(input: FlameSvgInput): string {
   core.prepare(data);
   const boxes = total > 0 ? core.layout(data, { start: 0, end: total, depth: 0 }) : [];
   const script = `(function () {\n${FLAME_CORE_JS}\nvar D = ${json}, ID = '${id}';\n${FLAME_CLIENT_JS}})();`;
-  const title = escapeXml(guestText(input.title));
+  // The title sits between the buttons: shortened to fit (≈ 9.5 px a character at 17 px), whole in its tooltip.
+  const fullTitle = guestText(input.title);
+  const fit = Math.max(10, Math.floor((width - 540) / 9.5));
+  const points = [...fullTitle];
+  const title = points.length > fit ? `${escapeXml(points.slice(0, fit - 2).join(''))}..<title>${escapeXml(fullTitle)}</title>` : escapeXml(fullTitle);
   const noteLines = notes.map((n, i) => `<text x="10" y="${graphBottom + 42 + i * NOTE_ROW}" class="note">${escapeXml(n)}</text>`).join('\n');
   return `<?xml version="1.0" standalone="no"?>
 <svg version="1.1" class="wsfg" data-flame="${id}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" xmlns="http://www.w3.org/2000/svg">
