@@ -239,7 +239,7 @@ describe('flamegraph', () => {
   it('says "(1 narrow frame)", and draws a lone narrow frame as itself', () => {
     // maxFrames 2 keeps main and big; the one frame left out is merged alone.
     const svg = renderFlamegraph(fromFolded('main;big 100000\nmain;tiny 1\n'), { maxFrames: 2 });
-    expect(svg).toContain('<title>(1 narrow frame)\ntotal 1 sample (0.00%)\nclick to zoom in</title>');
+    expect(svg).toContain('<title>(1 narrow frame)\ntotal 1 sample (0.00%)\ntoo small to keep in this file</title>');
     const all = renderFlamegraph(fromFolded('main;big 100000\nmain;tiny 1\n'));
     expect(all).toContain('<title>tiny\ntotal 1 sample (0.00%)');
     expect(all).not.toMatch(/<title>\(\d+ narrow/);

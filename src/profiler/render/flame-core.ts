@@ -53,8 +53,9 @@ function frameLines(D, f) {
 function boxParts(D, b) {
   var f = D.frames[b[1]];
   if (b[0] === 1 || f[6] > 0) {
-    var last = D.frames[b[2]], w = last[2] + last[3] - f[2];
-    return [runName(b[7]), ['total ' + weight(D, w) + ' (' + share(D, w) + ')', 'click to zoom in']];
+    var last = D.frames[b[2]], w = last[2] + last[3] - f[2], dropped = 0;
+    for (var i = b[1]; i <= b[2]; i++) dropped += D.frames[i][6];
+    return [runName(b[7]), ['total ' + weight(D, w) + ' (' + share(D, w) + ')', dropped === b[7] ? 'too small to keep in this file' : dropped > 0 ? 'click to zoom in (' + dropped + ' too small to keep in this file)' : 'click to zoom in']];
   }
   return [D.names[f[0]] + (f[5] >= 0 ? ' (func[' + f[5] + '])' : ''), frameLines(D, f)];
 }
