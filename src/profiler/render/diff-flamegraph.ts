@@ -10,7 +10,7 @@
  */
 import { fromFolded } from '../export/folded.js';
 import { frameKey, type CallTree, type CallTreeNode, type FrameIdentity } from '../model/call-tree.js';
-import { FLAME_DEFAULTS, renderFlameSvg, type FlameNode } from './flame-svg.js';
+import { FLAME_DEFAULTS, renderFlameSvg, type FlameSource } from './flame-svg.js';
 import type { FlamegraphOptions } from './flamegraph.js';
 
 export interface DiffFlamegraphOptions extends FlamegraphOptions {
@@ -96,21 +96,22 @@ export function renderDiffFlamegraph(beforeInput: CallTree | string, afterInput:
   const max = largestChange(diff.roots);
   // Changes below this are rounding, not change (normalising makes fractions).
   const noise = max * 1e-9;
-  const toNode = (node: DiffNode): FlameNode => {
-    const change = node.after.self - node.before.self;
-    return {
-      name: node.name,
-      functionIndex: node.functionIndex,
-      width: reverse ? node.before.total : node.after.total,
-      fill: diffColour(Math.abs(change) <= noise || max === 0 ? 0 : change / max),
-      values: [node.after.self, node.before.self, node.after.total, node.before.total],
-      children: node.children.map(toNode),
-    };
+  const source: FlameSource<DiffNode> = {
+    roots: diff.roots,
+    children: (node) => node.children,
+    width: (node) => (reverse ? node.before.total : node.after.total),
+    name: (node) => node.name,
+    functionIndex: (node) => node.functionIndex,
+    fill: (node) => {
+      const change = node.after.self - node.before.self;
+      return diffColour(Math.abs(change) <= noise || max === 0 ? 0 : change / max);
+    },
+    values: (node) => [node.after.self, node.before.self, node.after.total, node.before.total],
   };
   const interval = after.sampleIntervalNs ?? before.sampleIntervalNs;
   return renderFlameSvg({
     kind: 'diff',
-    roots: diff.roots.map(toNode),
+    source,
     unit: diff.unit,
     sampleIntervalNs: interval,
     title: options.title ?? `Differential flamegraph (${reverse ? 'widths from before' : 'widths from after'}, ${diff.unit})`,
