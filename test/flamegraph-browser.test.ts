@@ -109,6 +109,27 @@ describe('flamegraph in Chromium', () => {
     await page.close();
   });
 
+  it('the page draws the icicle, the sampled and the differential views as their files do, after a zoom and a reset', async () => {
+    const sampled = { ...fromFolded('run;hash 792\nrun 75\nrun;hash;(host) 3\n'), sampleIntervalNs: 250_000 };
+    const files = {
+      'icicle.svg': [renderFlamegraph(profile(), { icicle: true, width: 900 }), 'work'],
+      'sampled-view.svg': [renderFlamegraph(sampled), 'hash'],
+      'diff.svg': [renderDiffFlamegraph(fromFolded('a;b 10\na;gone 4\na 5\n'), fromFolded('a;b 30\na 5\n'), { normalize: true }), 'b'],
+      'diff-reverse.svg': [renderDiffFlamegraph(fromFolded('a;b 10\na;gone 4\na 5\n'), fromFolded('a;b 30\na 5\n'), { reverse: true }), 'gone'],
+    } as const;
+    for (const [name, [svg, target]] of Object.entries(files)) {
+      const page = await open(name, svg);
+      const drawn = () => page.evaluate(() => [...document.querySelectorAll('.frames g.f')].map((g) => g.outerHTML));
+      const initial = await drawn();
+      await box(page, target).click();
+      expect(await drawn()).not.toEqual(initial);
+      await page.locator('.reset-zoom').click();
+      expect(await drawn(), name).toEqual(initial);
+      expect(errorsOf(page)).toEqual([]);
+      await page.close();
+    }
+  });
+
   it('hover: the details line and the native tooltip give name, total, self with units, share and calls', async () => {
     const tree = fromFolded('main;hash 861800\nmain 38200\n', 'instrumented', 'nanoseconds');
     walkTree(tree, (node) => (node.calls = node.name === 'main' ? 1 : 3));
