@@ -54,14 +54,14 @@ export function parseThreshold(text: string): number {
   return value;
 }
 
-type Input =
+export type Input =
   | { readonly kind: 'wasm'; readonly path: string }
   | { readonly kind: 'bench'; readonly cases: BenchCase[] }
   | { readonly kind: 'profile'; readonly side: ProfileSide };
 
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 
-function readInput(path: string): Input {
+export function readInput(path: string): Input {
   let stats;
   try {
     stats = statSync(path);
