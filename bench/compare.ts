@@ -17,7 +17,7 @@ import { BENCH_SCHEMA } from '../src/profiler/model/bench-result.js';
 import { childFor, emptyTree, finishRoot, recomputeTotals, type CallTree } from '../src/profiler/model/call-tree.js';
 import { median, printBench, writeBench, type BenchResult } from './report.js';
 
-const ROUNDS = 7;
+const ROUNDS = 10;
 const dir = mkdtempSync(join(tmpdir(), 'wasm-sandbox-bench-compare-'));
 const cli = new URL('../src/cli/main.js', import.meta.url).pathname;
 

@@ -62,7 +62,10 @@ export function formatBenchComparison(comparison: BenchComparison): string {
     renderTable(['case', 'before', 'after', 'vs before', 'p (Holm)', 'verdict'], rows, ['left', 'right', 'right', 'right', 'left', 'left']),
     `α = ${o.alpha}, noise threshold ±${(o.threshold * 100).toFixed(1)} %, ${(o.confidence * 100).toFixed(0)} % intervals (medians: order statistics; change: bootstrap, ${o.resamples} resamples, seed ${o.seed}); ~ = not significant`,
   ];
-  for (const c of comparison.cases) for (const w of c.warnings) lines.push(`warning: ${terminalSafe(c.key)}: ${w}`);
+  // One line per distinct warning, naming its cases: 20 single-sample rows say it once.
+  const warned = new Map<string, string[]>();
+  for (const c of comparison.cases) for (const w of c.warnings) warned.set(w, [...(warned.get(w) ?? []), terminalSafe(c.key)]);
+  for (const [w, keys] of warned) lines.push(`warning: ${keys.join('; ')}: ${w}`);
   if (comparison.onlyBefore.length > 0) lines.push(`only before: ${comparison.onlyBefore.map((k) => terminalSafe(k)).join('; ')}`);
   if (comparison.onlyAfter.length > 0) lines.push(`only after: ${comparison.onlyAfter.map((k) => terminalSafe(k)).join('; ')}`);
   return lines.join('\n');
