@@ -159,4 +159,18 @@ describe('wasm-sandbox compare', () => {
     expect(ab.stdout).toContain(`exact instructions: total ${shown(columns)} → ${shown(rows)} (0)`);
     expect(ab.stdout).toMatch(new RegExp(`\\ninstructions +${shown(columns)} +${shown(rows)} +0 +\\+0\\.0 % *\\n`));
   });
+
+  it('the A/B runs both builds under the same limits: a fuel limit stops the call with its typed error', () => {
+    const limited = run('compare', guestPath('grid-sum-columns'), guestPath('grid-sum-rows'), 'sum', '64', '--fuel', '1000');
+    expect(limited.code).toBe(1);
+    expect(limited.stderr).toMatch(/^ERR_OUT_OF_FUEL: grid-sum-columns\.wasm: sum\(\): guest ran out of fuel after \d+ instructions \(limit 1000\)/);
+  });
+
+  it('the A/B differential flamegraph pairs the renamed function, so nothing appears or vanishes', () => {
+    const svg = join(dir, 'ab.svg');
+    expect(run('compare', guestPath('grid-sum-columns'), guestPath('grid-sum-rows'), 'sum', '16', '--rounds', '10', '--flamegraph', svg).code).toBe(0);
+    const text = readFileSync(svg, 'utf8');
+    expect(text).toContain('assembly/grid-sum-rows/sum');
+    expect(text).not.toContain('assembly/grid-sum-columns/sum');
+  });
 });
