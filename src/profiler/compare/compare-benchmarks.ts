@@ -111,15 +111,16 @@ export function compareBenchmarks(before: readonly BenchCase[], after: readonly 
     const stats = {
       before: medianInterval(b.samples, o.confidence),
       after: medianInterval(a.samples, o.confidence),
-      test: deterministic ? { u: 0, p: 1, method: 'exact' as const } : mannWhitneyU(b.samples, a.samples),
+      // Exact metrics need no test: any difference is a change.
+      test: deterministic ? undefined : mannWhitneyU(b.samples, a.samples),
     };
     return { b, a, index, deterministic, stats };
   });
   const timed = partial.filter((x) => !x.deterministic);
-  const adjusted = holmBonferroni(timed.map((x) => x.stats.test.p));
+  const adjusted = holmBonferroni(timed.map((x) => x.stats.test!.p));
   const adjustedByKey = new Map(timed.map((x, i) => [x.b.key, adjusted[i]!]));
 
-  const cases = partial.map(({ b, index, deterministic, stats }): CaseComparison => {
+  const cases = partial.map(({ b, a, index, deterministic, stats }): CaseComparison => {
     const ratio = stats.before.median === 0 ? undefined : stats.after.median / stats.before.median;
     const common = {
       key: b.key, benchmark: b.benchmark, case: b.case, metric: b.metric, unit: b.unit, better: b.better, deterministic,
@@ -137,7 +138,7 @@ export function compareBenchmarks(before: readonly BenchCase[], after: readonly 
     // Not significant: `~` whatever the interval, so none is computed. Each case gets its own
     // seed derived from the run's, so cases do not share draws.
     const interval = pAdjusted < o.alpha && stats.before.median !== 0
-      ? bootstrapRatioOfMedians(pairs[index]![0].samples, pairs[index]![1].samples, { confidence: o.confidence, seed: o.seed + index, resamples: o.resamples })
+      ? bootstrapRatioOfMedians(b.samples, a.samples, { confidence: o.confidence, seed: o.seed + index, resamples: o.resamples })
       : undefined;
     const low = interval?.low;
     const high = interval?.high;
@@ -145,7 +146,7 @@ export function compareBenchmarks(before: readonly BenchCase[], after: readonly 
       ? { verdict: 'unchanged' as const, significant: pAdjusted < o.alpha, withinNoise: false }
       : decideVerdict({ p: pAdjusted, ratioLow: low, ratioHigh: high, threshold: o.threshold, alpha: o.alpha, better: b.better });
     return {
-      ...common, ratioLow: low, ratioHigh: high, p: stats.test.p, pAdjusted, ...decided,
+      ...common, ratioLow: low, ratioHigh: high, p: stats.test!.p, pAdjusted, ...decided,
       warnings: sampleWarnings(stats.before, stats.after, o.alpha),
     };
   });
