@@ -79,16 +79,17 @@ function countCells(c: CountDelta): string[] {
 export function formatExactMetrics(metrics: readonly ExactMetric[]): string {
   return renderTable(
     ['exact metric', 'before', 'after', 'delta', 'change', 'verdict'],
-    metrics.map((m) => [m.name, ...countCells(m), m.verdict === 'unchanged' ? '' : m.verdict]),
+    metrics.map((m) => [terminalSafe(m.name), ...countCells(m), m.verdict === 'unchanged' ? '' : m.verdict]),
     ['left', 'right', 'right', 'right', 'right', 'left'],
   );
 }
 
 export function formatProfileComparison(comparison: ProfileComparison, limit = 20): string {
   const unit = comparison.unit ?? 'weight';
-  const lines = [`${comparison.exact ? 'exact ' : ''}${unit}: total ${number(comparison.total.before)} → ${number(comparison.total.after)} (${signed(comparison.total.delta)})`];
+  const lines: string[] = [];
   const changed = comparison.functions.filter((f) => f.self.delta !== 0 || f.total.delta !== 0 || f.presence !== 'both');
-  lines.push(
+  if (comparison.functions.length > 0) lines.push(`${comparison.exact ? 'exact ' : ''}${unit}: total ${number(comparison.total.before)} → ${number(comparison.total.after)} (${signed(comparison.total.delta)})`);
+  if (comparison.functions.length > 0) lines.push(
     changed.length === 0
       ? 'functions: no change'
       : renderTable(
@@ -119,7 +120,7 @@ export function formatProfileComparison(comparison: ProfileComparison, limit = 2
       ['left', 'right', 'right', 'right', 'right', 'right', 'left'],
     ));
   }
-  if (comparison.exactMetrics.length > 0) lines.push('', formatExactMetrics(comparison.exactMetrics));
+  if (comparison.exactMetrics.length > 0) lines.push(...(lines.length > 0 ? [''] : []), formatExactMetrics(comparison.exactMetrics));
   for (const note of comparison.notes) lines.push(`note: ${note}`);
   return lines.join('\n');
 }
