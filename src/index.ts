@@ -90,6 +90,32 @@ export type { SavedProfile, ProfiledModule, RunLimits } from './profiler/model/s
 export type { HookOverhead } from './profiler/model/call-tree.js';
 export { callOverheadNs } from './host/profiling/call-overhead.js';
 export { hookOverhead } from './host/profiling/hook-calibration.js';
+// Before/after comparison (docs/compare.md): statistics, bench files, profiles, interleaved A/B, the gate.
+export {
+  COMPARE_DEFAULTS, medianInterval, mannWhitneyU, smallestPossibleP, holmBonferroni, bootstrapInterval, bootstrapRatioOfMedians,
+  geometricMean, compareSamples, decideVerdict, compareExact, detectableChange,
+} from './profiler/compare/statistics.js';
+export type {
+  MedianInterval, MannWhitneyResult, BootstrapInterval, BootstrapOptions, SampleComparison, Verdict, VerdictResult, Better,
+} from './profiler/compare/statistics.js';
+export { BENCH_SCHEMA } from './profiler/model/bench-result.js';
+export type { BenchFile, BenchResult } from './profiler/model/bench-result.js';
+export { benchCases } from './profiler/compare/bench-input.js';
+export type { BenchCase } from './profiler/compare/bench-input.js';
+export { compareBenchmarks } from './profiler/compare/compare-benchmarks.js';
+export type { BenchComparison, CaseComparison, CompareOptions } from './profiler/compare/compare-benchmarks.js';
+export { profileFromJson, profileFromFolded } from './profiler/compare/profile-input.js';
+export type { ProfileSide } from './profiler/compare/profile-input.js';
+export { compareProfiles } from './profiler/compare/compare-profiles.js';
+export type { ProfileComparison, FunctionDelta, ExactMetric } from './profiler/compare/compare-profiles.js';
+export type { AllocationComparison, CacheComparison } from './profiler/compare/compare-memory.js';
+export { compareInterleaved } from './profiler/compare/compare-interleaved.js';
+export type { InterleavedRun, InterleavedSide, InterleavedComparison } from './profiler/compare/compare-interleaved.js';
+export { runInterleaved, INTERLEAVED_DEFAULTS } from './host/profiling/interleaved-ab.js';
+export type { InterleavedOptions } from './host/profiling/interleaved-ab.js';
+export { benchGateFailures, exactGateFailures } from './profiler/compare/regression-gate.js';
+export type { GateFailure } from './profiler/compare/regression-gate.js';
+export { formatBenchComparison, formatProfileComparison } from './profiler/render/comparison-text.js';
 
 export { createPool, WasmPool } from './pool/pool.js';
 export type { PoolOptions, PoolModuleOptions, CallOptions, PoolProfile, PoolSandbox, PoolCloseReport } from './pool/pool.js';
@@ -112,5 +138,4 @@ export { renderHtmlReport, reportPolicy } from './profiler/render/html-report.js
 export type { ReportInput, ReportRun, ReportModule, ReportComparison, ComparisonRow } from './profiler/render/html-report.js';
 export { readReportRun, groupRuns } from './profiler/render/report/report-input.js';
 export { compareRuns } from './profiler/render/report/comparison.js';
-export { BENCH_SCHEMA, BENCH_SCHEMAS } from './profiler/model/bench-result.js';
-export type { BenchFile, BenchResult } from './profiler/model/bench-result.js';
+export { BENCH_SCHEMAS } from './profiler/model/bench-result.js';

@@ -5,6 +5,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { guestPath } from './helpers/guests.js';
+import { WasmHost } from '../src/index.js';
+
+/** Instructions one call executes, from the fuel counter alone (no hooks): the independent count. */
+async function fuelCount(guest: string, exportName: string, ...args: number[]): Promise<number> {
+  const module = await new WasmHost().load(guestPath(guest), { instrument: { fuel: true } });
+  const sandbox = module.instantiate({ fuel: 1e9 });
+  sandbox.call(exportName, ...args);
+  return sandbox.lastCallInstructions!;
+}
 
 const CLI = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'wasm-sandbox-compare-'));
@@ -92,6 +101,44 @@ describe('wasm-sandbox compare', () => {
     expect(readFileSync(svg, 'utf8')).toMatch(/^<\?xml|^<svg/);
   });
 
+  it('instructions profiles from profile --json: exact deltas equal to the fuel counter\'s, gated', async () => {
+    const save = (n: string): string => {
+      const path = join(dir, `fib-${n}.json`);
+      const profiled = run('profile', guestPath('fib'), 'fib', n, '--mode', 'instructions', '--json');
+      expect(profiled.code).toBe(0);
+      writeFileSync(path, profiled.stdout);
+      return path;
+    };
+    const [a, b] = [save('15'), save('16')];
+    const [x, y] = [await fuelCount('fib', 'fib', 15), await fuelCount('fib', 'fib', 16)];
+    const compared = run('compare', a, b, '--fail-on-regression', '--threshold', '10%');
+    expect(compared.code).toBe(3);
+    const shown = (n: number): string => n.toLocaleString('en-US');
+    expect(compared.stdout).toContain(`exact instructions: total ${shown(x)} → ${shown(y)} (+${shown(y - x)})`);
+    expect(compared.stdout).toMatch(new RegExp(`\\nassembly/fib/fib +${shown(x)} +${shown(y)} +\\+${shown(y - x)} +\\+${shown(y - x)} +\\+\\d[\\d,]* *\\n`));
+    expect(compared.stdout).toContain(`REGRESSION instructions: ${x} → ${y} instructions (+${(((y - x) / x) * 100).toFixed(1)} %, exact, beyond ±10.0 %)`);
+  });
+
+  it('saved profiles (saved-profile@1, one module with its tree) compare like profiles', () => {
+    const saved = (self: number): string => {
+      const path = join(dir, `saved-${self}.json`);
+      const tree = {
+        schema: 'wasm-sandbox/call-tree@2', mode: 'instructions', unit: 'instructions', notes: [],
+        root: { name: '(root)', calls: 0, total: self + 10, self: 0, min: 0, max: 0, children: [
+          { name: 'main', functionIndex: 0, calls: 1, total: self + 10, self: 10, min: self + 10, max: self + 10, children: [
+            { name: 'hot', functionIndex: 1, calls: 1, total: self, self, min: self, max: self, children: [] }] }] },
+      };
+      const profile = { schema: 'wasm-sandbox/module-profile@1', module: { id: 'x', label: 'm.wasm', sizeBytes: 1 }, instances: 1, coldStart: {}, memory: {}, cache: {}, exports: [] };
+      writeFileSync(path, JSON.stringify({ schema: 'wasm-sandbox/saved-profile@1', savedAt: '2026-12-01T00:00:00Z', modules: [{ profile, tree }] }));
+      return path;
+    };
+    const { code, stdout } = run('compare', saved(1000), saved(999));
+    expect(code).toBe(0);
+    expect(stdout).toContain('exact instructions: total 1,010 → 1,009 (-1)');
+    expect(stdout).toMatch(/\nhot +1,000 +999 +-1 +-1 +0 *\n/);
+    expect(stdout).toMatch(/\ninstructions +1,010 +1,009 +-1 +-0\.1 % +improved\n/);
+  });
+
   it('refuses to compare unlike inputs, with a typed error', () => {
     const folded = join(dir, 'x.folded');
     writeFileSync(folded, 'main 1\n');
@@ -101,16 +148,29 @@ describe('wasm-sandbox compare', () => {
     expect(run('compare', before, after, '--threshold', 'lots').stderr).toMatch(/^ERR_WASM_ARGUMENT: --threshold must be a percentage like 5% or a fraction like 0\.05/);
   });
 
-  it('two .wasm builds run interleaved: same result, exact instruction counts equal to run --fuel\'s', () => {
+  it('two .wasm builds run interleaved: same result, exact instruction counts equal to the fuel counter\'s', async () => {
     const ab = run('compare', guestPath('grid-sum-columns'), guestPath('grid-sum-rows'), 'sum', '64', '--rounds', '10');
     expect(ab.code).toBe(0);
     expect(ab.stdout).toMatch(/^A\/B grid-sum-columns\.wasm \(before\) vs grid-sum-rows\.wasm \(after\): sum\(64\), 10 rounds × \d+ calls a build, interleaved ABAB, same limits\n/);
     expect(ab.stdout).toContain('both return 12285');
     expect(ab.stdout).toMatch(/\nA\/B · sum\(64\) · time per call .* n=10\+10/);
-    const counted = (guest: string): string => /instructions: (\d+)/.exec(run('run', guestPath(guest), 'sum', '64', '--fuel', '100000000').stdout)![1]!;
-    const [columns, rows] = [counted('grid-sum-columns'), counted('grid-sum-rows')];
-    const shown = (n: string): string => Number(n).toLocaleString('en-US');
+    const [columns, rows] = [await fuelCount('grid-sum-columns', 'sum', 64), await fuelCount('grid-sum-rows', 'sum', 64)];
+    const shown = (n: number): string => n.toLocaleString('en-US');
     expect(ab.stdout).toContain(`exact instructions: total ${shown(columns)} → ${shown(rows)} (0)`);
     expect(ab.stdout).toMatch(new RegExp(`\\ninstructions +${shown(columns)} +${shown(rows)} +0 +\\+0\\.0 % *\\n`));
+  });
+
+  it('the A/B runs both builds under the same limits: a fuel limit stops the call with its typed error', () => {
+    const limited = run('compare', guestPath('grid-sum-columns'), guestPath('grid-sum-rows'), 'sum', '64', '--fuel', '1000');
+    expect(limited.code).toBe(1);
+    expect(limited.stderr).toMatch(/^ERR_OUT_OF_FUEL: grid-sum-columns\.wasm: sum\(\): guest ran out of fuel after \d+ instructions \(limit 1000\)/);
+  });
+
+  it('the A/B differential flamegraph pairs the renamed function, so nothing appears or vanishes', () => {
+    const svg = join(dir, 'ab.svg');
+    expect(run('compare', guestPath('grid-sum-columns'), guestPath('grid-sum-rows'), 'sum', '16', '--rounds', '10', '--flamegraph', svg).code).toBe(0);
+    const text = readFileSync(svg, 'utf8');
+    expect(text).toContain('assembly/grid-sum-rows/sum');
+    expect(text).not.toContain('assembly/grid-sum-columns/sum');
   });
 });

@@ -109,6 +109,19 @@ describe('profile comparison', () => {
     expect(c.notes[0]).toMatch(/weights are samples/);
   });
 
+  it('fuel-counted exports of ModuleProfiles (run --fuel --json) compare as exact instructions per call', () => {
+    const profile = (calls: number, instructions: number): unknown => ({
+      result: 1, metrics: {},
+      profile: { schema: 'wasm-sandbox/module-profile@1', exports: [{ name: 'run\u001b[2J', calls, instructions }, { name: 'plain', calls: 3, instructions: 0 }] },
+    });
+    const c = compareProfiles(profileFromJson(profile(2, 2000), 'a.json'), profileFromJson(profile(4, 4004), 'b.json'));
+    expect(c.exactMetrics).toEqual([{ name: 'instructions per call of run\u001b[2J', unit: 'instructions', before: 1000, after: 1001, delta: 1, relative: 0.001, verdict: 'regressed', beyondThreshold: false }]);
+    const text = formatProfileComparison(c);
+    expect(text).not.toContain('\u001b');
+    expect(text).toMatch(/^exact metric /);
+    expect(text).toMatch(/\ninstructions per call of run\\x1b\[2J +1,000 +1,001 +\+1 +\+0\.1 % +regressed\n/);
+  });
+
   it('names what is wrong with a profile file', () => {
     expect(() => profileFromJson({ schema: 'wasm-sandbox/module-profile@1', functions: { mode: 'instructions', unit: 'instructions', total: 1, top: [{ name: 'f' }] } }, 'p.json'))
       .toThrow('p.json: functions[0] needs a name, self and total');

@@ -308,3 +308,19 @@ describe('saved profiles', () => {
 });
 
 void guestBytes;
+
+describe('compare inputs', () => {
+  it('profiles of different units, and two builds whose export differs, are ERR_COMPARE_INPUT naming both', async () => {
+    const { compareProfiles, profileFromFolded, runInterleaved, CompareInputError } = await import('../src/index.js');
+    const folded = profileFromFolded('main 1\n', 'a.folded');
+    const timed = profileFromFolded('main 1\n', 'b.folded', 'nanoseconds');
+    const error = await failure(() => compareProfiles(folded, timed));
+    expect(error).toBeInstanceOf(CompareInputError);
+    expect(error.code).toBe('ERR_COMPARE_INPUT');
+    expect(error.message).toBe('a.folded weighs samples, b.folded nanoseconds: profile both in the same mode');
+    const host = new WasmHost();
+    const missing = await failure(() => runInterleaved(host, guestPath('add'), guestPath('fib'), 'add', [1, 2]));
+    expect(missing.code).toBe('ERR_COMPARE_INPUT');
+    expect(missing.message).toBe('fib.wasm has no function export "add"');
+  });
+});

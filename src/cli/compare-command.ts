@@ -54,14 +54,14 @@ export function parseThreshold(text: string): number {
   return value;
 }
 
-type Input =
+export type Input =
   | { readonly kind: 'wasm'; readonly path: string }
   | { readonly kind: 'bench'; readonly cases: BenchCase[] }
   | { readonly kind: 'profile'; readonly side: ProfileSide };
 
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 
-function readInput(path: string): Input {
+export function readInput(path: string): Input {
   let stats;
   try {
     stats = statSync(path);
@@ -71,7 +71,13 @@ function readInput(path: string): Input {
   if (stats.isDirectory()) {
     const files = readdirSync(path).filter((f) => f.endsWith('.json')).sort();
     const cases = files.flatMap((f) => {
-      const value = JSON.parse(readFileSync(join(path, f), 'utf8')) as unknown;
+      let value: unknown;
+      try {
+        value = JSON.parse(readFileSync(join(path, f), 'utf8'));
+      } catch (error) {
+        throw new CompareInputError(`${join(path, f)}: not JSON (${(error as Error).message})`);
+      }
+      // Other JSON beside the bench files (a saved profile, a config) is not a case.
       return isBenchFile(value) ? benchCases(value, join(path, f)) : [];
     });
     if (cases.length === 0) throw new CompareInputError(`${path}: no bench result files in this folder`);

@@ -7,8 +7,8 @@
  */
 import type { BenchCase } from './bench-input.js';
 import {
-  COMPARE_DEFAULTS, compareExact, compareSamples, decideVerdict, detectableChange, geometricMean, holmBonferroni, medianInterval,
-  type Better, type MedianInterval, type SampleComparison, type Verdict,
+  COMPARE_DEFAULTS, bootstrapRatioOfMedians, compareExact, decideVerdict, detectableChange, geometricMean, holmBonferroni, mannWhitneyU, medianInterval,
+  type Better, type MedianInterval, type Verdict,
 } from './statistics.js';
 
 export interface CompareOptions {
@@ -57,7 +57,7 @@ export interface CaseComparison {
   readonly after: MedianInterval;
   /** after.median / before.median (undefined when before's median is 0). */
   readonly ratio: number | undefined;
-  /** Bootstrap interval of the ratio (equal to the ratio for deterministic metrics). */
+  /** Bootstrap interval of the ratio: only for significant timed cases (`~` needs none); the ratio itself for deterministic metrics. */
   readonly ratioLow: number | undefined;
   readonly ratioHigh: number | undefined;
   /** Mann–Whitney p-value as computed, and after Holm–Bonferroni (timed metrics only). */
@@ -105,20 +105,22 @@ export function compareBenchmarks(before: readonly BenchCase[], after: readonly 
   const beforeKeys = new Set(before.map((c) => c.key));
   const pairs = before.filter((c) => afterByKey.has(c.key)).map((b) => [b, afterByKey.get(b.key)!] as const);
 
-  // Each case's bootstrap gets its own seed derived from the run's, so cases do not share draws.
+  // Medians and tests first; the bootstrap (the costly part) only where the verdict reads it.
   const partial = pairs.map(([b, a], index) => {
     const deterministic = b.deterministic && a.deterministic;
-    // Exact metrics need no test and no resampling: their medians are their values.
-    const stats: SampleComparison = deterministic
-      ? { before: medianInterval(b.samples, o.confidence), after: medianInterval(a.samples, o.confidence), ratio: undefined, test: { u: 0, p: 1, method: 'exact' } }
-      : compareSamples(b.samples, a.samples, { confidence: o.confidence, seed: o.seed + index, resamples: o.resamples });
-    return { b, a, deterministic, stats };
+    const stats = {
+      before: medianInterval(b.samples, o.confidence),
+      after: medianInterval(a.samples, o.confidence),
+      // Exact metrics need no test: any difference is a change.
+      test: deterministic ? undefined : mannWhitneyU(b.samples, a.samples),
+    };
+    return { b, a, index, deterministic, stats };
   });
   const timed = partial.filter((x) => !x.deterministic);
-  const adjusted = holmBonferroni(timed.map((x) => x.stats.test.p));
+  const adjusted = holmBonferroni(timed.map((x) => x.stats.test!.p));
   const adjustedByKey = new Map(timed.map((x, i) => [x.b.key, adjusted[i]!]));
 
-  const cases = partial.map(({ b, a, deterministic, stats }): CaseComparison => {
+  const cases = partial.map(({ b, a, index, deterministic, stats }): CaseComparison => {
     const ratio = stats.before.median === 0 ? undefined : stats.after.median / stats.before.median;
     const common = {
       key: b.key, benchmark: b.benchmark, case: b.case, metric: b.metric, unit: b.unit, better: b.better, deterministic,
@@ -133,13 +135,18 @@ export function compareBenchmarks(before: readonly BenchCase[], after: readonly 
       };
     }
     const pAdjusted = adjustedByKey.get(b.key)!;
-    const low = stats.ratio?.low;
-    const high = stats.ratio?.high;
+    // Not significant: `~` whatever the interval, so none is computed. Each case gets its own
+    // seed derived from the run's, so cases do not share draws.
+    const interval = pAdjusted < o.alpha && stats.before.median !== 0
+      ? bootstrapRatioOfMedians(b.samples, a.samples, { confidence: o.confidence, seed: o.seed + index, resamples: o.resamples })
+      : undefined;
+    const low = interval?.low;
+    const high = interval?.high;
     const decided = low === undefined || high === undefined
       ? { verdict: 'unchanged' as const, significant: pAdjusted < o.alpha, withinNoise: false }
       : decideVerdict({ p: pAdjusted, ratioLow: low, ratioHigh: high, threshold: o.threshold, alpha: o.alpha, better: b.better });
     return {
-      ...common, ratioLow: low, ratioHigh: high, p: stats.test.p, pAdjusted, ...decided,
+      ...common, ratioLow: low, ratioHigh: high, p: stats.test!.p, pAdjusted, ...decided,
       warnings: sampleWarnings(stats.before, stats.after, o.alpha),
     };
   });

@@ -9,6 +9,7 @@ import { caseKey, type BenchCase } from './bench-input.js';
 import { compareBenchmarks, type BenchComparison, type CompareOptions } from './compare-benchmarks.js';
 import { compareProfiles, type ProfileComparison } from './compare-profiles.js';
 import type { ProfileSide } from './profile-input.js';
+import { COMPARE_DEFAULTS, compareExact } from './statistics.js';
 
 export interface InterleavedSide {
   readonly label: string;
@@ -73,6 +74,13 @@ export function compareInterleaved(run: InterleavedRun, options: CompareOptions 
   const timed = compareBenchmarks([timedCase(run.before)], [timedCase(run.after)], options);
   const b = countsSide(run.before);
   const a = countsSide(run.after);
-  const counts = b && a ? compareProfiles(b, a, options.threshold === undefined ? {} : { threshold: options.threshold }) : undefined;
+  const threshold = options.threshold ?? COMPARE_DEFAULTS.threshold;
+  const compared = b && a ? compareProfiles(b, a, { threshold }) : undefined;
+  // Guest memory after one call is as deterministic as its instructions: the same input, the same pages.
+  const peak = (side: InterleavedSide): number | undefined => side.profile?.memory.peakBytes;
+  const [pb, pa] = [peak(run.before), peak(run.after)];
+  const counts = compared && pb !== undefined && pa !== undefined
+    ? { ...compared, exactMetrics: [...compared.exactMetrics, { name: 'guest memory after one call', unit: 'bytes', before: pb, after: pa, ...compareExact(pb, pa, { threshold }) }] }
+    : compared;
   return { run, timed, counts, resultsAgree: sameResult(run.before.result, run.after.result) };
 }

@@ -137,6 +137,12 @@ export function compareProfiles(before: ProfileSide, after: ProfileSide, options
     exactMetrics.push({ name, unit: unitName, before: x, after: y, ...c });
   };
   if (exact) metric('instructions', 'instructions', before.total, after.total);
+  // Fuel-counted exports: instructions per call, exact (`run --fuel --json`'s profile has them).
+  for (const e of before.exports ?? []) {
+    const other = after.exports?.find((x) => x.name === e.name);
+    if (other === undefined || e.calls === 0 || other.calls === 0 || e.instructions === 0 || other.instructions === 0) continue;
+    metric(`instructions per call of ${e.name}`, 'instructions', e.instructions / e.calls, other.instructions / other.calls);
+  }
   const allocations = before.allocations && after.allocations ? compareAllocations(before.allocations, after.allocations) : undefined;
   if (allocations) {
     metric('allocated blocks', 'blocks', allocations.totals.blocks.before, allocations.totals.blocks.after);

@@ -22,6 +22,8 @@ export interface ProfileSide {
   readonly tree?: CallTree;
   readonly allocations?: AllocationReport;
   readonly cacheSimulation?: CacheReport;
+  /** Per export: calls and the instructions they executed (fuel-counted modules), from a ModuleProfile. */
+  readonly exports?: readonly { readonly name: string; readonly calls: number; readonly instructions: number }[];
 }
 
 type Json = Record<string, unknown>;
@@ -70,16 +72,32 @@ function reports(value: Json, source: string): Pick<ProfileSide, 'allocations' |
 
 /** True when `value` (parsed JSON) is one of the profile shapes `readProfile` takes. */
 export function isProfileJson(value: unknown): boolean {
-  return isObject(value) && (value['schema'] === MODULE_PROFILE_SCHEMA || value['schema'] === CALL_TREE_SCHEMA || isObject(value['tree']));
+  return isObject(value) && (value['schema'] === MODULE_PROFILE_SCHEMA || value['schema'] === CALL_TREE_SCHEMA || isObject(value['tree']) || isRunOutput(value));
+}
+
+/** `run --json` prints `{ result, metrics, profile }`: its profile is a ModuleProfile. */
+function isRunOutput(value: Json): boolean {
+  return isObject(value['profile']) && (value['profile'] as Json)['schema'] === MODULE_PROFILE_SCHEMA;
+}
+
+function exportCounts(value: unknown, source: string): ProfileSide['exports'] {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value)) fail(source, 'exports must be an array');
+  return value.map((e: unknown, i) => {
+    if (!isObject(e) || typeof e['name'] !== 'string' || typeof e['calls'] !== 'number') fail(source, `exports[${i}] needs a name and calls`);
+    return { name: e['name'] as string, calls: e['calls'] as number, instructions: typeof e['instructions'] === 'number' ? e['instructions'] : 0 };
+  });
 }
 
 /** A profile from parsed JSON (ModuleProfile, `{ tree, functions }` or a CallTree). */
 export function profileFromJson(value: unknown, source: string): ProfileSide {
   if (!isObject(value)) fail(source, 'not a profile');
   if (value['schema'] === CALL_TREE_SCHEMA) return fromTree(checkTree(value, source), source);
+  if (isRunOutput(value)) return profileFromJson(value['profile'], source);
   if (value['schema'] === MODULE_PROFILE_SCHEMA) {
     const profile = value as unknown as ModuleProfile & { tree?: unknown };
-    const extra = reports(value, source);
+    const counted = exportCounts(value['exports'], source);
+    const extra = { ...reports(value, source), ...(counted === undefined ? {} : { exports: counted }) };
     // A saved profile may carry its whole tree (the flamegraph needs it); then it is the source of truth.
     if (profile.tree !== undefined) return fromTree(checkTree(profile.tree, source), source, extra);
     const fns = profile.functions;

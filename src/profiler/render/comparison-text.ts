@@ -62,7 +62,10 @@ export function formatBenchComparison(comparison: BenchComparison): string {
     renderTable(['case', 'before', 'after', 'vs before', 'p (Holm)', 'verdict'], rows, ['left', 'right', 'right', 'right', 'left', 'left']),
     `α = ${o.alpha}, noise threshold ±${(o.threshold * 100).toFixed(1)} %, ${(o.confidence * 100).toFixed(0)} % intervals (medians: order statistics; change: bootstrap, ${o.resamples} resamples, seed ${o.seed}); ~ = not significant`,
   ];
-  for (const c of comparison.cases) for (const w of c.warnings) lines.push(`warning: ${terminalSafe(c.key)}: ${w}`);
+  // One line per distinct warning, naming its cases: 20 single-sample rows say it once.
+  const warned = new Map<string, string[]>();
+  for (const c of comparison.cases) for (const w of c.warnings) warned.set(w, [...(warned.get(w) ?? []), terminalSafe(c.key)]);
+  for (const [w, keys] of warned) lines.push(`warning: ${keys.join('; ')}: ${w}`);
   if (comparison.onlyBefore.length > 0) lines.push(`only before: ${comparison.onlyBefore.map((k) => terminalSafe(k)).join('; ')}`);
   if (comparison.onlyAfter.length > 0) lines.push(`only after: ${comparison.onlyAfter.map((k) => terminalSafe(k)).join('; ')}`);
   return lines.join('\n');
@@ -76,16 +79,17 @@ function countCells(c: CountDelta): string[] {
 export function formatExactMetrics(metrics: readonly ExactMetric[]): string {
   return renderTable(
     ['exact metric', 'before', 'after', 'delta', 'change', 'verdict'],
-    metrics.map((m) => [m.name, ...countCells(m), m.verdict === 'unchanged' ? '' : m.verdict]),
+    metrics.map((m) => [terminalSafe(m.name), ...countCells(m), m.verdict === 'unchanged' ? '' : m.verdict]),
     ['left', 'right', 'right', 'right', 'right', 'left'],
   );
 }
 
 export function formatProfileComparison(comparison: ProfileComparison, limit = 20): string {
   const unit = comparison.unit ?? 'weight';
-  const lines = [`${comparison.exact ? 'exact ' : ''}${unit}: total ${number(comparison.total.before)} → ${number(comparison.total.after)} (${signed(comparison.total.delta)})`];
+  const lines: string[] = [];
   const changed = comparison.functions.filter((f) => f.self.delta !== 0 || f.total.delta !== 0 || f.presence !== 'both');
-  lines.push(
+  if (comparison.functions.length > 0) lines.push(`${comparison.exact ? 'exact ' : ''}${unit}: total ${number(comparison.total.before)} → ${number(comparison.total.after)} (${signed(comparison.total.delta)})`);
+  if (comparison.functions.length > 0) lines.push(
     changed.length === 0
       ? 'functions: no change'
       : renderTable(
@@ -116,7 +120,7 @@ export function formatProfileComparison(comparison: ProfileComparison, limit = 2
       ['left', 'right', 'right', 'right', 'right', 'right', 'left'],
     ));
   }
-  if (comparison.exactMetrics.length > 0) lines.push('', formatExactMetrics(comparison.exactMetrics));
+  if (comparison.exactMetrics.length > 0) lines.push(...(lines.length > 0 ? [''] : []), formatExactMetrics(comparison.exactMetrics));
   for (const note of comparison.notes) lines.push(`note: ${note}`);
   return lines.join('\n');
 }

@@ -22,8 +22,12 @@ export function sortedCopy(samples: readonly number[]): Float64Array {
   return Float64Array.from(samples).sort();
 }
 
-/** P(B ≤ j) for B ~ Binomial(n, ½), for every j ≤ ⌊n/2⌋. */
+const tails = new Map<number, number[]>();
+
+/** P(B ≤ j) for B ~ Binomial(n, ½), for every j ≤ ⌊n/2⌋ (remembered: every case of a run has the same n). */
 function lowerTail(n: number): number[] {
+  const known = tails.get(n);
+  if (known !== undefined) return known;
   const cells = binomialDistribution(n, 0.5) ?? [];
   const cumulative: number[] = [];
   let sum = 0;
@@ -32,6 +36,8 @@ function lowerTail(n: number): number[] {
     sum += cells[j] ?? 0;
     cumulative.push(sum);
   }
+  if (tails.size > 1000) tails.clear();
+  tails.set(n, cumulative);
   return cumulative;
 }
 
