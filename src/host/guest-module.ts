@@ -68,6 +68,8 @@ export interface SandboxOptions {
    * A trap unwinds without exit calls: resynchronise at the call boundary. @default no-ops
    */
   readonly hooks?: FunctionHooks;
+  /** @internal hook imports linked as they are (a wasm recorder's functions); wins over `hooks` */
+  readonly linkedHooks?: LinkedHooks;
   /** Receives every load and store (modules loaded with memory hooks). @default ignored */
   readonly memoryHooks?: MemoryHooks;
   /** Receives every allocator call (modules loaded with allocator hooks). @default ignored */
@@ -82,14 +84,28 @@ export interface SandboxOptions {
 }
 
 export interface FunctionHooks {
-  enter(profileId: number): void;
-  exit(profileId: number): void;
+  /** `counter`: the guest's fuel counter at the event (counts down between refills; 0 without fuel or deadlines). */
+  enter(profileId: number, counter: number): void;
+  exit(profileId: number, counter: number): void;
   /**
    * A call into the guest ended by an exception (trap, abort, fuel, deadline, a throwing
    * import): frames entered since the call began unwound without exit events. Called once,
    * at the call boundary, before the error reaches the caller.
    */
   unwound?(): void;
+}
+
+/**
+ * @internal Entry/exit imports handed to the guest unwrapped: exported functions of a recorder
+ * instance, so that each event is a wasm-to-wasm call (host/profiling/call-tree-recorder.ts).
+ */
+export interface LinkedHooks {
+  /** `(profileId: i32, counter: i32) => void` wasm functions. */
+  readonly enter: WebAssembly.ExportValue;
+  readonly exit: WebAssembly.ExportValue;
+  /** A mutable f64 global the fuel meter keeps at what it handed out so far (the instruction clock is this minus the counter). */
+  readonly clockBase?: WebAssembly.Global;
+  unwound(): void;
 }
 
 /** Guest memory traffic, for modules loaded with `instrument: { memory: true }`. */
@@ -251,6 +267,9 @@ export class GuestModule {
     }
     const vmDeadline = this.vmDeadline(options);
     const meter = vmDeadline === undefined ? this.budgetMeter(options) : undefined;
+    if (meter !== undefined && options.linkedHooks?.clockBase !== undefined && this.init.instrumentation?.options.hooks === true) {
+      meter.publishClockBase(options.linkedHooks.clockBase);
+    }
     let memory: WebAssembly.Memory | undefined;
     // A module that imports nothing links to nothing: no import object to build (the common case).
     const imports =
@@ -287,7 +306,7 @@ export class GuestModule {
     this.instances++;
     if (this.watchers > 0) this.watchedInstance = instance;
     this.instantiateMs ??= performance.now() - start;
-    const hooks = this.init.instrumentation?.options.hooks === true ? options.hooks : undefined;
+    const hooks = this.init.instrumentation?.options.hooks === true ? (options.linkedHooks ?? options.hooks) : undefined;
     return new Sandbox(this, instance, memory, meter, vmDeadline, hooks);
   }
 
@@ -320,10 +339,13 @@ export class GuestModule {
   private hostImports(options: SandboxOptions, meter: BudgetMeter | undefined): Record<string, WebAssembly.ImportValue> {
     const instrumentation = this.init.instrumentation!;
     const host: Record<string, WebAssembly.ImportValue> = {};
-    if (instrumentation.options.hooks) {
+    if (instrumentation.options.hooks && options.linkedHooks !== undefined) {
+      host[HOOK_IMPORTS.enter.name] = options.linkedHooks.enter;
+      host[HOOK_IMPORTS.exit.name] = options.linkedHooks.exit;
+    } else if (instrumentation.options.hooks) {
       const hooks = options.hooks ?? NO_HOOKS;
-      host[HOOK_IMPORTS.enter.name] = (id: number) => hooks.enter(id);
-      host[HOOK_IMPORTS.exit.name] = (id: number) => hooks.exit(id);
+      host[HOOK_IMPORTS.enter.name] = (id: number, counter: number) => hooks.enter(id, counter);
+      host[HOOK_IMPORTS.exit.name] = (id: number, counter: number) => hooks.exit(id, counter);
     }
     if (instrumentation.options.memory) Object.assign(host, memoryHookImports(options.memoryHooks));
     if (instrumentation.allocators.length > 0) {

@@ -2,15 +2,17 @@
  * Measures what the entry/exit hooks themselves cost, on this machine, in this process, so the
  * instrumented profile can subtract it (see profiler/model/call-tree.ts `compensateOverhead`). A small
  * module calls an empty function in a loop, and runs the same loop without
- * the call; both are profiled through the real hooks.
+ * the call; both are profiled through the real hooks of the recorder in use (the wasm
+ * recorder's cost is a few times smaller than the JS builder's, and steadier).
  */
 import { CallTreeBuilder } from '../../profiler/build/call-tree-builder.js';
-import type { HookOverhead } from '../../profiler/model/call-tree.js';
+import type { CallTree, HookOverhead } from '../../profiler/model/call-tree.js';
 import { WasmHost } from '../host.js';
+import { CallTreeRecorder } from './call-tree-recorder.js';
 
 const CALLS = 100_000;
 const ROUNDS = 7;
-let measured: HookOverhead | undefined;
+const measured = new Map<'wasm' | 'javascript', HookOverhead>();
 
 /**
  * The calibration module, assembled from:
@@ -36,21 +38,33 @@ function median(values: number[]): number {
   return sorted[sorted.length >> 1]!;
 }
 
-/** Hook overhead in ns (measured once per process, ≈50 ms). */
-export function hookOverhead(): HookOverhead {
-  if (measured !== undefined) return measured;
+/** Hook overhead in ns of the given recorder (measured once per process and recorder, ≈50 ms). */
+export function hookOverhead(recorder: 'wasm' | 'javascript' = 'wasm'): HookOverhead {
+  const known = measured.get(recorder);
+  if (known !== undefined) return known;
   const host = new WasmHost({ instrumentCacheDir: false });
   const module = host.loadSync(calibrationModule(), { instrument: { hooks: true }, label: 'hook calibration' });
   const names = module.instrumentation!.profiledFunctions;
+  const indices = names.map((_, id) => id);
   const perCall: number[] = [];
   const perChild: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    const builder = new CallTreeBuilder(names, 'instrumented', 'nanoseconds');
+    let tree: () => CallTree;
     const clock = (): number => performance.now() * 1e6;
-    const sandbox = module.instantiate({ hooks: { enter: (id) => builder.enter(id, clock()), exit: (id) => builder.exit(id, clock()) } });
-    sandbox.call('withCalls', CALLS);
-    sandbox.call('withoutCalls', CALLS);
-    const root = builder.build().root;
+    if (recorder === 'wasm') {
+      const wasm = new CallTreeRecorder('wall');
+      const sandbox = module.instantiate({ linkedHooks: wasm.linkedHooks(clock) });
+      sandbox.call('withCalls', CALLS);
+      sandbox.call('withoutCalls', CALLS);
+      tree = () => wasm.build(names, indices, 'instrumented', 'nanoseconds', []);
+    } else {
+      const builder = new CallTreeBuilder(names, 'instrumented', 'nanoseconds');
+      const sandbox = module.instantiate({ hooks: { enter: (id) => builder.enter(id, clock()), exit: (id) => builder.exit(id, clock()) } });
+      sandbox.call('withCalls', CALLS);
+      sandbox.call('withoutCalls', CALLS);
+      tree = () => builder.build();
+    }
+    const root = tree().root;
     const withCalls = root.children.find((c) => c.name === names[1])!;
     const withoutCalls = root.children.find((c) => c.name === names[2])!;
     const leaf = withCalls.children[0]!;
@@ -58,6 +72,7 @@ export function hookOverhead(): HookOverhead {
     perChild.push(Math.max(0, (withCalls.self - withoutCalls.self) / leaf.calls));
   }
   // The first rounds run before V8 has optimised the hooks: keep the later ones.
-  measured = { perCall: median(perCall.slice(2)), perChildCall: median(perChild.slice(2)) };
-  return measured;
+  const overhead = { perCall: median(perCall.slice(2)), perChildCall: median(perChild.slice(2)) };
+  measured.set(recorder, overhead);
+  return overhead;
 }
