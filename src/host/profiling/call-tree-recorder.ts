@@ -29,8 +29,13 @@ export interface RecorderLimits {
   readonly maxDepth?: number;
 }
 
-/** 56 B a node and 24 B an open call: at most ≈150 MB of recorder memory per sandbox (the recorder's cap is 1 GiB). */
-export const DEFAULT_RECORDER_LIMITS = { maxNodes: 2_000_000, maxDepth: 1_000_000 } as const;
+/**
+ * 56 B a node (≈130 MB with the table at most, per sandbox; the recorder's cap is 1 GiB). The
+ * depth bound also keeps trees shallow enough for the exporters and renderers, which recurse:
+ * a guest recursing deeper, or catching exceptions in a loop (each throw skips exits until
+ * the catching function returns), folds past it instead of making a tree 10 000 levels deep.
+ */
+export const DEFAULT_RECORDER_LIMITS = { maxNodes: 2_000_000, maxDepth: 2_000 } as const;
 
 // The recorder's node layout (assembly/recorders/call-tree.ts): five f64 weights, then i32s.
 const NODE_BYTES = 56;
