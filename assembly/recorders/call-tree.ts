@@ -119,10 +119,14 @@ function newNode(parent: i32, id: i32): i32 {
 }
 
 /** The child `id` of node `parent`, made when missing; -1 when the tree is full. */
-function childOf(parent: i32, id: i32): i32 {
+@inline function childOf(parent: i32, id: i32): i32 {
   const p = nodes + <usize>parent * NODE_BYTES;
   const last = load<i32>(p, LAST_CHILD);
-  if (last != 0 && load<i32>(p, LAST_ID) == id) return last;
+  return last != 0 && load<i32>(p, LAST_ID) == id ? last : lookUp(parent, id);
+}
+
+/** childOf past its one-entry cache: the hash table. */
+function lookUp(parent: i32, id: i32): i32 {
   let at = slot(parent, id);
   while (true) {
     const entry = load<i32>(table + (<usize>at << 2));
@@ -191,26 +195,29 @@ function growStack(): bool {
   return true;
 }
 
+function startFolding(): void {
+  folding = 1;
+  folded++;
+}
+
 @inline function frameAt(index: i32): usize {
   return stack + <usize>index * FRAME_BYTES;
 }
 
-function enterAt(id: i32, at: f64): void {
+@inline function enterAt(id: i32, at: f64): void {
   if (folding > 0) {
     folding++;
     folded++;
     return;
   }
   if (depth >= stackCapacity && !growStack()) {
-    folding = 1;
-    folded++;
+    startFolding();
     return;
   }
   const parent = depth > 0 ? load<i32>(frameAt(depth - 1), FRAME_NODE) : 0;
   const node = childOf(parent, id);
   if (node < 0) {
-    folding = 1;
-    folded++;
+    startFolding();
     return;
   }
   const frame = frameAt(depth++);
@@ -221,7 +228,7 @@ function enterAt(id: i32, at: f64): void {
 }
 
 /** Closes the innermost open frame at `at` (the builder's `close`). */
-function closeTop(at: f64): void {
+@inline function closeTop(at: f64): void {
   const frame = frameAt(--depth);
   const elapsed = max<f64>(0, at - load<f64>(frame, START));
   const node = nodes + <usize>load<i32>(frame, FRAME_NODE) * NODE_BYTES;
@@ -236,20 +243,24 @@ function closeTop(at: f64): void {
   }
 }
 
-function exitAt(id: i32, at: f64): void {
+@inline function exitAt(id: i32, at: f64): void {
   if (folding > 0) {
     folding--;
     return;
   }
   if (depth == 0) return; // an exit without its enter: nothing to close
   if (load<i32>(frameAt(depth - 1), FRAME_ID) != id) {
-    // Out of step (a wasm exception skipped exits): close frames until the matching one.
-    closeTop(at);
-    while (depth > 0 && load<i32>(frameAt(depth - 1), FRAME_ID) != id) closeTop(at);
-    if (depth > 0) closeTop(at);
+    closeOutOfStep(id, at);
     return;
   }
   closeTop(at);
+}
+
+/** Out of step (a wasm exception skipped exits): close frames until the matching one. */
+function closeOutOfStep(id: i32, at: f64): void {
+  closeTop(at);
+  while (depth > 0 && load<i32>(frameAt(depth - 1), FRAME_ID) != id) closeTop(at);
+  if (depth > 0) closeTop(at);
 }
 
 @inline function instructionsAt(counter: i32): f64 {
