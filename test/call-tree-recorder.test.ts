@@ -1,9 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { GuestProfiler, WasmHost, type CallTree, type GuestModule, type Sandbox } from '../src/index.js';
 import { CallTreeBuilder } from '../src/profiler/build/call-tree-builder.js';
 import { maxDepth, walkTree, type CallTreeNode } from '../src/profiler/model/call-tree.js';
 import { CallTreeRecorder, DEFAULT_RECORDER_LIMITS, foldedNote, type RecorderLimits } from '../src/host/profiling/call-tree-recorder.js';
-import { guestPath } from './helpers/guests.js';
+import { distIndexUrl, guestPath } from './helpers/guests.js';
 import { wat } from './helpers/modules.js';
 
 // The wasm recorder against the JS CallTreeBuilder (the reference): the same guest, the same
@@ -268,5 +269,19 @@ describe('what the guest can reach', () => {
       error = caught;
     }
     expect(error).toMatchObject({ code: 'ERR_WASM_IMPORT', importModule: '__wasm_sandbox', importName: 'enter' });
+  });
+});
+
+describe('the shipped recorder', () => {
+  it('is found from the built package (dist/ → build/recorders/)', () => {
+    const script = `
+      const s = await import(${JSON.stringify(distIndexUrl())});
+      const m = await new s.WasmHost({ instrumentCacheDir: false }).load(${JSON.stringify(guestPath('fib'))}, { instrument: { hooks: true, fuel: true } });
+      const p = new s.GuestProfiler(m, 'instructions');
+      p.instantiate().call('fib', 10);
+      process.stdout.write(JSON.stringify([p.recorder, p.tree().root.children[0].calls, p.tree().root.total]));`;
+    const [recorder, outerCalls, total] = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })) as [string, number, number];
+    expect([recorder, outerCalls]).toEqual(['wasm', 1]);
+    expect(total).toBeGreaterThan(1000);
   });
 });
