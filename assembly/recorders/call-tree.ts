@@ -54,9 +54,13 @@ let nodeCapacity: i32 = 0;
 let maxNodes: i32 = 0;
 let table: usize = 0;
 let tableMask: i32 = 0;
+/** The shadow stack: its first frame, the next free one, its end. */
 let stack: usize = 0;
-let depth: i32 = 0;
+let sp: usize = 0;
+let stackEnd: usize = 0;
 let stackCapacity: i32 = 0;
+/** The node of the innermost open frame (0: the root). */
+let current: i32 = 0;
 let maxDepth: i32 = 0;
 /** Open calls being folded (entered beyond a limit): their exits only count down. */
 let folding: i32 = 0;
@@ -87,6 +91,9 @@ export function init(nodeLimit: i32, depthLimit: i32): bool {
   table = allocate(<usize>(tableMask + 1) << 2);
   stackCapacity = 256 < maxDepth ? 256 : maxDepth;
   stack = allocate(<usize>stackCapacity * FRAME_BYTES);
+  sp = stack;
+  stackEnd = stack + <usize>stackCapacity * FRAME_BYTES;
+  current = 0;
   if (nodes == 0 || table == 0 || stack == 0) return false;
   clear();
   return true;
@@ -189,8 +196,10 @@ function growStack(): bool {
   const capacity = stackCapacity > (maxDepth >> 1) ? maxDepth : stackCapacity << 1;
   const moved = allocate(<usize>capacity * FRAME_BYTES);
   if (moved == 0) return false;
-  memory.copy(moved, stack, <usize>depth * FRAME_BYTES);
+  memory.copy(moved, stack, sp - stack);
+  sp = moved + (sp - stack);
   stack = moved;
+  stackEnd = moved + <usize>capacity * FRAME_BYTES;
   stackCapacity = capacity;
   return true;
 }
@@ -200,8 +209,8 @@ function startFolding(): void {
   folded++;
 }
 
-@inline function frameAt(index: i32): usize {
-  return stack + <usize>index * FRAME_BYTES;
+@inline function depth(): i32 {
+  return <i32>((sp - stack) / FRAME_BYTES);
 }
 
 @inline function enterAt(id: i32, at: f64): void {
@@ -210,26 +219,28 @@ function startFolding(): void {
     folded++;
     return;
   }
-  if (depth >= stackCapacity && !growStack()) {
+  if (sp == stackEnd && !growStack()) {
     startFolding();
     return;
   }
-  const parent = depth > 0 ? load<i32>(frameAt(depth - 1), FRAME_NODE) : 0;
-  const node = childOf(parent, id);
+  const node = childOf(current, id);
   if (node < 0) {
     startFolding();
     return;
   }
-  const frame = frameAt(depth++);
+  const frame = sp;
   store<f64>(frame, at, START);
   store<f64>(frame, 0, CHILD_TOTAL);
   store<i32>(frame, node, FRAME_NODE);
   store<i32>(frame, id, FRAME_ID);
+  sp = frame + FRAME_BYTES;
+  current = node;
 }
 
 /** Closes the innermost open frame at `at` (the builder's `close`). */
 @inline function closeTop(at: f64): void {
-  const frame = frameAt(--depth);
+  const frame = sp - FRAME_BYTES;
+  sp = frame;
   const elapsed = max<f64>(0, at - load<f64>(frame, START));
   const node = nodes + <usize>load<i32>(frame, FRAME_NODE) * NODE_BYTES;
   store<f64>(node, load<f64>(node, CALLS) + 1, CALLS);
@@ -237,8 +248,9 @@ function startFolding(): void {
   store<f64>(node, load<f64>(node, SELF) + max<f64>(0, elapsed - load<f64>(frame, CHILD_TOTAL)), SELF);
   if (elapsed < load<f64>(node, MIN)) store<f64>(node, elapsed, MIN);
   if (elapsed > load<f64>(node, MAX)) store<f64>(node, elapsed, MAX);
-  if (depth > 0) {
-    const parent = frameAt(depth - 1);
+  current = load<i32>(node, PARENT);
+  if (frame > stack) {
+    const parent = frame - FRAME_BYTES;
     store<f64>(parent, load<f64>(parent, CHILD_TOTAL) + elapsed, CHILD_TOTAL);
   }
 }
@@ -248,8 +260,8 @@ function startFolding(): void {
     folding--;
     return;
   }
-  if (depth == 0) return; // an exit without its enter: nothing to close
-  if (load<i32>(frameAt(depth - 1), FRAME_ID) != id) {
+  if (sp == stack) return; // an exit without its enter: nothing to close
+  if (load<i32>(sp - FRAME_BYTES, FRAME_ID) != id) {
     closeOutOfStep(id, at);
     return;
   }
@@ -259,8 +271,8 @@ function startFolding(): void {
 /** Out of step (a wasm exception skipped exits): close frames until the matching one. */
 function closeOutOfStep(id: i32, at: f64): void {
   closeTop(at);
-  while (depth > 0 && load<i32>(frameAt(depth - 1), FRAME_ID) != id) closeTop(at);
-  if (depth > 0) closeTop(at);
+  while (sp > stack && load<i32>(sp - FRAME_BYTES, FRAME_ID) != id) closeTop(at);
+  if (sp > stack) closeTop(at);
 }
 
 @inline function instructionsAt(counter: i32): f64 {
@@ -287,7 +299,7 @@ export function exitTimed(id: i32, counter: i32): void {
 /** The call boundary after a trap: closes every open frame at `at` (the builder's `unwind`). */
 export function unwindAt(at: f64): void {
   folding = 0;
-  while (depth > 0) {
+  while (sp > stack) {
     unwound++;
     closeTop(at);
   }
@@ -297,13 +309,13 @@ export function unwindAt(at: f64): void {
 export function reset(): void {
   clear();
   let parent = 0;
-  for (let index = 0; index < depth; index++) {
-    const frame = frameAt(index);
+  for (let frame = stack; frame < sp; frame += FRAME_BYTES) {
     // Fewer nodes than open frames were there before: the tree cannot be full here.
     parent = childOf(parent, load<i32>(frame, FRAME_ID));
     store<i32>(frame, parent, FRAME_NODE);
     store<f64>(frame, 0, CHILD_TOTAL);
   }
+  current = parent;
 }
 
 // What JavaScript reads after the call.
@@ -314,7 +326,7 @@ export function nodesRecorded(): i32 {
   return nodeCount;
 }
 export function openFrames(): i32 {
-  return depth;
+  return depth();
 }
 export function foldedCalls(): f64 {
   return folded;
