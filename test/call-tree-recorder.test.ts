@@ -116,6 +116,14 @@ describe('the wasm call-tree recorder records the tree the JS builder records (i
     expect(wasm.root.total).toBe(js.root.total);
   });
 
+  it('a start function that traps: the failed instantiation leaves the same (open, uncounted) path in both', async () => {
+    const module = await host.load(wat(`(module (func $helper (result i32) (i32.const 0))
+      (func $start (drop (i32.div_s (i32.const 1) (call $helper)))) (start $start) (func (export "never")))`, true), { instrument: COUNTED });
+    const [wasm, js] = profiled(module, (profiler) => failing(() => profiler.instantiate()));
+    expect(wasm).toEqual(js);
+    expect(wasm.root.children.map((c) => [c.name, c.calls, c.children.map((k) => [k.name, k.calls])])).toEqual([['start', 0, [['helper', 1]]]]);
+  });
+
   it('many sandboxes per profiler: each has its own recorder, the trees merge', async () => {
     const module = await host.load(guestPath('fib'), { instrument: COUNTED });
     const [wasm, js] = profiled(module, (profiler) => {

@@ -72,17 +72,18 @@ export class GuestProfiler {
 
   private instantiateRecorded(options: Omit<SandboxOptions, 'hooks' | 'linkedHooks'>): Sandbox {
     const recorder = new CallTreeRecorder(this.mode === 'instructions' ? 'instructions' : 'wall', this.options.recorderLimits);
-    let sandbox: Sandbox | undefined;
-    const clock = this.clock(() => sandbox);
-    sandbox = this.module.instantiate({ ...options, linkedHooks: recorder.linkedHooks(clock) });
-    recorder.start();
     const names = this.module.instrumentation!.profiledFunctions;
     const indices = this.functionIndices();
     const notes = this.notes();
+    // Watched from before instantiation (its start function), as the builder is, even if it fails.
     this.sources.push({
       build: () => recorder.build(names, indices, this.mode, this.unit(), notes),
       reset: () => recorder.reset(),
     });
+    let sandbox: Sandbox | undefined;
+    const clock = this.clock(() => sandbox);
+    sandbox = this.module.instantiate({ ...options, linkedHooks: recorder.linkedHooks(clock) });
+    recorder.start();
     return sandbox;
   }
 
