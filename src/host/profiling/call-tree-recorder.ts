@@ -30,7 +30,8 @@ export interface RecorderLimits {
 }
 
 /**
- * 56 B a node (≈130 MB with the table at most, per sandbox; the recorder's cap is 1 GiB). The
+ * 56 B a node: ≈130 MB with the table at most, per sandbox, ≈260 MB counting the smaller copies
+ * left behind as the regions doubled (the recorder's memory is capped at 1 GiB). The
  * depth bound also keeps trees shallow enough for the exporters and renderers, which recurse:
  * a guest recursing deeper, or catching exceptions in a loop (each throw skips exits until
  * the catching function returns), folds past it instead of making a tree 10 000 levels deep.
