@@ -68,6 +68,17 @@ describe('the wasm call-tree recorder records the tree the JS builder records (i
     expect(wasm.root.total).toBe(75_610);
   });
 
+  it('refills mid-call: with a deadline the meter hands out 200 000 instructions at a time, and the clock base follows', async () => {
+    const module = await host.load(guestPath('fib'), { instrument: COUNTED });
+    const [wasm, js] = profiled(module, (profiler) => {
+      const sandbox = profiler.instantiate({ timeoutMs: 60_000 });
+      sandbox.call('fib', 25);
+      expect(sandbox.lastCallInstructions).toBeGreaterThan(10 * 200_000); // ten refills and more
+    });
+    expect(wasm).toEqual(js);
+    expect(wasm.root.total).toBeGreaterThan(10 * 200_000);
+  });
+
   it('interp: a dispatch loop, the start function (weighs 0, as the JS clock reads then) and the host boundary', async () => {
     const module = await host.load(guestPath('interp'), { instrument: COUNTED });
     const [wasm, js] = instructionTrees(module, (s) => {
