@@ -1,4 +1,7 @@
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { GuestProfiler, WasmHost, type CallTree, type GuestModule, type Sandbox } from '../src/index.js';
 import { CallTreeBuilder } from '../src/profiler/build/call-tree-builder.js';
@@ -288,6 +291,24 @@ describe('what the guest can reach', () => {
       error = caught;
     }
     expect(error).toMatchObject({ code: 'ERR_WASM_IMPORT', importModule: '__wasm_sandbox', importName: 'enter' });
+  });
+});
+
+describe('compensation', () => {
+  it('calibrates without binaryen: in a process whose module came from the disk cache', () => {
+    const cache = mkdtempSync(join(tmpdir(), 'wasm-sandbox-recorder-'));
+    const script = `
+      const s = await import(${JSON.stringify(distIndexUrl())});
+      const m = await new s.WasmHost({ instrumentCacheDir: ${JSON.stringify(cache)} }).load(${JSON.stringify(guestPath('fib'))}, { instrument: { hooks: true } });
+      const p = new s.GuestProfiler(m, 'instrumented');
+      p.instantiate().call('fib', 15);
+      const tree = p.tree({ compensate: true });
+      process.stdout.write(JSON.stringify([m.instrumentation.fromDiskCache, tree.root.children[0].calls, tree.notes.at(-1)]));`;
+    const run = (): [boolean, number, string] => JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })) as [boolean, number, string];
+    expect(run()[0]).toBe(false); // rewrote it (and loaded binaryen)
+    const [fromCache, calls, note] = run();
+    expect([fromCache, calls]).toEqual([true, 1]);
+    expect(note).toMatch(/^hook overhead removed: \d+ per call, \d+ per child call$/);
   });
 });
 
