@@ -74,8 +74,12 @@ function recorderModule(): WebAssembly.Module {
   return (compiled ??= new WebAssembly.Module(readFileSync(recorderPath('call-tree'))));
 }
 
-/** Wall clock in ms (performance.now), looked up at each call as the JS builder's clock is. */
-const wallClock = (): number => performance.now();
+/**
+ * Wall clock in ms: performance.now itself, bound, imported as is — ≈30 % cheaper per event
+ * from wasm than an arrow calling it (bench: ≈105–135 against ≈155–190 ns on fib). It is the
+ * `performance.now` of when the recorder is made (the JS builder looks it up at each call).
+ */
+const wallClock = (): (() => number) => performance.now.bind(performance);
 
 export type RecorderClock = 'instructions' | 'wall';
 
@@ -86,7 +90,7 @@ export class CallTreeRecorder {
     readonly clock: RecorderClock,
     limits: RecorderLimits = {},
     /** The wall clock, ms (injected by tests). @default performance.now */
-    now: () => number = wallClock,
+    now: () => number = wallClock(),
   ) {
     const instance = new WebAssembly.Instance(recorderModule(), { recorder: { now } });
     this.exports = instance.exports as unknown as RecorderExports;
