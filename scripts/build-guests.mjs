@@ -1,5 +1,6 @@
 // Builds every bundled guest into build/guests/: assembly/*.ts with asc (options from
-// asconfig.json plus a first-line `// asc: …` comment), assembly/wat/*.wat with binaryen.
+// asconfig.json plus a first-line `// asc: …` comment), assembly/wat/*.wat with binaryen;
+// and the recorders the library ships, assembly/recorders/*.ts, into build/recorders/.
 // Up-to-date outputs are skipped, so running it before every test/demo is cheap.
 import { readdir, readFile, stat, mkdir, writeFile } from 'node:fs/promises';
 import { join, basename } from 'node:path';
@@ -8,6 +9,7 @@ import binaryen from 'binaryen';
 
 const root = new URL('..', import.meta.url).pathname;
 const outDir = join(root, 'build', 'guests');
+const recorderDir = join(root, 'build', 'recorders');
 const force = process.argv.includes('--force');
 
 async function mtime(path) {
@@ -32,9 +34,9 @@ function extraFlags(text) {
   return match ? match[1].trim().split(/\s+/).filter(Boolean) : [];
 }
 
-async function buildAssemblyScript(file) {
-  const source = join(root, 'assembly', file);
-  const output = join(outDir, basename(file, '.ts') + '.wasm');
+async function buildAssemblyScript(file, from = join(root, 'assembly'), into = outDir) {
+  const source = join(from, file);
+  const output = join(into, basename(file, '.ts') + '.wasm');
   if (await isFresh(source, output)) return false;
   const flags = extraFlags(await readFile(source, 'utf8'));
   const args = [source, '--config', join(root, 'asconfig.json'), '--target', 'release', '--outFile', output, ...flags];
@@ -89,3 +91,9 @@ let recordersBuilt = 0;
 for (const file of recorders) if (await buildRecorder(file)) recordersBuilt++;
 console.log(`recorders: ${recordersBuilt} built, ${recorders.length - recordersBuilt} up to date in build/recorders/`);
 console.log(`guests: ${built} built, ${sources.length + texts.length - built} up to date in build/guests/`);
+
+await mkdir(recorderDir, { recursive: true });
+const recorders = (await readdir(join(root, 'assembly', 'recorders'))).filter((f) => f.endsWith('.ts')).sort();
+let recordersBuilt = 0;
+for (const file of recorders) if (await buildAssemblyScript(file, join(root, 'assembly', 'recorders'), recorderDir)) recordersBuilt++;
+console.log(`recorders: ${recordersBuilt} built, ${recorders.length - recordersBuilt} up to date in build/recorders/`);

@@ -60,7 +60,8 @@ export { DEFAULT_TIMING } from './profiler/build/call-recorder.js';
 export { decodeLatencyHistogram, mergeLatency } from './profiler/build/latency-histogram.js';
 export type { LatencySummary } from './profiler/build/latency-histogram.js';
 
-export { GuestProfiler } from './host/profiling/guest-profiler.js';
+export { GuestProfiler, type GuestProfilerOptions } from './host/profiling/guest-profiler.js';
+export { DEFAULT_RECORDER_LIMITS, type RecorderLimits } from './host/profiling/call-tree-recorder.js';
 export type { InstrumentedMode } from './host/profiling/guest-profiler.js';
 export { profileBySampling } from './host/profiling/sampling-profiler.js';
 export { CallTreeBuilder } from './profiler/build/call-tree-builder.js';

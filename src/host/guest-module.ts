@@ -89,8 +89,9 @@ export interface SandboxOptions {
 }
 
 export interface FunctionHooks {
-  enter(profileId: number): void;
-  exit(profileId: number): void;
+  /** `counter`: the guest's fuel counter at the event (counts down between refills; 0 without fuel or deadlines). */
+  enter(profileId: number, counter: number): void;
+  exit(profileId: number, counter: number): void;
   /**
    * A call into the guest ended by an exception (trap, abort, fuel, deadline, a throwing
    * import): frames entered since the call began unwound without exit events. Called once,
@@ -107,16 +108,23 @@ export interface MemoryHooks {
   grow?(deltaPages: number, result: number): void;
 }
 
-/** Hook imports given as they are (abi.ts signatures): wasm exports of a recorder, usually. */
+/**
+ * @internal Hook imports handed to the guest unwrapped (abi.ts signatures): exported functions
+ * of a recorder instance, so that each event is a wasm-to-wasm call (host/profiling/). Each
+ * replaces the matching `hooks` / `memoryHooks` callback.
+ */
 export interface LinkedHooks {
-  /** `enter(profileId: i32)` */
-  readonly enter?: (profileId: number) => void;
-  /** `exit(profileId: i32)` */
-  readonly exit?: (profileId: number) => void;
+  /** `enter(profileId: i32, counter: i32)`, `exit(profileId: i32, counter: i32)` */
+  readonly enter?: WebAssembly.ExportValue;
+  readonly exit?: WebAssembly.ExportValue;
   /** `load_ptr(bytes: i32, offset: i32, pointer: i32) -> i32`: must return `pointer`. */
-  readonly load?: (bytes: number, offset: number, pointer: number) => number;
+  readonly load?: WebAssembly.ExportValue;
   /** `store_ptr(bytes: i32, offset: i32, pointer: i32) -> i32`: must return `pointer`. */
-  readonly store?: (bytes: number, offset: number, pointer: number) => number;
+  readonly store?: WebAssembly.ExportValue;
+  /** A mutable f64 global the fuel meter keeps at what it handed out so far (the instruction clock is this minus the counter). */
+  readonly clockBase?: WebAssembly.Global;
+  /** A trap unwound the guest without exit calls: resynchronise the recorder at the call boundary. */
+  unwound?(): void;
 }
 
 /**
@@ -274,6 +282,9 @@ export class GuestModule {
     }
     const vmDeadline = this.vmDeadline(options);
     const meter = vmDeadline === undefined ? this.budgetMeter(options) : undefined;
+    if (meter !== undefined && options.linkedHooks?.clockBase !== undefined && this.init.instrumentation?.options.hooks === true) {
+      meter.publishClockBase(options.linkedHooks.clockBase);
+    }
     let memory: WebAssembly.Memory | undefined;
     // A module that imports nothing links to nothing: no import object to build (the common case).
     const imports =
@@ -310,7 +321,7 @@ export class GuestModule {
     this.instances++;
     if (this.watchers > 0) this.watchedInstance = instance;
     this.instantiateMs ??= performance.now() - start;
-    const hooks = this.init.instrumentation?.options.hooks === true ? options.hooks : undefined;
+    const hooks = this.init.instrumentation?.options.hooks === true ? (options.linkedHooks ?? options.hooks) : undefined;
     return new Sandbox(this, instance, memory, meter, vmDeadline, hooks);
   }
 
@@ -345,8 +356,8 @@ export class GuestModule {
     const host: Record<string, WebAssembly.ImportValue> = {};
     if (instrumentation.options.hooks) {
       const hooks = options.hooks ?? NO_HOOKS;
-      host[HOOK_IMPORTS.enter.name] = (id: number) => hooks.enter(id);
-      host[HOOK_IMPORTS.exit.name] = (id: number) => hooks.exit(id);
+      host[HOOK_IMPORTS.enter.name] = (id: number, counter: number) => hooks.enter(id, counter);
+      host[HOOK_IMPORTS.exit.name] = (id: number, counter: number) => hooks.exit(id, counter);
       if (options.linkedHooks?.enter !== undefined) host[HOOK_IMPORTS.enter.name] = options.linkedHooks.enter;
       if (options.linkedHooks?.exit !== undefined) host[HOOK_IMPORTS.exit.name] = options.linkedHooks.exit;
     }

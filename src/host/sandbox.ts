@@ -86,7 +86,7 @@ export class Sandbox {
     private readonly memory: WebAssembly.Memory | undefined,
     private readonly meter: BudgetMeter | undefined,
     private readonly vmDeadline: VmDeadline | undefined = undefined,
-    private readonly hooks: FunctionHooks | undefined = undefined,
+    private readonly hooks: Pick<FunctionHooks, 'unwound'> | undefined = undefined,
   ) {
     this.buffer = memory?.buffer ?? NO_MEMORY;
     module.observeMemory(this.memoryBytes);

@@ -17,7 +17,11 @@ export const BUDGET_GLOBAL = '__wasm_sandbox_budget';
 /** `budget(counter: i32) -> i32`: called when the counter went negative; returns the next allowance or throws. */
 export const BUDGET_IMPORT = { module: HOST_MODULE, name: 'budget', internal: '__wasm_sandbox_budget_exhausted' } as const;
 
-/** `enter(profileId: i32)`, `exit(profileId: i32)`: function entry and exit events. */
+/**
+ * `enter(profileId: i32, counter: i32)`, `exit(profileId: i32, counter: i32)`: function entry
+ * and exit events; `counter` is the budget global's value at the event (0 without fuel or
+ * deadlines), from which a recorder derives the instruction clock.
+ */
 export const HOOK_IMPORTS = {
   module: HOST_MODULE,
   enter: { name: 'enter', internal: '__wasm_sandbox_enter' },

@@ -99,7 +99,7 @@ function rewrite(
   if (options.memory) addMemoryHookDeclarations(module);
   // Counting first, hooks after: instruction counts are the same whatever else is on.
   const charges = new ChargePass(module, ir, chargeOptions);
-  const hooks = options.hooks ? new HooksPass(ir, importedFunctions, definedCount) : undefined;
+  const hooks = options.hooks ? new HooksPass(ir, importedFunctions, definedCount, chargeOptions.budget !== 'none') : undefined;
   const displayNames = internalDisplayNames(originalNames);
   const allocators = options.allocator === false ? undefined : new AllocatorPass(module, ir, displayNames, options.allocator);
   const memory = options.memory ? new MemoryPass(ir) : undefined;

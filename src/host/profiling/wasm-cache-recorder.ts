@@ -46,7 +46,7 @@ export class WasmCacheRecorder {
   }
 
   /** The recorder's exports as a sandbox's hook imports. */
-  get hooks(): Required<LinkedHooks> {
+  get hooks(): LinkedHooks {
     const e = this.exports;
     return { enter: e.enter, exit: e.exit, load: e.load_ptr, store: e.store_ptr };
   }
