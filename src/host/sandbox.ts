@@ -17,7 +17,7 @@ import {
 import type { CallRecorder } from '../profiler/build/call-recorder.js';
 import type { BudgetMeter } from './budget-meter.js';
 import type { VmDeadline } from './vm-deadline.js';
-import { CALLS_PREFIX, INSTRUCTIONS_PREFIX } from '../instrument/abi.js';
+import { ALLOCATOR_DEPTH_GLOBALS, CALLS_PREFIX, INSTRUCTIONS_PREFIX } from '../instrument/abi.js';
 import type { ModuleProfile } from '../profiler/model/module-profile.js';
 import { checkArguments } from './arguments.js';
 import type { ExportTarget, FunctionHooks, GuestModule } from './guest-module.js';
@@ -383,6 +383,7 @@ export class Sandbox {
     if (this.buffer.byteLength === 0) this.memoryMoved(plan.recorder);
     // A trap unwinds guest frames without exit hooks: tell the hook consumer at the boundary.
     this.hooks?.unwound?.();
+    if (this.module.instrumentation?.allocators.length) this.resetAllocatorDepth();
     const typed = this.classify(plan, error);
     const code = typed instanceof WasmSandboxError ? typed.code : 'ERR_HOST_IMPORT_THREW';
     if (start >= 0) {
@@ -392,6 +393,14 @@ export class Sandbox {
       plan.recorder.failure(code);
     }
     return typed;
+  }
+
+  /** A trap inside an allocator leaves its nesting depth raised: the next call starts at the top again. */
+  private resetAllocatorDepth(): void {
+    for (const name of Object.values(ALLOCATOR_DEPTH_GLOBALS)) {
+      const global = this.raw.exports[name];
+      if (global instanceof WebAssembly.Global) global.value = 0;
+    }
   }
 
   private classify(plan: ExportPlan, error: unknown): Error {
