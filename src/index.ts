@@ -2,8 +2,9 @@
 export { WasmHost } from './host/host.js';
 export type { HostOptions, LoadOptions, MemoryPolicy } from './host/host.js';
 export { GuestModule } from './host/guest-module.js';
-export type { SandboxOptions, FunctionHooks, MemoryHooks, AllocationHook } from './host/guest-module.js';
-export type { AllocationKind } from './instrument/abi.js';
+export type { SandboxOptions, FunctionHooks, MemoryHooks, AllocationHook, CallBoundaryHooks } from './host/guest-module.js';
+export type { AllocationKind, AllocatorRole } from './instrument/abi.js';
+export { DEFAULT_ALLOCATORS } from './instrument/options.js';
 export { Sandbox } from './host/sandbox.js';
 export type { CallMetrics, CallReport, FastCall, FunctionCounter } from './host/sandbox.js';
 export type { InstrumentOptions } from './instrument/options.js';
@@ -57,6 +58,18 @@ export { decodeLatencyHistogram, mergeLatency } from './profiler/build/latency-h
 export type { LatencySummary } from './profiler/build/latency-histogram.js';
 
 export { GuestProfiler } from './host/profiling/guest-profiler.js';
+export { AllocationProfiler, type AllocationProfilerOptions } from './host/profiling/allocation-profiler.js';
+export { AllocationTracker, type AllocationTrackerOptions } from './profiler/build/allocation-tracker.js';
+export {
+  ALLOCATION_REPORT_SCHEMA,
+  type AllocationReport,
+  type AllocationSite,
+  type AllocatorInfo,
+  type PerCallLeak,
+  type MemoryTimelinePoint,
+  type SizeBucket,
+  type LifetimeStats,
+} from './profiler/model/allocation-report.js';
 export type { InstrumentedMode } from './host/profiling/guest-profiler.js';
 export { profileBySampling } from './host/profiling/sampling-profiler.js';
 export { CallTreeBuilder } from './profiler/build/call-tree-builder.js';

@@ -8,6 +8,7 @@ import { BlockingWaitError, GuestAbortError, InvalidOptionError, WasmTableLimitE
 import { CallRecorder, type TimingPolicy } from '../profiler/build/call-recorder.js';
 import { functionStats, mergeCallTrees, type CallTree } from '../profiler/model/call-tree.js';
 import { MODULE_PROFILE_SCHEMA, type ColdStart, type ModuleProfile } from '../profiler/model/module-profile.js';
+import type { AllocationReport } from '../profiler/model/allocation-report.js';
 import { assemblyScriptEnv, type TraceLogger } from './assemblyscript.js';
 import { BudgetMeter } from './budget-meter.js';
 import { VmDeadline } from './vm-deadline.js';
@@ -73,6 +74,11 @@ export interface SandboxOptions {
   /** Receives every allocator call (modules loaded with allocator hooks). @default ignored */
   readonly allocationHook?: AllocationHook;
   /**
+   * Told when each call through the sandbox begins and ends (however it ends), for profilers
+   * that number calls. Costs nothing when unset. @default none
+   */
+  readonly callHooks?: CallBoundaryHooks;
+  /**
    * Instantiate a module with a shared memory on this thread anyway. Such a module may
    * `memory.atomic.wait`, which blocks the thread where no deadline can stop it, so in-process
    * sandboxes refuse it (ERR_BLOCKING_WAIT) unless this is set; a worker pool runs it safely
@@ -90,6 +96,12 @@ export interface FunctionHooks {
    * at the call boundary, before the error reaches the caller.
    */
   unwound?(): void;
+}
+
+/** Call boundaries: `begin` before the guest runs, `end` after it returned or threw. */
+export interface CallBoundaryHooks {
+  begin(exportName: string): void;
+  end(exportName: string): void;
 }
 
 /** Guest memory traffic, for modules loaded with `instrument: { memory: true }`. */
@@ -288,7 +300,7 @@ export class GuestModule {
     if (this.watchers > 0) this.watchedInstance = instance;
     this.instantiateMs ??= performance.now() - start;
     const hooks = this.init.instrumentation?.options.hooks === true ? options.hooks : undefined;
-    return new Sandbox(this, instance, memory, meter, vmDeadline, hooks);
+    return new Sandbox(this, instance, memory, meter, vmDeadline, hooks, options.callHooks);
   }
 
   private hasSharedMemory(): boolean {
@@ -440,7 +452,13 @@ export class GuestModule {
         .map((t) => t.recorder.snapshot())
         .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
       ...(this.callTrees === undefined ? {} : { functions: this.topFunctions() }),
+      ...this.allocationsField(),
     };
+  }
+
+  private allocationsField(): Pick<ModuleProfile, 'allocations'> {
+    const report = this.latestAllocations();
+    return report === undefined ? {} : { allocations: report };
   }
 
   private topFunctions(): NonNullable<ModuleProfile['functions']> {
@@ -460,6 +478,26 @@ export class GuestModule {
   watchInstances(on: boolean): void {
     this.watchers = Math.max(0, this.watchers + (on ? 1 : -1));
     if (this.watchers === 0) this.watchedInstance = undefined;
+  }
+
+  /** Allocation reports of profilers watching this module's sandboxes (the latest joins the profile). */
+  private allocationSources: (() => AllocationReport)[] | undefined;
+
+  /** @internal an allocation profiler's report joins this module's profile (`allocations`) */
+  addAllocationSource(source: () => AllocationReport): void {
+    (this.allocationSources ??= []).push(source);
+  }
+
+  private latestAllocations(): AllocationReport | undefined {
+    const sources = this.allocationSources ?? [];
+    for (let i = sources.length - 1; i >= 0; i--) {
+      try {
+        return sources[i]!();
+      } catch {
+        // a profiler that has not made a sandbox yet has nothing to report
+      }
+    }
+    return undefined;
   }
 
   /** @internal a profiler's call tree joins this module's profile (its "top functions") */

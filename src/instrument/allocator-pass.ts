@@ -24,6 +24,8 @@ const getOperandAt = api['_BinaryenCallGetOperandAt']!;
 const addVar = api['_BinaryenFunctionAddVar']!;
 
 interface Allocator {
+  /** The name it was recognised by (its display name, or an export name when the name section has none). */
+  readonly name: string;
   readonly shape: AllocatorShape;
   readonly result: number;
 }
@@ -44,18 +46,22 @@ export class AllocatorPass {
     /** binaryen internal name → display name of every function. */
     private readonly displayNames: ReadonlyMap<string, string>,
     names: Readonly<Record<string, AllocatorRole>>,
+    /** binaryen internal name → the names a function is exported under. */
+    exportNames: ReadonlyMap<string, readonly string[]> = new Map(),
   ) {
     for (const [internal, display] of displayNames) {
-      const role = names[display] ?? names[lastSegment(display)];
+      const candidates = [display, lastSegment(display), ...(/^func\[\d+\]$/.test(display) ? (exportNames.get(internal) ?? []) : [])];
+      const name = candidates.find((candidate) => names[candidate] !== undefined);
+      const role = name === undefined ? undefined : names[name];
       const shape: AllocatorShape | undefined = role === undefined ? undefined : ALLOCATOR_ROLES[role];
-      if (shape === undefined) continue;
+      if (shape === undefined || name === undefined) continue;
       const info = binaryen.getFunctionInfo(module.getFunction(internal));
       const params = binaryen.expandType(info.params);
       // Only 32-bit allocators with the parameters their role reads are wrapped; others are left alone.
       const needed = Math.max(shape.first, shape.second, shape.resultThrough ?? -1) + 1;
       if (params.length < needed || params.some((t) => t !== binaryen.i32) || (info.results !== binaryen.i32 && info.results !== binaryen.none)) continue;
       if (shape.kind !== 'free' && info.results !== binaryen.i32) continue;
-      this.allocators.set(internal, { shape, result: info.results });
+      this.allocators.set(internal, { name: name === lastSegment(display) || name === display ? display : name, shape, result: info.results });
     }
     if (this.allocators.size > 0) {
       module.addFunctionImport(
@@ -69,9 +75,9 @@ export class AllocatorPass {
     }
   }
 
-  /** Names of the functions wrapped at one call site or more, for the result manifest. */
+  /** Names of the functions wrapped (caller-restricted ones: where a call site matched), for the result manifest. */
   get wrapped(): string[] {
-    return [...this.allocators.keys()].filter((name) => this.used.has(name) || this.allocators.get(name)!.shape.callers === undefined);
+    return [...this.allocators.entries()].filter(([internal, a]) => this.used.has(internal) || a.shape.callers === undefined).map(([, a]) => a.name);
   }
 
   function(fn: number, callerProfileId: number): void {
