@@ -46,10 +46,14 @@ export {
   ReferenceCrossingError,
   RemoteError,
   InvalidOptionError,
+  HeapLimitError,
+  GuestAllocatorMissingError,
+  GuestAllocationFailedError,
 } from './errors.js';
 export type { ErrorCode, TrapKind, GuestFrame } from './errors.js';
 
 export { formatProfile } from './profiler/render/format-profile.js';
+export { formatAllocations } from './profiler/render/format-allocations.js';
 export { mergeModuleProfiles, MODULE_PROFILE_SCHEMA } from './profiler/model/module-profile.js';
 export type { ModuleProfile, ColdStart, CacheProfile, MemoryProfile } from './profiler/model/module-profile.js';
 export type { ExportProfile, TimingPolicy } from './profiler/build/call-recorder.js';
@@ -60,6 +64,9 @@ export type { LatencySummary } from './profiler/build/latency-histogram.js';
 export { GuestProfiler } from './host/profiling/guest-profiler.js';
 export { AllocationProfiler, type AllocationProfilerOptions } from './host/profiling/allocation-profiler.js';
 export { AllocationTracker, type AllocationTrackerOptions } from './profiler/build/allocation-tracker.js';
+export { allocationTree, ALLOCATION_WEIGHTS, type AllocationWeight } from './profiler/build/allocation-tree.js';
+export { toPprofHeap, HEAP_SAMPLE_TYPES } from './profiler/export/pprof-heap.js';
+export { assertHeap, type HeapLimits } from './profiler/analyze/heap-guard.js';
 export {
   ALLOCATION_REPORT_SCHEMA,
   type AllocationReport,

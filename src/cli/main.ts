@@ -17,8 +17,10 @@ commands:
   run <file> <export> [args…]     call an export; arguments parsed by its parameter types
                                   (i32, f32, f64 as numbers; i64 as integers, BigInt-exact)
   profile <file> <export> [args…] profile the export's guest code; prints the top functions
-    --mode instrumented|instructions|sampling   (default instrumented)
-    --repeat N                    call the export N times (default 1)
+    --mode instrumented|instructions|sampling|alloc   (default instrumented)
+                                  alloc: allocation sites, leaks, peak, temporaries
+    --repeat N                    call the export N times (default 1; alloc: per-call leak check)
+    --weight liveAtPeak|allocated|blocks|liveAtEnd   alloc flamegraph/folded weights (default liveAtPeak)
     --flamegraph out.svg  --speedscope out.json  --cpuprofile out.cpuprofile
     --pprof out.pb.gz  --folded out.txt         export the profile
     --focus REGEX  --exclude REGEX              keep only / drop frames by name
@@ -63,7 +65,7 @@ function jsonReplacer(_key: string, value: unknown): unknown {
 
 const VALUE_OPTIONS = new Set([
   '--memory-limit', '--fuel', '--timeout', '--mode', '--repeat', '--flamegraph', '--speedscope',
-  '--cpuprofile', '--pprof', '--folded', '--focus', '--exclude',
+  '--cpuprofile', '--pprof', '--folded', '--focus', '--exclude', '--weight',
 ]);
 const NEGATIVE_NUMBER = /^-(\d|\.\d|inf|nan)/i;
 
@@ -107,6 +109,7 @@ async function main(argv: string[]): Promise<number> {
       folded: { type: 'string' },
       focus: { type: 'string' },
       exclude: { type: 'string' },
+      weight: { type: 'string' },
       icicle: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -181,6 +184,7 @@ async function main(argv: string[]): Promise<number> {
           ...(values.folded === undefined ? {} : { folded: values.folded }),
           ...(values.focus === undefined ? {} : { focus: values.focus }),
           ...(values.exclude === undefined ? {} : { exclude: values.exclude }),
+          ...(values.weight === undefined ? {} : { weight: values.weight }),
           icicle: values.icicle === true,
           json: flags.json,
         },

@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { GuestProfiler, WasmArgumentError, WasmHost, filterTree, formatTopFunctions, functionStats, parseArgument, renderFlamegraph, toCpuProfile, toFolded, toPprof, toSpeedscope, type CallTree } from '../index.js';
 import { profileBySampling } from '../host/profiling/sampling-profiler.js';
+import { allocCommand } from './alloc-command.js';
 
 export interface ProfileCommandOptions {
   readonly mode: string;
@@ -19,6 +20,8 @@ export interface ProfileCommandOptions {
   readonly exclude?: string;
   readonly icicle: boolean;
   readonly json: boolean;
+  /** --mode alloc: what the flamegraph and folded stacks weigh (liveAtPeak, allocated, blocks, liveAtEnd). */
+  readonly weight?: string;
 }
 
 function regex(text: string | undefined, flag: string): RegExp | undefined {
@@ -39,14 +42,14 @@ export async function profileCommand(
   out: (text: string) => void,
 ): Promise<CallTree> {
   const { mode } = options;
-  if (mode !== 'instrumented' && mode !== 'instructions' && mode !== 'sampling') {
-    throw new WasmArgumentError(`--mode must be instrumented, instructions or sampling, got ${JSON.stringify(mode)}`);
+  if (mode !== 'instrumented' && mode !== 'instructions' && mode !== 'sampling' && mode !== 'alloc') {
+    throw new WasmArgumentError(`--mode must be instrumented, instructions, sampling or alloc, got ${JSON.stringify(mode)}`);
   }
   if (!Number.isInteger(options.repeat) || options.repeat < 1) throw new WasmArgumentError(`--repeat must be a positive integer, got ${options.repeat}`);
   const focus = regex(options.focus, '--focus');
   const exclude = regex(options.exclude, '--exclude');
 
-  const instrument = mode === 'sampling' ? undefined : { hooks: true, fuel: mode === 'instructions' };
+  const instrument = mode === 'sampling' || mode === 'alloc' ? undefined : { hooks: true, fuel: mode === 'instructions' };
   const module = await host.load(file, instrument === undefined ? {} : { instrument });
   const entry = module.inspect().exports.find((e) => e.name === exportName);
   const params = entry?.signature?.params ?? [];
@@ -54,6 +57,15 @@ export async function profileCommand(
     throw new WasmArgumentError(`${exportName} takes ${params.length} argument(s) (${params.join(', ') || 'none'}), got ${args.length}`);
   }
   const values = entry?.signature === undefined ? [...args] : args.map((text, i) => parseArgument(params[i]!, text));
+  if (mode === 'alloc') {
+    return allocCommand(host, file, exportName, values, args, {
+      repeat: options.repeat, icicle: options.icicle, json: options.json,
+      ...(options.weight === undefined ? {} : { weight: options.weight }),
+      ...(options.flamegraph === undefined ? {} : { flamegraph: options.flamegraph }),
+      ...(options.pprof === undefined ? {} : { pprof: options.pprof }),
+      ...(options.folded === undefined ? {} : { folded: options.folded }),
+    }, out);
+  }
 
   let tree: CallTree;
   if (mode === 'sampling') {
