@@ -14,7 +14,9 @@ export function roleOf(names: Readonly<Record<string, AllocatorRole>>, wrapped: 
 }
 
 export function allocatorInfo(wrapped: readonly string[], names: Readonly<Record<string, AllocatorRole>>, exportsAssemblyScriptRuntime: boolean): AllocatorInfo {
-  const custom = names !== DEFAULT_ALLOCATORS;
+  // Structural: a module from the disk cache carries its own copy of the map.
+  const keys = Object.keys(names);
+  const custom = keys.length !== Object.keys(DEFAULT_ALLOCATORS).length || keys.some((k) => names[k] !== DEFAULT_ALLOCATORS[k]);
   const roles = wrapped.map((name) => roleOf(names, name));
   const freesVisible = roles.some((role) => role !== undefined && ALLOCATOR_ROLES[role].kind === 'free');
   const assemblyScript = wrapped.some((name) => name.startsWith('~lib/rt/')) || (exportsAssemblyScriptRuntime && wrapped.some((n) => n === '__new'));

@@ -57,7 +57,7 @@ export function formatAllocations(report: AllocationReport, limit = 10): string 
           stackLabel(s.stack),
           count(s.blocks),
           formatBytes(s.bytes),
-          formatBytes(s.averageBytes),
+          formatBytes(Math.round(s.averageBytes)),
           formatBytes(s.liveBytesAtPeak),
           formatBytes(s.liveBytesAtEnd),
           count(s.temporaryBlocks),
