@@ -63,6 +63,7 @@ export type { LatencySummary } from './profiler/build/latency-histogram.js';
 
 export { GuestProfiler } from './host/profiling/guest-profiler.js';
 export { AllocationProfiler, type AllocationProfilerOptions } from './host/profiling/allocation-profiler.js';
+export { GuestHeap, GuestBlock, type GuestHeapOptions } from './host/guest-heap.js';
 export { AllocationTracker, type AllocationTrackerOptions } from './profiler/build/allocation-tracker.js';
 export { allocationTree, ALLOCATION_WEIGHTS, type AllocationWeight } from './profiler/build/allocation-tree.js';
 export { toPprofHeap, HEAP_SAMPLE_TYPES } from './profiler/export/pprof-heap.js';

@@ -1,4 +1,4 @@
-;; A C-style heap: malloc/free/calloc/realloc/posix_memalign over a bump pointer with one free
+;; A C-style heap: malloc/free/calloc/realloc/posix_memalign over a bump pointer (8-aligned blocks) with one free
 ;; list of exact sizes (each block has a 4-byte size header), and routines that use it the way
 ;; C programs do. No name section (build-guests strips it): the allocators are found by their
 ;; export names.
@@ -24,7 +24,7 @@
         (local.set $prev (local.get $at))
         (local.set $at (i32.load (local.get $at)))
         (br $scan)))
-    (local.set $p (i32.add (global.get $top) (i32.const 4)))
+    (local.set $p (i32.add (global.get $top) (i32.const 8))) ;; 8-aligned, the size header just before it
     (global.set $top (i32.and (i32.add (i32.add (local.get $p) (local.get $size)) (i32.const 7)) (i32.const -8)))
     (if (i32.gt_u (global.get $top) (i32.mul (memory.size) (i32.const 65536)))
       (then (if (i32.eq (memory.grow (i32.add (i32.shr_u (global.get $top) (i32.const 16)) (i32.const 1))) (i32.const -1))
@@ -111,4 +111,14 @@
     (global.set $kept (i32.load (local.get $out)))
     (call $free (local.get $out))
     (global.get $kept))
+
+  ;; sum(p, n): the sum of n bytes at p (input the host wrote in place)
+  (func $sum (export "sum") (param $p i32) (param $n i32) (result i32)
+    (local $i i32) (local $total i32)
+    (block $done (loop $add
+      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $total (i32.add (local.get $total) (i32.load8_u (i32.add (local.get $p) (local.get $i)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $add)))
+    (local.get $total))
 )
