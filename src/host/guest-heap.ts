@@ -126,7 +126,7 @@ export class GuestHeap {
 
   /** `bytes` bytes inside the guest, through its allocator. Throws ERR_GUEST_ALLOCATION_FAILED when it cannot. */
   allocate(bytes: number): GuestBlock {
-    if (!Number.isInteger(bytes) || bytes < 0 || bytes > 0xffffffff) {
+    if (bytes >>> 0 !== bytes) {
       throw new InvalidOptionError(`${this.label}: a guest allocation takes a byte count from 0 to 2^32-1, got ${String(bytes)}`);
     }
     let pointer: number;
