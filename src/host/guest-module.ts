@@ -79,6 +79,11 @@ export interface SandboxOptions {
    */
   readonly callHooks?: CallBoundaryHooks;
   /**
+   * @internal A wasm function linked as the allocator hook import itself (the allocation
+   * recorder's `alloc`): events never reach JavaScript. Takes precedence over `allocationHook`.
+   */
+  readonly allocationImport?: WebAssembly.ExportValue;
+  /**
    * Instantiate a module with a shared memory on this thread anyway. Such a module may
    * `memory.atomic.wait`, which blocks the thread where no deadline can stop it, so in-process
    * sandboxes refuse it (ERR_BLOCKING_WAIT) unless this is set; a worker pool runs it safely
@@ -340,7 +345,7 @@ export class GuestModule {
     if (instrumentation.options.memory) Object.assign(host, memoryHookImports(options.memoryHooks));
     if (instrumentation.allocators.length > 0) {
       const hook = options.allocationHook;
-      host[ALLOCATOR_IMPORT.name] =
+      host[ALLOCATOR_IMPORT.name] = options.allocationImport !== undefined ? options.allocationImport as WebAssembly.ImportValue :
         hook === undefined
           ? () => undefined
           : (kind: number, caller: number, first: number, second: number, result: number) =>

@@ -3,12 +3,14 @@
  * loaded with `instrument: { allocator: … }`: allocator events, call boundaries, memory growth
  * and — when the module also has call-tree hooks — the guest call stack of each allocation.
  *
- * Every allocator event is one call from wasm into this file's JavaScript (see docs/profiler.md
- * for what that costs); the bookkeeping is the tracker's typed-column table.
+ * Two engines (docs/profiler.md has what each costs): the wasm recorder (allocation-recorder.ts,
+ * the default) keeps the table in its own memory and JavaScript runs once per call; the JS
+ * tracker takes one call into JavaScript per event, for stacks and instruction lifetimes.
  */
 import { InvalidOptionError } from '../../errors.js';
 import { AllocationTracker } from '../../profiler/build/allocation-tracker.js';
-import type { AllocationReport } from '../../profiler/model/allocation-report.js';
+import type { AllocationReport, AllocatorInfo } from '../../profiler/model/allocation-report.js';
+import { AllocationRecorder } from './allocation-recorder.js';
 import type { FrameIdentity } from '../../profiler/model/call-tree.js';
 import type { GuestModule, SandboxOptions } from '../guest-module.js';
 import type { Sandbox } from '../sandbox.js';
@@ -25,16 +27,30 @@ export interface AllocationProfilerOptions {
    * is what it still references, not garbage not yet swept. @default false
    */
   readonly collectAfterEachCall?: boolean;
+  /**
+   * Where per-event bookkeeping runs. `wasm`: the allocation recorder linked as the hook import
+   * (events never reach JavaScript; sites are calling functions, no instruction lifetimes, memory
+   * growth seen at call ends). `js`: the JS tracker, one call into JavaScript per event (stacks,
+   * instruction lifetimes with fuel, growth seen at the next event).
+   * @default 'wasm' unless stacks are on or the module counts fuel
+   */
+  readonly engine?: 'wasm' | 'js';
+}
+
+interface Reporter {
+  report(): AllocationReport;
 }
 
 interface Watched {
   readonly sandbox: Sandbox;
-  readonly tracker: AllocationTracker;
+  readonly tracker: Reporter;
 }
 
 export class AllocationProfiler {
   private readonly watched: Watched[] = [];
-  private readonly stacks: boolean;
+  private stacks: boolean;
+  /** Where this profiler's bookkeeping runs (see AllocationProfilerOptions.engine). */
+  readonly engine: 'wasm' | 'js';
   private readonly frames: FrameIdentity[];
 
   constructor(
@@ -50,6 +66,11 @@ export class AllocationProfiler {
       throw new InvalidOptionError(`${module.label}: allocation stacks need the module loaded with { instrument: { allocator: true, hooks: true } }`);
     }
     this.stacks = options.stacks ?? hooks;
+    if (options.engine === 'wasm' && options.stacks === true) {
+      throw new InvalidOptionError(`${module.label}: the wasm allocation recorder keeps calling functions, not stacks; use engine: 'js' for stacks`);
+    }
+    this.engine = options.engine ?? (this.stacks || instrumentation.options.fuel ? 'js' : 'wasm');
+    if (this.engine === 'wasm') this.stacks = false;
     // Profile id N is defined function (imports + N); with hooks, the id after them is the host boundary.
     const names = instrumentation.profiledFunctions;
     const defined = names.length - (hooks ? 1 : 0);
@@ -62,14 +83,57 @@ export class AllocationProfiler {
    * A sandbox whose allocations are tracked. Its `hooks` are the profiler's when stacks are on
    * (pass your own `hooks` to be called as well); `allocationHook` and `callHooks` are the profiler's.
    */
-  instantiate(options: Omit<SandboxOptions, 'allocationHook' | 'callHooks'> = {}): Sandbox {
+  instantiate(options: Omit<SandboxOptions, 'allocationHook' | 'callHooks' | 'allocationImport'> = {}): Sandbox {
+    return this.engine === 'wasm' ? this.instantiateRecorded(options) : this.instantiateTracked(options);
+  }
+
+  private allocatorInfo(): AllocatorInfo {
+    const instrumentation = this.module.instrumentation!;
+    return allocatorInfo(instrumentation.allocators, instrumentation.options.allocator as Exclude<typeof instrumentation.options.allocator, false>, this.module.inspect().assemblyScriptRuntime);
+  }
+
+  /** Bookkeeping in the wasm recorder: JavaScript runs per call, never per event. */
+  private instantiateRecorded(options: Omit<SandboxOptions, 'allocationHook' | 'callHooks' | 'allocationImport'>): Sandbox {
+    const recorder = new AllocationRecorder(this.frames.length, this.allocatorInfo(), (id) => this.frames[id] ?? { name: `#${id}` });
+    const collectAfterEachCall = this.options.collectAfterEachCall === true;
+    let sandbox: Sandbox | undefined;
+    let buffer: ArrayBuffer | SharedArrayBuffer | undefined;
+    sandbox = this.module.instantiate({
+      ...options,
+      allocationImport: recorder.hookImport,
+      callHooks: {
+        begin: (name) => recorder.beginCall(name),
+        end: () => {
+          if (collectAfterEachCall) this.collect(sandbox);
+          if (buffer !== undefined && buffer.byteLength === 0) {
+            buffer = sandbox!.guestMemory!.buffer;
+            recorder.memoryGrew(buffer.byteLength);
+          }
+          recorder.endCall(sandbox!.memoryBytes);
+        },
+      },
+    });
+    buffer = sandbox.guestMemory?.buffer;
+    this.checkCollect(sandbox);
+    this.watched.push({ sandbox, tracker: recorder });
+    return sandbox;
+  }
+
+  private checkCollect(sandbox: Sandbox): void {
+    if (this.options.collectAfterEachCall === true && typeof sandbox.compiledInstance.exports['__collect'] !== 'function') {
+      throw new InvalidOptionError(`${this.module.label}: collectAfterEachCall needs a guest exporting __collect (AssemblyScript with --exportRuntime)`);
+    }
+  }
+
+  /** Bookkeeping in the JS tracker: one call into JavaScript per allocator event. */
+  private instantiateTracked(options: Omit<SandboxOptions, 'allocationHook' | 'callHooks' | 'allocationImport'>): Sandbox {
     const instrumentation = this.module.instrumentation!;
     const wantsClock = instrumentation.options.fuel;
     const collectAfterEachCall = this.options.collectAfterEachCall === true;
     let sandbox: Sandbox | undefined;
     const clock = wantsClock ? (): number => (sandbox === undefined ? 0 : sandbox.instructionsExecuted()) : undefined;
     const tracker = new AllocationTracker({
-      allocator: allocatorInfo(instrumentation.allocators, instrumentation.options.allocator as Exclude<typeof instrumentation.options.allocator, false>, this.module.inspect().assemblyScriptRuntime),
+      allocator: this.allocatorInfo(),
       frame: (id) => this.frames[id] ?? { name: `#${id}` },
       ...(clock === undefined ? {} : { clock }),
     });
@@ -133,9 +197,7 @@ export class AllocationProfiler {
       },
     });
     buffer = sandbox.guestMemory?.buffer;
-    if (collectAfterEachCall && typeof sandbox.compiledInstance.exports['__collect'] !== 'function') {
-      throw new InvalidOptionError(`${this.module.label}: collectAfterEachCall needs a guest exporting __collect (AssemblyScript with --exportRuntime)`);
-    }
+    this.checkCollect(sandbox);
     this.watched.push({ sandbox, tracker });
     return sandbox;
   }
