@@ -42,6 +42,10 @@ let slotCapacity: i32 = 0;
 let nextSlot: i32 = 0;
 let freeSlot: i32 = -1;
 
+// Sites that allocated at least once, in first-use order: the peak copy walks these only.
+let active: usize = 0;
+let activeCount: i32 = 0;
+
 let lastAllocated: i64 = -1;
 let callSeq: i32 = 0;
 let inCall: bool = false;
@@ -81,6 +85,8 @@ export function init(capacity: i32): usize {
   memory.fill(keys, 0, 4 << 12);
   slotCapacity = 1024;
   slots = reserve(<usize>slotCapacity * SLOT_BYTES);
+  active = reserve(<usize>capacity << 2);
+  activeCount = 0;
   return header;
 }
 
@@ -95,7 +101,8 @@ export function endCall(): void { inCall = false; }
 export function takePeak(): void {
   if (!peakPending) return;
   peakPending = false;
-  for (let i = 0; i < siteCapacity; i++) {
+  for (let n = 0; n < activeCount; n++) {
+    const i = load<i32>(active + (<usize>n << 2));
     store<f64>(site(i, S_PEAK_BLOCKS), load<f64>(site(i, S_LIVE_BLOCKS)));
     store<f64>(site(i, S_PEAK_BYTES), load<f64>(site(i, S_LIVE_BYTES)));
   }
@@ -187,6 +194,10 @@ function newSlot(): i32 {
 function allocate(id: i32, pointer: u32, bytes: f64, chain: i32): void {
   if (pointer == 0) { hadd(H_FAILED, 1); return; }
   if (release(pointer, false)) hadd(H_INFERRED, 1); // the old block's free was not seen
+  if (load<f64>(site(id, S_BLOCKS)) == 0) {
+    store<i32>(active + (<usize>activeCount << 2), id);
+    activeCount++;
+  }
   sadd(id, S_BLOCKS, 1);
   sadd(id, S_BYTES, bytes);
   sadd(id, S_LIVE_BLOCKS, 1);
