@@ -7,6 +7,9 @@
 //
 // Memory: [header: HEADER_FIELDS f64] [sites: capacity × SITE_FIELDS f64] then, bump-allocated,
 // the pointer table (keys, values: i32) and the slot columns (SLOT_BYTES each), regrown by copy.
+// Per event only what cannot be derived is written: a site's live counts are blocks − freed
+// (bytes − freed − shrunk), totals are sums over sites, and the live total is a global
+// (`sync()` writes it to the header before the host reads).
 
 // Header fields (f64 each), read by the host by index.
 const H_BLOCKS = 0, H_BYTES = 1, H_FREED_BLOCKS = 2, H_FREED_BYTES = 3, H_TEMPORARY = 4, H_LIVE_BLOCKS = 5, H_LIVE_BYTES = 6;
@@ -16,7 +19,7 @@ const HEADER_FIELDS = 16;
 
 // Site fields (f64 each).
 const S_BLOCKS = 0, S_BYTES = 1, S_FREED_BLOCKS = 2, S_FREED_BYTES = 3, S_LIVE_BLOCKS = 4, S_LIVE_BYTES = 5, S_PEAK_BLOCKS = 6, S_PEAK_BYTES = 7;
-const S_TEMPORARY = 8, S_REALLOCS = 9, S_LONGEST_CHAIN = 10, S_LIFE_COUNT = 11, S_LIFE_CALLS_SUM = 12, S_LIFE_CALLS_MIN = 13, S_LIFE_CALLS_MAX = 14;
+const S_TEMPORARY = 8, S_REALLOCS = 9, S_LONGEST_CHAIN = 10, S_LIFE_CALLS_SUM = 12, S_LIFE_CALLS_MIN = 13, S_LIFE_CALLS_MAX = 14, S_SHRUNK = 15;
 const S_HISTOGRAM = 17;
 const BUCKETS = 34;
 const SITE_FIELDS = S_HISTOGRAM + BUCKETS;
@@ -45,6 +48,10 @@ let freeSlot: i32 = -1;
 // Sites that allocated at least once, in first-use order: the peak copy walks these only.
 let active: usize = 0;
 let activeCount: i32 = 0;
+
+let liveBytes: f64 = 0;
+let liveBlocks: f64 = 0;
+let peakBytes: f64 = 0;
 
 let lastAllocated: i64 = -1;
 let callSeq: i32 = 0;
@@ -87,7 +94,16 @@ export function init(capacity: i32): usize {
   slots = reserve(<usize>slotCapacity * SLOT_BYTES);
   active = reserve(<usize>capacity << 2);
   activeCount = 0;
+  liveBytes = 0;
+  liveBlocks = 0;
+  peakBytes = 0;
   return header;
+}
+
+/** Writes the live totals to the header (the host calls this before reading it). */
+export function sync(): void {
+  hset(H_LIVE_BYTES, liveBytes);
+  hset(H_LIVE_BLOCKS, liveBlocks);
 }
 
 export function sitesAddress(): usize { return sites; }
@@ -103,8 +119,8 @@ export function takePeak(): void {
   peakPending = false;
   for (let n = 0; n < activeCount; n++) {
     const i = load<i32>(active + (<usize>n << 2));
-    store<f64>(site(i, S_PEAK_BLOCKS), load<f64>(site(i, S_LIVE_BLOCKS)));
-    store<f64>(site(i, S_PEAK_BYTES), load<f64>(site(i, S_LIVE_BYTES)));
+    store<f64>(site(i, S_PEAK_BLOCKS), load<f64>(site(i, S_BLOCKS)) - load<f64>(site(i, S_FREED_BLOCKS)));
+    store<f64>(site(i, S_PEAK_BYTES), load<f64>(site(i, S_BYTES)) - load<f64>(site(i, S_FREED_BYTES)) - load<f64>(site(i, S_SHRUNK)));
   }
 }
 
@@ -200,14 +216,10 @@ function allocate(id: i32, pointer: u32, bytes: f64, chain: i32): void {
   }
   sadd(id, S_BLOCKS, 1);
   sadd(id, S_BYTES, bytes);
-  sadd(id, S_LIVE_BLOCKS, 1);
-  sadd(id, S_LIVE_BYTES, bytes);
   sadd(id, S_HISTOGRAM + bucketOf(<u32>bytes), 1);
-  if (<f64>chain > load<f64>(site(id, S_LONGEST_CHAIN))) store<f64>(site(id, S_LONGEST_CHAIN), chain);
-  hadd(H_BLOCKS, 1);
-  hadd(H_BYTES, bytes);
-  hadd(H_LIVE_BLOCKS, 1);
-  hadd(H_LIVE_BYTES, bytes);
+  if (chain > 0 && <f64>chain > load<f64>(site(id, S_LONGEST_CHAIN))) store<f64>(site(id, S_LONGEST_CHAIN), chain);
+  liveBlocks += 1;
+  liveBytes += bytes;
   const slot = newSlot();
   const at = slots + <usize>slot * SLOT_BYTES;
   store<f64>(at, bytes);
@@ -220,9 +232,10 @@ function allocate(id: i32, pointer: u32, bytes: f64, chain: i32): void {
 }
 
 @inline function notePeak(id: i32): void {
-  if (hget(H_LIVE_BYTES) > hget(H_PEAK_BYTES)) {
-    hset(H_PEAK_BYTES, hget(H_LIVE_BYTES));
-    hset(H_PEAK_BLOCKS, hget(H_LIVE_BLOCKS));
+  if (liveBytes > peakBytes) {
+    peakBytes = liveBytes;
+    hset(H_PEAK_BYTES, liveBytes);
+    hset(H_PEAK_BLOCKS, liveBlocks);
     hset(H_PEAK_SITE, id);
     hset(H_PEAK_CALL, inCall ? callSeq : -1);
     peakPending = true;
@@ -239,17 +252,12 @@ function release(pointer: u32, temporary: bool): bool {
   const calls = <f64>(callSeq - load<i32>(at + 12));
   store<i32>(at + 8, freeSlot);
   freeSlot = slot;
-  sadd(id, S_LIVE_BLOCKS, -1);
-  sadd(id, S_LIVE_BYTES, -bytes);
   sadd(id, S_FREED_BLOCKS, 1);
   sadd(id, S_FREED_BYTES, bytes);
-  hadd(H_LIVE_BLOCKS, -1);
-  hadd(H_LIVE_BYTES, -bytes);
-  hadd(H_FREED_BLOCKS, 1);
-  hadd(H_FREED_BYTES, bytes);
-  if (temporary) { sadd(id, S_TEMPORARY, 1); hadd(H_TEMPORARY, 1); }
-  sadd(id, S_LIFE_COUNT, 1);
-  sadd(id, S_LIFE_CALLS_SUM, calls);
+  liveBlocks -= 1;
+  liveBytes -= bytes;
+  if (temporary) sadd(id, S_TEMPORARY, 1);
+  if (calls != 0) sadd(id, S_LIFE_CALLS_SUM, calls);
   if (calls < load<f64>(site(id, S_LIFE_CALLS_MIN))) store<f64>(site(id, S_LIFE_CALLS_MIN), calls);
   if (calls > load<f64>(site(id, S_LIFE_CALLS_MAX))) store<f64>(site(id, S_LIFE_CALLS_MAX), calls);
   return true;
@@ -278,10 +286,9 @@ function reallocate(id: i32, old: u32, pointer: u32, bytes: f64, freesOld: bool)
     store<f64>(at, bytes);
     store<i32>(at + 16, chain);
     if (<f64>chain > load<f64>(site(owner, S_LONGEST_CHAIN))) store<f64>(site(owner, S_LONGEST_CHAIN), chain);
-    sadd(owner, S_LIVE_BYTES, delta);
-    sadd(owner, S_BYTES, max<f64>(0, delta));
-    hadd(H_BYTES, max<f64>(0, delta));
-    hadd(H_LIVE_BYTES, delta);
+    if (delta > 0) sadd(owner, S_BYTES, delta);
+    else sadd(owner, S_SHRUNK, -delta);
+    liveBytes += delta;
     notePeak(id);
     return;
   }

@@ -17,10 +17,10 @@ import { ALLOCATION_REPORT_SCHEMA, type AllocationReport, type AllocationSite, t
 import type { FrameIdentity } from '../../profiler/model/call-tree.js';
 
 // The recorder's layout (assembly/recorders/allocations.ts): header fields, then site fields.
-const H = { blocks: 0, bytes: 1, freedBlocks: 2, freedBytes: 3, temporary: 4, liveBlocks: 5, liveBytes: 6, unknownFrees: 7, failed: 8, inferred: 9, peakBytes: 10, peakBlocks: 11, peakSite: 12, peakCall: 13 } as const;
+const H = { liveBlocks: 5, liveBytes: 6, unknownFrees: 7, failed: 8, inferred: 9, peakBytes: 10, peakBlocks: 11, peakSite: 12, peakCall: 13 } as const;
 const S = {
   blocks: 0, bytes: 1, freedBlocks: 2, freedBytes: 3, liveBlocks: 4, liveBytes: 5, peakBlocks: 6, peakBytes: 7,
-  temporary: 8, reallocs: 9, longestChain: 10, lifeCount: 11, lifeCallsSum: 12, lifeCallsMin: 13, lifeCallsMax: 14, histogram: 17,
+  temporary: 8, reallocs: 9, longestChain: 10, lifeCallsSum: 12, lifeCallsMin: 13, lifeCallsMax: 14, shrunk: 15, histogram: 17,
 } as const;
 
 interface RecorderExports {
@@ -31,6 +31,7 @@ interface RecorderExports {
   beginCall(seq: number): void;
   endCall(): void;
   takePeak(): void;
+  sync(): void;
   readonly alloc: WebAssembly.ExportValue;
 }
 
@@ -100,8 +101,9 @@ export class AllocationRecorder {
     if (current === undefined) return;
     this.current = undefined;
     const calls = this.byExport.get(current.name)!;
+    this.exports.sync();
     const live = this.headerField(H.liveBytes);
-    const sites = this.siteColumn(S.liveBytes);
+    const sites = this.siteLiveBytes();
     if (calls.calls === 1) {
       calls.firstLive = live;
       calls.firstSites = sites;
@@ -112,11 +114,13 @@ export class AllocationRecorder {
   }
 
   memoryGrew(memoryBytes: number): void {
+    this.exports.sync();
     this.point({ export: this.current?.name ?? '(outside a call)', call: this.current?.call ?? 0, memoryBytes, liveBytes: this.headerField(H.liveBytes), event: 'grow' });
   }
 
   report(): AllocationReport {
     this.exports.takePeak();
+    this.exports.sync();
     const f64 = new Float64Array(this.exports.memory.buffer);
     const h = (field: number): number => f64[(this.header >>> 3) + field]!;
     const base = this.sites >>> 3;
@@ -126,7 +130,8 @@ export class AllocationRecorder {
       const s = (field: number): number => f64[at + field]!;
       const blocks = s(S.blocks);
       if (blocks === 0) continue;
-      const count = s(S.lifeCount);
+      // Every freed block (inferred frees too) closed one lifetime.
+      const count = s(S.freedBlocks);
       sites.push({
         stack: [this.frame(id)],
         blocks,
@@ -135,8 +140,8 @@ export class AllocationRecorder {
         freedBytes: s(S.freedBytes),
         liveBlocksAtPeak: s(S.peakBlocks),
         liveBytesAtPeak: s(S.peakBytes),
-        liveBlocksAtEnd: s(S.liveBlocks),
-        liveBytesAtEnd: s(S.liveBytes),
+        liveBlocksAtEnd: blocks - s(S.freedBlocks),
+        liveBytesAtEnd: s(S.bytes) - s(S.freedBytes) - s(S.shrunk),
         temporaryBlocks: s(S.temporary),
         averageBytes: s(S.bytes) / blocks,
         sizeHistogram: sizeHistogram(f64.subarray(at + S.histogram, at + S.histogram + BUCKETS)),
@@ -146,17 +151,18 @@ export class AllocationRecorder {
       });
     }
     sites.sort(bySizeThenStack);
+    const sum = (pick: (site: AllocationSite) => number): number => sites.reduce((n, site) => n + pick(site), 0);
     const peakCall = h(H.peakCall);
     const peakAt = peakCall >= 0 ? this.calls[peakCall] : undefined;
     return {
       schema: ALLOCATION_REPORT_SCHEMA,
       allocator: this.allocator,
       totals: {
-        blocks: h(H.blocks),
-        bytes: h(H.bytes),
-        freedBlocks: h(H.freedBlocks),
-        freedBytes: h(H.freedBytes),
-        temporaryBlocks: h(H.temporary),
+        blocks: sum((s) => s.blocks),
+        bytes: sum((s) => s.bytes),
+        freedBlocks: sum((s) => s.freedBlocks),
+        freedBytes: sum((s) => s.freedBytes),
+        temporaryBlocks: sum((s) => s.temporaryBlocks),
         liveBlocksAtEnd: h(H.liveBlocks),
         liveBytesAtEnd: h(H.liveBytes),
         unknownFrees: h(H.unknownFrees),
@@ -205,11 +211,15 @@ export class AllocationRecorder {
     return new Float64Array(this.exports.memory.buffer, this.header + field * 8, 1)[0]!;
   }
 
-  private siteColumn(field: number): Float64Array {
+  /** Live bytes of every site, derived as the recorder keeps them: bytes − freed − shrunk. */
+  private siteLiveBytes(): Float64Array {
     const f64 = new Float64Array(this.exports.memory.buffer);
     const column = new Float64Array(this.capacity);
     const base = this.sites >>> 3;
-    for (let id = 0; id < this.capacity; id++) column[id] = f64[base + id * this.fields + field]!;
+    for (let id = 0; id < this.capacity; id++) {
+      const at = base + id * this.fields;
+      column[id] = f64[at + S.bytes]! - f64[at + S.freedBytes]! - f64[at + S.shrunk]!;
+    }
     return column;
   }
 }
