@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { AllocationProfiler, InvalidOptionError, WasmHost, type AllocationReport, type AllocationSite } from '../src/index.js';
 import { guestBytes, guestPath } from './helpers/guests.js';
+import { stripCustomSections } from './helpers/strip.js';
 
 const host = new WasmHost({ instrumentCacheDir: false });
 const stackOf = (site: { stack: readonly { name: string }[] }): string => site.stack.map((f) => f.name).join(';');
@@ -14,27 +15,6 @@ const siteAt = (report: AllocationReport, stack: string): AllocationSite => {
 };
 const LEAK_SITE = 'assembly/alloc/leak;~lib/arraybuffer/ArrayBuffer#constructor';
 const CHURN_SITE = 'assembly/alloc/churn;~lib/arraybuffer/ArrayBuffer#constructor';
-
-/** Drops every custom section (the name section with it), as a stripped release build ships. */
-function stripCustomSections(bytes: Uint8Array): Uint8Array {
-  const out: number[] = [...bytes.subarray(0, 8)];
-  let at = 8;
-  while (at < bytes.length) {
-    const id = bytes[at]!;
-    let size = 0;
-    let shift = 0;
-    let p = at + 1;
-    for (;;) {
-      const b = bytes[p++]!;
-      size |= (b & 0x7f) << shift;
-      shift += 7;
-      if ((b & 0x80) === 0) break;
-    }
-    if (id !== 0) out.push(...bytes.subarray(at, p + size));
-    at = p + size;
-  }
-  return new Uint8Array(out);
-}
 
 describe('allocation profiler on AssemblyScript (alloc.wasm)', () => {
   it("leak() leaves exactly the buffers it keeps, with their bytes, at the leak site; churn's site ends empty", async () => {

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { AllocationProfiler, WasmHost, type AllocationReport, type Sandbox } from '../src/index.js';
-import { guestPath } from './helpers/guests.js';
+import { guestBytes, guestPath } from './helpers/guests.js';
+import { stripCustomSections } from './helpers/strip.js';
 
 const host = new WasmHost({ instrumentCacheDir: false });
 
 /** The same workload under the wasm recorder and the JS tracker. */
-async function both(guest: string, work: (sandbox: Sandbox, collect: () => void) => void, collectAfterEachCall = false): Promise<[AllocationReport, AllocationReport]> {
-  const module = await host.load(guestPath(guest), { instrument: { allocator: true } });
+async function both(guest: string | Uint8Array, work: (sandbox: Sandbox, collect: () => void) => void, collectAfterEachCall = false): Promise<[AllocationReport, AllocationReport]> {
+  const module = await host.load(typeof guest === 'string' ? guestPath(guest) : guest, { instrument: { allocator: true } });
   const reports: AllocationReport[] = [];
   for (const engine of ['wasm', 'js'] as const) {
     const profiler = new AllocationProfiler(module, { engine, collectAfterEachCall });
@@ -50,6 +51,16 @@ describe('the wasm allocation recorder and the JS tracker produce identical repo
     expect(grows(js)).toEqual(grows(wasm));
     const withoutGrowth = (r: AllocationReport): AllocationReport => ({ ...r, timeline: r.timeline.filter((p) => p.event !== 'grow') });
     expect(withoutGrowth(wasm)).toEqual(withoutGrowth(js));
+  });
+
+  it('a stripped module: frees unseen, reused addresses inferred', async () => {
+    const [wasm, js] = await both(stripCustomSections(guestBytes('alloc')), (sandbox, collect) => {
+      sandbox.call('churn', 400, 64);
+      collect();
+      sandbox.call('churn', 400, 64);
+    });
+    expect(wasm.totals.inferredFrees).toBeGreaterThan(0);
+    expect(wasm).toEqual(js);
   });
 
   it('is the default engine without stacks or fuel, and refuses stacks', async () => {

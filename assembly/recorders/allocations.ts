@@ -135,17 +135,24 @@ function tableGet(key: u32): i32 {
   return -1; // not reached: the table is never full
 }
 
-function tableSet(key: u32, slot: i32): void {
+/** Stores key → slot; returns the slot it replaced, or -1. */
+function tableSet(key: u32, slot: i32): i32 {
   if ((tableSize + 1) * 2 > <i32>(tableMask + 1)) tableGrow();
   for (let i = home(key); ; i = (i + 1) & tableMask) {
     const at = load<u32>(keys + (<usize>i << 2));
-    if (at == key || at == 0) {
-      if (at == 0) tableSize++;
+    if (at == key) {
+      const old = load<i32>(values + (<usize>i << 2));
+      store<i32>(values + (<usize>i << 2), slot);
+      return old;
+    }
+    if (at == 0) {
+      tableSize++;
       store<u32>(keys + (<usize>i << 2), key);
       store<i32>(values + (<usize>i << 2), slot);
-      return;
+      return -1;
     }
   }
+  return -1; // not reached: the table is never full
 }
 
 function tableDelete(key: u32): i32 {
@@ -209,7 +216,13 @@ function newSlot(): i32 {
 
 function allocate(id: i32, pointer: u32, bytes: f64, chain: i32): void {
   if (pointer == 0) { hadd(H_FAILED, 1); return; }
-  if (release(pointer, false)) hadd(H_INFERRED, 1); // the old block's free was not seen
+  // One probe: a block still recorded at this address had a free we did not see.
+  const slot = newSlot();
+  const stale = tableSet(pointer, slot);
+  if (stale >= 0) {
+    hadd(H_INFERRED, 1);
+    releaseSlot(stale, false);
+  }
   if (load<f64>(site(id, S_BLOCKS)) == 0) {
     store<i32>(active + (<usize>activeCount << 2), id);
     activeCount++;
@@ -220,13 +233,11 @@ function allocate(id: i32, pointer: u32, bytes: f64, chain: i32): void {
   if (chain > 0 && <f64>chain > load<f64>(site(id, S_LONGEST_CHAIN))) store<f64>(site(id, S_LONGEST_CHAIN), chain);
   liveBlocks += 1;
   liveBytes += bytes;
-  const slot = newSlot();
   const at = slots + <usize>slot * SLOT_BYTES;
   store<f64>(at, bytes);
   store<i32>(at + 8, id);
   store<i32>(at + 12, callSeq);
   store<i32>(at + 16, chain);
-  tableSet(pointer, slot);
   lastAllocated = pointer;
   notePeak(id);
 }
@@ -245,6 +256,11 @@ function allocate(id: i32, pointer: u32, bytes: f64, chain: i32): void {
 function release(pointer: u32, temporary: bool): bool {
   const slot = tableDelete(pointer);
   if (slot < 0) return false;
+  releaseSlot(slot, temporary);
+  return true;
+}
+
+function releaseSlot(slot: i32, temporary: bool): void {
   takePeak();
   const at = slots + <usize>slot * SLOT_BYTES;
   const bytes = load<f64>(at);
@@ -260,7 +276,6 @@ function release(pointer: u32, temporary: bool): bool {
   if (calls != 0) sadd(id, S_LIFE_CALLS_SUM, calls);
   if (calls < load<f64>(site(id, S_LIFE_CALLS_MIN))) store<f64>(site(id, S_LIFE_CALLS_MIN), calls);
   if (calls > load<f64>(site(id, S_LIFE_CALLS_MAX))) store<f64>(site(id, S_LIFE_CALLS_MAX), calls);
-  return true;
 }
 
 function reallocate(id: i32, old: u32, pointer: u32, bytes: f64, freesOld: bool): void {
