@@ -67,13 +67,14 @@ async function buildText(file) {
 
 // Recorders (assembly/recorders/*.ts) are product wasm, shipped with the library: linked as hook
 // imports, they keep per-event bookkeeping inside wasm. No GC runtime: their tables are raw memory.
-const recorderDir = join(root, 'build', 'recorders');
+// A first-line `// asc: …` comment adds flags (the call-tree recorder caps its memory).
 
 async function buildRecorder(file) {
   const source = join(root, 'assembly', 'recorders', file);
   const output = join(recorderDir, basename(file, '.ts') + '.wasm');
   if (await isFresh(source, output)) return false;
-  const args = [source, '--runtime', 'stub', '--optimizeLevel', '3', '--shrinkLevel', '0', '--noAssert', '--outFile', output];
+  const flags = extraFlags(await readFile(source, 'utf8')).filter((f) => f !== '--runtime' && f !== 'stub' && f !== '--noAssert');
+  const args = [source, '--runtime', 'stub', '--optimizeLevel', '3', '--shrinkLevel', '0', '--noAssert', '--outFile', output, ...flags];
   const { error, stderr } = await asc.main(args);
   if (error) throw new Error(`asc failed for recorders/${file}: ${error.message}\n${stderr.toString()}`);
   return true;
@@ -92,8 +93,3 @@ for (const file of recorders) if (await buildRecorder(file)) recordersBuilt++;
 console.log(`recorders: ${recordersBuilt} built, ${recorders.length - recordersBuilt} up to date in build/recorders/`);
 console.log(`guests: ${built} built, ${sources.length + texts.length - built} up to date in build/guests/`);
 
-await mkdir(recorderDir, { recursive: true });
-const recorders = (await readdir(join(root, 'assembly', 'recorders'))).filter((f) => f.endsWith('.ts')).sort();
-let recordersBuilt = 0;
-for (const file of recorders) if (await buildAssemblyScript(file, join(root, 'assembly', 'recorders'), recorderDir)) recordersBuilt++;
-console.log(`recorders: ${recordersBuilt} built, ${recorders.length - recordersBuilt} up to date in build/recorders/`);
