@@ -280,7 +280,7 @@ function settle(): void {
   store<u32>(0, strideOf(load<i32>(load<u32>(0, 1112), 4)), 1116);
 }
 
-export function enter(fn: i32): void {
+export function enter(fn: i32, _counter: i32): void {
   if (load<u32>(0, 1084) >= load<u32>(0, 1088)) {
     // Deeper than the load<u32>(0, 1080) table: the frame stays in its caller, and so does its exit.
     store<u32>(0, load<u32>(0, 1164) + 1, 1164);
@@ -330,7 +330,7 @@ function close(): void {
   settle();
 }
 
-export function exit(fn: i32): void {
+export function exit(fn: i32, _counter: i32): void {
   if (load<u32>(0, 1164) > 0) store<u32>(0, load<u32>(0, 1164) - 1, 1164);
   else if (load<u32>(0, 1084) > 1) close();
 }
