@@ -54,7 +54,7 @@ export class CallRecovery {
 
   /** A link whose worker ended after idling starts one again before it is given work. */
   wake(link: WorkerLink): void {
-    if (link.parked) this.serve(link);
+    if (link.parked && !link.retired) this.serve(link);
   }
 
   /** Arms a call's deadline timer. */
@@ -223,6 +223,14 @@ export class CallRecovery {
     // Tenant sandboxes lived in the dead worker: their state is gone.
     this.pool.tenantsLost(link.tenants);
     link.tenants.clear();
+    if (link.retired) {
+      // Out of service after a live change of the thread count: not replaced; its calls move on.
+      for (const { pending, request } of unstarted) {
+        if (request !== undefined && pending.module >= 0) this.pool.resend(link, pending, request);
+        else settleCall(link.inFlight, pending, new WorkerCrashedError(`${moduleId(pending)}: worker thread ${thread} died as it took this call (${reason}); other calls were not affected`));
+      }
+      return;
+    }
     if (neverStarted) {
       this.failedToStart(link, reason, unstarted.map((u) => u.pending));
       return;
