@@ -55,7 +55,7 @@ describe('the tuner’s decisions on a simulated pool', () => {
     const controller = new TuningController(DEFAULTS, { ...throughput(), epochCalls: 1000, epochMs: 100, jitter: 0.2 });
     const commands = [controller.first()];
     for (let i = 0; i < 40; i++) {
-      commands.push(controller.next({ arm: commands.at(-1)!.arm, calls: 1000, seconds: 0.1, throughput: 50_000, arrivalRate: 50_000, p50Ms: 0.1, p99Ms: 1, cpuMicrosPerCall: 10, errors: 0, deadlineMisses: 0, rssBytes: 1e8, idleShare: 0 }));
+      commands.push(controller.next({ arm: commands.at(-1)!.arm, calls: 1000, seconds: 0.1, throughput: 50_000, arrivalRate: 50_000, p50Ms: 0.1, p99Ms: 1, cpuMicrosPerCall: 10, errors: 0, deadlineMisses: 0, rssBytes: 1e8, idleShare: 0, outstanding: 64 }));
     }
     const arms = commands.map((c) => c.arm[0]).join('');
     // Three incumbent epochs to see the load is steady, then a trial of 10 alternating epochs.
@@ -109,10 +109,11 @@ describe('the tuner’s decisions on a simulated pool', () => {
   });
 
   it('does not tune while the offered load is changing, and tunes once it is steady', () => {
-    // Open loop, minimising CPU: the arrival rate grows 3 % an epoch for 150 epochs, then holds.
+    // Open loop, minimising CPU: the arrival rate (and the queue) grows 5 % an epoch for 150 epochs, then holds.
     const model: PoolModel = (s, epoch) => ({
       throughput: 20_000,
-      arrivalRate: 20_000 * 1.03 ** Math.min(epoch, 150),
+      arrivalRate: 20_000 * 1.05 ** Math.min(epoch, 150),
+      outstanding: 4 * 1.05 ** Math.min(epoch, 150),
       p99Ms: 1,
       cpuMicrosPerCall: 6 * (1 + s.workerSpin / 1000),
       idleShare: 0.7,
@@ -121,9 +122,10 @@ describe('the tuner’s decisions on a simulated pool', () => {
     const run = simulate(controller, model, 1000, 0.02);
     expect(run.incumbents.slice(0, 150).every((s) => s.workerSpin === 2000)).toBe(true);
     const trials = controller.log('live').trials;
+    // Trials were started and given up as the load moved; none concluded before it held.
     const duringRamp = trials.slice(0, trials.findIndex((x) => x.decision !== 'abandoned'));
-    expect(duringRamp.length).toBeGreaterThan(3);
-    expect(duringRamp.every((t) => t.decision === 'abandoned' && /offered load changed/.test(t.reason))).toBe(true);
+    expect(duringRamp.length).toBeGreaterThan(5);
+    expect(duringRamp.every((t) => /offered load changed/.test(t.reason))).toBe(true);
     expect(controller.settings.workerSpin).toBe(0);
   });
 

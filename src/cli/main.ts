@@ -9,6 +9,7 @@ import { formatBytes, formatNs, renderTable, terminalSafe } from '../profiler/re
 import { MAX_ERROR_MESSAGE } from '../untrusted-text.js';
 import { runDemo } from './demo.js';
 import { profileCommand } from './profile-command.js';
+import { TUNE_COMMAND_DEFAULTS, tuneCommand } from './tune-command.js';
 
 const USAGE = `usage: wasm-sandbox <command> [options]
 
@@ -23,6 +24,13 @@ commands:
     --pprof out.pb.gz  --folded out.txt         export the profile
     --focus REGEX  --exclude REGEX              keep only / drop frames by name
     --icicle                      top-down flamegraph
+  tune <file> <export> [args…]    run the export through a pool and search its settings; prints
+                                  the recommendation and every trial with its evidence
+    --concurrency N               callers, each making its next call when the last settles (default 16)
+    --duration S                  seconds to run (default 30)
+    --objective throughput|cpu    maximise throughput, or minimise CPU per call (default throughput)
+    --p99 MS                      latency bound both objectives keep (default 100)
+    --max-threads N               most threads tried (default twice the cores)
   demo                            run the bundled guests and print their profiles
 
 options:
@@ -64,6 +72,7 @@ function jsonReplacer(_key: string, value: unknown): unknown {
 const VALUE_OPTIONS = new Set([
   '--memory-limit', '--fuel', '--timeout', '--mode', '--repeat', '--flamegraph', '--speedscope',
   '--cpuprofile', '--pprof', '--folded', '--focus', '--exclude',
+  '--concurrency', '--duration', '--objective', '--p99', '--max-threads',
 ]);
 const NEGATIVE_NUMBER = /^-(\d|\.\d|inf|nan)/i;
 
@@ -108,6 +117,11 @@ async function main(argv: string[]): Promise<number> {
       focus: { type: 'string' },
       exclude: { type: 'string' },
       icicle: { type: 'boolean', default: false },
+      concurrency: { type: 'string' },
+      duration: { type: 'string' },
+      objective: { type: 'string' },
+      p99: { type: 'string' },
+      'max-threads': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -186,6 +200,19 @@ async function main(argv: string[]): Promise<number> {
         },
         (text) => process.stdout.write(text + '\n'),
       );
+      return 0;
+    }
+    case 'tune': {
+      const [file, exportName, ...args] = rest;
+      if (file === undefined || exportName === undefined) throw new WasmArgumentError("tune takes a .wasm file, an export name, and the export's arguments");
+      await tuneCommand(host, file, exportName, args, {
+        concurrency: values.concurrency === undefined ? TUNE_COMMAND_DEFAULTS.concurrency : Number(values.concurrency),
+        durationS: values.duration === undefined ? TUNE_COMMAND_DEFAULTS.durationS : Number(values.duration),
+        objective: values.objective ?? 'throughput',
+        p99Ms: values.p99 === undefined ? TUNE_COMMAND_DEFAULTS.p99Ms : Number(values.p99),
+        ...(values['max-threads'] === undefined ? {} : { maxThreads: Number(values['max-threads']) }),
+        json: flags.json,
+      }, (text) => process.stdout.write(text + '\n'));
       return 0;
     }
     case 'demo': {

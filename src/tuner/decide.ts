@@ -161,7 +161,7 @@ export class TuningController {
       return this.command('incumbent', this.incumbent);
     }
     if (phase.epochs.length < this.o.stableEpochs) return this.command('incumbent', this.incumbent);
-    if (spread(phase.epochs.map((e) => e.arrivalRate)) > this.o.loadTolerance) {
+    if (this.loadChanged(phase.epochs)) {
       phase.why = 'waiting: the offered load is changing';
       return this.command('incumbent', this.incumbent);
     }
@@ -217,10 +217,11 @@ export class TuningController {
         return this.conclude(phase, 'reverted', `guard breached on a candidate epoch: ${breach}; back to ${this.incumbent[knob.setting]} at once`);
       }
     }
-    // Within one arm the settings do not change: arrival rates that drift apart mean the callers did.
+    // Within one arm the settings do not change: a load that drifts apart means the callers did.
     for (const arm of [incumbents, candidates]) {
-      if (arm.length >= 2 && spread(arm.map((e) => e.arrivalRate)) > this.o.loadTolerance) {
-        return this.conclude(phase, 'abandoned', `the offered load changed during the trial (arrival rates within one arm ${Math.round(spread(arm.map((e) => e.arrivalRate)) * 100)} % apart); tried again once it is steady`);
+      if (arm.length >= 2 && this.loadChanged(arm)) {
+        const apart = Math.round(spread(arm.map((e) => e.arrivalRate)) * 100);
+        return this.conclude(phase, 'abandoned', `the offered load changed during the trial (arrival rates and outstanding calls within one arm ${apart} % and more apart); tried again once it is steady`);
       }
     }
     if (phase.epochs.length < 2 * this.o.pairs) {
@@ -287,6 +288,15 @@ export class TuningController {
     const wait = decision === 'accepted' || decision === 'reverted' ? this.o.cooldownEpochs : 0;
     this.phase = { kind: 'measuring', wait, epochs: [], why: wait > 0 ? 'cooling down after a change' : 'measuring the incumbent' };
     return this.command('incumbent', this.incumbent);
+  }
+
+  /**
+   * The callers changed what they offer: both the arrival rate and the calls outstanding moved.
+   * Either alone is noise on a closed loop (its arrivals follow the pool's speed, its calls
+   * outstanding are its callers) or on an open one (arrivals fixed, queue noisy).
+   */
+  private loadChanged(epochs: readonly EpochFigures[]): boolean {
+    return spread(epochs.map((e) => e.arrivalRate)) > this.o.loadTolerance && spread(epochs.map((e) => e.outstanding)) > this.o.loadTolerance;
   }
 
   private tried(state: KnobState, direction: 1 | -1): void {

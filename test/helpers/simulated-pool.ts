@@ -16,6 +16,8 @@ export interface ModelPoint {
   /** Open-loop load: calls offered per second, whatever the settings. @default the throughput (a closed loop) */
   readonly arrivalRate?: number;
   readonly idleShare?: number;
+  /** Calls outstanding on average. @default 64 (a closed loop of 64 callers) */
+  readonly outstanding?: number;
   readonly errors?: number;
   readonly rssBytes?: number;
 }
@@ -58,6 +60,7 @@ export function simulate(controller: TuningController, model: PoolModel, epochs:
       deadlineMisses: 0,
       rssBytes: point.rssBytes ?? 100 * 2 ** 20,
       idleShare: point.idleShare ?? 0,
+      outstanding: noisy(point.outstanding ?? 64),
     };
     ran.push({ arm: command.arm, settings: command.settings });
     command = controller.next(figures);

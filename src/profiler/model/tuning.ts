@@ -68,6 +68,8 @@ export interface EpochFigures {
   readonly rssBytes: number;
   /** Share of the epoch's samples with no call outstanding: the pool waited for its callers. */
   readonly idleShare: number;
+  /** Calls outstanding, averaged over the epoch's samples: a closed loop's offered load. */
+  readonly outstanding: number;
 }
 
 export type TrialDecision = 'accepted' | 'rejected' | 'reverted' | 'abandoned' | 'recommended';
