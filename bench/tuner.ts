@@ -16,23 +16,13 @@
  * two workloads, within 5 % of the sweep's best on each, no significant loss anywhere.
  */
 import { cpus } from 'node:os';
-import * as hdr from 'hdr-histogram-js';
-import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
-import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { createPool, type WasmPool } from '../src/pool/pool.js';
 import { compareSamples } from '../src/profiler/compare/statistics.js';
 import type { LiveSettings } from '../src/profiler/model/tuning.js';
 import { startTuner } from '../src/tuner/apply.js';
 import type { Objective } from '../src/tuner/objective.js';
+import { closedLoop, openLoop, type Window } from './load.js';
 import { guestPath, median, printBench, writeBench, type BenchResult } from './report.js';
-
-interface Window {
-  readonly calls: number;
-  readonly throughput: number;
-  readonly p50Us: number;
-  readonly p99Us: number;
-  readonly cpuMicrosPerCall: number;
-}
 
 interface Workload {
   readonly name: string;
@@ -49,75 +39,6 @@ const WINDOW_MS = Number(process.env['TUNER_BENCH_WINDOW_MS'] ?? 300);
 const ROUNDS = Number(process.env['TUNER_BENCH_ROUNDS'] ?? 7);
 const TUNER_WARMUP_MS = Number(process.env['TUNER_BENCH_WARMUP_MS'] ?? 20_000);
 const DEFAULTS: LiveSettings = { threads: 2, callerSpinMicros: 20, workerSpin: 2000, wakeBatch: 64 };
-
-function histogram(): hdr.Histogram {
-  return hdr.build({ bitBucketSize: 32, useWebAssembly: false, numberOfSignificantValueDigits: 3, highestTrackableValue: 60e9 });
-}
-
-function cpuMicros(): number {
-  const u = process.cpuUsage();
-  return u.user + u.system;
-}
-
-/** `lanes` callers, each making its next call when the last settles, for `ms`. */
-async function closedLoop(ms: number, lanes: number, call: () => Promise<unknown>): Promise<Window> {
-  const h = histogram();
-  const cpu = cpuMicros();
-  const start = performance.now();
-  const until = start + ms;
-  let calls = 0;
-  await Promise.all(
-    Array.from({ length: lanes }, async () => {
-      while (performance.now() < until) {
-        const t0 = process.hrtime.bigint();
-        await call();
-        h.recordValue(Number(process.hrtime.bigint() - t0));
-        calls++;
-      }
-    }),
-  );
-  const seconds = (performance.now() - start) / 1000;
-  return { calls, throughput: calls / seconds, p50Us: h.getValueAtPercentile(50) / 1000, p99Us: h.getValueAtPercentile(99) / 1000, cpuMicrosPerCall: (cpuMicros() - cpu) / Math.max(1, calls) };
-}
-
-/**
- * Open loop: calls arrive on a seeded schedule — bursts of `burstRate` calls/s for 20 ms, then
- * 60 ms of `baseRate` — whatever the pool does; each latency counts from its call's arrival.
- */
-async function openLoop(ms: number, seed: number, call: () => Promise<unknown>): Promise<Window> {
-  const burstRate = 40_000;
-  const baseRate = 4_000;
-  const rng = xoroshiro128plus(seed);
-  const arrivals: number[] = [];
-  for (let t = 0; t < ms; ) {
-    const inBurst = t % 80 < 20;
-    const rate = inBurst ? burstRate : baseRate;
-    // Exponential gaps: a Poisson process at the phase's rate.
-    t += (-Math.log(uniformInt(rng, 1, 1_000_000) / 1_000_001) / rate) * 1000;
-    arrivals.push(t);
-  }
-  const h = histogram();
-  const cpu = cpuMicros();
-  const start = performance.now();
-  let next = 0;
-  let done = 0;
-  await new Promise<void>((resolve) => {
-    const fire = (): void => {
-      const now = performance.now() - start;
-      while (next < arrivals.length && arrivals[next]! <= now) {
-        const arrival = start + arrivals[next++]!;
-        void call().then(() => {
-          h.recordValue(Math.max(1, Math.round((performance.now() - arrival) * 1000)));
-          if (++done === arrivals.length) resolve();
-        });
-      }
-      if (next < arrivals.length) setImmediate(fire);
-    };
-    fire();
-  });
-  const seconds = (performance.now() - start) / 1000;
-  return { calls: done, throughput: done / seconds, p50Us: h.getValueAtPercentile(50), p99Us: h.getValueAtPercentile(99), cpuMicrosPerCall: (cpuMicros() - cpu) / Math.max(1, done) };
-}
 
 const MiB = Float64Array.from({ length: (1024 * 1024) / 8 }, (_, i) => i % 1000);
 const sumSig = { signature: { params: ['Float64Array'], result: 'f64' } } as const;

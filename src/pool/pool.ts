@@ -97,6 +97,8 @@ export class WasmPool {
   private readonly changes: SettingChange[] = [];
   private readonly observers: ObserverSlot = { current: undefined };
   private submitted = 0;
+  /** As given (the links read it in ms). */
+  private callerSpinMicros: number;
   private nextLinkIndex = 0;
   /** Live changes, one at a time. */
   private configuring: Promise<unknown> = Promise.resolve();
@@ -122,6 +124,7 @@ export class WasmPool {
       modules: specs,
     };
     this.live = settings;
+    this.callerSpinMicros = options.callerSpinMicros;
     const pool = this;
     this.recovery = new CallRecovery({
       threads,
@@ -158,7 +161,7 @@ export class WasmPool {
   settings(): PoolSettings {
     return {
       threads: this.links.length,
-      callerSpinMicros: this.live.spinMs * 1000,
+      callerSpinMicros: this.callerSpinMicros,
       workerSpin: this.live.workerSpin,
       wakeBatch: this.live.wakeBatch,
       ringBytes: this.options.ringBytes,
@@ -197,6 +200,7 @@ export class WasmPool {
     };
     if (changes.callerSpinMicros !== undefined) {
       this.live.spinMs = changes.callerSpinMicros / 1000;
+      this.callerSpinMicros = changes.callerSpinMicros;
       log('callerSpinMicros', changes.callerSpinMicros);
     }
     if (changes.workerSpin !== undefined || changes.wakeBatch !== undefined) {
