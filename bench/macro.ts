@@ -85,7 +85,7 @@ async function checkSameAnswers(pool: WasmPool, piscina: Piscina): Promise<void>
     }
   }
   const transformed = new TextDecoder().decode((await scenarios[0]!.viaPool(pool, 0, 0)) as Uint8Array);
-  if (!transformed.includes('"USER-0"') || !transformed.includes('"id":20000')) throw new Error(`request handling answered ${transformed}`);
+  if (!transformed.includes('"USER":"USER-0"') || !transformed.includes('"ID":20000')) throw new Error(`request handling answered ${transformed}`);
 }
 
 async function main(): Promise<void> {

@@ -232,7 +232,9 @@ export class TuningController {
     const b = candidates.map((e) => objectiveFigure(this.options.objective, e));
     const comparison = compareSamples(a, b, { seed: this.o.seed + this.nextTrial });
     const threshold = this.o.threshold * state.damping;
-    const ratio = comparison.ratio ?? { estimate: Number.NaN, low: Number.NaN, high: Number.NaN, confidence: 0.95 };
+    // A resample whose medians are both 0 (epochs that served nothing) has no ratio: no information there.
+    const raw = comparison.ratio ?? { estimate: Number.NaN, low: Number.NaN, high: Number.NaN, confidence: 0.95 };
+    const ratio = { ...raw, low: Number.isNaN(raw.low) ? 0 : raw.low, high: Number.isNaN(raw.high) ? Number.POSITIVE_INFINITY : raw.high };
     const verdict = decideVerdict({ p: comparison.test.p, ratioLow: ratio.low, ratioHigh: ratio.high, threshold, alpha: this.o.alpha, better: better(this.options.objective) });
     const figures = {
       incumbent: { estimate: comparison.before.median, low: comparison.before.low, high: comparison.before.high, level: comparison.before.confidence },

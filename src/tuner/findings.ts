@@ -35,9 +35,11 @@ export function tuningFindings(log: TuningLog): Finding[] {
           { label: 'Mann–Whitney p', value: f.p, unit: 'p' },
         ],
         recommendation:
-          trial.decision === 'accepted'
-            ? `kept by the tuner; to start there, pass { ${trial.setting}: ${trial.candidate} } to createPool`
-            : `pass { ${trial.setting}: ${trial.candidate} } to createPool, or pool.configure({ ${trial.setting}: ${trial.candidate} })`,
+          trial.setting === 'ringBytes'
+            ? `pass { ringBytes: ${trial.candidate} } to createPool (rings are fixed for a pool's life)`
+            : trial.decision === 'accepted'
+              ? `kept by the tuner; to start there, pass { ${trial.setting}: ${trial.candidate} } to createPool`
+              : `pass { ${trial.setting}: ${trial.candidate} } to createPool, or pool.configure({ ${trial.setting}: ${trial.candidate} })`,
         saving: { value: g.share * 100, unit: '%', share: g.share, how: 'measured in interleaved epochs of the incumbent and this setting' },
         confidence: { kind: 'interval', low: g.low * 100, high: g.high * 100, level: f.ratio.level },
         score: g.low * 100,

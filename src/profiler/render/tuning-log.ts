@@ -19,11 +19,12 @@ function percent(ratio: number): string {
   return `${p >= 0 ? '+' : ''}${p.toFixed(1)} %`;
 }
 
-/** The settings kept against a starting point (the defaults), one row per live setting. */
-export function formatSettings(start: LiveSettings, kept: LiveSettings): string {
+/** The settings kept against a starting point (the defaults): the live ones, and ringBytes when given. */
+export function formatSettings(start: LiveSettings & { readonly ringBytes?: number }, kept: LiveSettings & { readonly ringBytes?: number }): string {
+  const keys: (keyof typeof start)[] = [...LIVE_SETTINGS, ...(start.ringBytes === undefined ? [] : (['ringBytes'] as const))];
   return renderTable(
     ['setting', 'start', 'recommended'],
-    LIVE_SETTINGS.map((key) => [key, String(start[key]), `${kept[key]}${kept[key] === start[key] ? '' : ' *'}`]),
+    keys.map((key) => [key, String(start[key]), `${String(kept[key])}${kept[key] === start[key] ? '' : ' *'}`]),
   );
 }
 
