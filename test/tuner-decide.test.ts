@@ -64,6 +64,27 @@ describe('the tuner’s decisions on a simulated pool', () => {
     expect(new Set(commands.map((c) => c.minMs)).size).toBeGreaterThan(5);
   });
 
+  it('moves only when the signal clears the noise: a shift smaller than 3 epoch standard deviations is rejected', () => {
+    const run = (incumbent: readonly number[], candidate: readonly number[]) => {
+      const controller = new TuningController(DEFAULTS, { ...throughput(), knobs: knobsFor({ minThreads: 1, maxThreads: 4 }, ['threads']) });
+      let command = controller.first();
+      const seen = { incumbent: 0, candidate: 0 };
+      for (let i = 0; i < 13; i++) {
+        const value = command.arm === 'incumbent' ? (i < 3 ? 100 : incumbent[seen.incumbent++ % 5]!) : candidate[seen.candidate++ % 5]!;
+        command = controller.next({ arm: command.arm, calls: 1000, seconds: 0.25, throughput: value, arrivalRate: value, p50Ms: 0.1, p99Ms: 1, cpuMicrosPerCall: 10, errors: 0, deadlineMisses: 0, rssBytes: 1e8, idleShare: 0, outstanding: 64 });
+      }
+      return controller.log('live').trials[0]!;
+    };
+    // Every candidate epoch beats every incumbent one (p ≈ 0.008) and the ratio's interval lies
+    // beyond +3 %, but one incumbent epoch at 70 and one candidate at 140 make the spread wide.
+    const wide = run([100, 100, 70, 100, 100], [110, 140, 110, 110, 110]);
+    expect(wide.figures!.p).toBeLessThan(0.01);
+    expect(wide.figures!.ratio.low).toBeGreaterThan(1.03);
+    expect(wide).toMatchObject({ decision: 'rejected', reason: expect.stringMatching(/^signal\/noise below 3/) });
+    const clear = run([100, 101, 99, 100, 100], [110, 111, 109, 110, 110]);
+    expect(clear.decision).toBe('accepted');
+  });
+
   it('does not move on pure noise', () => {
     const controller = new TuningController(DEFAULTS, throughput());
     simulate(controller, () => ({ throughput: 80_000, p99Ms: 1, cpuMicrosPerCall: 10 }), 2000, 0.05);

@@ -35,6 +35,8 @@ export const TUNER_DEFAULTS = {
   jitter: 0.2,
   /** Dead band: the whole interval of candidate/incumbent must lie beyond ±3 %. */
   threshold: 0.03,
+  /** .NET's rule: the change of the medians must be at least this many epoch standard deviations. */
+  snr: 3,
   alpha: 0.05,
   /** Incumbent epochs whose arrival rates must agree before a trial starts. */
   stableEpochs: 3,
@@ -61,6 +63,7 @@ export interface ControllerOptions {
   readonly epochMs?: number;
   readonly jitter?: number;
   readonly threshold?: number;
+  readonly snr?: number;
   readonly alpha?: number;
   readonly stableEpochs?: number;
   readonly loadTolerance?: number;
@@ -242,7 +245,15 @@ export class TuningController {
       ratio: { estimate: ratio.estimate, low: ratio.low, high: ratio.high, level: ratio.confidence },
       p: comparison.test.p,
     };
-    const change = `${pct(ratio.estimate)} [${pct(ratio.low)}, ${pct(ratio.high)}], p = ${comparison.test.p.toPrecision(2)}`;
+    // Signal to noise: the shift of the medians against the epochs' own spread (pooled standard deviation).
+    const noise = Math.sqrt((variance(a) + variance(b)) / 2);
+    const snr = noise === 0 ? Number.POSITIVE_INFINITY : Math.abs(comparison.after.median - comparison.before.median) / noise;
+    const change = `${pct(ratio.estimate)} [${pct(ratio.low)}, ${pct(ratio.high)}], p = ${comparison.test.p.toPrecision(2)}, signal/noise ${snr.toFixed(1)}`;
+    if (verdict.verdict === 'improved' && snr < this.o.snr) {
+      this.tried(state, state.direction);
+      this.cursor = (phase.knob + 1) % this.knobs.length;
+      return this.conclude(phase, 'rejected', `signal/noise below ${this.o.snr}: ${change}`, figures);
+    }
     if (verdict.verdict === 'improved') {
       if (this.dryRun) {
         this.tried(state, state.direction);
@@ -340,6 +351,13 @@ function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length === 0 ? 0 : sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Sample variance (n − 1). */
+function variance(values: readonly number[]): number {
+  if (values.length < 2) return 0;
+  const mean = values.reduce((n, v) => n + v, 0) / values.length;
+  return values.reduce((n, v) => n + (v - mean) ** 2, 0) / (values.length - 1);
 }
 
 function pct(ratio: number, relative = true): string {
