@@ -12,19 +12,24 @@ export interface Knob {
   readonly rungs: readonly number[];
 }
 
-/** Each ladder written once (the docs list them). */
+/**
+ * Each ladder written once (the docs list them). Rungs are about 4–7× apart: a one-rung step
+ * must move the figures beyond the epochs' noise to be seen at all, and on a noisy machine a
+ * doubling rarely does.
+ */
 export const KNOB_LADDERS = {
-  callerSpinMicros: [0, 2, 5, 10, 20, 50, 100],
-  workerSpin: [0, 100, 300, 1000, 2000, 5000, 10_000, 30_000],
-  wakeBatch: [1, 4, 8, 16, 32, 64, 128, 256, 1024],
+  callerSpinMicros: [0, 5, 20, 100],
+  workerSpin: [0, 300, 2000, 10_000, 30_000],
+  wakeBatch: [1, 4, 16, 64, 256, 1024],
 } as const satisfies Record<Exclude<LiveSetting, 'threads'>, readonly number[]>;
 
 /** The knobs for a pool whose thread count may range over [minThreads, maxThreads]; `only` picks some. */
 export function knobsFor(bounds: { readonly minThreads: number; readonly maxThreads: number }, only?: readonly LiveSetting[]): Knob[] {
+  // Spins first: where a spinning thread takes the core another needs, they cost the most.
   const all: Knob[] = [
-    { setting: 'threads', rungs: Array.from({ length: bounds.maxThreads - bounds.minThreads + 1 }, (_, i) => bounds.minThreads + i) },
     { setting: 'callerSpinMicros', rungs: KNOB_LADDERS.callerSpinMicros },
     { setting: 'workerSpin', rungs: KNOB_LADDERS.workerSpin },
+    { setting: 'threads', rungs: Array.from({ length: bounds.maxThreads - bounds.minThreads + 1 }, (_, i) => bounds.minThreads + i) },
     { setting: 'wakeBatch', rungs: KNOB_LADDERS.wakeBatch },
   ];
   // A knob with one rung cannot move.
