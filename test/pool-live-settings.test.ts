@@ -60,9 +60,17 @@ describe('live settings', () => {
       expect((await pool.configure({ threads })).threads).toBe(threads);
     }
     expect(await running).toEqual({ wrong: 0, answered: 30_000 });
+    // A profile asked while a worker is being stopped still answers, with that worker's calls.
+    const before = await addCalls(pool);
+    const shrinking = pool.configure({ threads: 1 });
+    for (let i = 0; i < 10; i++) await Promise.resolve(); // the Stop frame is written; the worker has not ended yet
+    const during = await pool.profile();
+    await shrinking;
+    await pool.configure({ threads: 2 });
+    expect(during.modules['add']!.exports.find((e) => e.name === 'add')!.calls).toBe(before);
     const profile = await pool.profile();
     expect(profile.workers).toMatchObject({ threads: 2, crashes: 0 });
-    expect(profile.settingChanges.map((c) => c.to)).toEqual(steps);
+    expect(profile.settingChanges.map((c) => c.to)).toEqual([...steps, 1, 2]);
     // Every call counted once: by the workers serving now and the last words of those stopped.
     expect(await addCalls(pool)).toBe(30_000);
     expect(await pool.call('add', 'add', 20, 22)).toBe(42);

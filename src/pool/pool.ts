@@ -244,6 +244,9 @@ export class WasmPool {
       link.submit(encode({ k: Kind.Stop }), undefined, true);
       await link.serving;
     }
+    // A profile request written behind the Stop frame is never answered: its asker hears it stopped
+    // (profile() then takes what the worker measured from its last words).
+    for (const pending of [...link.inFlight.values()]) settleCall(link.inFlight, pending, new WorkerCrashedError('the worker stopped after a live change of the thread count'));
     this.recovery.cancelRestarts([link]);
     this.retiring.delete(link);
   }
