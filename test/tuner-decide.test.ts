@@ -52,7 +52,7 @@ describe('the tuner’s decisions on a simulated pool', () => {
   });
 
   it('alternates incumbent and candidate epoch by epoch, with epochs jittered around their size', () => {
-    const controller = new TuningController(DEFAULTS, { ...throughput(), epochCalls: 1000, epochMs: 100, jitter: 0.2 });
+    const controller = new TuningController(DEFAULTS, { ...throughput(), epochCalls: 1000, epochMs: 100, jitter: 0.2, maxEpochScale: 1 });
     const commands = [controller.first()];
     for (let i = 0; i < 40; i++) {
       commands.push(controller.next({ arm: commands.at(-1)!.arm, calls: 1000, seconds: 0.1, throughput: 50_000, arrivalRate: 50_000, p50Ms: 0.1, p99Ms: 1, cpuMicrosPerCall: 10, errors: 0, deadlineMisses: 0, rssBytes: 1e8, idleShare: 0, outstanding: 64 }));
@@ -83,6 +83,20 @@ describe('the tuner’s decisions on a simulated pool', () => {
     expect(wide).toMatchObject({ decision: 'rejected', reason: expect.stringMatching(/^signal\/noise below 3/) });
     const clear = run([100, 101, 99, 100, 100], [110, 111, 109, 110, 110]);
     expect(clear.decision).toBe('accepted');
+  });
+
+  it('on a noisy pool, lengthens its epochs until an effect clears the noise, then shortens them again', () => {
+    // 20 % a rung, under ±15 % noise per base epoch: invisible at the base size, clear at 8×.
+    const model: PoolModel = (s) => ({ throughput: 100_000 * peaked([1, 2, 3, 4], 4, 0.2)(s.threads), p99Ms: 1, cpuMicrosPerCall: 10 });
+    const controller = new TuningController(DEFAULTS, { ...throughput(), knobs: knobsFor({ minThreads: 1, maxThreads: 4 }, ['threads']) });
+    simulate(controller, model, 1500, 0.15);
+    expect(controller.settings.threads).toBe(4);
+    const trials = controller.log('live').trials;
+    expect(trials.some((t) => /tried again on epochs 2× as long/.test(t.reason))).toBe(true);
+    const accepted = trials.filter((t) => t.decision === 'accepted');
+    expect(accepted.map((t) => t.candidate)).toEqual([3, 4]);
+    // The accepted trials ran on longer epochs than the first trial.
+    expect(accepted[0]!.epochs[0]!.seconds).toBeGreaterThan(2 * trials[0]!.epochs[0]!.seconds);
   });
 
   it('does not move on pure noise', () => {

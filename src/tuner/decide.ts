@@ -44,6 +44,11 @@ export const TUNER_DEFAULTS = {
   loadTolerance: 0.2,
   /** A pool idle (no call outstanding) in at least this share of samples waits for its callers. */
   appLimitedIdleShare: 0.5,
+  /**
+   * An inconclusive trial (not significant, or under the signal-to-noise bar) is run again with
+   * epochs twice as long, up to this many times the base size; a conclusive one halves them.
+   */
+  maxEpochScale: 8,
   /** Incumbent-only epochs after a move. */
   cooldownEpochs: 3,
   /** Incumbent-only epochs after every knob settled, before trying them all again (jittered). */
@@ -69,6 +74,7 @@ export interface ControllerOptions {
   readonly loadTolerance?: number;
   readonly appLimitedIdleShare?: number;
   readonly cooldownEpochs?: number;
+  readonly maxEpochScale?: number;
   readonly reprobeEpochs?: number;
   readonly seed?: number;
 }
@@ -116,6 +122,8 @@ export class TuningController {
   private readonly rng: ReturnType<typeof xoroshiro128plus>;
   private readonly o: Resolved;
   private readonly dryRun: boolean;
+  /** Epoch length as a multiple of the base size: grows while trials are inconclusive (noise). */
+  private scale = 1;
 
   constructor(
     start: LiveSettings,
@@ -249,6 +257,14 @@ export class TuningController {
     const noise = Math.sqrt((variance(a) + variance(b)) / 2);
     const snr = noise === 0 ? Number.POSITIVE_INFINITY : Math.abs(comparison.after.median - comparison.before.median) / noise;
     const change = `${pct(ratio.estimate)} [${pct(ratio.low)}, ${pct(ratio.high)}], p = ${comparison.test.p.toPrecision(2)}, signal/noise ${snr.toFixed(1)}`;
+    const inconclusive = (verdict.verdict === 'improved' && snr < this.o.snr) || (verdict.verdict === 'unchanged' && !verdict.withinNoise);
+    if (inconclusive && this.scale < this.o.maxEpochScale) {
+      // Not shown either way: the same trial again, on epochs twice as long (less noise per epoch).
+      this.scale = Math.min(this.o.maxEpochScale, this.scale * 2);
+      const why = verdict.verdict === 'improved' ? `signal/noise below ${this.o.snr}` : 'not significant';
+      return this.conclude(phase, 'rejected', `${why}: ${change}; tried again on epochs ${this.scale}× as long`, figures);
+    }
+    if (!inconclusive) this.scale = Math.max(1, this.scale / 2);
     if (verdict.verdict === 'improved' && snr < this.o.snr) {
       this.tried(state, state.direction);
       this.cursor = (phase.knob + 1) % this.knobs.length;
@@ -331,7 +347,7 @@ export class TuningController {
   }
 
   private command(arm: 'incumbent' | 'candidate', settings: LiveSettings): EpochCommand {
-    return { arm, settings, minCalls: this.jittered(this.o.epochCalls), minMs: this.jittered(this.o.epochMs) };
+    return { arm, settings, minCalls: this.jittered(this.o.epochCalls * this.scale), minMs: this.jittered(this.o.epochMs * this.scale) };
   }
 
   /** `value` ± jitter, seeded: epochs do not fall in step with a periodic disturbance. */

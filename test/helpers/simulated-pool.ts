@@ -31,21 +31,26 @@ export interface SimulatedRun {
   readonly incumbents: readonly LiveSettings[];
 }
 
-/** Runs `epochs` epochs of `controller` against `model` with ±`noise` (a relative standard deviation). */
-export function simulate(controller: TuningController, model: PoolModel, epochs: number, noise: number, seed = 7): SimulatedRun {
+/**
+ * Runs `epochs` epochs of `controller` against `model` with ±`noise` (a relative standard
+ * deviation) for an epoch of `baseMs`; longer epochs average it down (noise / √(length / baseMs)).
+ */
+export function simulate(controller: TuningController, model: PoolModel, epochs: number, noise: number, seed = 7, baseMs = 250): SimulatedRun {
   const rng = xoroshiro128plus(seed);
   const gaussian = (): number => {
     const u = (uniformInt(rng, 1, 1_000_000) / 1_000_001);
     const v = (uniformInt(rng, 1, 1_000_000) / 1_000_001);
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   };
-  const noisy = (value: number): number => value * Math.exp(noise * gaussian());
+  let sigma = noise;
+  const noisy = (value: number): number => value * Math.exp(sigma * gaussian());
   const ran: { arm: EpochCommand['arm']; settings: LiveSettings }[] = [];
   const incumbents: LiveSettings[] = [];
   let command = controller.first();
   for (let i = 0; i < epochs; i++) {
     const point = model(command.settings, i);
     const seconds = command.minMs / 1000;
+    sigma = noise / Math.sqrt(command.minMs / baseMs);
     const throughput = noisy(point.throughput);
     const figures: EpochFigures = {
       arm: command.arm,
