@@ -26,10 +26,10 @@ commands:
     --icicle                      top-down flamegraph
   tune <file> <export> [args…]    run the export through a pool and search its settings; prints
                                   the recommendation and every trial with its evidence
-    --concurrency N               callers, each making its next call when the last settles (default 16)
-    --duration S                  seconds to run (default 30)
+    --concurrency N               callers, each making its next call when the last settles (default ${TUNE_COMMAND_DEFAULTS.concurrency})
+    --duration S                  seconds to run (default ${TUNE_COMMAND_DEFAULTS.durationS})
     --objective throughput|cpu    maximise throughput, or minimise CPU per call (default throughput)
-    --p99 MS                      latency bound both objectives keep (default 100)
+    --p99 MS                      latency bound both objectives keep (default ${TUNE_COMMAND_DEFAULTS.p99Ms})
     --max-threads N               most threads tried (default twice the cores)
   demo                            run the bundled guests and print their profiles
 

@@ -5,9 +5,9 @@
 import { WasmArgumentError, parseArgument, type WasmHost } from '../index.js';
 import { formatSettings, formatTuningLog } from '../profiler/render/tuning-log.js';
 import { terminalSafe } from '../profiler/render/terminal-text.js';
-import { tuneOffline } from '../tuner/offline.js';
+import { OFFLINE_DEFAULTS, tuneOffline } from '../tuner/offline.js';
 
-export const TUNE_COMMAND_DEFAULTS = { concurrency: 16, durationS: 30, p99Ms: 100 } as const;
+export const TUNE_COMMAND_DEFAULTS = { concurrency: 16, durationS: 30, p99Ms: OFFLINE_DEFAULTS.objective.p99BoundMs } as const;
 
 export interface TuneCommandOptions {
   readonly concurrency: number;
