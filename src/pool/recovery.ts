@@ -195,10 +195,12 @@ export class CallRecovery {
   private crashed(link: WorkerLink, error: unknown): void {
     link.alive = false;
     this.crashes++;
+    // What it wrote before dying first: its hello may still be in the ring (a worker that dies
+    // right after starting, on a loaded machine), and then it did start.
+    link.drain();
     // Ended before its hello: it could not start (its thread was not running calls yet).
     const neverStarted = link.thread === undefined;
     const thread = link.thread ?? '?';
-    link.drain();
     // An aborted task carries why the worker was given up on as its cause.
     const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
     // A worker's last error may quote anything its imports threw: escaped and bounded like guest text.
