@@ -162,3 +162,15 @@ export type { ReportInput, ReportRun, ReportModule, ReportComparison, Comparison
 export { readReportRun, groupRuns } from './profiler/render/report/report-input.js';
 export { compareRuns } from './profiler/render/report/comparison.js';
 export { BENCH_SCHEMAS } from './profiler/model/bench-result.js';
+export type { PoolLoad, CallObserver } from './pool/pool.js';
+export type { LiveSettings, LiveSetting, PoolSettings, SettingChange, TuningLog, TrialRecord, EpochFigures, Estimate } from './profiler/model/tuning.js';
+export { formatTuningLog, formatSettings } from './profiler/render/tuning-log.js';
+
+export { startTuner, PoolTuner } from './tuner/apply.js';
+export type { TunerOptions } from './tuner/apply.js';
+export { TuningController, TUNER_DEFAULTS } from './tuner/decide.js';
+export type { ControllerOptions, EpochCommand } from './tuner/decide.js';
+export type { Objective } from './tuner/objective.js';
+export { KNOB_LADDERS } from './tuner/knobs.js';
+export { tuneOffline } from './tuner/offline.js';
+export type { OfflineTuneOptions, OfflineTuneResult } from './tuner/offline.js';

@@ -16,6 +16,7 @@ import { analyzeSaved, FINDINGS_EXIT_CODE, parseFailOn, printAnalysis, readSaved
 import { failsAt } from '../profiler/analyze/analyze.js';
 import { compareCommand, COMPARE_USAGE } from './compare-command.js';
 import { cacheCommand } from './cache-command.js';
+import { TUNE_COMMAND_DEFAULTS, tuneCommand } from './tune-command.js';
 
 const USAGE = `usage: wasm-sandbox <command> [options]
 
@@ -45,11 +46,18 @@ ${COMPARE_USAGE}
                                   one self-contained HTML report from saved profiles (profile/run/demo
                                   --json, pool profiles, analyses, bench/results/*.json); two runs of
                                   the same module or bench are compared (before, after)
-  demo                            run the bundled guests and print their profiles and findings
   load <file> <export> [args…]    drive the export through a worker pool for a while
     --threads N  --concurrency C  --duration S   (defaults 2, 4, 10)
     --metrics host:port           serve the pool's Prometheus metrics while it runs (port 0: any)
   merge <profile.json…> -o out    merge saved module profiles (from many processes or machines)
+  tune <file> <export> [args…]    run the export through a pool and search its settings; prints
+                                  the recommendation and every trial with its evidence
+    --concurrency N               callers, each making its next call when the last settles (default ${TUNE_COMMAND_DEFAULTS.concurrency})
+    --duration S                  seconds to run (default ${TUNE_COMMAND_DEFAULTS.durationS})
+    --objective throughput|cpu    maximise throughput, or minimise CPU per call (default throughput)
+    --p99 MS                      latency bound both objectives keep (default ${TUNE_COMMAND_DEFAULTS.p99Ms})
+    --max-threads N               most threads tried (default twice the cores)
+  demo                            run the bundled guests and print their profiles and findings
 
 options:
   --memory-limit <pages>          memory limit in 64 KiB pages (default 4096)
@@ -95,6 +103,7 @@ const VALUE_OPTIONS = new Set([
   '--threads', '--concurrency', '--duration', '--metrics',
   '--D1', '--LL', '--cachegrind',
   '--weight',
+  '--objective', '--p99', '--max-threads',
 ]);
 const NEGATIVE_NUMBER = /^-(\d|\.\d|inf|nan)/i;
 
@@ -162,6 +171,9 @@ async function main(argv: string[]): Promise<number> {
       D1: { type: 'string' },
       LL: { type: 'string' },
       cachegrind: { type: 'string' },
+      objective: { type: 'string' },
+      p99: { type: 'string' },
+      'max-threads': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -313,6 +325,19 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'merge': {
       mergeCommand(rest, values.output, (text) => process.stdout.write(text + '\n'));
+      return 0;
+    }
+    case 'tune': {
+      const [file, exportName, ...args] = rest;
+      if (file === undefined || exportName === undefined) throw new WasmArgumentError("tune takes a .wasm file, an export name, and the export's arguments");
+      await tuneCommand(host, file, exportName, args, {
+        concurrency: values.concurrency === undefined ? TUNE_COMMAND_DEFAULTS.concurrency : Number(values.concurrency),
+        durationS: values.duration === undefined ? TUNE_COMMAND_DEFAULTS.durationS : Number(values.duration),
+        objective: values.objective ?? 'throughput',
+        p99Ms: values.p99 === undefined ? TUNE_COMMAND_DEFAULTS.p99Ms : Number(values.p99),
+        ...(values['max-threads'] === undefined ? {} : { maxThreads: Number(values['max-threads']) }),
+        json: flags.json,
+      }, (text) => process.stdout.write(text + '\n'));
       return 0;
     }
     default:

@@ -6,7 +6,7 @@
  * What an answer means is decided by whoever the link hands it to.
  */
 import { decode, decodeNumericAnswer, encode, numericCallBytes, splitIntoChunks, writeNumericCall, type Encoded, type NumericCall } from './codec.js';
-import type { PendingCall } from './pending-call.js';
+import type { ObserverSlot, PendingCall } from './pending-call.js';
 import { CLAIM, CONTROL, Kind, type Request, type Response, type ServeTask, type WorkerModule } from './protocol.js';
 import { DATA_SEQ, RingBuffer, SPACE_SEQ } from './ring-buffer.js';
 import type { WorkerLoad } from './schedule.js';
@@ -25,11 +25,17 @@ export interface QueueBudget {
   readonly max: number;
 }
 
+/**
+ * What every link reads, one object shared by the pool's links. The spin budgets and the wake-up
+ * batch are live settings: the pool changes them in place (`pool.configure`), and the worker's
+ * own copies in its control words with `writeLiveSettings`.
+ */
 export interface LinkSettings {
   readonly ringBytes: number;
   /** Milliseconds the caller spins for an answer before waiting asynchronously. */
-  readonly spinMs: number;
-  readonly workerSpin: number;
+  spinMs: number;
+  workerSpin: number;
+  wakeBatch: number;
   readonly idleMs: number | undefined;
   readonly modules: readonly WorkerModule[];
 }
@@ -86,12 +92,16 @@ export class WorkerLink {
   abandoned = false;
   /** Counts the workers this link has had: which one a profile reply came from. */
   generation = 0;
+  /** Taken out of service by a live change of the thread count: its worker is stopped once its calls are done, never replaced. */
+  retired = false;
 
   constructor(
     readonly index: number,
     private readonly settings: LinkSettings,
     private readonly budget: QueueBudget,
     private readonly onResponse: (link: WorkerLink, response: Response) => void,
+    /** Hears of calls as they settle (the pool's, shared by its links). */
+    readonly observers: ObserverSlot = { current: undefined },
   ) {
     this.reset();
   }
@@ -132,7 +142,14 @@ export class WorkerLink {
       this.responses.clear();
       this.control.fill(0);
     }
+    this.writeLiveSettings();
     this.thread = undefined;
+  }
+
+  /** The worker's live settings, in the control words it reads once per batch. */
+  writeLiveSettings(): void {
+    Atomics.store(this.control, CONTROL.workerSpin, this.settings.workerSpin);
+    Atomics.store(this.control, CONTROL.wakeBatch, this.settings.wakeBatch);
   }
 
   /** The serve task its worker runs: this link's rings and the modules. */
@@ -142,7 +159,6 @@ export class WorkerLink {
       responses: this.responses.buffer,
       control: this.control.buffer as SharedArrayBuffer,
       modules: this.settings.modules,
-      spin: this.settings.workerSpin,
       idleMs: this.settings.idleMs,
     };
   }

@@ -4,6 +4,7 @@
  */
 import type { LatencySummary } from '../build/latency-histogram.js';
 import type { ModuleProfile } from './module-profile.js';
+import type { PoolSettings, SettingChange, TuningLog } from './tuning.js';
 
 export interface PoolProfile {
   /** Per-module profiles from every worker, histograms merged. */
@@ -13,4 +14,9 @@ export interface PoolProfile {
   readonly workers: { readonly threads: number; readonly restarts: number; readonly crashes: number };
   /** Calls refused because the queue was full (ERR_POOL_SATURATED); absent in older profiles. */
   readonly saturated?: number;
+  /** The settings now, and the latest changes of the live ones (oldest first). */
+  readonly settings: PoolSettings;
+  readonly settingChanges: readonly SettingChange[];
+  /** The tuner's log, when one reports to this pool (src/tuner/). */
+  readonly tuning?: TuningLog;
 }
