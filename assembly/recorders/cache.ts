@@ -103,6 +103,8 @@ function touch(tags: u32, setMask: u32, ways: u32, line: i32): bool {
   return !hit;
 }
 
+// @ts-ignore: decorator
+@inline
 function access(tags: u32, setMask: u32, ways: u32, shift: u32, address: u64, bytes: u32): bool {
   const first = <i32>(address >> shift);
   const last = <i32>((address + bytes - 1) >> shift);
@@ -133,6 +135,8 @@ function slotOf(line: i32): u32 {
   return load<u32>(0, 1072) + (<u32>line << 4);
 }
 
+// @ts-ignore: decorator
+@inline
 function reuseTouch(line: u32): void {
   if (line >= load<u32>(0, 1068)) {
     store<f64>(0, load<f64>(0, 1144) + 1, 1144);
@@ -221,11 +225,13 @@ function streamClass(write: bool, bytes: u32): u32 {
 
 // ---- references ---------------------------------------------------------------------------
 
+// @ts-ignore: decorator
+@inline
 function one(address: u64, bytes: u32, write: bool): void {
   const node = load<u32>(0, 1112);
   const field: u32 = write ? 32 : 24;
   store<f64>(node + field, load<f64>(node + field) + 1);
-  observeStride(load<u32>(0, 1116) + streamClass(write, bytes) * STRIDE_BYTES, <f64>address, bytes);
+  observeStride(load<u32>(0, 1116) + streamClass(write, bytes) * STRIDE_BYTES, <f64><i64>address, bytes); // < 2^34: the signed conversion is exact and cheaper
   const first = address >> load<u32>(0, 1036);
   const last = (address + bytes - 1) >> load<u32>(0, 1036);
   if (access(load<u32>(0, 1024), load<u32>(0, 1028), load<u32>(0, 1032), load<u32>(0, 1036), address, bytes)) {
@@ -239,6 +245,8 @@ function one(address: u64, bytes: u32, write: bool): void {
   for (let line = first; line <= last; line++) reuseTouch(<u32>line);
 }
 
+// @ts-ignore: decorator
+@inline
 function reference(address: u64, bytes: u32, write: bool): void {
   if (bytes == 0) return;
   const lineBytes: u64 = <u64>1 << load<u32>(0, 1036);
