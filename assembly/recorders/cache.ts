@@ -19,8 +19,12 @@ const NODE_BYTES: u32 = 80;
 const STRIDE_BYTES: u32 = 64;
 /** Streams per function (stride-detector.ts): loads, then stores, of width 1, 2, 4, 8, 16, other. */
 const STREAMS: u32 = 12;
-/** Where the last line touched is kept (u32), NO_LINE when the same-line path is closed. */
+/** The last line touched (u32), NO_LINE when the same-line path is closed (see recentLine). */
 const LAST_LINE: u32 = 1168;
+/** The line touched before it, at LRU depth 1, NO_LINE when the second-line path is closed. */
+const PREV_LINE: u32 = 1172;
+/** 1 while the reuse stack holds its top two lines in the wrong order (swapped by the second-line path). */
+const TOP_SWAPPED: u32 = 1176;
 const NO_LINE: u32 = 0xffffffff;
 
 
@@ -78,7 +82,7 @@ export function configure(
   store<f64>(0, 0, 1136); store<f64>(0, 0, 1144); store<f64>(0, 0, 1152);
   memory.fill(load<u32>(0, 1160), 0, 33 * 8);
   store<u32>(0, 0, 1164);
-  store<u32>(0, NO_LINE, LAST_LINE);
+  store<u32>(0, NO_LINE, LAST_LINE); store<u32>(0, NO_LINE, PREV_LINE); store<u32>(0, 0, TOP_SWAPPED);
   store<u32>(0, load<u32>(0, 1100), 1112);
   store<u32>(0, load<u32>(0, 1092), 1116);
   return load<u32>(0, 1072) + (load<u32>(0, 1076) << 4);
@@ -255,9 +259,34 @@ function one(address: u64, bytes: u32, write: bool): void {
   for (let line = first; line <= last; line++) reuseTouch(<u32>line);
 }
 
+/**
+ * The reuse stack's second line moves to the top, uncounted (its touch was counted by the
+ * second-line path): the full model's move of a depth-1 line (segment 1 is depth 1 alone).
+ */
+function swapTop(): void {
+  const top = load<i32>(0, 1060);
+  const line = load<i32>(slotOf(top), 4);
+  const slot = slotOf(line);
+  store<i32>(load<u32>(0, 1056), line);
+  store<i32>(load<u32>(0, 1056), top, 4);
+  store<i32>(slotOf(top), 2, 8);
+  const after = load<i32>(slot, 4);
+  store<i32>(slotOf(top), after, 4);
+  if (after != -1) store<i32>(slotOf(after), top);
+  store<i32>(slot, -1);
+  store<i32>(slot, top, 4);
+  store<i32>(slotOf(top), line);
+  store<i32>(0, line, 1060);
+  store<i32>(slot, 1, 8);
+}
+
 /** Every line a reference touches, through the full model (not inlined: the hot path stays small). */
 function reference(address: u64, bytes: u32, write: bool): void {
   if (bytes == 0) return;
+  if (load<u32>(0, TOP_SWAPPED) != 0) {
+    swapTop();
+    store<u32>(0, 0, TOP_SWAPPED);
+  }
   const end = address + bytes;
   // Up to a line's size it is one reference (a straddling one touches two lines); beyond, one per line.
   if (<u64>bytes <= (<u64>1 << load<u32>(0, 1036))) one(address, bytes, write);
@@ -267,43 +296,73 @@ function reference(address: u64, bytes: u32, write: bool): void {
     one(at, <u32>(next - at), write);
     at = next;
   }
-  // The last line touched, when the next reference may take the same-line path (see sameLine).
+  // The recent lines, for the next reference's fast paths (recentLine). The line touched last
+  // before this reference is the second only if it now lies at depth 1, and it was touched
+  // since the last enter or exit (else its working set mark may be stale): it was LAST_LINE.
   const line = (end - 1) >> load<u32>(0, 1036);
-  store<u32>(0, line < <u64>load<u32>(0, 1068) ? <u32>line : NO_LINE, LAST_LINE);
+  const before = load<u32>(0, LAST_LINE);
+  if (line < <u64>load<u32>(0, 1068)) {
+    store<u32>(0, <u32>line, LAST_LINE);
+    const second = load<i32>(slotOf(<i32>line), 4);
+    store<u32>(0, before != <u32>line && <i32>before == second ? before : NO_LINE, PREV_LINE);
+  } else {
+    forgetRecentLines();
+  }
+}
+
+function forgetRecentLines(): void {
+  store<u32>(0, NO_LINE, LAST_LINE);
+  store<u32>(0, NO_LINE, PREV_LINE);
 }
 
 /**
- * The same-line path: a reference within the line touched last is exactly a D1 hit (that line
- * is its set's most recent way, and LL is not consulted) at reuse distance 0, already counted in
- * the working set: only its counter, its stream and bucket 0 change. enter and exit forget the
- * line (the node, the epoch and whether the working set counts change there), and so does an
- * untracked line (its touches count apart). Most references of a sequential walk take it.
+ * The fast paths, before any bookkeeping, for a reference within one line:
+ * - the line touched last: exactly a D1 hit (it is its set's most recent way; LL is not
+ *   consulted) at reuse distance 0, already counted in the working set;
+ * - the line touched before it (two interleaved streams, e.g. an array walk and a local
+ *   spilled to memory): when it is still its D1 set's most recent way, a D1 hit at reuse
+ *   distance 1, also already in the working set; the reuse stack's top two swap lazily
+ *   (TOP_SWAPPED, settled by the next full reference).
+ * Only the node's counter, the stream and the reuse bucket change. enter and exit forget both
+ * lines (the node, the epoch and whether the working set counts change there), and so does an
+ * untracked line (its touches count apart).
  */
 // @ts-ignore: decorator
 @inline
-function sameLine(address: u64, bytes: u32, write: bool): bool {
+function recentLine(address: u64, bytes: u32, write: bool): bool {
   const shift = load<u32>(0, 1036);
   const line = address >> shift;
-  if (line != <u64>load<u32>(0, LAST_LINE) || ((address + bytes - 1) >> shift) != line || bytes == 0) return false;
+  if (((address + bytes - 1) >> shift) != line || bytes == 0) return false;
+  let bucket: u32 = 0;
+  if (line != <u64>load<u32>(0, LAST_LINE)) {
+    const second = load<u32>(0, PREV_LINE);
+    if (line != <u64>second) return false;
+    const l = <u32>line;
+    if (load<i32>(load<u32>(0, 1024) + ((l & load<u32>(0, 1028)) * load<u32>(0, 1032) << 2)) != <i32>l) return false;
+    store<u32>(0, load<u32>(0, LAST_LINE), PREV_LINE);
+    store<u32>(0, l, LAST_LINE);
+    store<u32>(0, load<u32>(0, TOP_SWAPPED) ^ 1, TOP_SWAPPED);
+    bucket = 8;
+  }
   const node = load<u32>(0, 1112);
   const field: u32 = write ? 32 : 24;
   store<f64>(node + field, load<f64>(node + field) + 1);
   observeStride(load<u32>(0, 1116) + streamClass(write, bytes) * STRIDE_BYTES, <f64><i64>address, bytes);
-  const bucket0 = load<u32>(0, 1160);
-  store<f64>(bucket0, load<f64>(bucket0) + 1);
+  const counter = load<u32>(0, 1160) + bucket;
+  store<f64>(counter, load<f64>(counter) + 1);
   return true;
 }
 
 /** The memory pass's `load_ptr(bytes, offset, pointer) -> pointer`. */
 export function load_ptr(bytes: u32, offset: u32, pointer: u32): u32 {
   const address = <u64>pointer + <u64>offset;
-  if (!sameLine(address, bytes, false)) reference(address, bytes, false);
+  if (!recentLine(address, bytes, false)) reference(address, bytes, false);
   return pointer;
 }
 
 export function store_ptr(bytes: u32, offset: u32, pointer: u32): u32 {
   const address = <u64>pointer + <u64>offset;
-  if (!sameLine(address, bytes, true)) reference(address, bytes, true);
+  if (!recentLine(address, bytes, true)) reference(address, bytes, true);
   return pointer;
 }
 
@@ -322,7 +381,7 @@ function settle(): void {
 }
 
 export function enter(fn: i32): void {
-  store<u32>(0, NO_LINE, LAST_LINE);
+  forgetRecentLines();
   if (load<u32>(0, 1084) >= load<u32>(0, 1088)) {
     // Deeper than the load<u32>(0, 1080) table: the frame stays in its caller, and so does its exit.
     store<u32>(0, load<u32>(0, 1164) + 1, 1164);
@@ -362,7 +421,7 @@ export function enter(fn: i32): void {
 }
 
 function close(): void {
-  store<u32>(0, NO_LINE, LAST_LINE);
+  forgetRecentLines();
   store<u32>(0, load<u32>(0, 1084) - 1, 1084);
   const entry = load<i32>(load<u32>(0, 1080) + (load<u32>(0, 1084) << 2));
   if (entry >= 0) {
