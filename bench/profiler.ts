@@ -8,9 +8,11 @@
  * instructions mode on fib ≤ 6×; the instrumented mode no slower than with the JS recorder.
  * Allocation tracking (issue 10) on the allocation-heavy churn guest: ≤ 1.5×, with the
  * allocator hook alone (a no-op JS function) measured beside it to split call cost from bookkeeping.
+ * Then cache simulation (profiler-cache.ts; issue 10: ≤ 10×). `--cache` runs only that part.
  */
 import { AllocationProfiler, GuestProfiler, WasmHost, profileBySampling, type Sandbox } from '../src/index.js';
 import { guestPath, median, printBench, writeBench, type BenchResult } from './report.js';
+import { cacheCases } from './profiler-cache.js';
 
 const ROUNDS = 7;
 
@@ -36,8 +38,9 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   const host = new WasmHost({ instrumentCacheDir: false });
   const results: BenchResult[] = [];
-  // `--alloc-only`: just the allocation-tracking cases (the others take minutes).
-  for (const w of process.argv.includes('--alloc-only') ? [] : WORKLOADS) {
+  // `--alloc-only` / `--cache`: just those cases (the call-tree cases take minutes).
+  const only = process.argv.includes('--alloc-only') ? 'alloc' : process.argv.includes('--cache') ? 'cache' : undefined;
+  for (const w of only !== undefined ? [] : WORKLOADS) {
     const plain = (await host.load(guestPath(w.guest))).instantiate();
     const prepare = (s: Sandbox): Sandbox => (w.guest === 'sum' ? (s.call('fillSeries', 1_000_000), s) : s);
     prepare(plain);
@@ -87,9 +90,10 @@ async function main(): Promise<void> {
       });
     }
   }
-  results.push(...(await allocationCases(host)));
+  if (only !== 'cache') results.push(...(await allocationCases(host)));
+  if (only !== 'alloc') results.push(...(await cacheCases(host, ROUNDS)));
   printBench('profiler overhead (medians; unprofiled run in the same process)', results);
-  const perEvent = await eventCosts(host);
+  const perEvent = only === undefined ? await eventCosts(host) : [];
   printBench('fib(25) in CPU time, and the cost per hook event over the unprofiled run (medians, same process)', perEvent);
   console.log(`wrote ${writeBench('profiler', startedAt, [...results, ...perEvent])}`);
 }

@@ -2,7 +2,7 @@
 export { WasmHost } from './host/host.js';
 export type { HostOptions, LoadOptions, MemoryPolicy } from './host/host.js';
 export { GuestModule } from './host/guest-module.js';
-export type { SandboxOptions, FunctionHooks, MemoryHooks, AllocationHook, CallBoundaryHooks } from './host/guest-module.js';
+export type { SandboxOptions, FunctionHooks, MemoryHooks, AllocationHook, CallBoundaryHooks, LinkedHooks } from './host/guest-module.js';
 export type { AllocationKind, AllocatorRole } from './instrument/abi.js';
 export { DEFAULT_ALLOCATORS } from './instrument/options.js';
 export { Sandbox } from './host/sandbox.js';
@@ -139,6 +139,19 @@ export type { InterleavedOptions } from './host/profiling/interleaved-ab.js';
 export { benchGateFailures, exactGateFailures } from './profiler/compare/regression-gate.js';
 export type { GateFailure } from './profiler/compare/regression-gate.js';
 export { formatBenchComparison, formatProfileComparison } from './profiler/render/comparison-text.js';
+// Cache simulation (docs/profiler.md, "Cache simulation").
+export { CacheProfiler } from './host/profiling/cache-profiler.js';
+export type { CacheProfilerOptions } from './host/profiling/cache-profiler.js';
+export { machineCacheGeometry } from './host/profiling/machine-cache-geometry.js';
+export { CacheSimulator } from './profiler/build/cache-simulator.js';
+export { buildCacheReport, cacheCounters, missRateAt } from './profiler/build/cache-report-builder.js';
+export { mergeCacheRecordings, recorderLimits } from './profiler/build/cache-recording.js';
+export type { CacheRecording, CacheNodeRecord, StrideRecord, CacheRecorderLimits } from './profiler/build/cache-recording.js';
+export { parseCacheLevel, geometryFromSysfs, describeGeometry, VALGRIND_FALLBACK_GEOMETRY } from './profiler/build/cache-geometry.js';
+export { CACHE_REPORT_SCHEMA } from './profiler/model/cache-report.js';
+export type { CacheReport, CacheGeometry, CacheLevelGeometry, CacheCounters, CacheFunctionStats, CacheExportStats, CacheStreamStats, CacheTreeNode, StridePattern } from './profiler/model/cache-report.js';
+export { toCachegrind } from './profiler/export/cachegrind.js';
+export { formatCacheReport } from './profiler/render/cache-table.js';
 
 export { createPool, WasmPool } from './pool/pool.js';
 export type { PoolOptions, PoolModuleOptions, CallOptions, PoolProfile, PoolSandbox, PoolCloseReport } from './pool/pool.js';

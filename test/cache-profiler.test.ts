@@ -28,17 +28,72 @@ describe('the wasm cache recorder', () => {
     ['alloc', (s: Sandbox) => (s.call('churn', 200, 100), s.call('leak', 30, 700))],
     ['fib', (s: Sandbox) => s.call('fib', 18)],
     ['profile', (s: Sandbox) => s.call('outer', 2000)],
+    // A trap unwinds frames without exit hooks (the recorder closes them at the boundary); an
+    // out-of-bounds address is reported before it traps and lies beyond the tracked lines.
+    ['trap', (s: Sandbox) => (expect(() => s.call('loadAt', 0xfffffff0)).toThrow(), expect(() => s.call('divide', 1, 0)).toThrow(), s.call('divide', 84, 2))],
   ] as const)('records exactly what the pure model records on %s', async (guest, run) => {
     const [wasm, js] = await recordBoth(guest, run as (s: Sandbox) => void);
     expect(wasm!.recording).toEqual(js!.recording);
     expect(wasm!.report).toEqual(js!.report);
-    expect(js!.report.totals.reads + js!.report.totals.writes).toBeGreaterThan(guest === 'fib' || guest === 'profile' ? -1 : 1000);
+    expect(js!.report.totals.reads + js!.report.totals.writes).toBeGreaterThan(['fib', 'profile', 'trap'].includes(guest) ? -1 : 1000);
+    if (guest === 'trap') {
+      expect(js!.recording.untrackedLines).toBeGreaterThan(0);
+      // Each trapped call closed at the boundary: one completed call per export called.
+      expect(js!.report.exports.map((e) => [e.name, e.calls]).sort()).toEqual([['divide', 2], ['loadAt', 1]]);
+    }
   });
 
   it('agrees on long traces whose line table grows and whose tracked range runs out', async () => {
     // 64 pages (4 MiB) tracked; 100 000 doubles (800 KB) walked twice, the line table grows as they are touched.
     const [wasm, js] = await recordBoth('sum', (s) => (s.call('fillSeries', 100_000), s.call('sumSeries'), s.call('sumSeries')), 64);
     expect(wasm!.recording).toEqual(js!.recording);
+  });
+});
+
+describe('CacheProfiler options', () => {
+  it('needs memory hooks, and a geometry cachegrind would accept', async () => {
+    const plain = await host.load(guestPath('matrix'));
+    expect(() => new CacheProfiler(plain)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION', message: expect.stringContaining('{ instrument: { memory: true } }') }));
+    const module = await host.load(guestPath('matrix'), both);
+    expect(() => new CacheProfiler(module, { d1: { sizeBytes: 1024, associativity: 3, lineBytes: 64 } })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION', message: expect.stringMatching(/^options\.d1: .*multiple/) }));
+    expect(() => new CacheProfiler(module, { recorder: 'c' as 'js' })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }));
+    // One level given: the other is this machine's, and the source says so.
+    expect(new CacheProfiler(module, { d1: SMALL.d1 }).geometry.source).toMatch(/^the caller \(--D1\), the rest /);
+  });
+
+  it('without function hooks gives totals and the reuse histogram, and says why there is no more', async () => {
+    const module = await host.load(guestPath('matrix'), { instrument: { memory: true } });
+    const [wasm, js] = await Promise.all(['wasm', 'js'].map(async (recorder) => {
+      const profiler = new CacheProfiler(module, { ...SMALL, recorder: recorder as 'wasm' | 'js' });
+      const sandbox = profiler.instantiate();
+      sandbox.call('init', 16);
+      sandbox.call('sumColumnMajor');
+      return profiler.report();
+    }));
+    expect(wasm).toEqual(js);
+    expect(wasm!.functions).toEqual([]);
+    expect(wasm!.exports).toEqual([]);
+    expect(wasm!.callTree).toBeUndefined();
+    expect(wasm!.totals.reads).toBeGreaterThanOrEqual(256);
+    expect(wasm!.notes.join('\n')).toContain('need the module loaded with { instrument: { memory: true, hooks: true } }');
+  });
+});
+
+describe('several sandboxes of one profiler', () => {
+  it('merge by call path: counters add up, each sandbox had its own cache', async () => {
+    const module = await host.load(guestPath('matrix'), both);
+    const profiler = new CacheProfiler(module, SMALL);
+    const single = new CacheProfiler(module, SMALL);
+    const run = (s: Sandbox) => (s.call('init', 16), s.call('sumRowMajor'));
+    run(profiler.instantiate());
+    run(profiler.instantiate());
+    run(single.instantiate());
+    const one = single.report();
+    const two = profiler.report();
+    expect(two.totals.reads).toBe(2 * one.totals.reads);
+    expect(two.totals.d1ReadMisses).toBe(2 * one.totals.d1ReadMisses);
+    expect(two.exports.find((e) => e.name === 'sumRowMajor')).toMatchObject({ calls: 2, reads: 2 * 256 });
+    expect(two.callTree!.children.map((c) => c.name)).toEqual(one.callTree!.children.map((c) => c.name));
   });
 });
 

@@ -99,6 +99,21 @@ describe('cache simulator on hand-made traces', () => {
   });
 });
 
+describe('cache report of a deep recursion', () => {
+  it('builds without recursing, and counts frames past the node table in their caller', () => {
+    const limits = { ...recorderLimits(1 << 16, 16, 2), maxNodes: 10_000 };
+    const sim = new CacheSimulator(SMALL, limits);
+    for (let depth = 0; depth < 12_000; depth++) (sim.enter(depth % 2), sim.load(depth * 16, 4));
+    for (let depth = 0; depth < 12_000; depth++) sim.exit(0);
+    const recording = sim.recording();
+    expect(recording.nodes).toHaveLength(10_000);
+    expect(recording.droppedNodes).toBe(2_001);
+    const report = buildCacheReport(recording, { geometry: SMALL, frame: (id) => ({ name: `f${id}` }), exportName: () => undefined, hooks: true });
+    expect(report.callTree!.children[0]!.total.reads).toBe(12_000);
+    expect(report.exports).toEqual([expect.objectContaining({ name: 'f0', calls: 1, reads: 12_000 })]);
+  });
+});
+
 describe('reuse distance', () => {
   it('buckets the distinct lines touched since the last touch', () => {
     const reuse = new ReuseDistance(8);

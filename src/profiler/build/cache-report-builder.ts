@@ -79,7 +79,8 @@ export function buildCacheReport(recording: CacheRecording, context: CacheReport
     functions.sort(byCycles);
     const perExport = new Map<string, { raw: Raw; calls: number; lines: number }>();
     const kids = childrenOf(nodes);
-    const inclusive = (index: number): Raw => (kids.get(index) ?? []).reduce((sum, child) => add(sum, inclusive(child)), nodes[index]! as Raw);
+    const totals = inclusiveTotals(nodes);
+    const inclusive = (index: number): Raw => totals[index]!;
     for (const child of kids.get(0) ?? []) {
       const node = nodes[child]!;
       const name = context.exportName(node.fn) ?? context.frame(node.fn).name;
@@ -88,7 +89,7 @@ export function buildCacheReport(recording: CacheRecording, context: CacheReport
     }
     for (const [name, { raw, calls, lines }] of perExport) exports.push({ name, calls, workingSetLines: calls === 0 ? 0 : lines / calls, ...cacheCounters(raw) });
     exports.sort(byCycles);
-    callTree = treeNode(0, nodes, kids, context);
+    callTree = buildTree(nodes, totals, context);
   }
 
   return {
@@ -128,13 +129,31 @@ function childrenOf(nodes: readonly CacheNodeRecord[]): Map<number, number[]> {
   return kids;
 }
 
-function treeNode(index: number, nodes: readonly CacheNodeRecord[], kids: Map<number, number[]>, context: CacheReportContext): CacheTreeNode {
-  const node = nodes[index]!;
-  const children = (kids.get(index) ?? []).map((child) => treeNode(child, nodes, kids, context));
-  const self = cacheCounters(node);
-  const total = cacheCounters(children.reduce<Raw>((sum, child) => add(sum, child.total), node));
-  const frame = index === 0 ? { name: '(root)' } : context.frame(node.fn);
-  return { ...frame, calls: node.calls, self, total, children };
+/**
+ * Inclusive counters of every node, without recursion (recursive guests make trees thousands
+ * deep): a child is always recorded after its parent, so one backward pass adds each node into
+ * its parent.
+ */
+function inclusiveTotals(nodes: readonly CacheNodeRecord[]): Raw[] {
+  const totals: Raw[] = nodes.map((n) => n);
+  for (let i = nodes.length - 1; i > 0; i--) {
+    const parent = nodes[i]!.parent;
+    totals[parent] = add(totals[parent]!, totals[i]!);
+  }
+  return totals;
+}
+
+function buildTree(nodes: readonly CacheNodeRecord[], totals: readonly Raw[], context: CacheReportContext): CacheTreeNode {
+  type Mutable = { -readonly [K in keyof CacheTreeNode]: CacheTreeNode[K] } & { children: CacheTreeNode[] };
+  const built: Mutable[] = nodes.map((node, index) => ({
+    ...(index === 0 ? { name: '(root)' } : context.frame(node.fn)),
+    calls: node.calls,
+    self: cacheCounters(node),
+    total: cacheCounters(totals[index]!),
+    children: [],
+  }));
+  for (let i = 1; i < nodes.length; i++) built[nodes[i]!.parent]!.children.push(built[i]!);
+  return built[0]!;
 }
 
 /**
