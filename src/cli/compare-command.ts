@@ -21,6 +21,7 @@ import { formatBenchComparison, formatProfileComparison } from '../profiler/rend
 import { renderDiffFlamegraph } from '../profiler/render/diff-flamegraph.js';
 import { terminalSafe } from '../profiler/render/terminal-text.js';
 import { runInterleaved, INTERLEAVED_DEFAULTS } from '../host/profiling/interleaved-ab.js';
+import { startProgress } from './progress.js';
 
 export const COMPARE_USAGE = `  compare <before> <after>        compare two bench result files (or folders of them), saved profiles or folded stacks
   compare <before.wasm> <after.wasm> <export> [args…]   run both builds interleaved (ABAB) and compare
@@ -42,6 +43,8 @@ export interface CompareCommandOptions {
   readonly memoryLimitPages?: number;
   readonly fuel?: number;
   readonly timeoutMs?: number;
+  /** No progress bar for the A/B even on a terminal. */
+  readonly quiet?: boolean;
 }
 
 /** "5%", "5 %" or "0.05" → 0.05. */
@@ -159,11 +162,14 @@ export async function compareCommand(positionals: readonly string[], options: Co
     const params = probe.inspect().exports.find((e) => e.name === exportName)?.signature?.params;
     if (params !== undefined && params.length !== args.length) throw new WasmArgumentError(`${exportName} takes ${params.length} argument(s) (${params.join(', ') || 'none'}), got ${args.length}`);
     const values = params === undefined ? [...args] : args.map((text, i) => parseArgument(params[i]!, text));
+    const total = (options.rounds ?? INTERLEAVED_DEFAULTS.rounds) + INTERLEAVED_DEFAULTS.warmupRounds;
+    const progress = startProgress(`A/B ${exportName}`, total, { quiet: options.quiet === true, unit: 'rounds' });
     const run = await runInterleaved(host, beforePath, afterPath, exportName, values, {
       ...(options.rounds === undefined ? {} : { rounds: options.rounds }),
       ...(options.fuel === undefined ? {} : { fuel: options.fuel }),
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-    });
+      onRound: (done) => progress.set(done),
+    }).finally(() => progress.stop());
     const result = compareInterleaved(run, compare);
     if (options.json) out(JSON.stringify({ ...result, run: { ...run, before: { ...run.before, tree: undefined, profile: undefined }, after: { ...run.after, tree: undefined, profile: undefined } } }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2));
     else {

@@ -296,6 +296,7 @@ async function main(argv: string[]): Promise<number> {
         ...(flags.timeoutMs === undefined ? {} : { timeoutMs: flags.timeoutMs }),
         failOnRegression: values['fail-on-regression'] === true,
         json: flags.json,
+        quiet: values.quiet === true,
       }, (text) => process.stdout.write(text + '\n'));
     }
     case 'demo': {

@@ -35,6 +35,8 @@ export interface InterleavedOptions {
   readonly countInstructions?: boolean;
   /** Nanosecond clock (injected by tests). @default process.hrtime.bigint */
   readonly now?: () => bigint;
+  /** Told after each round (warm-up rounds included) how many of `total` are done: for a progress bar. */
+  readonly onRound?: (done: number, total: number) => void;
 }
 
 function signatureOf(module: GuestModule, exportName: string): string {
@@ -85,6 +87,7 @@ export async function runInterleaved(
       const ns = timeRound(calls[side]!, callsPerRound);
       if (round >= warmupRounds) samples[side].push(ns);
     }
+    options.onRound?.(round + 1, warmupRounds + rounds);
   }
 
   const counted = options.countInstructions === false ? [undefined, undefined] : await Promise.all([before, after].map(async (source) => {
