@@ -115,4 +115,15 @@ describe('progress on long runs', () => {
     expect(piped.stderr).toBe('');
     expect(piped.stdout).not.toContain('ETA');
   });
+
+  it('shows the interleaved A/B of two builds round by round on a terminal, and nothing on a pipe', () => {
+    const args = ['compare', guestPath('grid-sum-columns'), guestPath('grid-sum-rows'), 'sum', '64', '--rounds', '4'];
+    const terminal = runOnTerminal(...args);
+    expect(terminal.code).toBe(0);
+    expect(terminal.output).toMatch(/A\/B sum \[[=-]+\] \d+% \| \d+\/6 rounds \| ETA/);
+    const piped = run(...args);
+    expect(piped.code).toBe(0);
+    expect(piped.stderr).toBe('');
+    expect(piped.stdout).toContain('both return');
+  });
 });
