@@ -9,6 +9,7 @@ import { formatBytes, formatNs, renderTable, terminalSafe } from '../profiler/re
 import { MAX_ERROR_MESSAGE } from '../untrusted-text.js';
 import { runDemo } from './demo.js';
 import { profileCommand } from './profile-command.js';
+import { scaleCommand } from './scale-command.js';
 import { analyzeSaved, FINDINGS_EXIT_CODE, parseFailOn, printAnalysis, readSavedProfiles } from './analyze-command.js';
 import { failsAt } from '../profiler/analyze/analyze.js';
 
@@ -29,6 +30,10 @@ commands:
     --save run.json               write the run as a saved profile (for analyze, compare)
   analyze <profile.json…>         findings of saved profiles (profile --save, run --json's profile)
     --fail-on high|medium|low     exit 2 when a finding is at or above this severity (CI)
+  scale <file> <export>           how the cost grows with the input: fits O(1) … O(N³) to exact
+                                  instruction counts, per function and for the whole call
+    --sizes 1000,10000,100000     the input sizes (at least three)
+    --arg-template '{n},7'        the export's arguments, {n} standing for the size (default {n})
   demo                            run the bundled guests and print their profiles and findings
 
 options:
@@ -70,6 +75,7 @@ function jsonReplacer(_key: string, value: unknown): unknown {
 const VALUE_OPTIONS = new Set([
   '--memory-limit', '--fuel', '--timeout', '--mode', '--repeat', '--flamegraph', '--speedscope',
   '--cpuprofile', '--pprof', '--folded', '--focus', '--exclude', '--save', '--fail-on',
+  '--sizes', '--arg-template',
 ]);
 const NEGATIVE_NUMBER = /^-(\d|\.\d|inf|nan)/i;
 
@@ -117,6 +123,8 @@ async function main(argv: string[]): Promise<number> {
       findings: { type: 'boolean', default: false },
       save: { type: 'string' },
       'fail-on': { type: 'string' },
+      sizes: { type: 'string' },
+      'arg-template': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -206,6 +214,12 @@ async function main(argv: string[]): Promise<number> {
       if (rest.length === 0) throw new WasmArgumentError('analyze takes one or more saved profiles (profile … --save run.json)');
       const report = analyzeSaved(readSavedProfiles(rest));
       return printAnalysis(report, { json: flags.json, failOn }, (text) => process.stdout.write(text + '\n'), (text) => process.stderr.write(text + '\n'));
+    }
+    case 'scale': {
+      const [file, exportName, ...extra] = rest;
+      if (file === undefined || exportName === undefined || extra.length > 0) throw new WasmArgumentError('scale takes a .wasm file and an export name; arguments come from --arg-template');
+      await scaleCommand(host, file, exportName, { sizes: values.sizes, argTemplate: values['arg-template'], json: flags.json }, (text) => process.stdout.write(text + '\n'));
+      return 0;
     }
     case 'demo': {
       const { modules, report } = await runDemo();
