@@ -20,6 +20,7 @@ import { memoryGrowth } from '../src/profiler/analyze/rules/memory-growth.js';
 import { moduleCache } from '../src/profiler/analyze/rules/module-cache.js';
 import { poolQueueWait } from '../src/profiler/analyze/rules/pool-queue-wait.js';
 import { poolSaturation } from '../src/profiler/analyze/rules/pool-saturation.js';
+import { poolSpinning } from '../src/profiler/analyze/rules/pool-spinning.js';
 import { poorLocality } from '../src/profiler/analyze/rules/poor-locality.js';
 import { tailLatency } from '../src/profiler/analyze/rules/tail-latency.js';
 import { trapStorm } from '../src/profiler/analyze/rules/trap-storm.js';
@@ -358,5 +359,28 @@ describe('pool-saturation', () => {
 
   it('stays silent when it refused none', () => {
     expect(findings(poolSaturation, { modules: [], pool: pool(1000, 0) })).toEqual([]);
+  });
+});
+
+describe('pool-spinning', () => {
+  const spinning = (workerEmpty: number, callerEmpty: number): PoolProfile => ({
+    ...pool(1000, 0),
+    spin: { workerSpin: 2000, workerRounds: 1000, workerEmptyRounds: workerEmpty, callerSpinMicros: 20, callerRounds: 500, callerEmptyRounds: callerEmpty },
+  });
+
+  it('fires when most spins find nothing, for workers and the caller, with the CPU burnt', () => {
+    const found = findings(poolSpinning, { modules: [], pool: spinning(990, 450) });
+    expect(found.map((f) => f.title)).toEqual([
+      'Workers spun 1000 times on an empty ring; 99 % of the spins found nothing',
+      'The caller spun 500 times on an empty ring; 90 % of the spins found nothing',
+    ]);
+    expect(found[0]!.saving).toMatchObject({ value: 990 * 2000, unit: 'ring polls', share: 0.99 });
+    expect(found[1]!.saving).toMatchObject({ value: 450 * 20_000, unit: 'ns', share: 0.9 });
+    expect(found[0]!.severity).toBe('high');
+  });
+
+  it('stays silent when spins mostly catch the next call, and is skipped without counts', () => {
+    expect(findings(poolSpinning, { modules: [], pool: spinning(100, 20) })).toEqual([]);
+    expect(poolSpinning.run({ modules: [], pool: pool(1000, 0) })).toEqual({ state: 'skipped', reason: 'the pool profile predates spin counts' });
   });
 });

@@ -252,7 +252,17 @@ export class WasmPool {
       ? []
       : await Promise.all(this.links.map((link) => (this.ask(link, (id) => ({ k: Kind.Profile, id })) as Promise<ProfileReply>).catch(() => undefined)));
     const { modules, queueWait } = this.metrics.merge(this.links, replies);
-    return { modules, queueWait, workers: { threads: this.links.length, restarts: this.recovery.restarts, crashes: this.recovery.crashes }, saturated: this.saturated };
+    const counts = this.links.map((l) => l.spinCounts());
+    const sum = (pick: (c: (typeof counts)[number]) => number): number => counts.reduce((n, c) => n + pick(c), 0);
+    const spin = {
+      workerSpin: this.options.workerSpin,
+      workerRounds: sum((c) => c.workerRounds),
+      workerEmptyRounds: sum((c) => c.workerEmptyRounds),
+      callerSpinMicros: this.options.callerSpinMicros,
+      callerRounds: sum((c) => c.callerRounds),
+      callerEmptyRounds: sum((c) => c.callerEmptyRounds),
+    };
+    return { modules, queueWait, workers: { threads: this.links.length, restarts: this.recovery.restarts, crashes: this.recovery.crashes }, saturated: this.saturated, spin };
   }
 
   /**

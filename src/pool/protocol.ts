@@ -28,7 +28,11 @@ export const CONTROL = {
   current: 1,
   /** Set by the pool before a Stop frame so a sleeping worker wakes promptly. */
   stopping: 2,
-  size: 4,
+  /** Times the worker spun on an empty request ring (the analyzer's pool-spinning rule). */
+  spinRounds: 3,
+  /** Of those, the spins that ended with the ring still empty (then it slept). */
+  emptySpinRounds: 4,
+  size: 6,
 } as const;
 
 /**

@@ -13,4 +13,17 @@ export interface PoolProfile {
   readonly workers: { readonly threads: number; readonly restarts: number; readonly crashes: number };
   /** Calls refused because the queue was full (ERR_POOL_SATURATED); absent in older profiles. */
   readonly saturated?: number;
+  /**
+   * Spinning on empty rings, counted exactly (absent in older profiles): a worker spins up to
+   * `workerSpin` polls after a small batch before it sleeps; the caller spins up to
+   * `callerSpinMicros` for an answer before it waits. An empty round found nothing.
+   */
+  readonly spin?: {
+    readonly workerSpin: number;
+    readonly workerRounds: number;
+    readonly workerEmptyRounds: number;
+    readonly callerSpinMicros: number;
+    readonly callerRounds: number;
+    readonly callerEmptyRounds: number;
+  };
 }
