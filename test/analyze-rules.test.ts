@@ -321,7 +321,22 @@ describe('tail-latency', () => {
   it('says the data shows no cause when there is none', () => {
     const e = exportProfile('handle', { calls: 1000, latency: latencyMix(1000, 1000, 20, 100_000) });
     const [f] = findings(tailLatency, one({ profile: moduleProfile('m', { exports: [e] }) }));
-    expect(f!.recommendation).toMatch(/does not show what the slow calls have in common/);
+    expect(f!.recommendation).toMatch(/does not show what the slow calls have in common \(no memory growth, queue wait or wake-ups\)/);
+  });
+
+  it('on a pool, names queue wait and wake-ups of sleeping workers', () => {
+    const profile = moduleProfile('work.wasm', { exports: [exportProfile('work', { calls: 1000, latency: latencyMix(1000, 1000, 20, 100_000) })] });
+    const p: PoolProfile = {
+      modules: { work: profile },
+      queueWait: { work: latencyMix(1000, 500, 20, 80_000) },
+      workers: { threads: 1, restarts: 0, crashes: 0 },
+      spin: { workerSpin: 2000, workerRounds: 400, workerEmptyRounds: 300, callerSpinMicros: 20, callerRounds: 0, callerEmptyRounds: 0 },
+    };
+    const [f] = findings(tailLatency, { modules: [], pool: p });
+    expect(f!.where).toEqual({ module: 'work.wasm', export: 'work' });
+    expect(f!.recommendation).toMatch(/pool queue wait p99 \d+ ns: more threads/);
+    expect(f!.recommendation).toContain('workers slept 300 times between calls (30 % of calls) and had to be woken');
+    expect(f!.evidence).toContainEqual({ label: 'worker sleeps', value: 300, unit: 'wake-ups' });
   });
 
   it('stays silent for a tight distribution and for too few calls', () => {
