@@ -49,6 +49,16 @@ describe('findings on the command line', () => {
     expect(run('analyze', saved, '--fail-on', 'severe').stderr).toMatch(/^ERR_WASM_ARGUMENT: --fail-on must be one of high, medium, low, info/);
   });
 
+  it('profile --fuel records the limit, and limit-approached reads it: fib(20) is 197,015 instructions of 220,000', () => {
+    const limited = join(dir, 'limited.json');
+    const { code, stdout } = run('profile', guestPath('fib'), 'fib', '20', '--mode', 'instructions', '--fuel', '220000', '--findings', '--save', limited);
+    expect(code).toBe(0);
+    expect(stdout).toContain('1. [medium] fib uses 90 % of its fuel  (limit-approached, limits)');
+    expect(stdout).toContain('evidence: instructions per call (mean) 197,015 instructions · fuel 220,000 instructions');
+    const file = JSON.parse(readFileSync(limited, 'utf8')) as { modules: { limits: unknown }[] };
+    expect(file.modules[0]!.limits).toEqual({ fuel: 220_000 });
+  });
+
   it('a newer or unknown schema is a typed one-line error, not a crash', () => {
     const newer = join(dir, 'newer.json');
     writeFileSync(newer, JSON.stringify({ schema: 'wasm-sandbox/saved-profile@9', modules: [] }));

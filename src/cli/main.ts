@@ -38,8 +38,8 @@ commands:
 
 options:
   --memory-limit <pages>          memory limit in 64 KiB pages (default 4096)
-  --fuel <instructions>           run: stop the call after this many wasm instructions (rewrites the guest)
-  --timeout <ms>                  run: stop the call (and the start function) after this long (rewrites the guest)
+  --fuel <instructions>           run, profile: stop a call after this many wasm instructions (rewrites the guest)
+  --timeout <ms>                  run, profile: stop a call (and the start function) after this long (rewrites the guest)
   --json                          print machine-readable JSON instead of tables
   --verbose                       print stack traces of failures
   -h, --help                      this text`;
@@ -202,6 +202,8 @@ async function main(argv: string[]): Promise<number> {
           icicle: values.icicle === true,
           json: flags.json,
           findings: values.findings === true,
+          ...(flags.fuel === undefined ? {} : { fuel: flags.fuel }),
+          ...(flags.timeoutMs === undefined ? {} : { timeoutMs: flags.timeoutMs }),
           ...(values.save === undefined ? {} : { save: values.save }),
           ...(failOn === undefined ? {} : { failOn }),
         },

@@ -26,6 +26,9 @@ export interface ProfileCommandOptions {
   /** Write the run as a saved profile (schema-versioned JSON) for `analyze` and `compare`. */
   readonly save?: string;
   readonly failOn?: Severity;
+  /** Limits the profiled calls run under (recorded in the saved profile; limit-approached reads them). */
+  readonly fuel?: number;
+  readonly timeoutMs?: number;
 }
 
 function regex(text: string | undefined, flag: string): RegExp | undefined {
@@ -54,7 +57,12 @@ export async function profileCommand(
   const focus = regex(options.focus, '--focus');
   const exclude = regex(options.exclude, '--exclude');
 
-  const instrument = mode === 'sampling' ? undefined : { hooks: true, fuel: mode === 'instructions' };
+  const limited = options.fuel !== undefined || options.timeoutMs !== undefined;
+  const limits = { ...(options.fuel === undefined ? {} : { fuel: options.fuel }), ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) };
+  const instrument =
+    mode === 'sampling'
+      ? limited ? { fuel: options.fuel !== undefined, deadline: options.timeoutMs !== undefined } : undefined
+      : { hooks: true, fuel: mode === 'instructions' || options.fuel !== undefined, ...(options.timeoutMs === undefined ? {} : { deadline: true }) };
   const module = await host.load(file, instrument === undefined ? {} : { instrument });
   const entry = module.inspect().exports.find((e) => e.name === exportName);
   const params = entry?.signature?.params ?? [];
@@ -65,13 +73,13 @@ export async function profileCommand(
 
   let tree: CallTree;
   if (mode === 'sampling') {
-    const sandbox = module.instantiate();
+    const sandbox = module.instantiate(limits);
     tree = await profileBySampling(sandbox, () => {
       for (let i = 0; i < options.repeat; i++) sandbox.call(exportName, ...values);
     });
   } else {
     const profiler = new GuestProfiler(module, mode);
-    const sandbox = profiler.instantiate();
+    const sandbox = profiler.instantiate(limits);
     for (let i = 0; i < options.repeat; i++) sandbox.call(exportName, ...values);
     tree = profiler.tree();
   }
@@ -93,6 +101,7 @@ export async function profileCommand(
           tree,
           ...(mode === 'instrumented' ? { hookOverhead: hookOverhead() } : {}),
           callOverheadNs: callOverheadNs(),
+          ...(limited ? { limits } : {}),
         }
       : undefined;
   if (options.save !== undefined) saveProfile(options.save, [measured!], { file, export: exportName, args: [...args], mode, repeat: options.repeat });
