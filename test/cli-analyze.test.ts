@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { guestPath } from './helpers/guests.js';
+import { moduleProfile } from './helpers/profiles.js';
 
 const CLI = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'wasm-sandbox-analyze-'));
@@ -35,17 +36,22 @@ describe('findings on the command line', () => {
   it('analyze reads it back to the same findings; --json; --fail-on high exits 2, --fail-on with nothing that high exits 0', () => {
     const text = run('analyze', saved);
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(/^findings: 1, most saving first\n\n1\. \[high\] assembly\/profile\/kernel holds/);
+    // Timed rules (a slow compile on a busy machine) may add findings; the exact one ranks first.
+    expect(text.stdout).toMatch(/^findings: \d+, most saving first\n\n1\. \[high\] assembly\/profile\/kernel holds/);
     const json = run('analyze', saved, '--json');
     const report = JSON.parse(json.stdout) as { schema: string; findings: { id: string; where: { path: string[] }; confidence: { kind: string } }[] };
     expect(report.schema).toBe('wasm-sandbox/analysis@1');
-    expect(report.findings.map((f) => f.id)).toEqual(['hot-function']);
+    expect(report.findings[0]!.id).toBe('hot-function');
     expect(report.findings[0]!.where.path).toEqual(['assembly/profile/outer', 'assembly/profile/slow', 'assembly/profile/kernel']);
     const gate = run('analyze', saved, '--fail-on', 'high');
     expect(gate.code).toBe(2);
-    expect(gate.stderr).toBe('fail-on high: 1 finding(s) at or above high (hot-function)\n');
-    const clean = run('profile', guestPath('fib'), 'fib', '10', '--mode', 'instructions', '--fail-on', 'high');
+    expect(gate.stderr).toMatch(/^fail-on high: \d finding\(s\) at or above high \(hot-function[^)]*\)\n$/);
+    // A profile with nothing wrong (hand-made, so that no timing can make it fire) passes the gate.
+    const quiet = join(dir, 'quiet.json');
+    writeFileSync(quiet, JSON.stringify({ schema: 'wasm-sandbox/saved-profile@1', savedAt: '', modules: [{ profile: moduleProfile('ok.wasm') }] }));
+    const clean = run('analyze', quiet, '--fail-on', 'low');
     expect(clean.code).toBe(0);
+    expect(clean.stdout).toMatch(/^findings: none\n/);
     expect(run('analyze', saved, '--fail-on', 'severe').stderr).toMatch(/^ERR_WASM_ARGUMENT: --fail-on must be one of high, medium, low, info/);
   });
 
