@@ -85,6 +85,14 @@ export type { SavedProfile, ProfiledModule, RunLimits } from './profiler/model/s
 export type { HookOverhead } from './profiler/model/call-tree.js';
 export { callOverheadNs } from './host/profiling/call-overhead.js';
 export { hookOverhead } from './host/profiling/hook-calibration.js';
+export { fitComplexity, COMPLEXITY_CLASSES } from './profiler/analyze/complexity-fit.js';
+export type { ComplexityClass, ComplexityFit, SizedCost } from './profiler/analyze/complexity-fit.js';
+export { buildScalingReport } from './profiler/analyze/scaling.js';
+export { SCALING_REPORT_SCHEMA } from './profiler/model/scaling-report.js';
+export type { ScalingReport, ScalingSample, FunctionScaling } from './profiler/model/scaling-report.js';
+export { measureScaling } from './host/profiling/scaling-runner.js';
+export type { ScalingOptions } from './host/profiling/scaling-runner.js';
+export { formatScaling } from './profiler/render/format-scaling.js';
 
 export { createPool, WasmPool } from './pool/pool.js';
 export type { PoolOptions, PoolModuleOptions, CallOptions, PoolProfile, PoolSandbox, PoolCloseReport } from './pool/pool.js';
