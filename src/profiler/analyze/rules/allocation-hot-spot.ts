@@ -23,6 +23,7 @@ export function siteName(site: AllocationSite): string {
 export const allocationHotSpot: AnalysisRule = {
   id: 'allocation-hot-spot',
   category: 'allocation',
+  guidanceLevel: 3,
   passedTitle: 'No allocation site allocates heavily per call',
   run({ modules }) {
     const tracked = modules.filter((m) => m.profile.allocations !== undefined);

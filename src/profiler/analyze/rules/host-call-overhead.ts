@@ -15,6 +15,7 @@ export const CALL_OVERHEAD_POINTS = { p10: 0.3, median: 0.6 } as const;
 export const hostCallOverhead: AnalysisRule = {
   id: 'host-call-overhead',
   category: 'host-boundary',
+  guidanceLevel: 3,
   passedTitle: 'Calls are long enough that crossing into the guest is a small share',
   run({ modules }) {
     const measured = modules.filter((m) => m.callOverheadNs !== undefined);

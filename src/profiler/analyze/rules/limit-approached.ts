@@ -15,6 +15,7 @@ export const LIMIT_USE_POINTS = { p10: 0.8, median: 0.95 } as const;
 export const limitApproached: AnalysisRule = {
   id: 'limit-approached',
   category: 'limits',
+  guidanceLevel: 2,
   passedTitle: 'Calls stay clear of their time, fuel and memory limits',
   run({ modules }) {
     const findings: FindingDraft[] = [];

@@ -15,6 +15,7 @@ export const QUEUE_WAIT_POINTS = { p10: 1, median: 4 } as const;
 export const poolQueueWait: AnalysisRule = {
   id: 'pool-queue-wait',
   category: 'pool',
+  guidanceLevel: 2,
   passedTitle: 'Calls run longer than they wait in the pool queue',
   run({ pool }) {
     if (pool === undefined) return skipped('no pool profile: the calls did not run on a worker pool');

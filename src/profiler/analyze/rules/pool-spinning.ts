@@ -17,6 +17,7 @@ export const EMPTY_SPIN_POINTS = { p10: 0.5, median: 0.9 } as const;
 export const poolSpinning: AnalysisRule = {
   id: 'pool-spinning',
   category: 'pool',
+  guidanceLevel: 3,
   passedTitle: 'Spinning on the rings mostly finds work',
   run({ pool }) {
     if (pool === undefined) return skipped('no pool profile: the calls did not run on a worker pool');

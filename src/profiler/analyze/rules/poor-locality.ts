@@ -15,6 +15,7 @@ export const D1_MISS_POINTS = { p10: 0.25, median: 0.6 } as const;
 export const poorLocality: AnalysisRule = {
   id: 'poor-locality',
   category: 'locality',
+  guidanceLevel: 3,
   passedTitle: 'No function walks memory with a cache-missing stride',
   run({ modules }) {
     const simulated = modules.filter((m) => m.profile.cacheSimulation !== undefined);

@@ -17,6 +17,7 @@ export const TAIL_RATIO_POINTS = { p10: 10, median: 50 } as const;
 export const tailLatency: AnalysisRule = {
   id: 'tail-latency',
   category: 'cpu',
+  guidanceLevel: 1,
   passedTitle: 'p99 latency stays within 10 × the median',
   run({ modules, pool }) {
     const findings: FindingDraft[] = [];
