@@ -302,6 +302,16 @@ describe('limit-approached', () => {
     expect(found[1]!.confidence).toEqual({ kind: 'exact' });
   });
 
+  it('uses the p99 of per-call instructions when the profile has their histogram', () => {
+    // 200 calls: 197 of 100,000 instructions, 3 of 900,000 — the mean (112,000) is far from the fuel, the p99 is not.
+    const instructionsPerCall = { ...latencyMix(200, 100_000, 3, 900_000), unit: 'instructions' as const };
+    const e = exportProfile('parse', { calls: 200, instructions: 197 * 100_000 + 3 * 900_000, instructionsPerCall });
+    const [f] = findings(limitApproached, one({ profile: moduleProfile('m', { exports: [e] }), limits: { fuel: 1_000_000 } }));
+    expect(f!.title).toBe('parse uses 90 % of its fuel');
+    expect(f!.evidence[0]).toEqual({ label: 'instructions per call (p99)', value: 900_000, unit: 'instructions' });
+    expect(f!.confidence.kind).toBe('interval');
+  });
+
   it('stays silent with headroom (and without known limits)', () => {
     const e = exportProfile('f', { calls: 200, latency: latencyMix(200, 1_000_000), instructions: 200 * 1000 });
     expect(findings(limitApproached, one({ profile: moduleProfile('m', { exports: [e] }), limits: { timeoutMs: 100, fuel: 1_000_000 } }))).toEqual([]);

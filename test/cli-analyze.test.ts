@@ -60,7 +60,7 @@ describe('findings on the command line', () => {
     const { code, stdout } = run('profile', guestPath('fib'), 'fib', '20', '--mode', 'instructions', '--fuel', '220000', '--findings', '--save', limited);
     expect(code).toBe(0);
     expect(stdout).toContain('1. [medium] fib uses 90 % of its fuel  (limit-approached, limits)');
-    expect(stdout).toContain('evidence: instructions per call (mean) 197,015 instructions · fuel 220,000 instructions');
+    expect(stdout).toContain('evidence: instructions per call (p99) 197,015 instructions · instructions per call (max) 197,015 instructions · fuel 220,000 instructions');
     const file = JSON.parse(readFileSync(limited, 'utf8')) as { modules: { limits: unknown }[] };
     expect(file.modules[0]!.limits).toEqual({ fuel: 220_000 });
   });
