@@ -34,7 +34,7 @@ function where(f: Finding): string {
     w.path !== undefined && w.path.length > 0 ? `path ${w.path.map((p) => terminalSafe(p, 60)).join(' → ')}` : w.function === undefined ? undefined : `function ${terminalSafe(w.function)}`,
     w.site === undefined || w.path !== undefined ? undefined : `site ${terminalSafe(w.site)}`,
   ].filter((p) => p !== undefined);
-  return parts.length === 0 ? 'host' : parts.join(', ');
+  return parts.length === 0 ? (f.category === 'pool' ? 'the pool' : 'the host') : parts.join(', ');
 }
 
 const evidence = (e: Evidence): string => `${terminalSafe(e.label, 80)} ${amount(e.value, e.unit)}`;

@@ -25,8 +25,8 @@ export const poolSpinning: AnalysisRule = {
     if (spin === undefined) return skipped('the pool profile predates spin counts');
     const findings: FindingDraft[] = [];
     const sides = [
-      { who: 'workers', rounds: spin.workerRounds, empty: spin.workerEmptyRounds, option: 'workerSpin', value: spin.workerSpin, unit: 'ring polls', cost: spin.workerSpin },
-      { who: 'the caller', rounds: spin.callerRounds, empty: spin.callerEmptyRounds, option: 'callerSpinMicros', value: spin.callerSpinMicros, unit: 'ns', cost: spin.callerSpinMicros * 1000 },
+      { who: 'workers', burn: 'burn', rounds: spin.workerRounds, empty: spin.workerEmptyRounds, option: 'workerSpin', value: spin.workerSpin, unit: 'ring polls', cost: spin.workerSpin },
+      { who: 'the caller', burn: 'burns', rounds: spin.callerRounds, empty: spin.callerEmptyRounds, option: 'callerSpinMicros', value: spin.callerSpinMicros, unit: 'ns', cost: spin.callerSpinMicros * 1000 },
     ];
     for (const side of sides) {
       if (side.rounds < MIN_SPIN_ROUNDS || side.value === 0) continue;
@@ -43,7 +43,7 @@ export const poolSpinning: AnalysisRule = {
           { label: 'spins that found nothing', value: side.empty, unit: 'spins' },
           { label: side.option, value: side.value, unit: side.who === 'workers' ? 'polls' : 'µs' },
         ],
-        recommendation: `Lower ${side.option} (now ${side.value}; 0 sleeps at once): calls arrive further apart than the spin lasts, so ${side.who} burn a core polling and then sleep anyway. Spinning pays only for latency-bound callers sending the next call within the spin.`,
+        recommendation: `Lower ${side.option} (now ${side.value}; 0 sleeps at once): calls arrive further apart than the spin lasts, so ${side.who} ${side.burn} a core polling and then ${side.who === 'workers' ? 'sleep' : 'sleeps'} anyway. Spinning pays only for latency-bound callers sending the next call within the spin.`,
         saving: { value: side.empty * side.cost, unit: side.unit, share: emptyShare, how: `spins that found nothing × the spin's length (${side.option}): CPU burnt for no call` },
         confidence: EXACT,
       });
