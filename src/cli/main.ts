@@ -21,11 +21,13 @@ commands:
   run <file> <export> [args…]     call an export; arguments parsed by its parameter types
                                   (i32, f32, f64 as numbers; i64 as integers, BigInt-exact)
   profile <file> <export> [args…] profile the export's guest code; prints the top functions
-    --mode instrumented|instructions|sampling|cache   (default instrumented)
+    --mode instrumented|instructions|sampling|alloc|cache   (default instrumented)
+    --mode alloc: allocation sites, leaks, peak, temporaries
+      --weight liveAtPeak|allocated|blocks|liveAtEnd   alloc flamegraph/folded weights (default liveAtPeak)
     --mode cache: simulated D1/LL misses per function (cachegrind's columns)
       --D1=size,assoc,line  --LL=size,assoc,line  cache geometry (default: this machine's)
       --cachegrind out.file                       write cachegrind's format (cg_annotate)
-    --repeat N                    call the export N times (default 1)
+    --repeat N                    call the export N times (default 1; alloc: per-call leak check)
     --flamegraph out.svg  --speedscope out.json  --cpuprofile out.cpuprofile
     --pprof out.pb.gz  --folded out.txt         export the profile
     --focus REGEX  --exclude REGEX              keep only / drop frames by name
@@ -79,7 +81,7 @@ function jsonReplacer(_key: string, value: unknown): unknown {
 const VALUE_OPTIONS = new Set([
   '--memory-limit', '--fuel', '--timeout', '--mode', '--repeat', '--flamegraph', '--speedscope',
   '--cpuprofile', '--pprof', '--folded', '--focus', '--exclude', '--save', '--fail-on',
-  '--sizes', '--arg-template', '--D1', '--LL', '--cachegrind',
+  '--sizes', '--arg-template', '--D1', '--LL', '--cachegrind', '--weight',
 ]);
 const NEGATIVE_NUMBER = /^-(\d|\.\d|inf|nan)/i;
 
@@ -123,6 +125,7 @@ async function main(argv: string[]): Promise<number> {
       folded: { type: 'string' },
       focus: { type: 'string' },
       exclude: { type: 'string' },
+      weight: { type: 'string' },
       icicle: { type: 'boolean', default: false },
       findings: { type: 'boolean', default: false },
       save: { type: 'string' },
@@ -217,6 +220,7 @@ async function main(argv: string[]): Promise<number> {
           ...(values.folded === undefined ? {} : { folded: values.folded }),
           ...(values.focus === undefined ? {} : { focus: values.focus }),
           ...(values.exclude === undefined ? {} : { exclude: values.exclude }),
+          ...(values.weight === undefined ? {} : { weight: values.weight }),
           icicle: values.icicle === true,
           json: flags.json,
           findings: values.findings === true,

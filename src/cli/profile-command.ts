@@ -8,6 +8,7 @@ import { GuestProfiler, WasmArgumentError, WasmHost, filterTree, formatTopFuncti
 import { profileBySampling } from '../host/profiling/sampling-profiler.js';
 import { analyze, callOverheadNs, loadInstrumentEngine, hookOverhead, type ProfiledModule, type Severity } from '../index.js';
 import { printAnalysis, saveProfile } from './analyze-command.js';
+import { allocCommand } from './alloc-command.js';
 
 export interface ProfileCommandOptions {
   readonly mode: string;
@@ -29,6 +30,8 @@ export interface ProfileCommandOptions {
   /** Limits the profiled calls run under (recorded in the saved profile; limit-approached reads them). */
   readonly fuel?: number;
   readonly timeoutMs?: number;
+  /** --mode alloc: what the flamegraph and folded stacks weigh (liveAtPeak, allocated, blocks, liveAtEnd). */
+  readonly weight?: string;
 }
 
 function regex(text: string | undefined, flag: string): RegExp | undefined {
@@ -50,8 +53,8 @@ export async function profileCommand(
   err: (text: string) => void = out,
 ): Promise<{ tree: CallTree; exitCode: number }> {
   const { mode } = options;
-  if (mode !== 'instrumented' && mode !== 'instructions' && mode !== 'sampling') {
-    throw new WasmArgumentError(`--mode must be instrumented, instructions, sampling or cache, got ${JSON.stringify(mode)}`);
+  if (mode !== 'instrumented' && mode !== 'instructions' && mode !== 'sampling' && mode !== 'alloc') {
+    throw new WasmArgumentError(`--mode must be instrumented, instructions, sampling, alloc or cache, got ${JSON.stringify(mode)}`);
   }
   if (!Number.isInteger(options.repeat) || options.repeat < 1) throw new WasmArgumentError(`--repeat must be a positive integer, got ${options.repeat}`);
   const focus = regex(options.focus, '--focus');
@@ -60,7 +63,7 @@ export async function profileCommand(
   const limited = options.fuel !== undefined || options.timeoutMs !== undefined;
   const limits = { ...(options.fuel === undefined ? {} : { fuel: options.fuel }), ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) };
   const instrument =
-    mode === 'sampling'
+    mode === 'sampling' || mode === 'alloc'
       ? limited ? { fuel: options.fuel !== undefined, deadline: options.timeoutMs !== undefined } : undefined
       : { hooks: true, fuel: mode === 'instructions' || options.fuel !== undefined, ...(options.timeoutMs === undefined ? {} : { deadline: true }) };
   const module = await host.load(file, instrument === undefined ? {} : { instrument });
@@ -70,6 +73,16 @@ export async function profileCommand(
     throw new WasmArgumentError(`${exportName} takes ${params.length} argument(s) (${params.join(', ') || 'none'}), got ${args.length}`);
   }
   const values = entry?.signature === undefined ? [...args] : args.map((text, i) => parseArgument(params[i]!, text));
+  if (mode === 'alloc') {
+    const allocTree = await allocCommand(host, file, exportName, values, args, {
+      repeat: options.repeat, icicle: options.icicle, json: options.json,
+      ...(options.weight === undefined ? {} : { weight: options.weight }),
+      ...(options.flamegraph === undefined ? {} : { flamegraph: options.flamegraph }),
+      ...(options.pprof === undefined ? {} : { pprof: options.pprof }),
+      ...(options.folded === undefined ? {} : { folded: options.folded }),
+    }, out);
+    return { tree: allocTree, exitCode: 0 };
+  }
 
   let tree: CallTree;
   if (mode === 'sampling') {

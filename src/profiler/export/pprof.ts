@@ -14,6 +14,8 @@ const SAMPLE_TYPE: Record<CallTree['unit'], [string, string]> = {
   nanoseconds: ['cpu', 'nanoseconds'],
   instructions: ['instructions', 'count'],
   samples: ['samples', 'count'],
+  bytes: ['space', 'bytes'],
+  blocks: ['objects', 'count'],
 };
 
 export function toPprof(tree: CallTree): Uint8Array {
