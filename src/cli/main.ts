@@ -28,6 +28,7 @@ commands:
       --D1=size,assoc,line  --LL=size,assoc,line  cache geometry (default: this machine's)
       --cachegrind out.file                       write cachegrind's format (cg_annotate)
     --repeat N                    call the export N times (default 1; alloc: per-call leak check)
+    --setup 'init 512'            call this export (with its arguments) first, in the same sandbox
     --flamegraph out.svg  --speedscope out.json  --cpuprofile out.cpuprofile
     --pprof out.pb.gz  --folded out.txt         export the profile
     --focus REGEX  --exclude REGEX              keep only / drop frames by name
@@ -81,7 +82,7 @@ function jsonReplacer(_key: string, value: unknown): unknown {
 const VALUE_OPTIONS = new Set([
   '--memory-limit', '--fuel', '--timeout', '--mode', '--repeat', '--flamegraph', '--speedscope',
   '--cpuprofile', '--pprof', '--folded', '--focus', '--exclude', '--save', '--fail-on',
-  '--sizes', '--arg-template', '--D1', '--LL', '--cachegrind', '--weight',
+  '--sizes', '--arg-template', '--D1', '--LL', '--cachegrind', '--weight', '--setup',
 ]);
 const NEGATIVE_NUMBER = /^-(\d|\.\d|inf|nan)/i;
 
@@ -126,6 +127,7 @@ async function main(argv: string[]): Promise<number> {
       focus: { type: 'string' },
       exclude: { type: 'string' },
       weight: { type: 'string' },
+      setup: { type: 'string' },
       icicle: { type: 'boolean', default: false },
       findings: { type: 'boolean', default: false },
       save: { type: 'string' },
@@ -201,9 +203,13 @@ async function main(argv: string[]): Promise<number> {
           ...(values.D1 === undefined ? {} : { d1: values.D1 }),
           ...(values.LL === undefined ? {} : { ll: values.LL }),
           ...(values.cachegrind === undefined ? {} : { cachegrind: values.cachegrind }),
+          findings: values.findings === true,
+          ...(values.setup === undefined ? {} : { setup: values.setup }),
+          ...(values.save === undefined ? {} : { save: values.save }),
+          ...(failOn === undefined ? {} : { failOn }),
         };
-        await cacheCommand(host, file, exportName, args, cache, (text) => process.stdout.write(text + '\n'));
-        return 0;
+        const { exitCode } = await cacheCommand(host, file, exportName, args, cache, (text) => process.stdout.write(text + '\n'), (text) => process.stderr.write(text + '\n'));
+        return exitCode;
       }
       const { exitCode } = await profileCommand(
         host,
@@ -221,6 +227,7 @@ async function main(argv: string[]): Promise<number> {
           ...(values.focus === undefined ? {} : { focus: values.focus }),
           ...(values.exclude === undefined ? {} : { exclude: values.exclude }),
           ...(values.weight === undefined ? {} : { weight: values.weight }),
+          ...(values.setup === undefined ? {} : { setup: values.setup }),
           icicle: values.icicle === true,
           json: flags.json,
           findings: values.findings === true,

@@ -9,6 +9,7 @@ import { profileBySampling } from '../host/profiling/sampling-profiler.js';
 import { analyze, callOverheadNs, loadInstrumentEngine, hookOverhead, type ProfiledModule, type Severity } from '../index.js';
 import { printAnalysis, saveProfile } from './analyze-command.js';
 import { allocCommand } from './alloc-command.js';
+import { parseSetup, runSetup } from './setup-call.js';
 
 export interface ProfileCommandOptions {
   readonly mode: string;
@@ -32,6 +33,8 @@ export interface ProfileCommandOptions {
   readonly timeoutMs?: number;
   /** --mode alloc: what the flamegraph and folded stacks weigh (liveAtPeak, allocated, blocks, liveAtEnd). */
   readonly weight?: string;
+  /** `export args…` called once before the profiled calls, in the same sandbox (`--setup`). */
+  readonly setup?: string;
 }
 
 function regex(text: string | undefined, flag: string): RegExp | undefined {
@@ -74,25 +77,31 @@ export async function profileCommand(
   }
   const values = entry?.signature === undefined ? [...args] : args.map((text, i) => parseArgument(params[i]!, text));
   if (mode === 'alloc') {
-    const allocTree = await allocCommand(host, file, exportName, values, args, {
+    return allocCommand(host, file, exportName, values, args, {
       repeat: options.repeat, icicle: options.icicle, json: options.json,
       ...(options.weight === undefined ? {} : { weight: options.weight }),
       ...(options.flamegraph === undefined ? {} : { flamegraph: options.flamegraph }),
       ...(options.pprof === undefined ? {} : { pprof: options.pprof }),
       ...(options.folded === undefined ? {} : { folded: options.folded }),
-    }, out);
-    return { tree: allocTree, exitCode: 0 };
+      ...(options.setup === undefined ? {} : { setup: options.setup }),
+      ...(options.findings === undefined ? {} : { findings: options.findings }),
+      ...(options.save === undefined ? {} : { save: options.save }),
+      ...(options.failOn === undefined ? {} : { failOn: options.failOn }),
+    }, out, err);
   }
 
   let tree: CallTree;
+  const setup = parseSetup(module, options.setup);
   if (mode === 'sampling') {
     const sandbox = module.instantiate(limits);
+    runSetup(sandbox, setup); // outside the sampled run
     tree = await profileBySampling(sandbox, () => {
       for (let i = 0; i < options.repeat; i++) sandbox.call(exportName, ...values);
     });
   } else {
     const profiler = new GuestProfiler(module, mode);
     const sandbox = profiler.instantiate(limits);
+    runSetup(sandbox, setup);
     for (let i = 0; i < options.repeat; i++) sandbox.call(exportName, ...values);
     tree = profiler.tree();
   }
