@@ -65,6 +65,47 @@ describe('findings on the command line', () => {
     expect(file.modules[0]!.limits).toEqual({ fuel: 220_000 });
   });
 
+  it('profile --mode alloc --findings: the leak of alloc.wasm with its site and bytes a call; --fail-on medium exits 2; --save keeps the allocations', () => {
+    const file = join(dir, 'alloc.json');
+    const { code, stdout, stderr } = run('profile', guestPath('alloc'), 'leak', '10', '256', '--mode', 'alloc', '--repeat', '5', '--findings', '--fail-on', 'medium', '--save', file);
+    expect(code).toBe(2);
+    expect(stdout).toContain('per-call leak check: leak() × 5 gains 2.5 KiB live per call'); // the mode's own table, then its findings
+    expect(stdout).toContain('\nfindings: 1, most saving first\n\n1. [medium] leak keeps 2608 more live bytes after every call  (leak, allocation)\n');
+    expect(stdout).toContain('   where: module alloc.wasm, export leak, path assembly/alloc/leak → ~lib/arraybuffer/ArrayBuffer#constructor\n');
+    expect(stdout).toContain('from assembly/alloc/leak → ~lib/arraybuffer/ArrayBuffer#constructor 2,560 bytes/call');
+    expect(stderr).toBe('fail-on medium: 1 finding(s) at or above medium (leak)\n');
+    const again = run('analyze', file, '--json');
+    const report = JSON.parse(again.stdout) as { findings: { id: string; evidence: { label: string; value: number }[] }[] };
+    expect(report.findings.map((f) => f.id)).toEqual(['leak']);
+    expect(report.findings[0]!.evidence[0]).toEqual({ label: 'live bytes gained per call', value: 2608, unit: 'bytes' });
+  });
+
+  it('profile --mode alloc --findings on churn: a hot spot of 1000 blocks a call, no leak', () => {
+    const { code, stdout } = run('profile', guestPath('alloc'), 'churn', '1000', '64', '--mode', 'alloc', '--repeat', '3', '--findings', '--json');
+    expect(code).toBe(0);
+    const { allocations, analysis } = JSON.parse(stdout) as { allocations: { perCall: { export: string; liveBytesGainedPerCall: number }[] }; analysis: { findings: { id: string; title: string }[]; passed: { id: string }[] } };
+    expect(allocations.perCall).toMatchObject([{ export: 'churn', liveBytesGainedPerCall: 0 }]);
+    expect(analysis.findings.filter((f) => f.id.startsWith('allocation') || f.id === 'leak').map((f) => f.title)).toEqual([
+      'assembly/alloc/churn → ~lib/arraybuffer/ArrayBuffer#constructor allocates 1000 blocks a call',
+    ]);
+    expect(analysis.passed.map((p) => p.id)).toContain('leak');
+  });
+
+  it("profile --mode cache --setup 'init 512' --findings: sumColumnMajor's locality, and none for sumRowMajor", () => {
+    const geometry = ['--D1=32768,8,64', '--LL=1048576,16,64'];
+    const column = run('profile', guestPath('matrix'), 'sumColumnMajor', '--setup', 'init 512', '--mode', 'cache', ...geometry, '--findings');
+    expect(column.code).toBe(0);
+    expect(column.stdout).toContain('\n1. [high] assembly/matrix/sumColumnMajor misses D1 on 100 % of its loads, striding 4096 B  (poor-locality, locality)\n');
+    expect(column.stdout).toContain('evidence: loads 262,144 accesses · D1 misses 262,144 misses · D1 miss rate 100.0 % · LL misses 262,144 misses');
+    expect(column.stdout).toContain('saves: up to 229,376 misses');
+    const row = run('profile', guestPath('matrix'), 'sumRowMajor', '--setup', 'init 512', '--mode', 'cache', ...geometry, '--findings');
+    expect(row.code).toBe(0);
+    expect(row.stdout).toContain('✓ poor-locality: No function walks memory with a cache-missing stride');
+    expect(row.stdout).not.toContain('(poor-locality, locality)');
+    const bad = run('profile', guestPath('matrix'), 'sumRowMajor', '--setup', 'init', '--mode', 'cache');
+    expect(bad.stderr).toMatch(/^ERR_WASM_ARGUMENT: --setup: init takes 1 argument\(s\) \(i32\), got 0/);
+  });
+
   it('a newer or unknown schema is a typed one-line error, not a crash', () => {
     const newer = join(dir, 'newer.json');
     writeFileSync(newer, JSON.stringify({ schema: 'wasm-sandbox/saved-profile@9', modules: [] }));
