@@ -50,6 +50,35 @@ describe('the wasm cache recorder', () => {
   });
 });
 
+describe('CacheProfiler options', () => {
+  it('needs memory hooks, and a geometry cachegrind would accept', async () => {
+    const plain = await host.load(guestPath('matrix'));
+    expect(() => new CacheProfiler(plain)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION', message: expect.stringContaining('{ instrument: { memory: true } }') }));
+    const module = await host.load(guestPath('matrix'), both);
+    expect(() => new CacheProfiler(module, { d1: { sizeBytes: 1024, associativity: 3, lineBytes: 64 } })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION', message: expect.stringMatching(/^options\.d1: .*multiple/) }));
+    expect(() => new CacheProfiler(module, { recorder: 'c' as 'js' })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }));
+    // One level given: the other is this machine's, and the source says so.
+    expect(new CacheProfiler(module, { d1: SMALL.d1 }).geometry.source).toMatch(/^the caller \(--D1\), the rest /);
+  });
+
+  it('without function hooks gives totals and the reuse histogram, and says why there is no more', async () => {
+    const module = await host.load(guestPath('matrix'), { instrument: { memory: true } });
+    const [wasm, js] = await Promise.all(['wasm', 'js'].map(async (recorder) => {
+      const profiler = new CacheProfiler(module, { ...SMALL, recorder: recorder as 'wasm' | 'js' });
+      const sandbox = profiler.instantiate();
+      sandbox.call('init', 16);
+      sandbox.call('sumColumnMajor');
+      return profiler.report();
+    }));
+    expect(wasm).toEqual(js);
+    expect(wasm!.functions).toEqual([]);
+    expect(wasm!.exports).toEqual([]);
+    expect(wasm!.callTree).toBeUndefined();
+    expect(wasm!.totals.reads).toBeGreaterThanOrEqual(256);
+    expect(wasm!.notes.join('\n')).toContain('need the module loaded with { instrument: { memory: true, hooks: true } }');
+  });
+});
+
 describe('several sandboxes of one profiler', () => {
   it('merge by call path: counters add up, each sandbox had its own cache', async () => {
     const module = await host.load(guestPath('matrix'), both);

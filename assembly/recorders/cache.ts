@@ -19,6 +19,9 @@ const NODE_BYTES: u32 = 80;
 const STRIDE_BYTES: u32 = 64;
 /** Streams per function (stride-detector.ts): loads, then stores, of width 1, 2, 4, 8, 16, other. */
 const STREAMS: u32 = 12;
+/** Where the last line touched is kept (u32), NO_LINE when the same-line path is closed. */
+const LAST_LINE: u32 = 1168;
+const NO_LINE: u32 = 0xffffffff;
 
 
 
@@ -49,7 +52,7 @@ export function configure(
   store<u32>(0, d1Sets - 1, 1028); store<u32>(0, d1WaysArg, 1032); store<u32>(0, d1ShiftArg, 1036);
   store<u32>(0, llSets - 1, 1044); store<u32>(0, llWaysArg, 1048); store<u32>(0, llShiftArg, 1052);
   store<u32>(0, maxLinesArg, 1068); store<u32>(0, maxNodesArg, 1108); store<u32>(0, functionsArg, 1096); store<u32>(0, maxDepthArg, 1088);
-  // Hot state lives in memory at 1024…1168: V8 reads and writes a mutable wasm global of an
+  // Hot state lives in memory at 1024…1172: V8 reads and writes a mutable wasm global of an
   // instance called from another instance far slower than its memory (measured ≈45 ns per access).
   let at = align(<u32>__heap_base);
   if (at < 2048) at = 2048;
@@ -75,6 +78,7 @@ export function configure(
   store<f64>(0, 0, 1136); store<f64>(0, 0, 1144); store<f64>(0, 0, 1152);
   memory.fill(load<u32>(0, 1160), 0, 33 * 8);
   store<u32>(0, 0, 1164);
+  store<u32>(0, NO_LINE, LAST_LINE);
   store<u32>(0, load<u32>(0, 1100), 1112);
   store<u32>(0, load<u32>(0, 1092), 1116);
   return load<u32>(0, 1072) + (load<u32>(0, 1076) << 4);
@@ -245,32 +249,55 @@ function one(address: u64, bytes: u32, write: bool): void {
   for (let line = first; line <= last; line++) reuseTouch(<u32>line);
 }
 
-// @ts-ignore: decorator
-@inline
+/** Every line a reference touches, through the full model (not inlined: the hot path stays small). */
 function reference(address: u64, bytes: u32, write: bool): void {
   if (bytes == 0) return;
-  const lineBytes: u64 = <u64>1 << load<u32>(0, 1036);
-  if (<u64>bytes <= lineBytes) {
-    one(address, bytes, write);
-    return;
-  }
   const end = address + bytes;
-  for (let at = address; at < end; ) {
+  // Up to a line's size it is one reference (a straddling one touches two lines); beyond, one per line.
+  if (<u64>bytes <= (<u64>1 << load<u32>(0, 1036))) one(address, bytes, write);
+  else for (let at = address; at < end; ) {
     let next = ((at >> load<u32>(0, 1036)) + 1) << load<u32>(0, 1036);
     if (next > end) next = end;
     one(at, <u32>(next - at), write);
     at = next;
   }
+  // The last line touched, when the next reference may take the same-line path (see sameLine).
+  const line = (end - 1) >> load<u32>(0, 1036);
+  store<u32>(0, line < <u64>load<u32>(0, 1068) ? <u32>line : NO_LINE, LAST_LINE);
+}
+
+/**
+ * The same-line path: a reference within the line touched last is exactly a D1 hit (that line
+ * is its set's most recent way, and LL is not consulted) at reuse distance 0, already counted in
+ * the working set: only its counter, its stream and bucket 0 change. enter and exit forget the
+ * line (the node, the epoch and whether the working set counts change there), and so does an
+ * untracked line (its touches count apart). Most references of a sequential walk take it.
+ */
+// @ts-ignore: decorator
+@inline
+function sameLine(address: u64, bytes: u32, write: bool): bool {
+  const shift = load<u32>(0, 1036);
+  const line = address >> shift;
+  if (line != <u64>load<u32>(0, LAST_LINE) || ((address + bytes - 1) >> shift) != line || bytes == 0) return false;
+  const node = load<u32>(0, 1112);
+  const field: u32 = write ? 32 : 24;
+  store<f64>(node + field, load<f64>(node + field) + 1);
+  observeStride(load<u32>(0, 1116) + streamClass(write, bytes) * STRIDE_BYTES, <f64><i64>address, bytes);
+  const bucket0 = load<u32>(0, 1160);
+  store<f64>(bucket0, load<f64>(bucket0) + 1);
+  return true;
 }
 
 /** The memory pass's `load_ptr(bytes, offset, pointer) -> pointer`. */
 export function load_ptr(bytes: u32, offset: u32, pointer: u32): u32 {
-  reference(<u64>pointer + <u64>offset, bytes, false);
+  const address = <u64>pointer + <u64>offset;
+  if (!sameLine(address, bytes, false)) reference(address, bytes, false);
   return pointer;
 }
 
 export function store_ptr(bytes: u32, offset: u32, pointer: u32): u32 {
-  reference(<u64>pointer + <u64>offset, bytes, true);
+  const address = <u64>pointer + <u64>offset;
+  if (!sameLine(address, bytes, true)) reference(address, bytes, true);
   return pointer;
 }
 
@@ -289,6 +316,7 @@ function settle(): void {
 }
 
 export function enter(fn: i32): void {
+  store<u32>(0, NO_LINE, LAST_LINE);
   if (load<u32>(0, 1084) >= load<u32>(0, 1088)) {
     // Deeper than the load<u32>(0, 1080) table: the frame stays in its caller, and so does its exit.
     store<u32>(0, load<u32>(0, 1164) + 1, 1164);
@@ -328,6 +356,7 @@ export function enter(fn: i32): void {
 }
 
 function close(): void {
+  store<u32>(0, NO_LINE, LAST_LINE);
   store<u32>(0, load<u32>(0, 1084) - 1, 1084);
   const entry = load<i32>(load<u32>(0, 1080) + (load<u32>(0, 1084) << 2));
   if (entry >= 0) {
