@@ -69,6 +69,7 @@ export { AllocationTracker, type AllocationTrackerOptions } from './profiler/bui
 export { allocationTree, ALLOCATION_WEIGHTS, type AllocationWeight } from './profiler/build/allocation-tree.js';
 export { toPprofHeap, HEAP_SAMPLE_TYPES } from './profiler/export/pprof-heap.js';
 export { assertHeap, type HeapLimits } from './profiler/analyze/heap-guard.js';
+export { diffAllocations, type AllocationDiff, type AllocationSiteDelta } from './profiler/compare/allocation-diff.js';
 export {
   ALLOCATION_REPORT_SCHEMA,
   type AllocationReport,

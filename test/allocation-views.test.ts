@@ -7,6 +7,7 @@ import {
   WasmHost,
   allocationTree,
   assertHeap,
+  diffAllocations,
   formatAllocations,
   formatProfile,
   fromFolded,
@@ -93,5 +94,22 @@ describe('allocation views', () => {
     expect(leak.message).toBe('keep() gains live heap on every call (3 calls): 100 bytes, over maxLeakedBytesPerCall = 0; top sites: func[7] (100 B)');
     expect(() => assertHeap(report, { maxPeakBytes: 303 })).toThrow(/peak live heap: 304 bytes, over maxPeakBytes = 303/);
     expect(() => assertHeap(report, { maxLiveBytesAtEnd: 0 })).toThrow(HeapLimitError);
+  });
+
+  it('diffs two reports site by site (heaptrack-style)', async () => {
+    const run = async (keeps: number, withList: boolean): Promise<AllocationReport> => {
+      const module = await host.load(guestPath('c-heap'), { instrument: { allocator: true } });
+      const profiler = new AllocationProfiler(module);
+      const sandbox = profiler.instantiate();
+      if (withList) sandbox.call('list', 10);
+      for (let i = 0; i < keeps; i++) sandbox.call('keep', 100);
+      return profiler.report();
+    };
+    const diff = diffAllocations(await run(3, true), await run(5, false));
+    expect(diff.totals).toEqual({ blocks: 4 - 10, bytes: 2 * 104 - 120, liveBytesAtEnd: 200, temporaryBlocks: -1 });
+    expect(diff.sites.map((s) => [s.stack.map((f) => f.name).join(';'), s.presence, s.blocks, s.bytes, s.liveBytesAtEnd])).toEqual([
+      ['func[7]', 'both', 4, 208, 200], // |+208| bytes first
+      ['func[5]', 'before', -10, -120, 0],
+    ]);
   });
 });

@@ -1,8 +1,9 @@
 /**
  * `wasm-sandbox profile <file> <export> [args…] --mode alloc`: runs the export under the
- * allocation profiler (allocator + call-tree hooks: sites are full guest stacks) and prints top
- * sites, leaks, the peak, temporary allocations and, with `--repeat`, the per-call leak check;
- * `--findings` analyses that same report (leak, allocation-hot-spot, memory-growth …).
+ * allocation profiler (allocator + call-tree hooks + fuel: sites are full guest stacks, lifetimes
+ * are counted in instructions) and prints top sites, leaks, the peak, temporary allocations and,
+ * with `--repeat`, the per-call leak check; `--findings` analyses that same report (leak,
+ * allocation-hot-spot, memory-growth …).
  */
 import { writeFileSync } from 'node:fs';
 import { parseSetup, runSetup } from './setup-call.js';
@@ -34,7 +35,8 @@ export async function allocCommand(
 ): Promise<{ tree: CallTree; exitCode: number }> {
   const weight = (options.weight ?? 'liveAtPeak') as AllocationWeight;
   if (!ALLOCATION_WEIGHTS.includes(weight)) throw new WasmArgumentError(`--weight must be one of ${ALLOCATION_WEIGHTS.join(', ')}, got ${JSON.stringify(options.weight)}`);
-  const module = await host.load(file, { instrument: { allocator: true, hooks: true } });
+  // Stacks (hooks) and lifetimes in instructions (fuel): the JS tracker, an analysis mode.
+  const module = await host.load(file, { instrument: { allocator: true, hooks: true, fuel: true } });
   // A collected heap's live blocks are what the guest still references: sweep after each call.
   const collects = module.inspect().exports.some((e) => e.name === '__collect' && e.kind === 'function');
   const profiler = new AllocationProfiler(module, { collectAfterEachCall: collects });

@@ -514,21 +514,18 @@ export class GuestModule {
   }
 
   /** Allocation reports of profilers watching this module's sandboxes (the latest joins the profile). */
-  private allocationSources: (() => AllocationReport)[] | undefined;
+  private allocationSources: (() => AllocationReport | undefined)[] | undefined;
 
-  /** @internal an allocation profiler's report joins this module's profile (`allocations`) */
-  addAllocationSource(source: () => AllocationReport): void {
+  /** @internal an allocation profiler's report joins this module's profile (`allocations`); undefined: nothing recorded yet */
+  addAllocationSource(source: () => AllocationReport | undefined): void {
     (this.allocationSources ??= []).push(source);
   }
 
   private latestAllocations(): AllocationReport | undefined {
     const sources = this.allocationSources ?? [];
     for (let i = sources.length - 1; i >= 0; i--) {
-      try {
-        return sources[i]!();
-      } catch {
-        // a profiler that has not made a sandbox yet has nothing to report
-      }
+      const report = sources[i]!();
+      if (report !== undefined) return report;
     }
     return undefined;
   }

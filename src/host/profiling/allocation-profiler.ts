@@ -76,7 +76,7 @@ export class AllocationProfiler {
     const defined = names.length - (hooks ? 1 : 0);
     const imports = module.inspect().imports.filter((i) => i.kind === 'function').length;
     this.frames = names.map((name, id) => (id < defined ? { name, functionIndex: imports + id } : { name }));
-    module.addAllocationSource(() => this.report());
+    module.addAllocationSource(() => (this.watched.length === 0 ? undefined : this.report()));
   }
 
   /**

@@ -17,6 +17,13 @@ export function stackLabel(stack: AllocationSite['stack'], frames = STACK_FRAMES
 
 const count = (n: number): string => Math.round(n).toLocaleString('en-US');
 
+/** Mean lifetime of the site's freed blocks: instructions when counted, else host calls. */
+function lifetimeLabel(site: AllocationSite): string {
+  if (site.lifetimeInstructions !== undefined) return `${count(site.lifetimeInstructions.mean)} instr`;
+  if (site.lifetimeCalls !== undefined) return `${site.lifetimeCalls.mean.toFixed(1)} calls`;
+  return '—';
+}
+
 export function formatAllocations(report: AllocationReport, limit = 10): string {
   const { allocator, totals, peak } = report;
   const lines: string[] = [];
@@ -52,7 +59,7 @@ export function formatAllocations(report: AllocationReport, limit = 10): string 
     lines.push('', `top allocation sites (by bytes allocated)`);
     lines.push(
       renderTable(
-        ['site', 'blocks', 'bytes', 'avg', 'at peak', 'at end', 'temporary', 'reallocs'],
+        ['site', 'blocks', 'bytes', 'avg', 'at peak', 'at end', 'temporary', 'reallocs', 'mean lifetime'],
         top.map((s) => [
           stackLabel(s.stack),
           count(s.blocks),
@@ -62,8 +69,9 @@ export function formatAllocations(report: AllocationReport, limit = 10): string 
           formatBytes(s.liveBytesAtEnd),
           count(s.temporaryBlocks),
           s.reallocs === 0 ? '—' : `${count(s.reallocs)} (chain ${s.longestReallocChain})`,
+          lifetimeLabel(s),
         ]),
-        ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+        ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
       ),
     );
   }
