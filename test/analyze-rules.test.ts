@@ -156,6 +156,14 @@ describe('allocation-hot-spot', () => {
     expect(f!.severity).toBe('high');
   });
 
+  it("counts blocks per call of the export entering the site, AssemblyScript's assembly/<file>/<export> included", () => {
+    const entered = site('newBuffer', { blocks: 2000, bytes: 128_000, stack: [{ name: 'assembly/alloc/churn' }, { name: 'newBuffer' }] });
+    const profile = moduleProfile('alloc.wasm', { exports: [exportProfile('churn', { calls: 2 }), exportProfile('leak', { calls: 98 })], allocations: allocations([entered]) });
+    const [f] = findings(allocationHotSpot, one({ profile }));
+    expect(f!.where.export).toBe('churn');
+    expect(f!.evidence).toContainEqual({ label: 'blocks per call', value: 1000, unit: 'blocks' });
+  });
+
   it('stays silent for a few long-lived blocks a call', () => {
     const profile = moduleProfile('m', { exports: [exportProfile('churn', { calls: 10 })], allocations: allocations([site('newBuffer', { blocks: 50 })]) });
     expect(findings(allocationHotSpot, one({ profile }))).toEqual([]);
@@ -203,6 +211,21 @@ describe('poor-locality', () => {
     expect(f!.saving.value).toBe(262_144 - 32_768);
     expect(f!.severity).toBe('high');
     expect(f!.recommendation).toMatch(/swap the loops/);
+  });
+
+  it("judges the main walk's loads: a counter stored to one stack slot each iteration does not halve the rate", () => {
+    const column: CacheFunctionStats = {
+      ...stats('sumColumnMajor', 262_144, 262_144, { kind: 'strided', bytes: 4096 }),
+      writes: 262_145,
+      streams: [
+        { kind: 'store', bytes: 4, deltas: 262_144, stride: { kind: 'strided', bytes: 0 } },
+        { kind: 'load', bytes: 8, deltas: 262_143, stride: { kind: 'strided', bytes: 4096 } },
+      ],
+    };
+    const [f] = findings(poorLocality, one({ profile: moduleProfile('matrix.wasm', { cacheSimulation: { ...matrix, functions: [column] } }) }));
+    expect(f!.title).toBe('sumColumnMajor misses D1 on 100 % of its loads, striding 4096 B');
+    expect(f!.evidence[0]).toEqual({ label: 'loads', value: 262_144, unit: 'accesses' });
+    expect(f!.saving.value).toBe(262_144 - 32_768);
   });
 
   it('stays silent for a unit-stride walk, whatever its streaming misses', () => {
