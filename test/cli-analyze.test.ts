@@ -102,6 +102,11 @@ describe('findings on the command line', () => {
     expect(row.code).toBe(0);
     expect(row.stdout).toContain('✓ poor-locality: No function walks memory with a cache-missing stride');
     expect(row.stdout).not.toContain('(poor-locality, locality)');
+    const json = run('profile', guestPath('matrix'), 'sumColumnMajor', '--setup', 'init 512', '--mode', 'cache', ...geometry, '--findings', '--json');
+    const parsed = JSON.parse(json.stdout) as { schema: string; exports: { name: string; calls: number }[]; analysis: { findings: { id: string; saving: { value: number } }[] } };
+    expect(parsed.schema).toBe('wasm-sandbox/cache-report@1'); // the cache report as without --findings, its analysis beside
+    expect(parsed.exports.map((e) => [e.name, e.calls]).sort()).toEqual([['init', 1], ['sumColumnMajor', 1], ['~start', 1]]);
+    expect(parsed.analysis.findings.filter((f) => f.id === 'poor-locality').map((f) => f.saving.value)).toEqual([229_376]);
     const bad = run('profile', guestPath('matrix'), 'sumRowMajor', '--setup', 'init', '--mode', 'cache');
     expect(bad.stderr).toMatch(/^ERR_WASM_ARGUMENT: --setup: init takes 1 argument\(s\) \(i32\), got 0/);
   });
