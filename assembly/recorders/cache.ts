@@ -98,13 +98,19 @@ function newNode(index: u32, parent: i32, fn: i32): void {
 @inline
 function touch(tags: u32, setMask: u32, ways: u32, line: i32): bool {
   const base = tags + (((<u32>line) & setMask) * ways << 2);
-  if (load<i32>(base) == line) return false;
-  let way: u32 = 1;
-  while (way < ways && load<i32>(base + (way << 2)) != line) way++;
-  const hit = way < ways;
-  for (let i: u32 = hit ? way : ways - 1; i > 0; i--) store<i32>(base + (i << 2), load<i32>(base + ((i - 1) << 2)));
+  let carried = load<i32>(base);
+  if (carried == line) return false;
+  // One pass, most recent first: each way takes the one above it until the line's own way
+  // (a hit) or past the last (a miss: the least recent falls out). The model's scan-then-shift, fused.
   store<i32>(base, line);
-  return !hit;
+  const end = base + (ways << 2);
+  for (let at = base + 4; at < end; at += 4) {
+    const here = load<i32>(at);
+    store<i32>(at, carried);
+    if (here == line) return false;
+    carried = here;
+  }
+  return true;
 }
 
 // @ts-ignore: decorator
