@@ -63,6 +63,22 @@ describe("the wasm recorder's same-line path (repeated references to the line to
     expect(wasm.nodes.filter((n) => n.parent === 0).map((n) => [n.fn, n.calls, n.workingSetLines])).toEqual([[0, 2, 2], [2, 1, 1]]);
   });
 
+  it('counts two interleaved streams (the line touched before the last) at reuse distance 1, in D1 sets apart and shared', () => {
+    // An array walk (lines 8…11, 8 reads each) interleaved with a local spilled at 0x34 (line 3).
+    const trace: Event[] = [];
+    for (let i = 0; i < 32; i++) trace.push(['r', 128 + i * 2, 2], ['w', 0x34, 4]);
+    // Lines 4 and 6 share D1 set 0 with each other (2 sets): their alternation must still miss or hit as the model says.
+    for (let i = 0; i < 6; i++) trace.push(['r', 64 + i, 1], ['r', 96 + i, 1], ['r', 0x200, 4]);
+    // A call between two touches of the pair: the working set must count both lines again.
+    trace.push(['r', 0x40, 4], ['r', 0x60, 4], ['enter', 1], ['r', 0x40, 4], ['r', 0x60, 4], ['r', 0x40, 4], ['exit', 1]);
+    const { wasm, model } = both(trace);
+    expect(wasm).toEqual(model);
+    // Distance 1: 31 writes and 28 reads of the walk (4 reads are a line's first), then the pair
+    // inside the call 3 times; the 3-line rotation (4, 6, 32) is distance 2, 5 rounds + 2 after.
+    expect(wasm.reuseBuckets.slice(0, 3)).toEqual([0, 31 + 28 + 3, 15 + 2]);
+    expect(wasm.nodes.find((n) => n.fn === 1)!.workingSetLines).toBe(2);
+  });
+
   it('agrees with the model on a long seeded trace full of near repeats', () => {
     let seed = 11;
     const random = (n: number): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff), seed % n);
