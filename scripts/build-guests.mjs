@@ -92,4 +92,3 @@ let recordersBuilt = 0;
 for (const file of recorders) if (await buildRecorder(file)) recordersBuilt++;
 console.log(`recorders: ${recordersBuilt} built, ${recorders.length - recordersBuilt} up to date in build/recorders/`);
 console.log(`guests: ${built} built, ${sources.length + texts.length - built} up to date in build/guests/`);
-

@@ -139,6 +139,14 @@ export type { InterleavedOptions } from './host/profiling/interleaved-ab.js';
 export { benchGateFailures, exactGateFailures } from './profiler/compare/regression-gate.js';
 export type { GateFailure } from './profiler/compare/regression-gate.js';
 export { formatBenchComparison, formatProfileComparison } from './profiler/render/comparison-text.js';
+export { fitComplexity, COMPLEXITY_CLASSES } from './profiler/analyze/complexity-fit.js';
+export type { ComplexityClass, ComplexityFit, SizedCost } from './profiler/analyze/complexity-fit.js';
+export { buildScalingReport } from './profiler/analyze/scaling.js';
+export { SCALING_REPORT_SCHEMA } from './profiler/model/scaling-report.js';
+export type { ScalingReport, ScalingSample, FunctionScaling } from './profiler/model/scaling-report.js';
+export { measureScaling } from './host/profiling/scaling-runner.js';
+export type { ScalingOptions } from './host/profiling/scaling-runner.js';
+export { formatScaling } from './profiler/render/format-scaling.js';
 // Cache simulation (docs/profiler.md, "Cache simulation").
 export { CacheProfiler } from './host/profiling/cache-profiler.js';
 export type { CacheProfilerOptions } from './host/profiling/cache-profiler.js';

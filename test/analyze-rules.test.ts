@@ -20,6 +20,7 @@ import { memoryGrowth } from '../src/profiler/analyze/rules/memory-growth.js';
 import { moduleCache } from '../src/profiler/analyze/rules/module-cache.js';
 import { poolQueueWait } from '../src/profiler/analyze/rules/pool-queue-wait.js';
 import { poolSaturation } from '../src/profiler/analyze/rules/pool-saturation.js';
+import { poolSpinning } from '../src/profiler/analyze/rules/pool-spinning.js';
 import { poorLocality } from '../src/profiler/analyze/rules/poor-locality.js';
 import { tailLatency } from '../src/profiler/analyze/rules/tail-latency.js';
 import { trapStorm } from '../src/profiler/analyze/rules/trap-storm.js';
@@ -155,6 +156,14 @@ describe('allocation-hot-spot', () => {
     expect(f!.severity).toBe('high');
   });
 
+  it("counts blocks per call of the export entering the site, AssemblyScript's assembly/<file>/<export> included", () => {
+    const entered = site('newBuffer', { blocks: 2000, bytes: 128_000, stack: [{ name: 'assembly/alloc/churn' }, { name: 'newBuffer' }] });
+    const profile = moduleProfile('alloc.wasm', { exports: [exportProfile('churn', { calls: 2 }), exportProfile('leak', { calls: 98 })], allocations: allocations([entered]) });
+    const [f] = findings(allocationHotSpot, one({ profile }));
+    expect(f!.where.export).toBe('churn');
+    expect(f!.evidence).toContainEqual({ label: 'blocks per call', value: 1000, unit: 'blocks' });
+  });
+
   it('stays silent for a few long-lived blocks a call', () => {
     const profile = moduleProfile('m', { exports: [exportProfile('churn', { calls: 10 })], allocations: allocations([site('newBuffer', { blocks: 50 })]) });
     expect(findings(allocationHotSpot, one({ profile }))).toEqual([]);
@@ -202,6 +211,21 @@ describe('poor-locality', () => {
     expect(f!.saving.value).toBe(262_144 - 32_768);
     expect(f!.severity).toBe('high');
     expect(f!.recommendation).toMatch(/swap the loops/);
+  });
+
+  it("judges the main walk's loads: a counter stored to one stack slot each iteration does not halve the rate", () => {
+    const column: CacheFunctionStats = {
+      ...stats('sumColumnMajor', 262_144, 262_144, { kind: 'strided', bytes: 4096 }),
+      writes: 262_145,
+      streams: [
+        { kind: 'store', bytes: 4, deltas: 262_144, stride: { kind: 'strided', bytes: 0 } },
+        { kind: 'load', bytes: 8, deltas: 262_143, stride: { kind: 'strided', bytes: 4096 } },
+      ],
+    };
+    const [f] = findings(poorLocality, one({ profile: moduleProfile('matrix.wasm', { cacheSimulation: { ...matrix, functions: [column] } }) }));
+    expect(f!.title).toBe('sumColumnMajor misses D1 on 100 % of its loads, striding 4096 B');
+    expect(f!.evidence[0]).toEqual({ label: 'loads', value: 262_144, unit: 'accesses' });
+    expect(f!.saving.value).toBe(262_144 - 32_768);
   });
 
   it('stays silent for a unit-stride walk, whatever its streaming misses', () => {
@@ -301,6 +325,16 @@ describe('limit-approached', () => {
     expect(found[1]!.confidence).toEqual({ kind: 'exact' });
   });
 
+  it('uses the p99 of per-call instructions when the profile has their histogram', () => {
+    // 200 calls: 197 of 100,000 instructions, 3 of 900,000 — the mean (112,000) is far from the fuel, the p99 is not.
+    const instructionsPerCall = { ...latencyMix(200, 100_000, 3, 900_000), unit: 'instructions' as const };
+    const e = exportProfile('parse', { calls: 200, instructions: 197 * 100_000 + 3 * 900_000, instructionsPerCall });
+    const [f] = findings(limitApproached, one({ profile: moduleProfile('m', { exports: [e] }), limits: { fuel: 1_000_000 } }));
+    expect(f!.title).toBe('parse uses 90 % of its fuel');
+    expect(f!.evidence[0]).toEqual({ label: 'instructions per call (p99)', value: 900_000, unit: 'instructions' });
+    expect(f!.confidence.kind).toBe('interval');
+  });
+
   it('stays silent with headroom (and without known limits)', () => {
     const e = exportProfile('f', { calls: 200, latency: latencyMix(200, 1_000_000), instructions: 200 * 1000 });
     expect(findings(limitApproached, one({ profile: moduleProfile('m', { exports: [e] }), limits: { timeoutMs: 100, fuel: 1_000_000 } }))).toEqual([]);
@@ -320,7 +354,22 @@ describe('tail-latency', () => {
   it('says the data shows no cause when there is none', () => {
     const e = exportProfile('handle', { calls: 1000, latency: latencyMix(1000, 1000, 20, 100_000) });
     const [f] = findings(tailLatency, one({ profile: moduleProfile('m', { exports: [e] }) }));
-    expect(f!.recommendation).toMatch(/does not show what the slow calls have in common/);
+    expect(f!.recommendation).toMatch(/does not show what the slow calls have in common \(no memory growth, queue wait or wake-ups\)/);
+  });
+
+  it('on a pool, names queue wait and wake-ups of sleeping workers', () => {
+    const profile = moduleProfile('work.wasm', { exports: [exportProfile('work', { calls: 1000, latency: latencyMix(1000, 1000, 20, 100_000) })] });
+    const p: PoolProfile = {
+      modules: { work: profile },
+      queueWait: { work: latencyMix(1000, 500, 20, 80_000) },
+      workers: { threads: 1, restarts: 0, crashes: 0 },
+      spin: { workerSpin: 2000, workerRounds: 400, workerEmptyRounds: 300, callerSpinMicros: 20, callerRounds: 0, callerEmptyRounds: 0 },
+    };
+    const [f] = findings(tailLatency, { modules: [], pool: p });
+    expect(f!.where).toEqual({ module: 'work.wasm', export: 'work' });
+    expect(f!.recommendation).toMatch(/pool queue wait p99 \d+ ns: more threads/);
+    expect(f!.recommendation).toContain('workers slept 300 times between calls (30 % of calls) and had to be woken');
+    expect(f!.evidence).toContainEqual({ label: 'worker sleeps', value: 300, unit: 'wake-ups' });
   });
 
   it('stays silent for a tight distribution and for too few calls', () => {
@@ -358,5 +407,28 @@ describe('pool-saturation', () => {
 
   it('stays silent when it refused none', () => {
     expect(findings(poolSaturation, { modules: [], pool: pool(1000, 0) })).toEqual([]);
+  });
+});
+
+describe('pool-spinning', () => {
+  const spinning = (workerEmpty: number, callerEmpty: number): PoolProfile => ({
+    ...pool(1000, 0),
+    spin: { workerSpin: 2000, workerRounds: 1000, workerEmptyRounds: workerEmpty, callerSpinMicros: 20, callerRounds: 500, callerEmptyRounds: callerEmpty },
+  });
+
+  it('fires when most spins find nothing, for workers and the caller, with the CPU burnt', () => {
+    const found = findings(poolSpinning, { modules: [], pool: spinning(990, 450) });
+    expect(found.map((f) => f.title)).toEqual([
+      'Workers spun 1000 times on an empty ring; 99 % of the spins found nothing',
+      'The caller spun 500 times on an empty ring; 90 % of the spins found nothing',
+    ]);
+    expect(found[0]!.saving).toMatchObject({ value: 990 * 2000, unit: 'ring polls', share: 0.99 });
+    expect(found[1]!.saving).toMatchObject({ value: 450 * 20_000, unit: 'ns', share: 0.9 });
+    expect(found[0]!.severity).toBe('high');
+  });
+
+  it('stays silent when spins mostly catch the next call, and is skipped without counts', () => {
+    expect(findings(poolSpinning, { modules: [], pool: spinning(100, 20) })).toEqual([]);
+    expect(poolSpinning.run({ modules: [], pool: pool(1000, 0) })).toEqual({ state: 'skipped', reason: 'the pool profile predates spin counts' });
   });
 });

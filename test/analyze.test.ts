@@ -61,8 +61,9 @@ describe('analyze', () => {
       ['limit-exhausted', 0.1],
     ]);
     expect(report.findings[0]!.readMore).toBe('docs/analysis.md#hot-function');
+    expect(report.findings.map((f) => f.guidanceLevel)).toEqual([2, 1, 1]);
     expect(report.passed.map((p) => p.id)).toEqual(['host-imports', 'memory-growth', 'cold-start-compile', 'module-cache', 'trap-storm', 'limit-approached', 'tail-latency']);
-    expect(report.skipped!.map((s) => s.id)).toEqual(['host-call-overhead', 'allocation-hot-spot', 'leak', 'poor-locality', 'pool-queue-wait', 'pool-saturation']);
+    expect(report.skipped!.map((s) => s.id)).toEqual(['host-call-overhead', 'allocation-hot-spot', 'leak', 'poor-locality', 'pool-queue-wait', 'pool-saturation', 'pool-spinning']);
     expect(report.findings.length + report.passed.length).toBeGreaterThan(0);
     expect(new Set([...report.passed, ...report.skipped!].map((r) => r.id)).size + new Set(report.findings.map((f) => f.id)).size).toBe(DEFAULT_RULES.length);
   });

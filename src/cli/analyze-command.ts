@@ -52,3 +52,30 @@ export function printAnalysis(report: AnalysisReport, options: { json: boolean; 
   }
   return 0;
 }
+
+/** What `profile` modes share after their run: `--findings`, `--save`, `--fail-on`. */
+export interface RunAnalysisOptions {
+  readonly findings?: boolean;
+  readonly save?: string;
+  readonly failOn?: Severity;
+}
+
+/**
+ * Saves the run's module (with `--save`) and analyses it (with `--findings` or `--fail-on`).
+ * The module profile carries the mode's own report (allocations, cache simulation), which is
+ * what the allocation and locality rules read: the run is not repeated.
+ */
+export function analyseRun(measure: () => ProfiledModule, options: RunAnalysisOptions, run: NonNullable<SavedProfile['run']>): AnalysisReport | undefined {
+  const wanted = options.findings === true || options.failOn !== undefined;
+  if (!wanted && options.save === undefined) return undefined;
+  const measured = measure();
+  if (options.save !== undefined) saveProfile(options.save, [measured], run);
+  return wanted ? analyze({ modules: [measured] }) : undefined;
+}
+
+/** Prints the findings after a mode's own output (text), or not at all (JSON: already in the document); the exit code. */
+export function printRunAnalysis(report: AnalysisReport | undefined, options: { json: boolean; failOn: Severity | undefined }, out: (text: string) => void, err: (text: string) => void): number {
+  if (report === undefined) return 0;
+  if (!options.json) out('');
+  return printAnalysis(report, { json: false, failOn: options.failOn }, options.json ? () => {} : out, err);
+}

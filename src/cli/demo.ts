@@ -153,6 +153,8 @@ export async function runDemo(out: Out = (line) => process.stdout.write(line + '
   const pool = await runPoolDemo(host, out);
 
   await loadInstrumentEngine(); // the hook calibration rewrites its module synchronously
+  // Each module's profile carries what its profilers recorded (alloc.wasm's allocation report, matrix.wasm's
+  // cache simulation, shown above): the findings read those, nothing runs again.
   const analysed: ProfiledModule[] = modules.map((module) => {
     const known = limits.get(module);
     return {

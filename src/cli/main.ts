@@ -17,6 +17,7 @@ import { failsAt } from '../profiler/analyze/analyze.js';
 import { compareCommand, COMPARE_USAGE } from './compare-command.js';
 import { cacheCommand } from './cache-command.js';
 import { TUNE_COMMAND_DEFAULTS, tuneCommand } from './tune-command.js';
+import { scaleCommand } from './scale-command.js';
 
 const USAGE = `usage: wasm-sandbox <command> [options]
 
@@ -26,12 +27,13 @@ commands:
                                   (i32, f32, f64 as numbers; i64 as integers, BigInt-exact)
   profile <file> <export> [args…] profile the export's guest code; prints the top functions
     --mode instrumented|instructions|sampling|alloc|cache   (default instrumented)
-                                  alloc: allocation sites, leaks, peak, temporaries
+    --mode alloc: allocation sites, leaks, peak, temporaries
+      --weight liveAtPeak|allocated|blocks|liveAtEnd   alloc flamegraph/folded weights (default liveAtPeak)
     --mode cache: simulated D1/LL misses per function (cachegrind's columns)
       --D1=size,assoc,line  --LL=size,assoc,line  cache geometry (default: this machine's)
       --cachegrind out.file                       write cachegrind's format (cg_annotate)
     --repeat N                    call the export N times (default 1; alloc: per-call leak check)
-    --weight liveAtPeak|allocated|blocks|liveAtEnd   alloc flamegraph/folded weights (default liveAtPeak)
+    --setup 'init 512'            call this export (with its arguments) first, in the same sandbox
     --flamegraph out.svg  --speedscope out.json  --cpuprofile out.cpuprofile
     --pprof out.pb.gz  --folded out.txt         export the profile
     --focus REGEX  --exclude REGEX              keep only / drop frames by name
@@ -57,12 +59,16 @@ ${COMPARE_USAGE}
     --objective throughput|cpu    maximise throughput, or minimise CPU per call (default throughput)
     --p99 MS                      latency bound both objectives keep (default ${TUNE_COMMAND_DEFAULTS.p99Ms})
     --max-threads N               most threads tried (default twice the cores)
+  scale <file> <export>           how the cost grows with the input: fits O(1) … O(N³) to exact
+                                  instruction counts, per function and for the whole call
+    --sizes 1000,10000,100000     the input sizes (at least three)
+    --arg-template '{n},7'        the export's arguments, {n} standing for the size (default {n})
   demo                            run the bundled guests and print their profiles and findings
 
 options:
   --memory-limit <pages>          memory limit in 64 KiB pages (default 4096)
-  --fuel <instructions>           run: stop the call after this many wasm instructions (rewrites the guest)
-  --timeout <ms>                  run: stop the call (and the start function) after this long (rewrites the guest)
+  --fuel <instructions>           run, profile: stop a call after this many wasm instructions (rewrites the guest)
+  --timeout <ms>                  run, profile: stop a call (and the start function) after this long (rewrites the guest)
   --json                          print machine-readable JSON instead of tables
   --quiet                         no progress bar (it is shown only when stderr is a terminal)
   --verbose                       print stack traces of failures
@@ -104,6 +110,7 @@ const VALUE_OPTIONS = new Set([
   '--D1', '--LL', '--cachegrind',
   '--weight',
   '--objective', '--p99', '--max-threads',
+  '--sizes', '--arg-template', '--setup',
 ]);
 const NEGATIVE_NUMBER = /^-(\d|\.\d|inf|nan)/i;
 
@@ -152,6 +159,7 @@ async function main(argv: string[]): Promise<number> {
       focus: { type: 'string' },
       exclude: { type: 'string' },
       weight: { type: 'string' },
+      setup: { type: 'string' },
       icicle: { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
       threads: { type: 'string' },
@@ -174,6 +182,8 @@ async function main(argv: string[]): Promise<number> {
       objective: { type: 'string' },
       p99: { type: 'string' },
       'max-threads': { type: 'string' },
+      sizes: { type: 'string' },
+      'arg-template': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -240,9 +250,13 @@ async function main(argv: string[]): Promise<number> {
           ...(values.D1 === undefined ? {} : { d1: values.D1 }),
           ...(values.LL === undefined ? {} : { ll: values.LL }),
           ...(values.cachegrind === undefined ? {} : { cachegrind: values.cachegrind }),
+          findings: values.findings === true,
+          ...(values.setup === undefined ? {} : { setup: values.setup }),
+          ...(values.save === undefined ? {} : { save: values.save }),
+          ...(failOn === undefined ? {} : { failOn }),
         };
-        await cacheCommand(host, file, exportName, args, cache, (text) => process.stdout.write(text + '\n'));
-        return 0;
+        const { exitCode } = await cacheCommand(host, file, exportName, args, cache, (text) => process.stdout.write(text + '\n'), (text) => process.stderr.write(text + '\n'));
+        return exitCode;
       }
       const { exitCode } = await profileCommand(
         host,
@@ -261,10 +275,13 @@ async function main(argv: string[]): Promise<number> {
           ...(values.exclude === undefined ? {} : { exclude: values.exclude }),
           ...(values.report === undefined ? {} : { report: values.report }),
           ...(values.weight === undefined ? {} : { weight: values.weight }),
+          ...(values.setup === undefined ? {} : { setup: values.setup }),
           icicle: values.icicle === true,
           json: flags.json,
           quiet: values.quiet === true,
           findings: values.findings === true,
+          ...(flags.fuel === undefined ? {} : { fuel: flags.fuel }),
+          ...(flags.timeoutMs === undefined ? {} : { timeoutMs: flags.timeoutMs }),
           ...(values.save === undefined ? {} : { save: values.save }),
           ...(failOn === undefined ? {} : { failOn }),
         },
@@ -298,6 +315,12 @@ async function main(argv: string[]): Promise<number> {
         json: flags.json,
         quiet: values.quiet === true,
       }, (text) => process.stdout.write(text + '\n'));
+    }
+    case 'scale': {
+      const [file, exportName, ...extra] = rest;
+      if (file === undefined || exportName === undefined || extra.length > 0) throw new WasmArgumentError('scale takes a .wasm file and an export name; arguments come from --arg-template');
+      await scaleCommand(host, file, exportName, { sizes: values.sizes, argTemplate: values['arg-template'], json: flags.json }, (text) => process.stdout.write(text + '\n'));
+      return 0;
     }
     case 'demo': {
       const { modules, report } = await runDemo();

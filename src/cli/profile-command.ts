@@ -10,6 +10,7 @@ import { startProgress } from './progress.js';
 import { analyze, callOverheadNs, loadInstrumentEngine, hookOverhead, type ProfiledModule, type Severity } from '../index.js';
 import { printAnalysis, saveProfile } from './analyze-command.js';
 import { allocCommand } from './alloc-command.js';
+import { parseSetup, runSetup } from './setup-call.js';
 
 export interface ProfileCommandOptions {
   readonly mode: string;
@@ -32,8 +33,13 @@ export interface ProfileCommandOptions {
   /** Write the run as a saved profile (schema-versioned JSON) for `analyze` and `compare`. */
   readonly save?: string;
   readonly failOn?: Severity;
+  /** Limits the profiled calls run under (recorded in the saved profile; limit-approached reads them). */
+  readonly fuel?: number;
+  readonly timeoutMs?: number;
   /** --mode alloc: what the flamegraph and folded stacks weigh (liveAtPeak, allocated, blocks, liveAtEnd). */
   readonly weight?: string;
+  /** `export args…` called once before the profiled calls, in the same sandbox (`--setup`). */
+  readonly setup?: string;
 }
 
 function regex(text: string | undefined, flag: string): RegExp | undefined {
@@ -62,7 +68,12 @@ export async function profileCommand(
   const focus = regex(options.focus, '--focus');
   const exclude = regex(options.exclude, '--exclude');
 
-  const instrument = mode === 'sampling' || mode === 'alloc' ? undefined : { hooks: true, fuel: mode === 'instructions' };
+  const limited = options.fuel !== undefined || options.timeoutMs !== undefined;
+  const limits = { ...(options.fuel === undefined ? {} : { fuel: options.fuel }), ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) };
+  const instrument =
+    mode === 'sampling' || mode === 'alloc'
+      ? limited ? { fuel: options.fuel !== undefined, deadline: options.timeoutMs !== undefined } : undefined
+      : { hooks: true, fuel: mode === 'instructions' || options.fuel !== undefined, ...(options.timeoutMs === undefined ? {} : { deadline: true }) };
   const module = await host.load(file, instrument === undefined ? {} : { instrument });
   const entry = module.inspect().exports.find((e) => e.name === exportName);
   const params = entry?.signature?.params ?? [];
@@ -71,22 +82,27 @@ export async function profileCommand(
   }
   const values = entry?.signature === undefined ? [...args] : args.map((text, i) => parseArgument(params[i]!, text));
   if (mode === 'alloc') {
-    const allocTree = await allocCommand(host, file, exportName, values, args, {
+    return allocCommand(host, file, exportName, values, args, {
       repeat: options.repeat, icicle: options.icicle, json: options.json,
       ...(options.weight === undefined ? {} : { weight: options.weight }),
       ...(options.flamegraph === undefined ? {} : { flamegraph: options.flamegraph }),
       ...(options.pprof === undefined ? {} : { pprof: options.pprof }),
       ...(options.folded === undefined ? {} : { folded: options.folded }),
-    }, out);
-    return { tree: allocTree, exitCode: 0 };
+      ...(options.setup === undefined ? {} : { setup: options.setup }),
+      ...(options.findings === undefined ? {} : { findings: options.findings }),
+      ...(options.save === undefined ? {} : { save: options.save }),
+      ...(options.failOn === undefined ? {} : { failOn: options.failOn }),
+    }, out, err);
   }
 
   let tree: CallTree;
+  const setup = parseSetup(module, options.setup);
   // One call is not a long run; many are, and show how far they got on a terminal.
   const progress = startProgress(`profile ${exportName}`, options.repeat > 1 ? options.repeat : 0, { quiet: options.quiet === true, unit: 'calls' });
   try {
     if (mode === 'sampling') {
-      const sandbox = module.instantiate();
+      const sandbox = module.instantiate(limits);
+      runSetup(sandbox, setup); // outside the sampled run
       tree = await profileBySampling(sandbox, () => {
         for (let i = 0; i < options.repeat; i++) {
           sandbox.call(exportName, ...values);
@@ -95,7 +111,8 @@ export async function profileCommand(
       });
     } else {
       const profiler = new GuestProfiler(module, mode);
-      const sandbox = profiler.instantiate();
+      const sandbox = profiler.instantiate(limits);
+      runSetup(sandbox, setup);
       for (let i = 0; i < options.repeat; i++) {
         sandbox.call(exportName, ...values);
         progress.tick();
@@ -124,6 +141,7 @@ export async function profileCommand(
         tree,
         ...(mode === 'instrumented' ? { hookOverhead: hookOverhead() } : {}),
         callOverheadNs: callOverheadNs(),
+        ...(limited ? { limits } : {}),
       }
     : undefined;
   if (options.save !== undefined) saveProfile(options.save, [measured!], { file, export: exportName, args: [...args], mode, repeat: options.repeat });

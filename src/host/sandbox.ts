@@ -315,7 +315,7 @@ export class Sandbox {
         throw error;
       } finally {
         const spent = meter.end();
-        if (countsFuel) recorder.instructions += spent;
+        if (countsFuel) recorder.countInstructions(spent);
       }
     };
   }

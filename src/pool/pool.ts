@@ -406,12 +406,24 @@ export class WasmPool {
       : await Promise.all(links.map((link) => (link.retired && !link.alive ? Promise.resolve(undefined) : (this.ask(link, (id) => ({ k: Kind.Profile, id })) as Promise<ProfileReply>).catch(() => undefined))));
     const { modules, queueWait } = this.measured.merge(links, replies);
     const tuning = this.tuningSource?.();
+    const settings = this.settings();
+    const counts = links.map((l) => l.spinCounts());
+    const sum = (pick: (c: (typeof counts)[number]) => number): number => counts.reduce((n, c) => n + pick(c), 0);
+    const spin = {
+      workerSpin: settings.workerSpin,
+      workerRounds: sum((c) => c.workerRounds),
+      workerEmptyRounds: sum((c) => c.workerEmptyRounds),
+      callerSpinMicros: settings.callerSpinMicros,
+      callerRounds: sum((c) => c.callerRounds),
+      callerEmptyRounds: sum((c) => c.callerEmptyRounds),
+    };
     return {
       modules,
       queueWait,
       workers: { threads: this.links.length, restarts: this.recovery.restarts, crashes: this.recovery.crashes },
       saturated: this.saturated,
-      settings: this.settings(),
+      spin,
+      settings,
       settingChanges: [...this.changes],
       ...(tuning === undefined ? {} : { tuning }),
     };

@@ -70,6 +70,8 @@ export class WorkerLink {
   /** Encoded requests waiting for ring space, in order; `last`: the frame that completes its request. */
   readonly outbox: { readonly frame: Encoded; readonly pending: PendingCall | undefined; readonly last: boolean }[] = [];
   private pumping = false;
+  /** Spins of this link's past workers (their control words are zeroed when a worker is replaced), and of the caller. */
+  private readonly spins = { workerRounds: 0, workerEmptyRounds: 0, callerRounds: 0, callerEmptyRounds: 0 };
   private notifyScheduled = false;
   /** Resolved when the current worker has rebuilt its modules and said hello; rejected if it could not start. */
   ready!: Promise<void>;
@@ -134,12 +136,14 @@ export class WorkerLink {
   reset(fresh = false): void {
     this.renewReady();
     if (this.requests === undefined || fresh) {
+      if (this.control !== undefined) this.keepSpinCounts();
       this.requests = new RingBuffer(RingBuffer.allocate(this.settings.ringBytes));
       this.responses = new RingBuffer(RingBuffer.allocate(this.settings.ringBytes));
       this.control = new Int32Array(new SharedArrayBuffer(CONTROL.size * 4));
     } else {
       this.requests.clear();
       this.responses.clear();
+      this.keepSpinCounts();
       this.control.fill(0);
     }
     this.writeLiveSettings();
@@ -150,6 +154,17 @@ export class WorkerLink {
   writeLiveSettings(): void {
     Atomics.store(this.control, CONTROL.workerSpin, this.settings.workerSpin);
     Atomics.store(this.control, CONTROL.wakeBatch, this.settings.wakeBatch);
+  }
+
+  private keepSpinCounts(): void {
+    this.spins.workerRounds += Atomics.load(this.control, CONTROL.spinRounds);
+    this.spins.workerEmptyRounds += Atomics.load(this.control, CONTROL.emptySpinRounds);
+  }
+
+  /** How often this link's workers and its caller spun, and how often for nothing. */
+  spinCounts(): { workerRounds: number; workerEmptyRounds: number; callerRounds: number; callerEmptyRounds: number } {
+    const live = this.control === undefined ? { rounds: 0, empty: 0 } : { rounds: Atomics.load(this.control, CONTROL.spinRounds), empty: Atomics.load(this.control, CONTROL.emptySpinRounds) };
+    return { ...this.spins, workerRounds: this.spins.workerRounds + live.rounds, workerEmptyRounds: this.spins.workerEmptyRounds + live.empty };
   }
 
   /** The serve task its worker runs: this link's rings and the modules. */
@@ -335,6 +350,10 @@ export class WorkerLink {
           if (this.inFlight.size <= SPIN_MAX_OUTSTANDING) {
             const spinUntil = performance.now() + this.settings.spinMs;
             while (performance.now() < spinUntil && this.responses.used() === 0);
+            if (this.settings.spinMs > 0) {
+              this.spins.callerRounds++;
+              if (this.responses.used() === 0) this.spins.callerEmptyRounds++;
+            }
           }
           if (this.responses.used() > 0) continue;
           // With frames waiting for ring space, wake when the worker frees some (it consumes

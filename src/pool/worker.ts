@@ -251,7 +251,12 @@ export default async function serve(task: ServeTask): Promise<string> {
     const seq = Atomics.load(requests.header, DATA_SEQ);
     let frame = requests.peek();
     const spin = lastBatch <= SPIN_MAX_BATCH ? Atomics.load(control, CONTROL.workerSpin) : 0;
-    for (let i = 0; frame.status === 'empty' && i < spin; i++) frame = requests.peek();
+    if (frame.status === 'empty' && spin > 0) {
+      for (let i = 0; frame.status === 'empty' && i < spin; i++) frame = requests.peek();
+      // Counted per spin, not per poll: two shared adds on a path that has just spun thousands of polls.
+      Atomics.add(control, CONTROL.spinRounds, 1);
+      if (frame.status === 'empty') Atomics.add(control, CONTROL.emptySpinRounds, 1);
+    }
     if (frame.status === 'empty') {
       const woke = Atomics.wait(requests.header, DATA_SEQ, seq, task.idleMs);
       // Idle long enough, holding no tenant's state: let piscina retire this thread.

@@ -23,7 +23,7 @@ export function analyze(input: AnalysisInput, rules: readonly AnalysisRule[] = D
     if (outcome.findings.length === 0) passed.push({ id: rule.id, title: rule.passedTitle });
     for (const draft of outcome.findings) {
       const score = (draft.saving.share ?? 0) * confidenceWeight(draft.confidence);
-      findings.push({ ...draft, id: rule.id, category: rule.category, score, readMore: `docs/analysis.md#${rule.id}` });
+      findings.push({ ...draft, id: rule.id, category: rule.category, score, guidanceLevel: rule.guidanceLevel, readMore: `docs/analysis.md#${rule.id}` });
     }
   }
   findings.sort((a, b) => b.score - a.score || SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

@@ -18,3 +18,16 @@ export function everyExport(modules: readonly AnalyzedModule[]): { module: Analy
 }
 
 export const PAGE_BYTES = 65536;
+
+/**
+ * The export whose calls enter a guest function, by name: the profile keeps exports by export
+ * name and frames by name-section name, which are the same in C and Rust guests, and
+ * `assembly/<file>/<export>` in AssemblyScript ones. Undefined when no export, or several, match.
+ */
+export function exportEntering(exports: readonly ExportProfile[], functionName: string | undefined): ExportProfile | undefined {
+  if (functionName === undefined) return undefined;
+  const same = exports.find((e) => e.name === functionName);
+  if (same !== undefined) return same;
+  const byPath = exports.filter((e) => functionName.endsWith(`/${e.name}`));
+  return byPath.length === 1 ? byPath[0] : undefined;
+}

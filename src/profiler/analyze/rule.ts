@@ -18,7 +18,7 @@ export interface AnalysisInput {
 }
 
 /** A finding before the analyzer ranks it (the score is the analyzer's). */
-export type FindingDraft = Omit<Finding, 'score' | 'readMore' | 'category' | 'id'>;
+export type FindingDraft = Omit<Finding, 'score' | 'readMore' | 'category' | 'id' | 'guidanceLevel'>;
 
 export type RuleOutcome =
   | { readonly state: 'ran'; readonly findings: readonly FindingDraft[] }
@@ -30,6 +30,8 @@ export interface AnalysisRule {
   readonly category: FindingCategory;
   /** What a pass means, shown in the passed list ("No function holds most of the weight"). */
   readonly passedTitle: string;
+  /** How direct its advice is (Lighthouse's guidance level): 3 the change and where, 2 a kind of change, 1 where to look. */
+  readonly guidanceLevel: 1 | 2 | 3;
   run(input: AnalysisInput): RuleOutcome;
 }
 

@@ -46,6 +46,11 @@ export interface Finding {
   readonly rating?: { readonly metric: string; readonly value: number; readonly p10: number; readonly median: number; readonly score: number };
   /** Where the rule, its thresholds and its advice are explained (docs/analysis.md#id). */
   readonly readMore?: string;
+  /**
+   * Lighthouse's guidance level: how direct the advice is — 3 names the change and where (one
+   * function, one site), 2 names a kind of change, 1 points where to look.
+   */
+  readonly guidanceLevel?: 1 | 2 | 3;
 }
 
 export interface AnalysisReport {

@@ -19,4 +19,17 @@ export interface PoolProfile {
   readonly settingChanges: readonly SettingChange[];
   /** The tuner's log, when one reports to this pool (src/tuner/). */
   readonly tuning?: TuningLog;
+  /**
+   * Spinning on empty rings, counted exactly (absent in older profiles): a worker spins up to
+   * `workerSpin` polls after a small batch before it sleeps; the caller spins up to
+   * `callerSpinMicros` for an answer before it waits. An empty round found nothing.
+   */
+  readonly spin?: {
+    readonly workerSpin: number;
+    readonly workerRounds: number;
+    readonly workerEmptyRounds: number;
+    readonly callerSpinMicros: number;
+    readonly callerRounds: number;
+    readonly callerEmptyRounds: number;
+  };
 }

@@ -34,7 +34,7 @@ function where(f: Finding): string {
     w.path !== undefined && w.path.length > 0 ? `path ${w.path.map((p) => terminalSafe(p, 60)).join(' → ')}` : w.function === undefined ? undefined : `function ${terminalSafe(w.function)}`,
     w.site === undefined || w.path !== undefined ? undefined : `site ${terminalSafe(w.site)}`,
   ].filter((p) => p !== undefined);
-  return parts.length === 0 ? 'host' : parts.join(', ');
+  return parts.length === 0 ? (f.category === 'pool' ? 'the pool' : 'the host') : parts.join(', ');
 }
 
 const evidence = (e: Evidence): string => `${terminalSafe(e.label, 80)} ${amount(e.value, e.unit)}`;
@@ -48,7 +48,7 @@ export function formatFindings(report: AnalysisReport): string {
     lines.push(`${i + 1}. [${f.severity}] ${terminalSafe(f.title, 300)}  (${f.id}, ${f.category})`);
     lines.push(`   where: ${where(f)}`);
     lines.push(`   evidence: ${f.evidence.map(evidence).join(' · ')}`);
-    lines.push(`   do: ${terminalSafe(f.recommendation, 600)}`);
+    lines.push(`   do${f.guidanceLevel === undefined ? '' : ` (guidance ${f.guidanceLevel}/3)`}: ${terminalSafe(f.recommendation, 600)}`);
     const share = f.saving.share === undefined ? '' : ` (${(f.saving.share * 100).toFixed(1)} %)`;
     lines.push(`   saves: up to ${amount(f.saving.value, f.saving.unit)}${share}: ${terminalSafe(f.saving.how, 300)}`);
     lines.push(`   confidence: ${confidence(f.confidence)} · score ${f.score.toFixed(3)}${f.rating === undefined ? '' : ` · ${f.rating.metric} ${f.rating.value.toPrecision(3)} rates ${f.rating.score.toFixed(2)} (p10 ${f.rating.p10}, median ${f.rating.median})`}`);

@@ -5,7 +5,7 @@
  */
 import type { AllocationSite } from '../../model/allocation-report.js';
 import { EXACT } from '../confidence.js';
-import { percent, shown } from '../facts.js';
+import { exportEntering, percent, shown } from '../facts.js';
 import { rate } from '../log-normal-score.js';
 import { ran, skipped, type AnalysisRule, type FindingDraft } from '../rule.js';
 
@@ -23,6 +23,7 @@ export function siteName(site: AllocationSite): string {
 export const allocationHotSpot: AnalysisRule = {
   id: 'allocation-hot-spot',
   category: 'allocation',
+  guidanceLevel: 3,
   passedTitle: 'No allocation site allocates heavily per call',
   run({ modules }) {
     const tracked = modules.filter((m) => m.profile.allocations !== undefined);
@@ -34,8 +35,7 @@ export const allocationHotSpot: AnalysisRule = {
       for (const site of report.sites) {
         const bytesShare = report.totals.bytes === 0 ? 0 : site.bytes / report.totals.bytes;
         if (bytesShare < MIN_BYTES_SHARE) continue;
-        const entry = site.stack[0]?.name;
-        const exported = module.profile.exports.find((e) => e.name === entry);
+        const exported = exportEntering(module.profile.exports, site.stack[0]?.name);
         const calls = exported?.calls ?? module.profile.exports.reduce((n, e) => n + e.calls, 0);
         const perCall = site.blocks / Math.max(1, calls);
         const temporaryShare = site.blocks === 0 ? 0 : site.temporaryBlocks / site.blocks;

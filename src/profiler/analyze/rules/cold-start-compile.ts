@@ -20,6 +20,7 @@ export const SINGLE_TIMING_SPREAD = 0.2;
 export const coldStartCompile: AnalysisRule = {
   id: 'cold-start-compile',
   category: 'cold-start',
+  guidanceLevel: 2,
   passedTitle: 'Compiling is not most of the cold start',
   run({ modules }) {
     const findings: FindingDraft[] = [];

@@ -15,6 +15,7 @@ export const ERROR_RATE_POINTS = { p10: 0.01, median: 0.1 } as const;
 export const errorRate: AnalysisRule = {
   id: 'error-rate',
   category: 'errors',
+  guidanceLevel: 1,
   passedTitle: 'No module fails more than 1 % of its calls',
   run({ modules }) {
     const findings: FindingDraft[] = [];

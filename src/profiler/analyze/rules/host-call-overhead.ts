@@ -15,6 +15,7 @@ export const CALL_OVERHEAD_POINTS = { p10: 0.3, median: 0.6 } as const;
 export const hostCallOverhead: AnalysisRule = {
   id: 'host-call-overhead',
   category: 'host-boundary',
+  guidanceLevel: 3,
   passedTitle: 'Calls are long enough that crossing into the guest is a small share',
   run({ modules }) {
     const measured = modules.filter((m) => m.callOverheadNs !== undefined);
@@ -32,14 +33,14 @@ export const hostCallOverhead: AnalysisRule = {
         findings.push({
           severity,
           rating,
-          title: `${shown(e.name)}: ${e.calls} calls of ${Math.round(e.latency.p50)} ns, ${percent(share)} of each is the crossing into the guest`,
+          title: `${shown(e.name)}: ${e.calls.toLocaleString('en-US')} calls of ${Math.round(e.latency.p50)} ns, ${percent(share)} of each is the crossing into the guest`,
           where: { module: label, export: e.name },
           evidence: [
             { label: 'calls', value: e.calls, unit: 'calls' },
             { label: 'median call', value: e.latency.p50, unit: 'ns' },
             { label: 'empty call (same measure)', value: perCall, unit: 'ns' },
           ],
-          recommendation: `Batch the work: call ${shown(e.name)} once with many items (an array argument) and loop inside the guest, instead of ${e.calls} calls that each pay ${Math.round(perCall)} ns to cross.`,
+          recommendation: `Batch the work: call ${shown(e.name)} once with many items (an array argument) and loop inside the guest, instead of ${e.calls.toLocaleString('en-US')} calls that each pay ${Math.round(perCall)} ns to cross.`,
           saving: { value: savingNs, unit: 'ns', share, how: 'calls × the cost of an empty call: what folding them into one call saves' },
           // The median call against its 90th percentile: how far the share can move.
           confidence: { kind: 'interval', low: Math.min(1, perCall / Math.max(e.latency.p90, e.latency.p50)), high: share, level: 0.8 },

@@ -18,6 +18,7 @@ export const HOST_IMPORTS_POINTS = { p10: 0.5, median: 0.8 } as const;
 export const hostImports: AnalysisRule = {
   id: 'host-imports',
   category: 'host-boundary',
+  guidanceLevel: 3,
   passedTitle: 'No guest function spends most of its time in host imports',
   run({ modules }) {
     const withTree = modules.filter((m) => m.tree !== undefined);

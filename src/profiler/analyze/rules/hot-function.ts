@@ -24,6 +24,7 @@ export function heaviestPath(tree: CallTree, target: FunctionStats): string[] {
 export const hotFunction: AnalysisRule = {
   id: 'hot-function',
   category: 'cpu',
+  guidanceLevel: 2,
   passedTitle: 'No guest function holds most of the self weight',
   run({ modules }) {
     const watched = modules.filter((m) => m.tree !== undefined || m.profile.functions !== undefined);

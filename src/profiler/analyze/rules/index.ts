@@ -13,6 +13,7 @@ import { memoryGrowth } from './memory-growth.js';
 import { moduleCache } from './module-cache.js';
 import { poolQueueWait } from './pool-queue-wait.js';
 import { poolSaturation } from './pool-saturation.js';
+import { poolSpinning } from './pool-spinning.js';
 import { poorLocality } from './poor-locality.js';
 import { tailLatency } from './tail-latency.js';
 import { trapStorm } from './trap-storm.js';
@@ -34,4 +35,5 @@ export const DEFAULT_RULES: readonly AnalysisRule[] = [
   tailLatency,
   poolQueueWait,
   poolSaturation,
+  poolSpinning,
 ];

@@ -16,6 +16,7 @@ export const LEAK_POINTS = { p10: 64, median: 4096 } as const;
 export const leak: AnalysisRule = {
   id: 'leak',
   category: 'allocation',
+  guidanceLevel: 3,
   passedTitle: 'Live bytes return to their baseline after every call',
   run({ modules }) {
     const tracked = modules.filter((m) => m.profile.allocations !== undefined);

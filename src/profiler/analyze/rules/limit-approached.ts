@@ -2,7 +2,8 @@
  * limit-approached: calls come within 20 % of a limit — p99 latency against the deadline, the
  * instructions a call executes against its fuel, peak memory against the memory limit — so that
  * a slightly larger input will be stopped → raise the limit ahead of time, or make the work
- * smaller. Instruction counts per call are known as a mean (exact; the p99 is at least that).
+ * smaller. Instructions use the p99 of every call's count when the profile has their histogram
+ * (fuel-instrumented modules), else the mean (exact, and at most the p99).
  */
 import { EXACT, quantileInterval } from '../confidence.js';
 import { PAGE_BYTES, percent, shown } from '../facts.js';
@@ -15,6 +16,7 @@ export const LIMIT_USE_POINTS = { p10: 0.8, median: 0.95 } as const;
 export const limitApproached: AnalysisRule = {
   id: 'limit-approached',
   category: 'limits',
+  guidanceLevel: 2,
   passedTitle: 'Calls stay clear of their time, fuel and memory limits',
   run({ modules }) {
     const findings: FindingDraft[] = [];
@@ -47,11 +49,27 @@ export const limitApproached: AnalysisRule = {
           }
         }
         if (limits?.fuel !== undefined && e.calls > 0 && e.instructions > 0 && (e.errors['ERR_OUT_OF_FUEL'] ?? 0) === 0) {
-          const mean = e.instructions / e.calls;
-          const use = mean / limits.fuel;
-          if (use >= LIMIT_USE_POINTS.p10) {
-            push(use, 'fuel', e.name, [{ label: 'instructions per call (mean)', value: mean, unit: 'instructions' }, { label: 'fuel', value: limits.fuel, unit: 'instructions' }],
-              `Raise the fuel of ${shown(e.name)} above ${limits.fuel} instructions, or bound the work per call: the mean call already uses ${percent(use)}, so the largest ones are closer still.`, EXACT);
+          const perCall = e.instructionsPerCall;
+          const fuel = limits.fuel;
+          if (perCall !== undefined && perCall.count > 0) {
+            // The p99 of every call's count (HDR histogram: within 0.1 %), with its order-statistic interval.
+            // HDR reports a bucket's top value: never more than the largest call counted.
+            const p99 = Math.min(perCall.p99, perCall.max);
+            const use = p99 / fuel;
+            if (use >= LIMIT_USE_POINTS.p10) {
+              const interval = quantileInterval({ ...perCall, unit: 'ns' }, 0.99);
+              push(use, 'fuel', e.name, [{ label: 'instructions per call (p99)', value: p99, unit: 'instructions' }, { label: 'instructions per call (max)', value: perCall.max, unit: 'instructions' }, { label: 'fuel', value: fuel, unit: 'instructions' }],
+                `Raise the fuel of ${shown(e.name)} above ${fuel} instructions, or bound the work per call: one call in a hundred already uses ${percent(use)} of it.`,
+                interval.kind === 'interval' ? { ...interval, low: Math.min(interval.low, perCall.max) / fuel, high: Math.min(interval.high, perCall.max) / fuel } : interval);
+            }
+          } else {
+            // An older profile without the distribution: the mean is exact and at most the p99.
+            const mean = e.instructions / e.calls;
+            const use = mean / fuel;
+            if (use >= LIMIT_USE_POINTS.p10) {
+              push(use, 'fuel', e.name, [{ label: 'instructions per call (mean)', value: mean, unit: 'instructions' }, { label: 'fuel', value: fuel, unit: 'instructions' }],
+                `Raise the fuel of ${shown(e.name)} above ${fuel} instructions, or bound the work per call: the mean call already uses ${percent(use)}, so the largest ones are closer still.`, EXACT);
+            }
           }
         }
       }

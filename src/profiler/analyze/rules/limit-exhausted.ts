@@ -19,6 +19,7 @@ export const LIMIT_EXHAUSTED_POINTS = { p10: 0.001, median: 0.01 } as const;
 export const limitExhausted: AnalysisRule = {
   id: 'limit-exhausted',
   category: 'limits',
+  guidanceLevel: 1,
   passedTitle: 'No call ran out of time, fuel or memory',
   run({ modules }) {
     const findings: FindingDraft[] = [];

@@ -14,6 +14,7 @@ export const MEMORY_GROWTH_POINTS = { p10: 2, median: 16 } as const;
 export const memoryGrowth: AnalysisRule = {
   id: 'memory-growth',
   category: 'allocation',
+  guidanceLevel: 3,
   passedTitle: 'Guest memory does not keep growing during calls',
   run({ modules }) {
     const findings: FindingDraft[] = [];

@@ -15,6 +15,7 @@ export const CACHE_MISS_POINTS = { p10: 0.2, median: 0.5 } as const;
 export const moduleCache: AnalysisRule = {
   id: 'module-cache',
   category: 'cold-start',
+  guidanceLevel: 2,
   passedTitle: 'The module cache serves reloads and evicts nothing',
   run({ modules }) {
     // Every module of one host sees the same cache: judge its latest (most asked) snapshot.

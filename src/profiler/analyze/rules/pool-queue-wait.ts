@@ -15,6 +15,7 @@ export const QUEUE_WAIT_POINTS = { p10: 1, median: 4 } as const;
 export const poolQueueWait: AnalysisRule = {
   id: 'pool-queue-wait',
   category: 'pool',
+  guidanceLevel: 2,
   passedTitle: 'Calls run longer than they wait in the pool queue',
   run({ pool }) {
     if (pool === undefined) return skipped('no pool profile: the calls did not run on a worker pool');
@@ -41,7 +42,7 @@ export const poolQueueWait: AnalysisRule = {
           { label: 'threads', value: pool.workers.threads, unit: 'threads' },
         ],
         recommendation: `Give the pool more threads (now ${pool.workers.threads}) up to the cores free for it, or keep fewer calls in flight per caller: the wait is time no worker was free.`,
-        saving: { value: wait.mean * calls, unit: 'ns', share: wait.mean / (wait.mean + run.mean), how: 'mean queue wait × calls; share: wait over wait + run' },
+        saving: { value: wait.mean * calls, unit: 'ns', share: wait.mean / (wait.mean + run.mean), how: 'mean queue wait × calls, summed over calls (waits in flight together overlap: not wall time); share: wait over wait + run' },
         confidence: interval.kind === 'interval' ? { ...interval, low: interval.low / run.p50, high: interval.high / run.p50 } : interval,
       });
     }

@@ -14,6 +14,7 @@ export const SATURATION_POINTS = { p10: 0.001, median: 0.01 } as const;
 export const poolSaturation: AnalysisRule = {
   id: 'pool-saturation',
   category: 'pool',
+  guidanceLevel: 2,
   passedTitle: 'The pool refused no call',
   run({ pool }) {
     if (pool === undefined) return skipped('no pool profile: the calls did not run on a worker pool');

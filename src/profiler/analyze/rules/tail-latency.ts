@@ -1,7 +1,8 @@
 /**
  * tail-latency: an export's p99 is many times its median → the slow calls are a different kind
  * of call. Names the likely cause where the data shows one: calls that grew memory (growth
- * copies or remaps the heap), or waiting in the pool's queue; otherwise says the data does not.
+ * copies or remaps the heap), waiting in the pool's queue, or pool workers woken from sleep;
+ * otherwise says the data does not.
  */
 import { quantileInterval } from '../confidence.js';
 import { percent, shown } from '../facts.js';
@@ -16,13 +17,19 @@ export const TAIL_RATIO_POINTS = { p10: 10, median: 50 } as const;
 export const tailLatency: AnalysisRule = {
   id: 'tail-latency',
   category: 'cpu',
+  guidanceLevel: 1,
   passedTitle: 'p99 latency stays within 10 × the median',
   run({ modules, pool }) {
     const findings: FindingDraft[] = [];
-    for (const module of modules) {
+    // A pool's modules are judged too, with the pool's own evidence (queue wait, wake-ups).
+    const judged = [
+      ...modules.map((m) => ({ profile: m.profile, poolId: pool === undefined ? undefined : Object.entries(pool.modules).find(([, p]) => p.module.id === m.profile.module.id)?.[0] })),
+      ...(pool === undefined ? [] : Object.entries(pool.modules).filter(([, p]) => !modules.some((m) => m.profile.module.id === p.module.id)).map(([id, profile]) => ({ profile, poolId: id as string | undefined }))),
+    ];
+    const poolCalls = pool === undefined ? 0 : Object.values(pool.modules).reduce((n, p) => n + p.exports.reduce((k, e) => k + e.calls, 0), 0);
+    for (const module of judged) {
       const label = module.profile.module.label;
-      const wait = pool === undefined ? undefined : Object.entries(pool.modules).find(([, p]) => p.module.id === module.profile.module.id)?.[0];
-      const queue = wait === undefined ? undefined : pool!.queueWait[wait];
+      const queue = module.poolId === undefined ? undefined : pool!.queueWait[module.poolId];
       for (const e of module.profile.exports) {
         const l = e.latency;
         if (l.count < MIN_TIMED_CALLS || l.p50 <= 0) continue;
@@ -34,6 +41,9 @@ export const tailLatency: AnalysisRule = {
         // One call in a hundred is the tail: growth in at least half as many calls can fill it.
         if (growthShare >= 0.005) causes.push(`memory grew in ${e.memory.growthEvents} calls (${percent(growthShare)}): raise initial memory`);
         if (queue !== undefined && queue.p99 >= l.p50) causes.push(`pool queue wait p99 ${Math.round(queue.p99)} ns: more threads, or fewer calls in flight`);
+        // A worker that slept (its spin found nothing) must be woken for the next call: tens of µs.
+        const sleeps = module.poolId === undefined ? 0 : (pool!.spin?.workerEmptyRounds ?? 0);
+        if (sleeps > 0 && poolCalls > 0 && sleeps / poolCalls >= 0.005) causes.push(`workers slept ${sleeps} times between calls (${percent(Math.min(1, sleeps / poolCalls))} of calls) and had to be woken: a longer workerSpin, or calls sent in batches`);
         const interval = quantileInterval(l, 0.99);
         const tailNs = (l.p99 - l.p50) * l.count * 0.01;
         findings.push({
@@ -48,11 +58,12 @@ export const tailLatency: AnalysisRule = {
             { label: 'timed calls', value: l.count, unit: 'calls' },
             { label: 'calls that grew memory', value: e.memory.growthEvents, unit: 'calls' },
             ...(queue === undefined ? [] : [{ label: 'queue wait p99', value: queue.p99, unit: 'ns' }]),
+            ...(module.poolId === undefined || pool?.spin === undefined ? [] : [{ label: 'worker sleeps', value: pool.spin.workerEmptyRounds, unit: 'wake-ups' }]),
           ],
           recommendation:
             causes.length > 0
               ? `The slow calls line up with: ${causes.join('; ')}.`
-              : `The profile does not show what the slow calls have in common (no memory growth, no queue wait): profile them alone (--mode sampling, --repeat) and compare their inputs; garbage collection in the guest or the host is a common cause.`,
+              : `The profile does not show what the slow calls have in common (no memory growth, queue wait or wake-ups): profile them alone (--mode sampling, --repeat) and compare their inputs; garbage collection in the guest or the host is a common cause.`,
           saving: { value: tailNs, unit: 'ns', share: l.mean <= 0 ? 0 : Math.min(1, tailNs / (l.mean * l.count)), how: 'the slowest 1 % of calls brought down to the median: (p99 − p50) × 1 % of calls, over total time' },
           confidence: interval.kind === 'interval' ? { ...interval, low: interval.low / l.p50, high: interval.high / l.p50 } : interval,
         });

@@ -16,6 +16,7 @@ export const TRAP_STORM_POINTS = { p10: 100, median: 10_000 } as const;
 export const trapStorm: AnalysisRule = {
   id: 'trap-storm',
   category: 'errors',
+  guidanceLevel: 1,
   passedTitle: 'No export traps in a storm',
   run({ modules }) {
     const findings: FindingDraft[] = [];
