@@ -73,6 +73,23 @@ describe('renderHtmlReport', () => {
     expect(JSON.stringify(parsed.flames[0]!.root)).toContain(JSON.stringify(HOSTILE_SCRIPT));
   });
 
+  it('stays small whatever the guest names and however wide the tree', async () => {
+    const run = await namesRun('one.json', 5, 2);
+    const module = run.modules[0]!;
+    const huge = 'x'.repeat(1 << 20);
+    const tree = structuredClone(module.tree!);
+    const children = Array.from({ length: 5_000 }, (_, i) => ({ name: i === 0 ? huge : `leaf${i}`, functionIndex: 100 + i, calls: 1, total: 1, self: 1, min: 1, max: 1, children: [] }));
+    const heavy = { name: huge, functionIndex: 99, calls: 1, total: 1_000_000, self: 1_000_000, min: 1, max: 1, children: [] };
+    tree.root.children.push(heavy, ...children);
+    tree.root.total += heavy.total + children.length;
+    const html = renderHtmlReport({ runs: [{ ...run, modules: [{ ...module, tree }] }] });
+    expect(html.length).toBeLessThan(400_000);
+    const data = JSON.parse(between(html, '<script type="application/json" id="report-data">', '</script>')[0]!) as { flames: { root: [string, number, number, number, number, [string, ...unknown[]][]] }[] };
+    const names = data.flames[0]!.root[5].map((c) => c[0]);
+    // `control` (a few instructions) is as narrow as the leaves and merges with them.
+    expect(names).toEqual(['run', `${'x'.repeat(132)}…[1048400 chars cut]…${'x'.repeat(44)}`, '(5001 narrow frames)']);
+  });
+
   it('says which panels a run did not record, and draws them when it did', async () => {
     const run = await namesRun('one.json', 5, 2);
     const plain = renderHtmlReport({ runs: [run] });
