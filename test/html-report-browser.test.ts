@@ -136,6 +136,9 @@ describe('HTML report in headless Chromium', () => {
     expect((await widths()).helper).toBeLessThan(full / 2);
     await page.click(`${flame} .frame:text-is("helper")`);
     expect((await widths()).helper).toBeGreaterThanOrEqual(full - 1);
+    // Its caller spans the view too, faded; frames beside it are gone.
+    expect(await page.$$eval(`${flame} .frame.ancestor`, (frames) => frames.map((f) => f.textContent))).toEqual(['run']);
+    expect(await page.$$eval(`${flame} .frame`, (frames) => frames.map((f) => f.textContent))).toEqual(['run', 'helper']);
     await page.click('#r1-m0-flamegraph .flame-reset');
     expect((await widths()).helper).toBeLessThan(full / 2);
     // The differential flamegraph draws the after run, coloured by change.

@@ -78,7 +78,8 @@ export const PAGE_SCRIPT = String.raw`(function () {
       f.delta = f.n[3] / (fd.total || 1) - (f.n[7] || 0) / (fd.beforeTotal || 1);
       maxDelta = Math.max(maxDelta, Math.abs(f.delta));
     });
-    var view = { s: 0, w: fd.total };
+    // The zoomed range, and the depth of the frame zoomed on (its callers are drawn faded).
+    var view = { s: 0, w: fd.total, d: 0 };
     var re = null;
     function colour(f) {
       if (f.n[1] < 0 && /^\(\d+ narrow frames?\)$/.test(f.n[0])) return '#ccc';
@@ -105,7 +106,7 @@ export const PAGE_SCRIPT = String.raw`(function () {
         var w = (x1 - x0) * k;
         if (x1 <= x0 || w < 0.5) return;
         var div = document.createElement('div');
-        div.className = 'frame' + (re !== null && re.test(f.n[0]) ? ' match' : '');
+        div.className = 'frame' + (re !== null && re.test(f.n[0]) ? ' match' : '') + (f.d < view.d ? ' ancestor' : '');
         div.setAttribute('data-i', String(i));
         div.style.left = ((x0 - view.s) * k) + 'px';
         div.style.width = Math.max(0.5, w - 1) + 'px';
@@ -121,13 +122,13 @@ export const PAGE_SCRIPT = String.raw`(function () {
     }
     el.addEventListener('click', function (event) {
       var f = frameOf(event);
-      if (f) { view = { s: f.s, w: f.w }; draw(); }
+      if (f) { view = { s: f.s, w: f.w, d: f.d }; draw(); }
     });
     el.addEventListener('mouseover', function (event) {
       var f = frameOf(event);
       details.textContent = f ? describe(f) : ' ';
     });
-    reset.addEventListener('click', function () { view = { s: 0, w: fd.total }; draw(); });
+    reset.addEventListener('click', function () { view = { s: 0, w: fd.total, d: 0 }; draw(); });
     search.addEventListener('input', function () {
       re = matcher(search.value);
       var matched = 0, share = 0, covered = -1;

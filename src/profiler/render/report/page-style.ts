@@ -50,6 +50,7 @@ ul.legend { list-style: none; padding: 0; margin: 4px 0; display: flex; flex-wra
 .flame { position: relative; width: 100%; overflow: hidden; background: var(--bg); border: 1px solid var(--line); min-height: 20px; }
 .flame .frame { position: absolute; height: 17px; font: 11.5px ui-monospace, Menlo, Consolas, monospace; line-height: 17px; padding: 0 3px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; cursor: pointer; border-radius: 2px; color: #111; }
 .flame .frame:hover { outline: 1px solid #000; }
+.flame .frame.ancestor { opacity: 0.5; }
 .flame .frame.match { background-color: #e040fb !important; color: #fff; }
 .flame-details { min-height: 1.4em; color: var(--muted); font-size: 12.5px; overflow-wrap: anywhere; }
 details.passed { margin-top: 8px; color: var(--muted); }
