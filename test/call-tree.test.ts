@@ -230,6 +230,21 @@ describe('flamegraph', () => {
     expect(firstY(icicle)).toBeLessThan(firstY(flame)); // main on top in the icicle, at the bottom in the flame
   });
 
+  it('shortens a long title to fit between the buttons, whole in its tooltip', () => {
+    const long = `module ${'m'.repeat(100)}.wasm run(1, 2)`;
+    const svg = renderFlamegraph(sample(), { title: long });
+    expect(svg).toContain(`<text x="600" y="24" class="title">module ${'m'.repeat(60)}..<title>${long}</title></text>`);
+  });
+
+  it('says "(1 narrow frame)", and draws a lone narrow frame as itself', () => {
+    // maxFrames 2 keeps main and big; the one frame left out is merged alone.
+    const svg = renderFlamegraph(fromFolded('main;big 100000\nmain;tiny 1\n'), { maxFrames: 2 });
+    expect(svg).toContain('<title>(1 narrow frame)\ntotal 1 sample (0.00%)\ntoo small to keep in this file</title>');
+    const all = renderFlamegraph(fromFolded('main;big 100000\nmain;tiny 1\n'));
+    expect(all).toContain('<title>tiny\ntotal 1 sample (0.00%)');
+    expect(all).not.toMatch(/<title>\(\d+ narrow/);
+  });
+
   it('stays small for a 50,000-function profile by merging frames too narrow to see', () => {
     const names = Array.from({ length: 50_001 }, (_, i) => (i === 0 ? 'main' : `function_${i}_with_a_long_mangled_name`));
     const b = new CallTreeBuilder(names, 'instrumented', 'nanoseconds');

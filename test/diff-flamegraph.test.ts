@@ -21,15 +21,17 @@ describe('differential flamegraph', () => {
       fib: [40, 40, 10, 40, 10],
       new: [7, 7, 0, 7, 0],
     }); // "gone" has no width after: not drawn here
+    expect(renderDiffFlamegraph(BEFORE, AFTER)).toBe(svg); // folded text as it is
     expect(svg).toContain('<title>fib\nbefore: total 10 samples, self 10 samples\nafter: total 40 samples, self 40 samples\nself change: +30 samples (+300.0%)</title>');
     expect(svg).toContain('<title>new\nbefore: total 0 samples, self 0 samples\nafter: total 7 samples, self 7 samples\nself change: +7 samples (new)</title>');
     // Largest change is fib's +30: full red; parse −10: a third as saturated blue; eval, main unchanged.
     const fill = (name: string) => new RegExp(`<title>${name}\\n[^<]*</title><rect [^>]*fill="([^"]+)"`).exec(svg)![1];
     expect(fill('fib')).toBe('rgb(255,0,0)');
     expect(fill('parse')).toBe(diffColour(-10 / 30));
-    expect(fill('parse')).toBe('rgb(147,147,255)');
-    expect(fill('main')).toBe('rgb(250,250,250)');
-    expect(fill('eval')).toBe('rgb(250,250,250)');
+    expect(fill('parse')).toBe('rgb(140,140,255)'); // as flamegraph.pl colours it from difffolded.pl's output
+    expect(fill('new')).toBe('rgb(255,161,161)');
+    expect(fill('main')).toBe('rgb(225,225,225)');
+    expect(fill('eval')).toBe('rgb(225,225,225)');
   });
 
   it('the reverse view takes widths from before, so vanished frames show', () => {

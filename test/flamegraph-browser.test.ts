@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromFolded } from '../src/profiler/export/folded.js';
 import { walkTree, type CallTree } from '../src/profiler/model/call-tree.js';
 import { renderDiffFlamegraph } from '../src/profiler/render/diff-flamegraph.js';
-import { renderFlamegraph } from '../src/profiler/render/flamegraph.js';
+import { inlineFlamegraph, renderFlamegraph } from '../src/profiler/render/flamegraph.js';
 import { launchChromium, type Chromium } from './helpers/chromium-page.js';
 
 const LEAVES = 300;
@@ -109,6 +109,27 @@ describe('flamegraph in Chromium', () => {
     await page.close();
   });
 
+  it('the page draws the icicle, the sampled and the differential views as their files do, after a zoom and a reset', async () => {
+    const sampled = { ...fromFolded('run;hash 792\nrun 75\nrun;hash;(host) 3\n'), sampleIntervalNs: 250_000 };
+    const files = {
+      'icicle.svg': [renderFlamegraph(profile(), { icicle: true, width: 900 }), 'work'],
+      'sampled-view.svg': [renderFlamegraph(sampled), 'hash'],
+      'diff.svg': [renderDiffFlamegraph(fromFolded('a;b 10\na;gone 4\na 5\n'), fromFolded('a;b 30\na 5\n'), { normalize: true }), 'b'],
+      'diff-reverse.svg': [renderDiffFlamegraph(fromFolded('a;b 10\na;gone 4\na 5\n'), fromFolded('a;b 30\na 5\n'), { reverse: true }), 'gone'],
+    } as const;
+    for (const [name, [svg, target]] of Object.entries(files)) {
+      const page = await open(name, svg);
+      const drawn = () => page.evaluate(() => [...document.querySelectorAll('.frames g.f')].map((g) => g.outerHTML));
+      const initial = await drawn();
+      await box(page, target).click();
+      expect(await drawn()).not.toEqual(initial);
+      await page.locator('.reset-zoom').click();
+      expect(await drawn(), name).toEqual(initial);
+      expect(errorsOf(page)).toEqual([]);
+      await page.close();
+    }
+  });
+
   it('hover: the details line and the native tooltip give name, total, self with units, share and calls', async () => {
     const tree = fromFolded('main;hash 861800\nmain 38200\n', 'instrumented', 'nanoseconds');
     walkTree(tree, (node) => (node.calls = node.name === 'main' ? 1 : 3));
@@ -157,9 +178,18 @@ describe('flamegraph in Chromium', () => {
     page.once('dialog', (d) => void d.accept('leaf_1[0-9]'));
     await page.keyboard.press('F3');
     expect(await highlighted()).toEqual([`(${LEAVES} narrow frames)`]);
-    expect(await text(page, 'matched')).toBe(`Matched: ${((100 * 5 * 110) / 107_000).toFixed(1)}%`); // leaf_10..19, leaf_100..199
+    expect(await text(page, 'matched')).toBe('Matched: 0.5%'); // leaf_10..19, leaf_100..199: 550 of 107,000 ns
     await box(page, 'work').click();
     expect(await highlighted()).toHaveLength(110);
+    expect(await text(page, 'matched')).toBe('Matched: 0.5% (8.5% of this zoom)'); // 550 of 107,000 ns; of work's 6,500
+
+    // Ctrl-I toggles case as the "ic" button does (flamegraph.pl's keys); "ic" is still on here.
+    page.once('dialog', (d) => void d.accept('HASH_'));
+    await page.keyboard.press('Control+f');
+    expect(await highlighted()).toEqual(['Hash_Update', 'hash_final']);
+    await page.keyboard.press('Control+i');
+    expect(await highlighted()).toEqual([]);
+    expect(await text(page, 'matched')).toBe('Matched: 0.0% (0.0% of this zoom)');
 
     await page.locator('.reset-search').click();
     expect(await highlighted()).toEqual([]);
@@ -171,13 +201,11 @@ describe('flamegraph in Chromium', () => {
 
   it('inline in an HTML page under a strict CSP (hashes only), two graphs side by side, each its own', async () => {
     const sha = (s: string) => `'sha256-${createHash('sha256').update(s).digest('base64')}'`;
-    const inline = (svg: string) => svg.replace(/^<\?xml[^>]*>\n/, '');
-    const one = renderFlamegraph(profile());
-    const two = renderDiffFlamegraph(fromFolded('a;b 10\na 5\n'), fromFolded('a;b 30\na 5\n'));
-    const scripts = [one, two].map((s) => /<script type="text\/ecmascript"><!\[CDATA\[([\s\S]*?)\]\]><\/script>/.exec(s)![1]!);
-    const styles = [...new Set([one, two].map((s) => /<style>([\s\S]*?)<\/style>/.exec(s)![1]!))];
-    const csp = `default-src 'none'; script-src ${scripts.map(sha).join(' ')}; style-src ${styles.map(sha).join(' ')}`;
-    const html = `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${csp}"><title>report</title></head><body>\n${inline(one)}\n${inline(two)}\n</body></html>`;
+    const one = inlineFlamegraph(renderFlamegraph(profile()));
+    const two = inlineFlamegraph(renderDiffFlamegraph(fromFolded('a;b 10\na 5\n'), fromFolded('a;b 30\na 5\n')));
+    expect(two.style).toBe(one.style);
+    const csp = `default-src 'none'; script-src ${sha(one.script)} ${sha(two.script)}; style-src ${sha(one.style)}`;
+    const html = `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${csp}"><title>report</title></head><body>\n${one.markup}\n${two.markup}\n</body></html>`;
     const page = await open('report.html', html);
     await box(page, 'work', 0).click();
     expect(await shown(page, 'reset-zoom', 0)).toBe(true);
@@ -187,6 +215,20 @@ describe('flamegraph in Chromium', () => {
     expect(await text(page, 'details', 0)).toBe(' ');
     // The page's own styles still apply: the graph's CSS is scoped to its svg.
     expect(await page.evaluate(() => getComputedStyle(document.querySelector('svg.wsfg .frames text')!).fontSize)).toBe('12px');
+    // Ctrl-F belongs to the page unless the pointer is over a graph; then to that graph only.
+    let prompts = 0;
+    page.on('dialog', (d) => {
+      prompts++;
+      void d.accept('b');
+    });
+    await page.mouse.move(5, 5);
+    await page.keyboard.press('Control+f');
+    expect(prompts).toBe(0);
+    await box(page, 'a', 1).hover();
+    await page.keyboard.press('Control+f');
+    expect(prompts).toBe(1);
+    expect(await text(page, 'matched', 1)).toBe('Matched: 85.7%'); // b: 30 of 35
+    expect(await text(page, 'matched', 0)).toBe('');
     expect(errorsOf(page).filter((e) => /Content Security Policy|Refused/.test(e))).toEqual([]);
     expect(errorsOf(page)).toEqual([]);
     await page.close();

@@ -2,14 +2,15 @@
  * The differential flamegraph (flamegraph.pl + difffolded.pl's view, interactive as ours):
  * two call trees of one unit merged by path (function identity, as everywhere), each frame as
  * wide as its total in the 'after' profile and coloured by the change of its self weight —
- * red grew, blue shrank, white unchanged, saturation by the size of the change relative to
+ * red grew, blue shrank, grey unchanged, saturation by the size of the change relative to
  * the largest one. Hover shows before, after and the change. `normalize` scales 'before' to
  * 'after''s total first (profiles of different lengths, sample counts or loads); `reverse`
  * takes widths from 'before', so frames that vanished are visible (colours keep their meaning).
- * Trees from folded files come in through `fromFolded`. Names are escaped as in the flamegraph.
+ * Folded files are read by `fromFolded`. Names are escaped as in the flamegraph.
  */
+import { fromFolded } from '../export/folded.js';
 import { frameKey, type CallTree, type CallTreeNode, type FrameIdentity } from '../model/call-tree.js';
-import { FLAME_DEFAULTS, renderFlameSvg, type FlameNode } from './flame-svg.js';
+import { FLAME_DEFAULTS, renderFlameSvg, type FlameSource } from './flame-svg.js';
 import type { FlamegraphOptions } from './flamegraph.js';
 
 export interface DiffFlamegraphOptions extends FlamegraphOptions {
@@ -61,10 +62,11 @@ export function diffCallTrees(before: CallTree, after: CallTree, options: { norm
   return { unit: after.unit, roots: merge(before.root.children, after.root.children), beforeTotal, afterTotal, beforeScale };
 }
 
-/** Red for growth, blue for shrinking, by `ratio` = change / largest change, in [-1, 1]. */
+/** Red for growth, blue for shrinking, by `ratio` = change / largest change, in [-1, 1]; light grey unchanged. */
 export function diffColour(ratio: number): string {
-  if (ratio === 0 || !Number.isFinite(ratio)) return 'rgb(250,250,250)';
-  const fade = Math.round(220 * (1 - Math.min(1, Math.abs(ratio))));
+  if (ratio === 0 || !Number.isFinite(ratio)) return 'rgb(225,225,225)';
+  // flamegraph.pl's scale, so changed frames colour as in its differential graphs.
+  const fade = Math.round(210 * (1 - Math.min(1, Math.abs(ratio))));
   return ratio > 0 ? `rgb(255,${fade},${fade})` : `rgb(${fade},${fade},255)`;
 }
 
@@ -85,27 +87,31 @@ function unitText(unit: CallTree['unit'], v: number): string {
   return unit === 'nanoseconds' ? `${rounded} ns` : `${rounded} ${unit}`;
 }
 
-export function renderDiffFlamegraph(before: CallTree, after: CallTree, options: DiffFlamegraphOptions = {}): string {
+/** `before` and `after` are call trees, or folded stacks (read by `fromFolded`, weights as samples). */
+export function renderDiffFlamegraph(beforeInput: CallTree | string, afterInput: CallTree | string, options: DiffFlamegraphOptions = {}): string {
+  const before = typeof beforeInput === 'string' ? fromFolded(beforeInput) : beforeInput;
+  const after = typeof afterInput === 'string' ? fromFolded(afterInput) : afterInput;
   const diff = diffCallTrees(before, after, { normalize: options.normalize === true });
   const reverse = options.reverse === true;
   const max = largestChange(diff.roots);
   // Changes below this are rounding, not change (normalising makes fractions).
   const noise = max * 1e-9;
-  const toNode = (node: DiffNode): FlameNode => {
-    const change = node.after.self - node.before.self;
-    return {
-      name: node.name,
-      functionIndex: node.functionIndex,
-      width: reverse ? node.before.total : node.after.total,
-      fill: diffColour(Math.abs(change) <= noise || max === 0 ? 0 : change / max),
-      values: [node.after.self, node.before.self, node.after.total, node.before.total],
-      children: node.children.map(toNode),
-    };
+  const source: FlameSource<DiffNode> = {
+    roots: diff.roots,
+    children: (node) => node.children,
+    width: (node) => (reverse ? node.before.total : node.after.total),
+    name: (node) => node.name,
+    functionIndex: (node) => node.functionIndex,
+    fill: (node) => {
+      const change = node.after.self - node.before.self;
+      return diffColour(Math.abs(change) <= noise || max === 0 ? 0 : change / max);
+    },
+    values: (node) => [node.after.self, node.before.self, node.after.total, node.before.total],
   };
   const interval = after.sampleIntervalNs ?? before.sampleIntervalNs;
   return renderFlameSvg({
     kind: 'diff',
-    roots: diff.roots.map(toNode),
+    source,
     unit: diff.unit,
     sampleIntervalNs: interval,
     title: options.title ?? `Differential flamegraph (${reverse ? 'widths from before' : 'widths from after'}, ${diff.unit})`,

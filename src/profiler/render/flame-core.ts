@@ -53,8 +53,9 @@ function frameLines(D, f) {
 function boxParts(D, b) {
   var f = D.frames[b[1]];
   if (b[0] === 1 || f[6] > 0) {
-    var last = D.frames[b[2]], w = last[2] + last[3] - f[2];
-    return [runName(b[7]), ['total ' + weight(D, w) + ' (' + share(D, w) + ')', 'click to zoom in']];
+    var last = D.frames[b[2]], w = last[2] + last[3] - f[2], dropped = 0;
+    for (var i = b[1]; i <= b[2]; i++) dropped += D.frames[i][6];
+    return [runName(b[7]), ['total ' + weight(D, w) + ' (' + share(D, w) + ')', dropped === b[7] ? 'too small to keep in this file' : dropped > 0 ? 'click to zoom in (' + dropped + ' too small to keep in this file)' : 'click to zoom in']];
   }
   return [D.names[f[0]] + (f[5] >= 0 ? ' (func[' + f[5] + '])' : ''), frameLines(D, f)];
 }
@@ -146,6 +147,18 @@ function draw() {
   }
   var zoomed = zoom.depth > 0 || zoom.start > 0 || zoom.end < D.total;
   resetZoom.setAttribute('class', 'button reset-zoom' + (zoomed ? '' : ' hide'));
+  // Share of the profile (and of the zoomed span) the matches cover; a match inside a match counts once.
+  var sum = 0, inView = 0, covered = -Infinity, eps = D.total * 1e-12;
+  if (re !== null) for (var i = 0; i < D.frames.length; i++) {
+    var f = D.frames[i];
+    if (f[2] >= covered - eps && frameMatches(i)) {
+      sum += f[3];
+      covered = f[2] + f[3];
+      inView += Math.max(0, Math.min(covered, zoom.end) - Math.max(f[2], zoom.start));
+    }
+  }
+  var pct = function (v, of) { return (of > 0 ? (100 * v / of).toFixed(1) : '0.0') + '%'; };
+  matched.textContent = re === null ? '' : 'Matched: ' + pct(sum, D.total) + (zoomed ? ' (' + pct(inView, zoom.end - zoom.start) + ' of this zoom)' : '');
 }
 function boxOf(event) {
   var g = event.target && event.target.closest ? event.target.closest('g.f') : null;
@@ -168,33 +181,29 @@ function setSearch(text) {
     try { re = new RegExp(term, ignoreCase ? 'i' : ''); }
     catch (err) { re = new RegExp(term.replace(/[.*+?^$\{\}()|[\]\\]/g, '\\$&'), ignoreCase ? 'i' : ''); }
   }
-  // A match inside a match is counted once.
-  var sum = 0, covered = -Infinity, eps = D.total * 1e-12;
-  if (re !== null) for (var i = 0; i < D.frames.length; i++) {
-    var f = D.frames[i];
-    if (f[2] >= covered - eps && frameMatches(i)) { sum += f[3]; covered = f[2] + f[3]; }
-  }
-  matched.textContent = re === null ? '' : 'Matched: ' + (D.total > 0 ? (100 * sum / D.total).toFixed(1) : '0.0') + '%';
   resetSearch.setAttribute('class', 'button reset-search' + (re === null ? ' hide' : ''));
   searchButton.setAttribute('class', 'button search' + (re === null ? '' : ' on'));
   draw();
 }
 function askSearch() {
-  var text = window.prompt('Search frames (regular expression' + (ignoreCase ? ', ignoring case' : '') + ')', term === null ? '' : term);
+  var text = window.prompt('Search frames (regular expression' + (ignoreCase ? ', ignoring case' : '') + '; Ctrl-I toggles case)', term === null ? '' : term);
   if (text !== null) setSearch(text); // cancelled: keep what is highlighted
 }
 searchButton.addEventListener('click', askSearch);
 resetSearch.addEventListener('click', function () { setSearch(null); });
-caseButton.addEventListener('click', function () {
+function toggleCase() {
   ignoreCase = !ignoreCase;
   caseButton.setAttribute('class', 'button case' + (ignoreCase ? ' on' : ''));
   if (term !== null) setSearch(term);
-});
+}
+caseButton.addEventListener('click', toggleCase);
+// Ctrl-F / F3 search, Ctrl-I toggles case, as in flamegraph.pl: in a page, only over the graph.
 document.addEventListener('keydown', function (e) {
-  var find = ((e.ctrlKey || e.metaKey) && (e.key === 'f' || e.key === 'F')) || e.key === 'F3';
-  if (!find || (svg.ownerDocument.documentElement !== svg && !svg.matches(':hover'))) return;
+  var ctrl = e.ctrlKey || e.metaKey, key = e.key.toLowerCase();
+  var find = (ctrl && key === 'f') || e.key === 'F3', fold = ctrl && key === 'i';
+  if (!(find || fold) || (svg.ownerDocument.documentElement !== svg && !svg.matches(':hover'))) return;
   e.preventDefault();
-  askSearch();
+  if (find) askSearch(); else toggleCase();
 });
 `;
 

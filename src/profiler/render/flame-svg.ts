@@ -12,8 +12,9 @@
  * one grey "(N narrow frames)" box, laid out again at each zoom, so zooming in shows what was
  * merged (and clicking a merged box zooms into its span); "Search" (or Ctrl-F / F3 while the
  * pointer is over the graph, or in a standalone file) highlights frames whose name matches a
- * regular expression and shows their share, "ic" toggles ignoring case, "Reset search" clears
- * it, and cancelling the prompt keeps what was highlighted.
+ * regular expression and shows their share (of the profile and of the zoom), "ic" (or Ctrl-I)
+ * toggles ignoring case, "Reset search" clears it, and cancelling the prompt keeps what was
+ * highlighted.
  *
  * Bounded whatever the profile: at most `maxFrames` frames are embedded (the widest; a
  * parent is never narrower than its child, so the kept ones form a tree), the others become
@@ -25,22 +26,26 @@ import { guestText } from '../../untrusted-text.js';
 import type { WeightUnit } from '../model/call-tree.js';
 import { FLAME_CLIENT_JS, FLAME_CORE_JS, flameCore, type FlameBox } from './flame-core.js';
 
-/** A frame to draw: the caller's tree, with each frame's width, colour and tooltip values. */
-export interface FlameNode {
-  /** As the module gives it (guest text); shortened and escaped here. */
-  readonly name: string;
-  readonly functionIndex?: number | undefined;
+/**
+ * The caller's tree, read in place (a profile may have 50,000 frames; only the kept ones are
+ * looked at closely): each frame's children, width, name, colour and tooltip values.
+ */
+export interface FlameSource<T> {
+  readonly roots: readonly T[];
+  children(frame: T): readonly T[];
   /** Weight the frame's width stands for (its subtree's). */
-  readonly width: number;
-  readonly fill: string;
+  width(frame: T): number;
+  /** As the module gives it (guest text); shortened and escaped here. */
+  name(frame: T): string;
+  functionIndex(frame: T): number | undefined;
+  fill(frame: T): string;
   /** What the tooltip shows: see FLAME_CORE_JS (by kind). */
-  readonly values: readonly number[];
-  readonly children: readonly FlameNode[];
+  values(frame: T): readonly number[];
 }
 
-export interface FlameSvgInput {
+export interface FlameSvgInput<T> {
   readonly kind: 'profile' | 'diff';
-  readonly roots: readonly FlameNode[];
+  readonly source: FlameSource<T>;
   readonly unit: WeightUnit;
   /** ns per sample, for `samples`: tooltips add the time it stands for. */
   readonly sampleIntervalNs?: number | undefined;
@@ -83,6 +88,24 @@ export function scriptSafeJson(value: unknown): string {
   return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/** A flamegraph (or differential flamegraph) SVG as an HTML page takes it, and what its CSP must allow. */
+export interface InlineFlamegraph {
+  /** The `<svg>` element, without the XML declaration. */
+  readonly markup: string;
+  /** The text of its one script (inside the CDATA section): hash it for `script-src`. */
+  readonly script: string;
+  /** The text of its one style element: hash it for `style-src` (the same for every flamegraph). */
+  readonly style: string;
+}
+
+/** Splits a file from renderFlamegraph / renderDiffFlamegraph into what an HTML page embeds and hashes. */
+export function inlineFlamegraph(svg: string): InlineFlamegraph {
+  const script = /<script type="text\/ecmascript"><!\[CDATA\[([\s\S]*?)\]\]><\/script>/.exec(svg)?.[1];
+  const style = /<style>([\s\S]*?)<\/style>/.exec(svg)?.[1];
+  if (script === undefined || style === undefined || !svg.startsWith('<?xml')) throw new RangeError('not a flamegraph written by renderFlamegraph or renderDiffFlamegraph');
+  return { markup: svg.slice(svg.indexOf('<svg')), script, style };
+}
+
 function fnv1a(text: string): string {
   let h = 2166136261;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
@@ -90,7 +113,7 @@ function fnv1a(text: string): string {
 }
 
 interface FlameData {
-  kind: FlameSvgInput['kind'];
+  kind: FlameSvgInput<unknown>['kind'];
   unit: WeightUnit;
   interval: number;
   total: number;
@@ -104,24 +127,31 @@ interface FlameData {
   frames: number[][];
 }
 
-/** The embedded frames: the widest `maxFrames`, the rest merged per run of siblings. */
-function flatten(roots: readonly FlameNode[], maxFrames: number): { names: string[]; fills: string[]; frames: number[][] } {
-  // Preorder index of every drawable frame, to pick the widest (ties: the earlier, so a
-  // parent always goes before its equally wide child).
-  const order: FlameNode[] = [];
-  const visit = (nodes: readonly FlameNode[]): void => {
+/**
+ * The embedded frames: the widest `maxFrames` (ties: the earlier in preorder, so a parent is
+ * always kept before its equally wide child and the kept frames form a tree), the others
+ * merged per run of siblings into entries that count them.
+ */
+function flatten<T>(src: FlameSource<T>, maxFrames: number): { names: string[]; fills: string[]; frames: number[][]; total: number } {
+  const widths: number[] = [];
+  const measure = (nodes: readonly T[]): void => {
     for (const node of nodes) {
-      if (!(node.width > 0)) continue;
-      order.push(node);
-      visit(node.children);
+      const w = src.width(node);
+      if (!(w > 0)) continue;
+      widths.push(w);
+      measure(src.children(node));
     }
   };
-  visit(roots);
-  let kept: Set<FlameNode> | undefined;
-  if (order.length > maxFrames) {
-    const ranked = order.map((node, i) => i).sort((a, b) => order[b]!.width - order[a]!.width || a - b);
-    kept = new Set(ranked.slice(0, maxFrames).map((i) => order[i]!));
+  measure(src.roots);
+  let threshold = -Infinity;
+  let tieBudget = Infinity;
+  if (widths.length > maxFrames) {
+    const sorted = Float64Array.from(widths).sort();
+    threshold = sorted[widths.length - maxFrames]!;
+    tieBudget = maxFrames - widths.filter((w) => w > threshold).length;
   }
+  // Visited in preorder, so ties spend the budget parents first.
+  const keep = (w: number): boolean => w > threshold || (w === threshold && tieBudget-- > 0);
   const names: string[] = [];
   const nameIndex = new Map<string, number>();
   const fills: string[] = [];
@@ -133,27 +163,33 @@ function flatten(roots: readonly FlameNode[], maxFrames: number): { names: strin
   };
   const shown = new Map<string, string>();
   const frames: number[][] = [];
-  const place = (nodes: readonly FlameNode[], depth: number, start: number): void => {
+  let total = 0;
+  const place = (nodes: readonly T[], depth: number, start: number): void => {
     let cursor = start;
     let rest: number[] | undefined;
     for (const node of nodes) {
-      if (!(node.width > 0)) continue;
-      if (kept !== undefined && !kept.has(node)) {
+      const w = src.width(node);
+      if (!(w > 0)) continue;
+      if (!keep(w)) {
         if (rest === undefined) frames.push((rest = [-1, depth, cursor, 0, -1, -1, 0]));
-        rest[3]! += node.width;
+        rest[3]! += w;
         rest[6]! += 1;
       } else {
         rest = undefined;
-        let text = shown.get(node.name);
-        if (text === undefined) shown.set(node.name, (text = guestText(node.name)));
-        frames.push([indexOf(nameIndex, names, text), depth, cursor, node.width, indexOf(fillIndex, fills, node.fill), node.functionIndex ?? -1, 0, ...node.values]);
-        place(node.children, depth + 1, cursor);
+        const name = src.name(node);
+        let text = shown.get(name);
+        if (text === undefined) shown.set(name, (text = guestText(name)));
+        const frame = [indexOf(nameIndex, names, text), depth, cursor, w, indexOf(fillIndex, fills, src.fill(node)), src.functionIndex(node) ?? -1, 0];
+        for (const v of src.values(node)) frame.push(v);
+        frames.push(frame);
+        place(src.children(node), depth + 1, cursor);
       }
-      cursor += node.width;
+      cursor += w;
     }
+    if (depth === 0) total = cursor - start;
   };
-  place(roots, 0, 0);
-  return { names, fills, frames };
+  place(src.roots, 0, 0);
+  return { names, fills, frames, total };
 }
 
 function boxMarkup(data: FlameData, box: FlameBox, index: number): string {
@@ -166,10 +202,9 @@ function boxMarkup(data: FlameData, box: FlameBox, index: number): string {
   );
 }
 
-export function renderFlameSvg(input: FlameSvgInput): string {
+export function renderFlameSvg<T>(input: FlameSvgInput<T>): string {
   const { width, icicle } = input;
-  const total = input.roots.reduce((n, r) => n + (r.width > 0 ? r.width : 0), 0);
-  const { names, fills, frames } = flatten(input.roots, input.maxFrames);
+  const { names, fills, frames, total } = flatten(input.source, input.maxFrames);
   const depth = frames.reduce((d, f) => Math.max(d, f[1]! + 1), 0);
   const notes = input.notes.map((n) => guestText(n, 400));
   const graphBottom = TOP + depth * ROW;
@@ -194,7 +229,11 @@ export function renderFlameSvg(input: FlameSvgInput): string {
   core.prepare(data);
   const boxes = total > 0 ? core.layout(data, { start: 0, end: total, depth: 0 }) : [];
   const script = `(function () {\n${FLAME_CORE_JS}\nvar D = ${json}, ID = '${id}';\n${FLAME_CLIENT_JS}})();`;
-  const title = escapeXml(guestText(input.title));
+  // The title sits between the buttons: shortened to fit (≈ 9.5 px a character at 17 px), whole in its tooltip.
+  const fullTitle = guestText(input.title);
+  const fit = Math.max(10, Math.floor((width - 540) / 9.5));
+  const points = [...fullTitle];
+  const title = points.length > fit ? `${escapeXml(points.slice(0, fit - 2).join(''))}..<title>${escapeXml(fullTitle)}</title>` : escapeXml(fullTitle);
   const noteLines = notes.map((n, i) => `<text x="10" y="${graphBottom + 42 + i * NOTE_ROW}" class="note">${escapeXml(n)}</text>`).join('\n');
   return `<?xml version="1.0" standalone="no"?>
 <svg version="1.1" class="wsfg" data-flame="${id}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" xmlns="http://www.w3.org/2000/svg">

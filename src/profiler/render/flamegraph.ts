@@ -7,9 +7,9 @@
  * sampling and shown as '—', as the CLI's table does.
  */
 import type { CallTree, CallTreeNode } from '../model/call-tree.js';
-import { FLAME_DEFAULTS, renderFlameSvg, type FlameNode } from './flame-svg.js';
+import { FLAME_DEFAULTS, renderFlameSvg, type FlameSource } from './flame-svg.js';
 
-export { escapeXml } from './flame-svg.js';
+export { escapeXml, inlineFlamegraph, type InlineFlamegraph } from './flame-svg.js';
 
 export interface FlamegraphOptions {
   readonly title?: string;
@@ -37,17 +37,18 @@ export function flameColour(name: string): string {
 
 export function renderFlamegraph(tree: CallTree, options: FlamegraphOptions = {}): string {
   const callsKnown = tree.mode !== 'sampling';
-  const toNode = (node: CallTreeNode): FlameNode => ({
-    name: node.name,
-    functionIndex: node.functionIndex,
-    width: node.total,
-    fill: flameColour(node.name),
-    values: [node.self, callsKnown ? node.calls : -1],
-    children: node.children.map(toNode),
-  });
+  const source: FlameSource<CallTreeNode> = {
+    roots: tree.root.children,
+    children: (node) => node.children,
+    width: (node) => node.total,
+    name: (node) => node.name,
+    functionIndex: (node) => node.functionIndex,
+    fill: (node) => flameColour(node.name),
+    values: (node) => [node.self, callsKnown ? node.calls : -1],
+  };
   return renderFlameSvg({
     kind: 'profile',
-    roots: tree.root.children.map(toNode),
+    source,
     unit: tree.unit,
     sampleIntervalNs: tree.sampleIntervalNs,
     title: options.title ?? `Guest profile (${tree.mode}, ${tree.unit})`,
