@@ -29,6 +29,8 @@ function benchFile(samples: readonly number[]): BenchFile {
     results: [{ benchmark: 'call-overhead', case: 'add(i32)', metric: 'per call', value, unit: 'ns', baseline: { name: 'raw wasm', value: 10 }, ratio: value / 10, target: 'ratio <= 2.5', met: value / 10 <= 2.5, samples }],
   };
 }
+/** The frames of the names module's call tree (run's callees and control), as the flamegraph draws them at full width. */
+const FLAME_FRAMES = ['run', HOSTILE_FUNCTION, 'helper', HOSTILE_SCRIPT];
 const OUTPUT = fileURLToPath(new URL('../test-output/report/', import.meta.url));
 
 let context: BrowserContext;
@@ -119,44 +121,80 @@ describe('HTML report in headless Chromium', () => {
     expect(await page.getAttribute(`${table} th:first-child`, 'aria-sort')).toBe('descending');
   });
 
-  it('highlights the frames a flamegraph search matches, and zooms on click', async () => {
-    const flame = '#r1-m0-flame';
-    await page.fill('#r1-m0-flamegraph .flame-search', 'helper');
-    const matched = await page.$$eval(`${flame} .frame.match`, (frames) => frames.map((f) => f.textContent));
-    expect(matched).toEqual(['helper']);
-    expect(await page.textContent('#r1-m0-flamegraph .flame-status')).toMatch(/^1 frame match, \d+\.\d % of the total$/);
-    await page.fill('#r1-m0-flamegraph .flame-search', '/^(run|helper)$/');
-    expect(await page.$$eval(`${flame} .frame.match`, (frames) => frames.map((f) => f.textContent).sort())).toEqual(['helper', 'run']);
-    await page.fill('#r1-m0-flamegraph .flame-search', '');
-    expect(await page.$$eval(`${flame} .frame.match`, (frames) => frames.length)).toBe(0);
+  it("the flamegraph is flame's SVG: a search highlights what it matches, a click zooms, Ctrl-F over it searches", async () => {
+    const graph = page.locator('#r1-m0-flame svg.wsfg');
+    const frames = (): Promise<{ name: string; fill: string; cls: string; width: number }[]> =>
+      graph.evaluate((svg) =>
+        [...svg.querySelectorAll('.frames g.f')].map((g) => ({
+          name: g.querySelector('title')!.textContent!.split('\n')[0]!.replace(/ \(func\[\d+\]\)$/, ''),
+          fill: g.querySelector('rect')!.getAttribute('fill')!,
+          cls: g.getAttribute('class')!,
+          width: Number(g.querySelector('rect')!.getAttribute('width')),
+        })),
+      );
+    const highlighted = async (): Promise<string[]> => (await frames()).filter((f) => f.fill === 'rgb(230,0,230)').map((f) => f.name).sort();
+    const matched = (): Promise<string | null> => graph.locator('.matched').textContent();
+    expect(await frames()).toHaveLength(FLAME_FRAMES.length);
+    expect((await frames()).map((f) => f.name)).toEqual(FLAME_FRAMES);
+    expect(await highlighted()).toEqual([]);
 
-    const widths = (): Promise<Record<string, number>> =>
-      page.$$eval(`${flame} .frame`, (frames) => Object.fromEntries(frames.map((f) => [f.textContent ?? '', f.getBoundingClientRect().width])));
-    const full = (await page.$eval(flame, (el) => el.clientWidth)) - 1;
-    expect((await widths()).helper).toBeLessThan(full / 2);
-    await page.click(`${flame} .frame:text-is("helper")`);
-    expect((await widths()).helper).toBeGreaterThanOrEqual(full - 1);
-    // Its caller spans the view too, faded; frames beside it are gone.
-    expect(await page.$$eval(`${flame} .frame.ancestor`, (frames) => frames.map((f) => f.textContent))).toEqual(['run']);
-    expect(await page.$$eval(`${flame} .frame`, (frames) => frames.map((f) => f.textContent))).toEqual(['run', 'helper']);
-    await page.click('#r1-m0-flamegraph .flame-reset');
-    expect((await widths()).helper).toBeLessThan(full / 2);
-    // The differential flamegraph draws the after run, coloured by change.
-    expect(await page.$$eval('#diff-m0-diff .frame', (frames) => frames.length)).toBeGreaterThanOrEqual(3);
+    page.once('dialog', (d) => void d.accept('helper'));
+    await graph.locator('.search').click();
+    expect(await highlighted()).toEqual(['helper']);
+    expect(await matched()).toMatch(/^Matched: \d+\.\d%$/);
+    page.once('dialog', (d) => void d.accept('^(run|helper)$'));
+    await graph.locator('.search').click();
+    expect(await highlighted()).toEqual(['helper', 'run']);
+    await graph.locator('.reset-search').click();
+    expect(await highlighted()).toEqual([]);
+    expect(await matched()).toBe('');
+
+    // Ctrl-F with the pointer over this graph opens its search (and only its).
+    const helper = graph.locator('.frames g.f', { has: page.locator('title', { hasText: /^helper \(func\[4\]\)\n/ }) });
+    await helper.hover();
+    expect(await graph.locator('.details').textContent()).toMatch(/^helper \(func\[4\]\) — total [\d,]+ instructions \(\d+\.\d\d%\), self [\d,]+ instructions \(\d+\.\d\d%\), calls 120$/);
+    page.once('dialog', (d) => void d.accept('helper'));
+    await page.keyboard.press('Control+f');
+    expect(await highlighted()).toEqual(['helper']);
+    await graph.locator('.reset-search').click();
+
+    const before = (await frames()).find((f) => f.name === 'helper')!.width;
+    expect(before).toBeLessThan(1180 / 2);
+    await helper.click();
+    const zoomed = await frames();
+    // helper spans the graph; its caller stays across it, faded; frames beside it are gone.
+    expect(zoomed.map((f) => [f.name, f.cls, f.width])).toEqual([
+      ['run', 'f a', 1180],
+      ['helper', 'f', 1180],
+    ]);
+    await graph.locator('.reset-zoom').click();
+    expect((await frames()).find((f) => f.name === 'helper')!.width).toBe(before);
+
+    // The differential flamegraph (flame's too) draws the after run, each frame's change in its tooltip.
+    const diff = page.locator('#diff-m0-diff svg.wsfg');
+    expect(await diff.locator('.frames g.f').count()).toBe(FLAME_FRAMES.length);
+    await diff.locator('.frames g.f', { has: page.locator('title', { hasText: /^helper \(func\[4\]\)\n/ }) }).hover();
+    // Normalised (before scaled to after's total): helper's 180 instructions before become 364.9 of the after run's scale.
+    expect(await diff.locator('.details').textContent()).toBe(
+      'helper (func[4]) — before: total 364.9 instructions, self 364.9 instructions, after: total 360 instructions, self 360 instructions, self change: −4.9 instructions (−1.4%)',
+    );
   });
 
   it('shows hostile names as text and runs none of them; the policy refuses injected script', async () => {
     const state = await page.evaluate((names) => {
-      const texts = [...document.querySelectorAll('code, .frame')].map((e) => e.textContent);
+      // Markup text, and each flamegraph frame's name (the first line of its tooltip).
+      const texts = [...document.querySelectorAll('code')].map((e) => e.textContent).concat([...document.querySelectorAll('svg.wsfg .frames g.f > title')].map((e) => e.textContent!.split('\n')[0]!.replace(/ \(func\[\d+\]\)$/, '')));
       return {
         pwned: (window as unknown as { __pwned?: number }).__pwned,
         images: document.images.length,
         scripts: document.scripts.length,
+        // SVG script elements are not in document.scripts: the flamegraphs' own (two runs and the differential).
+        svgScripts: document.querySelectorAll('svg script').length,
         functionShown: texts.filter((t) => t === names[0]).length,
         scriptShown: texts.filter((t) => t === names[1]).length,
       };
     }, [HOSTILE_FUNCTION, HOSTILE_SCRIPT]);
-    expect(state).toMatchObject({ pwned: undefined, images: 0, scripts: 2 });
+    expect(state).toMatchObject({ pwned: undefined, images: 0, scripts: 2, svgScripts: 3 });
     expect(state.functionShown).toBeGreaterThanOrEqual(4); // top functions, finding, flamegraphs
     expect(state.scriptShown).toBeGreaterThanOrEqual(2);
     // Even script that got in would not run: the policy allows only the page's own, by hash.
@@ -175,7 +213,10 @@ describe('HTML report in headless Chromium', () => {
   it('renders a page that is not blank (screenshot saved)', async () => {
     const path = join(OUTPUT, 'report.png');
     const png = await page.screenshot({ path, fullPage: true });
-    console.log(`screenshot: ${path}`);
+    // The flamegraph panels close up, to look at (the full page shrinks them).
+    await page.locator('#r1-m0-flamegraph').screenshot({ path: join(OUTPUT, 'report-flamegraph.png') });
+    await page.locator('#diff-m0').screenshot({ path: join(OUTPUT, 'report-diff-flamegraph.png') });
+    console.log(`screenshot: ${path} (flamegraphs: report-flamegraph.png, report-diff-flamegraph.png)`);
     // The browser decodes its own screenshot; count pixels that are neither white nor the panel grey.
     const check = await context.newPage();
     const inked = await check.evaluate(async (b64) => {
