@@ -1,8 +1,9 @@
 /**
  * What the flamegraph files cost to write, against the folded-stack export of the same trees in
  * the same run (the cheapest view of the same data): a flat 50,000-function profile (20,000
- * frames kept, the rest merged), a deep one of 6,000 frames, and the differential flamegraph
- * of two 20,000-frame trees. File sizes are reported beside the times.
+ * frames kept, the rest merged), a deep one of 14,263 frames (1,500 random stacks up to 24
+ * deep), and the differential flamegraph of two trees of ≈48,000 frames (5,000 stacks each).
+ * File sizes are reported beside the times.
  */
 import { fromFolded, renderDiffFlamegraph, renderFlamegraph, toFolded, type CallTree } from '../src/index.js';
 import { median, printBench, writeBench, type BenchResult } from './report.js';
@@ -32,11 +33,11 @@ function flat(functions: number): CallTree {
   return fromFolded(lines.join('\n'), 'instrumented', 'nanoseconds');
 }
 
-/** Random stacks up to 24 deep over 400 function names: about `frames` distinct paths. */
-function deep(frames: number, seed: number): CallTree {
+/** `stacks` random stacks 3 to 24 deep over 400 function names. */
+function deep(stacks: number, seed: number): CallTree {
   const next = random(seed);
   const lines: string[] = [];
-  for (let i = 0; i < frames / 4; i++) {
+  for (let i = 0; i < stacks; i++) {
     const depth = 2 + Math.floor(next() * 22);
     const stack = Array.from({ length: depth }, (_, d) => `fn_${Math.floor(next() * (d < 3 ? 8 : 400))}`);
     lines.push(`main;${stack.join(';')} ${1 + Math.floor(next() * 1000)}`);
@@ -64,11 +65,11 @@ function main(): void {
   const results: BenchResult[] = [];
   const wide = flat(50_000);
   measure('flat, 50,000 functions', () => renderFlamegraph(wide), () => toFolded(wide), results);
-  const tall = deep(6_000, 1);
-  measure('deep, ≈6,000 paths (24 levels)', () => renderFlamegraph(tall), () => toFolded(tall), results);
-  const before = deep(20_000, 2);
-  const after = deep(20_000, 3);
-  measure('differential, two ≈20,000-path trees', () => renderDiffFlamegraph(before, after), () => toFolded(before) + toFolded(after), results);
+  const tall = deep(1_500, 1);
+  measure('deep, 14,263 frames (24 levels)', () => renderFlamegraph(tall), () => toFolded(tall), results);
+  const before = deep(5_000, 2);
+  const after = deep(5_000, 3);
+  measure('differential, 48,274 and 47,656 frames', () => renderDiffFlamegraph(before, after), () => toFolded(before) + toFolded(after), results);
   printBench('flamegraph files (medians; folded export of the same trees in the same run)', results);
   console.log(`wrote ${writeBench('flamegraph', startedAt, results)}`);
 }
