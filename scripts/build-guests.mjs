@@ -63,10 +63,29 @@ async function buildText(file) {
   return true;
 }
 
+// Recorders (assembly/recorders/*.ts) are product wasm, shipped with the library: linked as hook
+// imports, they keep per-event bookkeeping inside wasm. No GC runtime: their tables are raw memory.
+const recorderDir = join(root, 'build', 'recorders');
+
+async function buildRecorder(file) {
+  const source = join(root, 'assembly', 'recorders', file);
+  const output = join(recorderDir, basename(file, '.ts') + '.wasm');
+  if (await isFresh(source, output)) return false;
+  const args = [source, '--runtime', 'stub', '--optimizeLevel', '3', '--shrinkLevel', '0', '--noAssert', '--outFile', output];
+  const { error, stderr } = await asc.main(args);
+  if (error) throw new Error(`asc failed for recorders/${file}: ${error.message}\n${stderr.toString()}`);
+  return true;
+}
+
 await mkdir(outDir, { recursive: true });
 const sources = (await readdir(join(root, 'assembly'))).filter((f) => f.endsWith('.ts')).sort();
 const texts = (await readdir(join(root, 'assembly', 'wat'))).filter((f) => f.endsWith('.wat')).sort();
 let built = 0;
 for (const file of sources) if (await buildAssemblyScript(file)) built++;
 for (const file of texts) if (await buildText(file)) built++;
+await mkdir(recorderDir, { recursive: true });
+const recorders = (await readdir(join(root, 'assembly', 'recorders'))).filter((f) => f.endsWith('.ts')).sort();
+let recordersBuilt = 0;
+for (const file of recorders) if (await buildRecorder(file)) recordersBuilt++;
+console.log(`recorders: ${recordersBuilt} built, ${recorders.length - recordersBuilt} up to date in build/recorders/`);
 console.log(`guests: ${built} built, ${sources.length + texts.length - built} up to date in build/guests/`);

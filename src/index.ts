@@ -2,7 +2,7 @@
 export { WasmHost } from './host/host.js';
 export type { HostOptions, LoadOptions, MemoryPolicy } from './host/host.js';
 export { GuestModule } from './host/guest-module.js';
-export type { SandboxOptions, FunctionHooks, MemoryHooks, AllocationHook } from './host/guest-module.js';
+export type { SandboxOptions, FunctionHooks, MemoryHooks, AllocationHook, LinkedHooks } from './host/guest-module.js';
 export type { AllocationKind } from './instrument/abi.js';
 export { Sandbox } from './host/sandbox.js';
 export type { CallMetrics, CallReport, FastCall, FunctionCounter } from './host/sandbox.js';
@@ -88,6 +88,19 @@ export type { SavedProfile, ProfiledModule, RunLimits } from './profiler/model/s
 export type { HookOverhead } from './profiler/model/call-tree.js';
 export { callOverheadNs } from './host/profiling/call-overhead.js';
 export { hookOverhead } from './host/profiling/hook-calibration.js';
+// Cache simulation (docs/profiler.md, "Cache simulation").
+export { CacheProfiler } from './host/profiling/cache-profiler.js';
+export type { CacheProfilerOptions } from './host/profiling/cache-profiler.js';
+export { machineCacheGeometry } from './host/profiling/machine-cache-geometry.js';
+export { CacheSimulator } from './profiler/build/cache-simulator.js';
+export { buildCacheReport, cacheCounters, missRateAt } from './profiler/build/cache-report-builder.js';
+export { mergeCacheRecordings, recorderLimits } from './profiler/build/cache-recording.js';
+export type { CacheRecording, CacheNodeRecord, StrideRecord, CacheRecorderLimits } from './profiler/build/cache-recording.js';
+export { parseCacheLevel, geometryFromSysfs, describeGeometry, VALGRIND_FALLBACK_GEOMETRY } from './profiler/build/cache-geometry.js';
+export { CACHE_REPORT_SCHEMA } from './profiler/model/cache-report.js';
+export type { CacheReport, CacheGeometry, CacheLevelGeometry, CacheCounters, CacheFunctionStats, CacheExportStats, CacheStreamStats, CacheTreeNode, StridePattern } from './profiler/model/cache-report.js';
+export { toCachegrind } from './profiler/export/cachegrind.js';
+export { formatCacheReport } from './profiler/render/cache-table.js';
 
 export { createPool, WasmPool } from './pool/pool.js';
 export type { PoolOptions, PoolModuleOptions, CallOptions, PoolProfile, PoolSandbox, PoolCloseReport } from './pool/pool.js';

@@ -9,6 +9,8 @@ import { GuestProfiler, WasmHost, analyze, loadInstrumentEngine, callOverheadNs,
 import { terminalSafe } from '../profiler/render/terminal-text.js';
 import { MAX_ERROR_MESSAGE } from '../untrusted-text.js';
 import { runPoolDemo } from './demo-pool.js';
+import { CacheProfiler } from '../host/profiling/cache-profiler.js';
+import { describeGeometry } from '../profiler/build/cache-geometry.js';
 import { bundledGuest } from './guests.js';
 
 type Out = (line: string) => void;
@@ -76,6 +78,22 @@ export async function runDemo(out: Out = (line) => process.stdout.write(line + '
     matrix.call('sumColumnMajor');
   }
   out('matrix: 512×512 f64 summed row-major and column-major, 5 times each (compare their latency below)');
+
+  // Why column-major is slower: every load through the cache simulator (kept in wasm).
+  const simulated = await load('matrix', { instrument: { memory: true, hooks: true }, label: 'matrix.wasm (cache simulation)' });
+  const cache = new CacheProfiler(simulated);
+  const walked = cache.instantiate();
+  walked.call('init', 512);
+  walked.call('sumRowMajor');
+  walked.call('sumColumnMajor');
+  const walks = new Map(cache.report().exports.map((e) => [e.name, e]));
+  const rate = (name: string): string => {
+    const e = walks.get(name);
+    return e === undefined ? '—' : `D1 read misses ${e.d1ReadMisses.toLocaleString('en-US')} of ${e.reads.toLocaleString('en-US')} loads (${(100 * (e.d1ReadMisses / Math.max(1, e.reads))).toFixed(1)}%)`;
+  };
+  out(`cache: ${describeGeometry(cache.geometry)}`);
+  out(`  sumRowMajor    ${rate('sumRowMajor')}: one miss per 64 B line of 8 doubles`);
+  out(`  sumColumnMajor ${rate('sumColumnMajor')}: a 4 KiB stride, each line evicted before its next double is read`);
 
   const grow = (await load('grow', { memoryLimitPages: 64 })).instantiate();
   out(`grow: memory limit 64 pages; grow(1000) = ${String(grow.call('grow', 1000))} (refused), growUntilFail gained ${String(grow.call('growUntilFail'))} pages`);

@@ -13,6 +13,7 @@ import { reportCommand } from './report-command.js';
 import { analyzeSaved, FINDINGS_EXIT_CODE, parseFailOn, printAnalysis, readSavedProfiles } from './analyze-command.js';
 import { failsAt } from '../profiler/analyze/analyze.js';
 import { compareCommand, COMPARE_USAGE } from './compare-command.js';
+import { cacheCommand } from './cache-command.js';
 
 const USAGE = `usage: wasm-sandbox <command> [options]
 
@@ -21,7 +22,10 @@ commands:
   run <file> <export> [args…]     call an export; arguments parsed by its parameter types
                                   (i32, f32, f64 as numbers; i64 as integers, BigInt-exact)
   profile <file> <export> [args…] profile the export's guest code; prints the top functions
-    --mode instrumented|instructions|sampling   (default instrumented)
+    --mode instrumented|instructions|sampling|cache   (default instrumented)
+    --mode cache: simulated D1/LL misses per function (cachegrind's columns)
+      --D1=size,assoc,line  --LL=size,assoc,line  cache geometry (default: this machine's)
+      --cachegrind out.file                       write cachegrind's format (cg_annotate)
     --repeat N                    call the export N times (default 1)
     --flamegraph out.svg  --speedscope out.json  --cpuprofile out.cpuprofile
     --pprof out.pb.gz  --folded out.txt         export the profile
@@ -78,7 +82,7 @@ function jsonReplacer(_key: string, value: unknown): unknown {
 const VALUE_OPTIONS = new Set([
   '--memory-limit', '--fuel', '--timeout', '--mode', '--repeat', '--flamegraph', '--speedscope',
   '--cpuprofile', '--pprof', '--folded', '--focus', '--exclude', '--save', '--fail-on', '--report', '--output', '-o',
-  '--rounds', '--threshold', '--alpha', '--seed',
+  '--rounds', '--threshold', '--alpha', '--seed', '--D1', '--LL', '--cachegrind',
 ]);
 const NEGATIVE_NUMBER = /^-(\d|\.\d|inf|nan)/i;
 
@@ -137,6 +141,9 @@ async function main(argv: string[]): Promise<number> {
       alpha: { type: 'string' },
       seed: { type: 'string' },
       'fail-on-regression': { type: 'boolean', default: false },
+      D1: { type: 'string' },
+      LL: { type: 'string' },
+      cachegrind: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -196,6 +203,17 @@ async function main(argv: string[]): Promise<number> {
     case 'profile': {
       const [file, exportName, ...args] = rest;
       if (file === undefined || exportName === undefined) throw new WasmArgumentError("profile takes a .wasm file, an export name, and the export's arguments");
+      if (values.mode === 'cache') {
+        const cache = {
+          repeat: values.repeat === undefined ? 1 : Number(values.repeat),
+          json: flags.json,
+          ...(values.D1 === undefined ? {} : { d1: values.D1 }),
+          ...(values.LL === undefined ? {} : { ll: values.LL }),
+          ...(values.cachegrind === undefined ? {} : { cachegrind: values.cachegrind }),
+        };
+        await cacheCommand(host, file, exportName, args, cache, (text) => process.stdout.write(text + '\n'));
+        return 0;
+      }
       const { exitCode } = await profileCommand(
         host,
         file,

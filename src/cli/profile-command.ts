@@ -50,7 +50,7 @@ export async function profileCommand(
 ): Promise<{ tree: CallTree; exitCode: number }> {
   const { mode } = options;
   if (mode !== 'instrumented' && mode !== 'instructions' && mode !== 'sampling') {
-    throw new WasmArgumentError(`--mode must be instrumented, instructions or sampling, got ${JSON.stringify(mode)}`);
+    throw new WasmArgumentError(`--mode must be instrumented, instructions, sampling or cache, got ${JSON.stringify(mode)}`);
   }
   if (!Number.isInteger(options.repeat) || options.repeat < 1) throw new WasmArgumentError(`--repeat must be a positive integer, got ${options.repeat}`);
   const focus = regex(options.focus, '--focus');

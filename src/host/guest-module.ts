@@ -24,6 +24,7 @@ import {
 } from '../instrument/abi.js';
 import { buildImportObject, linkErrorToTyped, type GrantedImports } from './imports.js';
 import type { ModuleInfo } from './inspect.js';
+import type { CacheReport } from '../profiler/model/cache-report.js';
 import type { ModuleCacheStats } from './module-cache.js';
 import { guestExceptionError, isWasmException } from './guest-exception.js';
 import { Sandbox } from './sandbox.js';
@@ -70,6 +71,12 @@ export interface SandboxOptions {
   readonly hooks?: FunctionHooks;
   /** Receives every load and store (modules loaded with memory hooks). @default ignored */
   readonly memoryHooks?: MemoryHooks;
+  /**
+   * Functions used as the hook imports themselves, with no JavaScript wrapper: typically a
+   * recorder's wasm exports (`assembly/recorders/`), so the guest calls wasm to wasm and no
+   * JavaScript runs per event. Each replaces the matching `hooks` / `memoryHooks` callback.
+   */
+  readonly linkedHooks?: LinkedHooks;
   /** Receives every allocator call (modules loaded with allocator hooks). @default ignored */
   readonly allocationHook?: AllocationHook;
   /**
@@ -98,6 +105,18 @@ export interface MemoryHooks {
   store(address: number, bytes: number): void;
   /** memory.grow by `deltaPages`; `result` is the old size in pages, or -1 when refused. */
   grow?(deltaPages: number, result: number): void;
+}
+
+/** Hook imports given as they are (abi.ts signatures): wasm exports of a recorder, usually. */
+export interface LinkedHooks {
+  /** `enter(profileId: i32)` */
+  readonly enter?: (profileId: number) => void;
+  /** `exit(profileId: i32)` */
+  readonly exit?: (profileId: number) => void;
+  /** `load_ptr(bytes: i32, offset: i32, pointer: i32) -> i32`: must return `pointer`. */
+  readonly load?: (bytes: number, offset: number, pointer: number) => number;
+  /** `store_ptr(bytes: i32, offset: i32, pointer: i32) -> i32`: must return `pointer`. */
+  readonly store?: (bytes: number, offset: number, pointer: number) => number;
 }
 
 /**
@@ -175,6 +194,8 @@ export class GuestModule {
   private peakBytes = 0;
   /** Call trees of profilers watching this module's sandboxes. */
   private callTrees: (() => CallTree)[] | undefined;
+  /** The cache simulator watching this module's sandboxes, the latest attached. */
+  private cacheReport: (() => CacheReport) | undefined;
   /**
    * While a sampling profiler watches (`watchInstances`), the newest instance: the profiler
    * finds this module's code in V8 through one of its functions. Nothing is kept otherwise —
@@ -324,8 +345,14 @@ export class GuestModule {
       const hooks = options.hooks ?? NO_HOOKS;
       host[HOOK_IMPORTS.enter.name] = (id: number) => hooks.enter(id);
       host[HOOK_IMPORTS.exit.name] = (id: number) => hooks.exit(id);
+      if (options.linkedHooks?.enter !== undefined) host[HOOK_IMPORTS.enter.name] = options.linkedHooks.enter;
+      if (options.linkedHooks?.exit !== undefined) host[HOOK_IMPORTS.exit.name] = options.linkedHooks.exit;
     }
-    if (instrumentation.options.memory) Object.assign(host, memoryHookImports(options.memoryHooks));
+    if (instrumentation.options.memory) {
+      Object.assign(host, memoryHookImports(options.memoryHooks));
+      if (options.linkedHooks?.load !== undefined) host[MEMORY_HOOKS.load] = options.linkedHooks.load;
+      if (options.linkedHooks?.store !== undefined) host[MEMORY_HOOKS.store] = options.linkedHooks.store;
+    }
     if (instrumentation.allocators.length > 0) {
       const hook = options.allocationHook;
       host[ALLOCATOR_IMPORT.name] =
@@ -440,6 +467,7 @@ export class GuestModule {
         .map((t) => t.recorder.snapshot())
         .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
       ...(this.callTrees === undefined ? {} : { functions: this.topFunctions() }),
+      ...(this.cacheReport === undefined ? {} : { cacheSimulation: this.cacheReport() }),
     };
   }
 
@@ -465,6 +493,11 @@ export class GuestModule {
   /** @internal a profiler's call tree joins this module's profile (its "top functions") */
   addCallTreeSource(source: () => CallTree): void {
     (this.callTrees ??= []).push(source);
+  }
+
+  /** @internal a cache simulator's report joins this module's profile (`cacheSimulation`) */
+  setCacheReportSource(source: () => CacheReport): void {
+    this.cacheReport = source;
   }
 
   /** @internal */

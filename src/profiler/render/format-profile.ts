@@ -1,6 +1,7 @@
 import { frameKey } from '../model/call-tree.js';
 import { distinctLabels } from './frame-labels.js';
 import type { ModuleProfile } from '../model/module-profile.js';
+import { formatCacheReport } from './cache-table.js';
 import { formatBytes, formatMs, formatNs, formatRate, renderTable, terminalSafe } from './terminal-text.js';
 
 /** A module profile as text tables for a terminal: header, cold start, per-export metrics. */
@@ -65,6 +66,7 @@ export function formatProfile(profile: ModuleProfile): string {
     ),
   );
   if (profile.functions !== undefined) lines.push('', formatTopFunctions(profile.functions));
+  if (profile.cacheSimulation !== undefined) lines.push('', formatCacheReport(profile.cacheSimulation));
   return lines.join('\n');
 }
 

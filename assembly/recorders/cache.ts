@@ -1,0 +1,360 @@
+// The cache recorder: linked as a guest's memory and entry/exit hooks, it runs the cache model
+// of src/profiler/build/cache-simulator.ts (D1 + LL set-associative LRU, reuse distance,
+// load<u32>(0, 1092), working sets, call-tree load<u32>(0, 1100)) on every event inside wasm, keeping its tables in its
+// own memory. The host reads that memory after the call (cache-recorder-reader.ts): no
+// JavaScript runs per event. Every step mirrors the pure model; a test compares the two.
+//
+// Memory layout (configure() lays it out; all offsets are byte addresses in this memory):
+//   d1 tags  i32[d1Sets·load<u32>(0, 1032)]   most recent first per set, -1 = empty
+//   ll tags  i32[llSets·load<u32>(0, 1048)]
+//   load<u32>(0, 1056)    i32[34]              deepest line of each LRU-load<u32>(0, 1080) segment, -1 = none
+//   load<u32>(0, 1080)    i32[load<u32>(0, 1088)]        node per open frame (-(parent+1) for a frame without a node)
+//   load<u32>(0, 1092)  f64[(load<u32>(0, 1096)+1)·12·8] per function and stream (load/store × width): last, previous, candidate, votes, deltas, repeats, maxBytes, flags
+//   load<u32>(0, 1100)    NODE_BYTES each      parent, fn, firstChild, nextSibling (i32); calls, reads, writes,
+//                                 d1r, d1w, llr, llw, workingSet (f64)
+//   load<u32>(0, 1072)    i32[4] per line      LRU-load<u32>(0, 1080) prev, next, segment + 1 (0 = never), last load<i32>(0, 1120) —
+//                                 grows with the highest line touched
+
+const NODE_BYTES: u32 = 80;
+const STRIDE_BYTES: u32 = 64;
+/** Streams per function (stride-detector.ts): loads, then stores, of width 1, 2, 4, 8, 16, other. */
+const STREAMS: u32 = 12;
+
+
+
+
+
+
+function align(n: u32): u32 {
+  return (n + 15) & ~15;
+}
+
+function ensureMemory(end: u32): void {
+  const have = <u32>memory.size() << 16;
+  if (end > have) {
+    if (memory.grow(<i32>(((end - have) + 0xffff) >>> 16)) < 0) unreachable();
+  }
+}
+
+function fillI32(at: u32, count: u32, value: i32): void {
+  for (let i: u32 = 0; i < count; i++) store<i32>(at + (i << 2), value);
+}
+
+/** Lays out the tables; shifts are log2 of line sizes, sets powers of two. Returns the memory size used. */
+export function configure(
+  d1Sets: u32, d1WaysArg: u32, d1ShiftArg: u32, llSets: u32, llWaysArg: u32, llShiftArg: u32,
+  maxLinesArg: u32, maxNodesArg: u32, functionsArg: u32, maxDepthArg: u32,
+): u32 {
+  if (memory.size() == 0) memory.grow(1); // the state block lives in the first page
+  store<u32>(0, d1Sets - 1, 1028); store<u32>(0, d1WaysArg, 1032); store<u32>(0, d1ShiftArg, 1036);
+  store<u32>(0, llSets - 1, 1044); store<u32>(0, llWaysArg, 1048); store<u32>(0, llShiftArg, 1052);
+  store<u32>(0, maxLinesArg, 1068); store<u32>(0, maxNodesArg, 1108); store<u32>(0, functionsArg, 1096); store<u32>(0, maxDepthArg, 1088);
+  // Hot state lives in memory at 1024…1168: V8 reads and writes a mutable wasm global of an
+  // instance called from another instance far slower than its memory (measured ≈45 ns per access).
+  let at = align(<u32>__heap_base);
+  if (at < 2048) at = 2048;
+  store<u32>(0, at, 1024); at = align(at + d1Sets * load<u32>(0, 1032) * 4);
+  store<u32>(0, at, 1040); at = align(at + llSets * load<u32>(0, 1048) * 4);
+  store<u32>(0, at, 1056); at = align(at + 34 * 4);
+  store<u32>(0, at, 1080); at = align(at + load<u32>(0, 1088) * 4);
+  store<u32>(0, at, 1092); at = align(at + (load<u32>(0, 1096) + 1) * STREAMS * STRIDE_BYTES);
+  store<u32>(0, at, 1100); at = align(at + load<u32>(0, 1108) * NODE_BYTES);
+  store<u32>(0, at, 1160); at = align(at + 33 * 8);
+  store<u32>(0, (at + 0xffff) & ~0xffff, 1072);
+  ensureMemory(load<u32>(0, 1072));
+  fillI32(load<u32>(0, 1024), d1Sets * load<u32>(0, 1032), -1);
+  fillI32(load<u32>(0, 1040), llSets * load<u32>(0, 1048), -1);
+  fillI32(load<u32>(0, 1056), 34, -1);
+  memory.fill(load<u32>(0, 1092), 0, (load<u32>(0, 1096) + 1) * STREAMS * STRIDE_BYTES);
+  memory.fill(load<u32>(0, 1100), 0, load<u32>(0, 1108) * NODE_BYTES);
+  store<u32>(0, ((<u32>memory.size() << 16) - load<u32>(0, 1072)) >>> 4, 1076);
+  memory.fill(load<u32>(0, 1072), 0, load<u32>(0, 1076) << 4);
+  newNode(0, -1, -1);
+  store<i32>(load<u32>(0, 1080), 0);
+  store<u32>(0, 1, 1084); store<u32>(0, 1, 1104); store<i32>(0, -1, 1060); store<u32>(0, 0, 1064); store<i32>(0, 0, 1120); store<f64>(0, 0, 1128);
+  store<f64>(0, 0, 1136); store<f64>(0, 0, 1144); store<f64>(0, 0, 1152);
+  memory.fill(load<u32>(0, 1160), 0, 33 * 8);
+  store<u32>(0, 0, 1164);
+  store<u32>(0, load<u32>(0, 1100), 1112);
+  store<u32>(0, load<u32>(0, 1092), 1116);
+  return load<u32>(0, 1072) + (load<u32>(0, 1076) << 4);
+}
+
+function newNode(index: u32, parent: i32, fn: i32): void {
+  const at = load<u32>(0, 1100) + index * NODE_BYTES;
+  store<i32>(at, parent);
+  store<i32>(at, fn, 4);
+  store<i32>(at, -1, 8);
+  store<i32>(at, -1, 12);
+}
+
+// ---- one set-associative LRU level --------------------------------------------------------
+
+// @ts-ignore: decorator
+@inline
+function touch(tags: u32, setMask: u32, ways: u32, line: i32): bool {
+  const base = tags + (((<u32>line) & setMask) * ways << 2);
+  if (load<i32>(base) == line) return false;
+  let way: u32 = 1;
+  while (way < ways && load<i32>(base + (way << 2)) != line) way++;
+  const hit = way < ways;
+  for (let i: u32 = hit ? way : ways - 1; i > 0; i--) store<i32>(base + (i << 2), load<i32>(base + ((i - 1) << 2)));
+  store<i32>(base, line);
+  return !hit;
+}
+
+// @ts-ignore: decorator
+@inline
+function access(tags: u32, setMask: u32, ways: u32, shift: u32, address: u64, bytes: u32): bool {
+  const first = <i32>(address >> shift);
+  const last = <i32>((address + bytes - 1) >> shift);
+  let miss = false;
+  for (let line = first; line <= last; line++) if (touch(tags, setMask, ways, line)) miss = true;
+  return miss;
+}
+
+// ---- reuse distance and working set (reuse-distance.ts: the bucketed LRU load<u32>(0, 1080)) ----------
+
+// @ts-ignore: decorator
+@inline
+function bucketMax(k: u32): u32 {
+  return (<u32>1 << k) - 1;
+}
+
+function growLines(line: u32): void {
+  let want = load<u32>(0, 1076) > 1024 ? load<u32>(0, 1076) : 1024;
+  while (want <= line) want <<= 1;
+  if (want > load<u32>(0, 1068)) want = load<u32>(0, 1068);
+  ensureMemory(load<u32>(0, 1072) + (want << 4));
+  store<u32>(0, ((<u32>memory.size() << 16) - load<u32>(0, 1072)) >>> 4, 1076);
+}
+
+// @ts-ignore: decorator
+@inline
+function slotOf(line: i32): u32 {
+  return load<u32>(0, 1072) + (<u32>line << 4);
+}
+
+// @ts-ignore: decorator
+@inline
+function reuseTouch(line: u32): void {
+  if (line >= load<u32>(0, 1068)) {
+    store<f64>(0, load<f64>(0, 1144) + 1, 1144);
+    return;
+  }
+  if (line >= load<u32>(0, 1076)) growLines(line);
+  const slot = load<u32>(0, 1072) + (line << 4);
+  const s = load<i32>(slot, 8) - 1;
+  if (s == 0) {
+    store<f64>(load<u32>(0, 1160), load<f64>(load<u32>(0, 1160)) + 1);
+  } else {
+    if (s < 0) {
+      store<f64>(0, load<f64>(0, 1136) + 1, 1136);
+      for (let k: u32 = 0; load<i32>(load<u32>(0, 1056) + (k << 2)) != -1; k++) {
+        if (load<u32>(0, 1064) - 1 < bucketMax(k)) break;
+        const moved = load<i32>(load<u32>(0, 1056) + (k << 2));
+        store<i32>(slotOf(moved), <i32>k + 2, 8);
+        store<i32>(load<u32>(0, 1056) + (k << 2), k == 0 ? <i32>line : load<i32>(slotOf(moved)));
+        if (load<i32>(load<u32>(0, 1056) + ((k + 1) << 2)) == -1) {
+          store<i32>(load<u32>(0, 1056) + ((k + 1) << 2), moved);
+          break;
+        }
+      }
+      if (load<i32>(load<u32>(0, 1056)) == -1) store<i32>(load<u32>(0, 1056), <i32>line);
+      store<u32>(0, load<u32>(0, 1064) + 1, 1064);
+    } else {
+      const bucket = load<u32>(0, 1160) + (<u32>s << 3);
+      store<f64>(bucket, load<f64>(bucket) + 1);
+      if (load<i32>(load<u32>(0, 1056) + (<u32>s << 2)) == <i32>line) store<i32>(load<u32>(0, 1056) + (<u32>s << 2), load<i32>(slot));
+      for (let k: u32 = 0; k < <u32>s; k++) {
+        const moved = load<i32>(load<u32>(0, 1056) + (k << 2));
+        store<i32>(slotOf(moved), <i32>k + 2, 8);
+        store<i32>(load<u32>(0, 1056) + (k << 2), k == 0 ? <i32>line : load<i32>(slotOf(moved)));
+      }
+      const before = load<i32>(slot);
+      const after = load<i32>(slot, 4);
+      store<i32>(slotOf(before), after, 4);
+      if (after != -1) store<i32>(slotOf(after), before);
+    }
+    store<i32>(slot, -1);
+    store<i32>(slot, load<i32>(0, 1060), 4);
+    if (load<i32>(0, 1060) != -1) store<i32>(slotOf(load<i32>(0, 1060)), <i32>line);
+    store<i32>(0, <i32>line, 1060);
+    store<i32>(slot, 1, 8);
+  }
+  if (load<i32>(0, 1120) > 0 && load<u32>(0, 1084) > 1 && load<i32>(slot, 12) != load<i32>(0, 1120)) {
+    store<i32>(slot, load<i32>(0, 1120), 12);
+    store<f64>(0, load<f64>(0, 1128) + (1), 1128);
+  }
+}
+
+// ---- load<u32>(0, 1092) ------------------------------------------------------------------------------
+
+// @ts-ignore: decorator
+@inline
+function observeStride(s: u32, address: f64, bytes: u32): void {
+  if (<f64>bytes > load<f64>(s, 48)) store<f64>(s, <f64>bytes, 48);
+  const flags = load<f64>(s, 56);
+  if (flags > 0) {
+    const delta = address - load<f64>(s);
+    store<f64>(s, load<f64>(s, 32) + 1, 32);
+    if (flags > 1 && delta == load<f64>(s, 8)) store<f64>(s, load<f64>(s, 40) + 1, 40);
+    store<f64>(s, delta, 8);
+    const votes = load<f64>(s, 24);
+    if (votes == 0) {
+      store<f64>(s, delta, 16);
+      store<f64>(s, 1, 24);
+    } else if (delta == load<f64>(s, 16)) {
+      store<f64>(s, votes + 1, 24);
+    } else {
+      store<f64>(s, votes - 1, 24);
+    }
+    store<f64>(s, 2, 56);
+  } else {
+    store<f64>(s, 1, 56);
+  }
+  store<f64>(s, address);
+}
+
+// @ts-ignore: decorator
+@inline
+function streamClass(write: bool, bytes: u32): u32 {
+  const width: u32 = bytes == 1 ? 0 : bytes == 2 ? 1 : bytes == 4 ? 2 : bytes == 8 ? 3 : bytes == 16 ? 4 : 5;
+  return (write ? 6 : 0) + width;
+}
+
+// ---- references ---------------------------------------------------------------------------
+
+// @ts-ignore: decorator
+@inline
+function one(address: u64, bytes: u32, write: bool): void {
+  const node = load<u32>(0, 1112);
+  const field: u32 = write ? 32 : 24;
+  store<f64>(node + field, load<f64>(node + field) + 1);
+  observeStride(load<u32>(0, 1116) + streamClass(write, bytes) * STRIDE_BYTES, <f64><i64>address, bytes); // < 2^34: the signed conversion is exact and cheaper
+  const first = address >> load<u32>(0, 1036);
+  const last = (address + bytes - 1) >> load<u32>(0, 1036);
+  if (access(load<u32>(0, 1024), load<u32>(0, 1028), load<u32>(0, 1032), load<u32>(0, 1036), address, bytes)) {
+    const d1 = node + field + 16;
+    store<f64>(d1, load<f64>(d1) + 1);
+    if (access(load<u32>(0, 1040), load<u32>(0, 1044), load<u32>(0, 1048), load<u32>(0, 1052), address, bytes)) {
+      const ll = node + field + 32;
+      store<f64>(ll, load<f64>(ll) + 1);
+    }
+  }
+  for (let line = first; line <= last; line++) reuseTouch(<u32>line);
+}
+
+// @ts-ignore: decorator
+@inline
+function reference(address: u64, bytes: u32, write: bool): void {
+  if (bytes == 0) return;
+  const lineBytes: u64 = <u64>1 << load<u32>(0, 1036);
+  if (<u64>bytes <= lineBytes) {
+    one(address, bytes, write);
+    return;
+  }
+  const end = address + bytes;
+  for (let at = address; at < end; ) {
+    let next = ((at >> load<u32>(0, 1036)) + 1) << load<u32>(0, 1036);
+    if (next > end) next = end;
+    one(at, <u32>(next - at), write);
+    at = next;
+  }
+}
+
+/** The memory pass's `load_ptr(bytes, offset, pointer) -> pointer`. */
+export function load_ptr(bytes: u32, offset: u32, pointer: u32): u32 {
+  reference(<u64>pointer + <u64>offset, bytes, false);
+  return pointer;
+}
+
+export function store_ptr(bytes: u32, offset: u32, pointer: u32): u32 {
+  reference(<u64>pointer + <u64>offset, bytes, true);
+  return pointer;
+}
+
+// ---- call tree ----------------------------------------------------------------------------
+
+function strideOf(fn: i32): u32 {
+  const index: u32 = fn >= 0 && <u32>fn < load<u32>(0, 1096) ? <u32>fn + 1 : 0;
+  return load<u32>(0, 1092) + index * STREAMS * STRIDE_BYTES;
+}
+
+function settle(): void {
+  const entry = load<i32>(load<u32>(0, 1080) + ((load<u32>(0, 1084) - 1) << 2));
+  const index: u32 = entry < 0 ? <u32>(-(entry + 1)) : <u32>entry;
+  store<u32>(0, load<u32>(0, 1100) + index * NODE_BYTES, 1112);
+  store<u32>(0, strideOf(load<i32>(load<u32>(0, 1112), 4)), 1116);
+}
+
+export function enter(fn: i32): void {
+  if (load<u32>(0, 1084) >= load<u32>(0, 1088)) {
+    // Deeper than the load<u32>(0, 1080) table: the frame stays in its caller, and so does its exit.
+    store<u32>(0, load<u32>(0, 1164) + 1, 1164);
+    store<f64>(0, load<f64>(0, 1152) + 1, 1152);
+    return;
+  }
+  const top = load<i32>(load<u32>(0, 1080) + ((load<u32>(0, 1084) - 1) << 2));
+  const parent: u32 = top < 0 ? <u32>(-(top + 1)) : <u32>top;
+  if (load<u32>(0, 1084) == 1) {
+    store<i32>(0, load<i32>(0, 1120) + 1, 1120);
+    store<f64>(0, 0, 1128);
+  }
+  const parentAt = load<u32>(0, 1100) + parent * NODE_BYTES;
+  let child = load<i32>(parentAt, 8);
+  let previous: i32 = -1;
+  while (child >= 0 && load<i32>(load<u32>(0, 1100) + <u32>child * NODE_BYTES, 4) != fn) {
+    previous = child;
+    child = load<i32>(load<u32>(0, 1100) + <u32>child * NODE_BYTES, 12);
+  }
+  if (child < 0) {
+    if (load<u32>(0, 1104) >= load<u32>(0, 1108)) {
+      store<f64>(0, load<f64>(0, 1152) + 1, 1152);
+      store<i32>(load<u32>(0, 1080) + (load<u32>(0, 1084) << 2), -(<i32>parent + 1));
+      store<u32>(0, load<u32>(0, 1084) + 1, 1084);
+      return;
+    }
+    child = <i32>load<u32>(0, 1104);
+    store<u32>(0, load<u32>(0, 1104) + 1, 1104);
+    newNode(<u32>child, <i32>parent, fn);
+    // Children chain in creation order, as the pure model lists them.
+    if (previous < 0) store<i32>(parentAt, child, 8);
+    else store<i32>(load<u32>(0, 1100) + <u32>previous * NODE_BYTES, child, 12);
+  }
+  store<i32>(load<u32>(0, 1080) + (load<u32>(0, 1084) << 2), child);
+  store<u32>(0, load<u32>(0, 1084) + 1, 1084);
+  settle();
+}
+
+function close(): void {
+  store<u32>(0, load<u32>(0, 1084) - 1, 1084);
+  const entry = load<i32>(load<u32>(0, 1080) + (load<u32>(0, 1084) << 2));
+  if (entry >= 0) {
+    const at = load<u32>(0, 1100) + <u32>entry * NODE_BYTES;
+    store<f64>(at, load<f64>(at, 16) + 1, 16);
+    if (load<u32>(0, 1084) == 1) store<f64>(at, load<f64>(at, 72) + load<f64>(0, 1128), 72);
+  }
+  settle();
+}
+
+export function exit(fn: i32): void {
+  if (load<u32>(0, 1164) > 0) store<u32>(0, load<u32>(0, 1164) - 1, 1164);
+  else if (load<u32>(0, 1084) > 1) close();
+}
+
+/** A trap unwound every open frame: close them at the call boundary. */
+export function unwind(): void {
+  store<u32>(0, 0, 1164);
+  while (load<u32>(0, 1084) > 1) close();
+}
+
+// ---- what the host reads ------------------------------------------------------------------
+
+export function nodeTable(): u32 { return load<u32>(0, 1100); }
+export function nodesUsed(): u32 { return load<u32>(0, 1104); }
+export function strideTable(): u32 { return load<u32>(0, 1092); }
+export function reuseTable(): u32 { return load<u32>(0, 1160); }
+export function coldTouches(): f64 { return load<f64>(0, 1136); }
+export function untrackedTouches(): f64 { return load<f64>(0, 1144); }
+export function droppedCalls(): f64 { return load<f64>(0, 1152); }
