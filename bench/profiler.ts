@@ -4,8 +4,10 @@
  * the instructions mode (hooks + fuel: a deterministic call tree) and the instrumented mode
  * (hooks + clock). Targets (issue 5): sampling ≤ 5 %; instruction counting ≤ 1.5×.
  * Then cache simulation (profiler-cache.ts; issue 10: ≤ 10×). `--cache` runs only that part.
+ * Allocation tracking (issue 10) on the allocation-heavy churn guest: ≤ 1.5×, with the
+ * allocator hook alone (a no-op JS function) measured beside it to split call cost from bookkeeping.
  */
-import { GuestProfiler, WasmHost, profileBySampling, type Sandbox } from '../src/index.js';
+import { AllocationProfiler, GuestProfiler, WasmHost, profileBySampling, type Sandbox } from '../src/index.js';
 import { guestPath, median, printBench, writeBench, type BenchResult } from './report.js';
 import { cacheCases } from './profiler-cache.js';
 
@@ -33,7 +35,8 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   const host = new WasmHost({ instrumentCacheDir: false });
   const results: BenchResult[] = [];
-  for (const w of process.argv.includes('--cache') ? [] : WORKLOADS) {
+  // `--cache` / `--alloc-only`: just those cases (the others take minutes).
+  for (const w of process.argv.includes('--cache') || process.argv.includes('--alloc-only') ? [] : WORKLOADS) {
     const plain = (await host.load(guestPath(w.guest))).instantiate();
     const prepare = (s: Sandbox): Sandbox => (w.guest === 'sum' ? (s.call('fillSeries', 1_000_000), s) : s);
     prepare(plain);
@@ -70,9 +73,43 @@ async function main(): Promise<void> {
       });
     }
   }
-  results.push(...(await cacheCases(host, ROUNDS)));
+  if (!process.argv.includes('--alloc-only')) results.push(...(await cacheCases(host, ROUNDS)));
+  if (!process.argv.includes('--cache')) results.push(...(await allocationCases(host)));
   printBench('profiler overhead (medians; unprofiled run in the same process)', results);
   console.log(`wrote ${writeBench('profiler', startedAt, results)}`);
+}
+
+/** alloc.wasm churn: 100,000 short-lived 64-byte buffers per call, 5 calls (≈1 M allocator events with the collector's frees). */
+async function allocationCases(host: WasmHost): Promise<BenchResult[]> {
+  const name = 'alloc.churn(100000, 64) × 5 (≈1 M allocator events)';
+  const run = (s: Sandbox): void => {
+    for (let i = 0; i < 5; i++) s.call('churn', 100_000, 64);
+  };
+  const plain = (await host.load(guestPath('alloc'))).instantiate();
+  const hooked = await host.load(guestPath('alloc'), { instrument: { allocator: true } });
+  const noop = hooked.instantiate({ allocationHook: () => undefined });
+  const recorded = new AllocationProfiler(hooked, { engine: 'wasm' }).instantiate();
+  const tracked = new AllocationProfiler(hooked, { engine: 'js' }).instantiate();
+  const stacked = new AllocationProfiler(await host.load(guestPath('alloc'), { instrument: { allocator: true, hooks: true } })).instantiate();
+  const modes: [string, Sandbox][] = [
+    ['plain', plain],
+    ['allocator hook alone (no-op JS)', noop],
+    ['allocation tracking (wasm recorder, default)', recorded],
+    ['allocation tracking (JS tracker)', tracked],
+    ['allocation tracking with stacks (JS tracker + entry/exit hooks)', stacked],
+  ];
+  const samples = new Map<string, number[]>(modes.map(([mode]) => [mode, []]));
+  for (let round = 0; round < ROUNDS; round++) for (const [mode, sandbox] of modes) samples.get(mode)!.push(time(() => run(sandbox)));
+  const base = median(samples.get('plain')!.slice(1));
+  return modes.slice(1).map(([mode]) => {
+    const value = median(samples.get(mode)!.slice(1));
+    const ratio = value / base;
+    return {
+      benchmark: 'profiler', case: `${name}: ${mode}`, metric: 'run time', value, unit: 'ms',
+      baseline: { name: 'unprofiled', value: base }, ratio,
+      ...(mode.startsWith('allocation tracking (wasm') ? { target: 'ratio <= 1.5', met: ratio <= 1.5 } : {}),
+    };
+  });
 }
 
 await main();

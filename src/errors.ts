@@ -421,6 +421,51 @@ export class CompareInputError extends WasmSandboxError {
   readonly code = 'ERR_COMPARE_INPUT' as const;
 }
 
+/**
+ * A heap guard (`assertHeap`) failed: the allocation report exceeds a limit the test set.
+ * `sites` names the top allocation sites behind the excess (stacks, innermost last).
+ */
+export class HeapLimitError extends WasmSandboxError {
+  override readonly name = 'HeapLimitError';
+  readonly code = 'ERR_HEAP_LIMIT' as const;
+  constructor(
+    message: string,
+    /** Which limit: `maxPeakBytes`, `maxLeakedBytesPerCall`, `maxLiveBytesAtEnd`. */
+    readonly limit?: string,
+    readonly allowedBytes?: number,
+    readonly actualBytes?: number,
+    readonly sites: readonly { readonly stack: string; readonly bytes: number }[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/** The host asked to allocate inside a guest that exports no allocator it knows (nor the pair configured). */
+export class GuestAllocatorMissingError extends WasmSandboxError {
+  override readonly name = 'GuestAllocatorMissingError';
+  readonly code = 'ERR_GUEST_NO_ALLOCATOR' as const;
+  constructor(
+    message: string,
+    /** The exports looked for. */
+    readonly wanted: readonly string[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/** The guest's own allocator could not allocate what the host asked for (out of memory under the limit). */
+export class GuestAllocationFailedError extends WasmSandboxError {
+  override readonly name = 'GuestAllocationFailedError';
+  readonly code = 'ERR_GUEST_ALLOCATION_FAILED' as const;
+  constructor(
+    message: string,
+    readonly requestedBytes?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 export type ErrorCode =
   | WasmInvalidError['code']
   | WasmSourceError['code']
@@ -447,7 +492,10 @@ export type ErrorCode =
   | ReferenceCrossingError['code']
   | InvalidOptionError['code']
   | ProfileFormatError['code']
-  | CompareInputError['code'];
+  | CompareInputError['code']
+  | HeapLimitError['code']
+  | GuestAllocatorMissingError['code']
+  | GuestAllocationFailedError['code'];
 
 /** A class of this library's errors, as the code → class table holds it. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -485,6 +533,9 @@ const ERROR_CLASSES = [
   InvalidOptionError,
   ProfileFormatError,
   CompareInputError,
+  HeapLimitError,
+  GuestAllocatorMissingError,
+  GuestAllocationFailedError,
 ] as const satisfies readonly ErrorClass[];
 
 /** Compiles only while every ErrorCode has its class in ERROR_CLASSES. */

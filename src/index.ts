@@ -2,8 +2,9 @@
 export { WasmHost } from './host/host.js';
 export type { HostOptions, LoadOptions, MemoryPolicy } from './host/host.js';
 export { GuestModule } from './host/guest-module.js';
-export type { SandboxOptions, FunctionHooks, MemoryHooks, AllocationHook, LinkedHooks } from './host/guest-module.js';
-export type { AllocationKind } from './instrument/abi.js';
+export type { SandboxOptions, FunctionHooks, MemoryHooks, AllocationHook, LinkedHooks, CallBoundaryHooks } from './host/guest-module.js';
+export type { AllocationKind, AllocatorRole } from './instrument/abi.js';
+export { DEFAULT_ALLOCATORS } from './instrument/options.js';
 export { Sandbox } from './host/sandbox.js';
 export type { CallMetrics, CallReport, FastCall, FunctionCounter } from './host/sandbox.js';
 export type { InstrumentOptions } from './instrument/options.js';
@@ -47,10 +48,14 @@ export {
   InvalidOptionError,
   ProfileFormatError,
   CompareInputError,
+  HeapLimitError,
+  GuestAllocatorMissingError,
+  GuestAllocationFailedError,
 } from './errors.js';
 export type { ErrorCode, TrapKind, GuestFrame } from './errors.js';
 
 export { formatProfile } from './profiler/render/format-profile.js';
+export { formatAllocations } from './profiler/render/format-allocations.js';
 export { mergeModuleProfiles, MODULE_PROFILE_SCHEMA } from './profiler/model/module-profile.js';
 export type { ModuleProfile, ColdStart, CacheProfile, MemoryProfile } from './profiler/model/module-profile.js';
 export type { ExportProfile, TimingPolicy } from './profiler/build/call-recorder.js';
@@ -59,6 +64,23 @@ export { decodeLatencyHistogram, mergeLatency } from './profiler/build/latency-h
 export type { LatencySummary } from './profiler/build/latency-histogram.js';
 
 export { GuestProfiler } from './host/profiling/guest-profiler.js';
+export { AllocationProfiler, type AllocationProfilerOptions } from './host/profiling/allocation-profiler.js';
+export { GuestHeap, GuestBlock, type GuestHeapOptions } from './host/guest-heap.js';
+export { AllocationTracker, type AllocationTrackerOptions } from './profiler/build/allocation-tracker.js';
+export { allocationTree, ALLOCATION_WEIGHTS, type AllocationWeight } from './profiler/build/allocation-tree.js';
+export { toPprofHeap, HEAP_SAMPLE_TYPES } from './profiler/export/pprof-heap.js';
+export { assertHeap, type HeapLimits } from './profiler/analyze/heap-guard.js';
+export { diffAllocations, type AllocationDiff, type AllocationSiteDelta } from './profiler/compare/allocation-diff.js';
+export {
+  ALLOCATION_REPORT_SCHEMA,
+  type AllocationReport,
+  type AllocationSite,
+  type AllocatorInfo,
+  type PerCallLeak,
+  type MemoryTimelinePoint,
+  type SizeBucket,
+  type LifetimeStats,
+} from './profiler/model/allocation-report.js';
 export type { InstrumentedMode } from './host/profiling/guest-profiler.js';
 export { profileBySampling } from './host/profiling/sampling-profiler.js';
 export { CallTreeBuilder } from './profiler/build/call-tree-builder.js';

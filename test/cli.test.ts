@@ -134,7 +134,7 @@ describe('wasm-sandbox CLI', () => {
     const bad = run('profile', guestPath('profile'), 'outer', '1', '--focus', '(');
     expect(bad.stderr).toMatch(/^ERR_WASM_ARGUMENT: --focus "\(" is not a valid regular expression/);
     const mode = run('profile', guestPath('profile'), 'outer', '1', '--mode', 'guess');
-    expect(mode.stderr).toMatch(/^ERR_WASM_ARGUMENT: --mode must be instrumented, instructions, sampling or cache/);
+    expect(mode.stderr).toMatch(/^ERR_WASM_ARGUMENT: --mode must be instrumented, instructions, sampling, alloc or cache/);
   });
 
   it('prints a stack trace only with --verbose', () => {

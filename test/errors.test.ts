@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   GuestAbortError,
+  GuestAllocationFailedError,
+  GuestAllocatorMissingError,
+  HeapLimitError,
   WasmHost,
   WasmImportError,
   WasmInvalidError,
@@ -303,6 +306,22 @@ describe('saved profiles', () => {
       expect(error.code).toBe('ERR_PROFILE_FORMAT');
       expect(error.reason).toBe(c.reason);
       expect(error.message).toMatch(/^p\.json /);
+    });
+  }
+});
+
+describe('memory profiling errors (issue 10)', () => {
+  const cases: { name: string; make: () => WasmSandboxError; code: string; fields: Record<string, unknown> }[] = [
+    { name: 'heap guard', make: () => new HeapLimitError('over', 'maxPeakBytes', 10, 20, [{ stack: 'f → g', bytes: 20 }]), code: 'ERR_HEAP_LIMIT', fields: { limit: 'maxPeakBytes', allowedBytes: 10, actualBytes: 20, sites: [{ stack: 'f → g', bytes: 20 }] } },
+    { name: 'no guest allocator', make: () => new GuestAllocatorMissingError('none', ['malloc', 'free']), code: 'ERR_GUEST_NO_ALLOCATOR', fields: { wanted: ['malloc', 'free'] } },
+    { name: 'guest allocation failed', make: () => new GuestAllocationFailedError('oom', 4096), code: 'ERR_GUEST_ALLOCATION_FAILED', fields: { requestedBytes: 4096 } },
+  ];
+  for (const c of cases) {
+    it(`${c.name}: ${c.code}, a WasmSandboxError with its fields`, () => {
+      const error = c.make();
+      expect(error).toBeInstanceOf(WasmSandboxError);
+      expect(error.code).toBe(c.code);
+      expect(error).toMatchObject(c.fields);
     });
   }
 });

@@ -5,7 +5,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GuestProfiler, WasmHost, analyze, loadInstrumentEngine, callOverheadNs, formatFindings, formatProfile, hookOverhead, renderFlamegraph, type AnalysisReport, type GuestModule, type ProfiledModule, type RunLimits, type WasmSandboxError } from '../index.js';
+import { AllocationProfiler, GuestProfiler, WasmHost, analyze, loadInstrumentEngine, callOverheadNs, formatFindings, formatProfile, hookOverhead, renderFlamegraph, type AnalysisReport, type GuestModule, type ProfiledModule, type RunLimits, type WasmSandboxError } from '../index.js';
+import { stackLabel } from '../profiler/render/format-allocations.js';
 import { terminalSafe } from '../profiler/render/terminal-text.js';
 import { MAX_ERROR_MESSAGE } from '../untrusted-text.js';
 import { runPoolDemo } from './demo-pool.js';
@@ -129,6 +130,21 @@ export async function runDemo(out: Out = (line) => process.stdout.write(line + '
   const svg = join(DEMO_DIR, 'profile-flamegraph.svg');
   writeFileSync(svg, renderFlamegraph(profiler.tree(), { title: 'profile.wasm outer(100000) × 10 — instrumented' }));
   out(`profiler: outer() profiled through entry/exit hooks; flamegraph written to ${svg} (top functions in its module profile below)`);
+
+  // Where guest memory goes: the allocation profiler on alloc.wasm's leak (its module profile below prints the full report).
+  const tracked = await load('alloc', { instrument: { allocator: true, hooks: true }, label: 'alloc.wasm (allocations)' });
+  const allocations = new AllocationProfiler(tracked, { collectAfterEachCall: true });
+  const leaking = allocations.instantiate();
+  leaking.call('churn', 1000, 64);
+  for (let i = 0; i < 5; i++) leaking.call('leak', 10, 256);
+  const allocationReport = allocations.report();
+  const leakSite = allocationReport.sites.filter((s) => s.liveBytesAtEnd > 0).sort((a, b) => b.liveBytesAtEnd - a.liveBytesAtEnd)[0];
+  const perCall = allocationReport.perCall.find((p) => p.export === 'leak');
+  out(
+    `allocations: churn(1000 × 64 B) left ${allocationReport.sites.filter((s) => s.stack.some((f) => f.name.endsWith('/churn'))).reduce((n, s) => n + s.liveBytesAtEnd, 0)} B live; ` +
+      `leak(10 × 256 B) × 5 left ${leakSite?.liveBlocksAtEnd ?? 0} blocks, ${leakSite?.liveBytesAtEnd ?? 0} B at ${leakSite === undefined ? '?' : stackLabel(leakSite.stack)}` +
+      (perCall === undefined ? '' : `; per call it gains ${Math.round(perCall.liveBytesGainedPerCall)} B`),
+  );
 
   out('\nper-module profiles\n');
   for (const module of modules) out(formatProfile(module.profile()) + '\n');

@@ -22,11 +22,13 @@ commands:
   run <file> <export> [args…]     call an export; arguments parsed by its parameter types
                                   (i32, f32, f64 as numbers; i64 as integers, BigInt-exact)
   profile <file> <export> [args…] profile the export's guest code; prints the top functions
-    --mode instrumented|instructions|sampling|cache   (default instrumented)
+    --mode instrumented|instructions|sampling|alloc|cache   (default instrumented)
+                                  alloc: allocation sites, leaks, peak, temporaries
     --mode cache: simulated D1/LL misses per function (cachegrind's columns)
       --D1=size,assoc,line  --LL=size,assoc,line  cache geometry (default: this machine's)
       --cachegrind out.file                       write cachegrind's format (cg_annotate)
-    --repeat N                    call the export N times (default 1)
+    --repeat N                    call the export N times (default 1; alloc: per-call leak check)
+    --weight liveAtPeak|allocated|blocks|liveAtEnd   alloc flamegraph/folded weights (default liveAtPeak)
     --flamegraph out.svg  --speedscope out.json  --cpuprofile out.cpuprofile
     --pprof out.pb.gz  --folded out.txt         export the profile
     --focus REGEX  --exclude REGEX              keep only / drop frames by name
@@ -82,7 +84,7 @@ function jsonReplacer(_key: string, value: unknown): unknown {
 const VALUE_OPTIONS = new Set([
   '--memory-limit', '--fuel', '--timeout', '--mode', '--repeat', '--flamegraph', '--speedscope',
   '--cpuprofile', '--pprof', '--folded', '--focus', '--exclude', '--save', '--fail-on', '--report', '--output', '-o',
-  '--rounds', '--threshold', '--alpha', '--seed', '--D1', '--LL', '--cachegrind',
+  '--rounds', '--threshold', '--alpha', '--seed', '--D1', '--LL', '--cachegrind', '--weight',
 ]);
 const NEGATIVE_NUMBER = /^-(\d|\.\d|inf|nan)/i;
 
@@ -130,6 +132,7 @@ async function main(argv: string[]): Promise<number> {
       folded: { type: 'string' },
       focus: { type: 'string' },
       exclude: { type: 'string' },
+      weight: { type: 'string' },
       icicle: { type: 'boolean', default: false },
       report: { type: 'string' },
       output: { type: 'string', short: 'o' },
@@ -230,6 +233,7 @@ async function main(argv: string[]): Promise<number> {
           ...(values.focus === undefined ? {} : { focus: values.focus }),
           ...(values.exclude === undefined ? {} : { exclude: values.exclude }),
           ...(values.report === undefined ? {} : { report: values.report }),
+          ...(values.weight === undefined ? {} : { weight: values.weight }),
           icicle: values.icicle === true,
           json: flags.json,
           findings: values.findings === true,

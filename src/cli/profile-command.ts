@@ -8,6 +8,7 @@ import { GuestProfiler, WasmArgumentError, WasmHost, filterTree, formatTopFuncti
 import { profileBySampling } from '../host/profiling/sampling-profiler.js';
 import { analyze, callOverheadNs, loadInstrumentEngine, hookOverhead, type ProfiledModule, type Severity } from '../index.js';
 import { printAnalysis, saveProfile } from './analyze-command.js';
+import { allocCommand } from './alloc-command.js';
 
 export interface ProfileCommandOptions {
   readonly mode: string;
@@ -28,6 +29,8 @@ export interface ProfileCommandOptions {
   /** Write the run as a saved profile (schema-versioned JSON) for `analyze` and `compare`. */
   readonly save?: string;
   readonly failOn?: Severity;
+  /** --mode alloc: what the flamegraph and folded stacks weigh (liveAtPeak, allocated, blocks, liveAtEnd). */
+  readonly weight?: string;
 }
 
 function regex(text: string | undefined, flag: string): RegExp | undefined {
@@ -49,14 +52,14 @@ export async function profileCommand(
   err: (text: string) => void = out,
 ): Promise<{ tree: CallTree; exitCode: number }> {
   const { mode } = options;
-  if (mode !== 'instrumented' && mode !== 'instructions' && mode !== 'sampling') {
-    throw new WasmArgumentError(`--mode must be instrumented, instructions, sampling or cache, got ${JSON.stringify(mode)}`);
+  if (mode !== 'instrumented' && mode !== 'instructions' && mode !== 'sampling' && mode !== 'alloc') {
+    throw new WasmArgumentError(`--mode must be instrumented, instructions, sampling, alloc or cache, got ${JSON.stringify(mode)}`);
   }
   if (!Number.isInteger(options.repeat) || options.repeat < 1) throw new WasmArgumentError(`--repeat must be a positive integer, got ${options.repeat}`);
   const focus = regex(options.focus, '--focus');
   const exclude = regex(options.exclude, '--exclude');
 
-  const instrument = mode === 'sampling' ? undefined : { hooks: true, fuel: mode === 'instructions' };
+  const instrument = mode === 'sampling' || mode === 'alloc' ? undefined : { hooks: true, fuel: mode === 'instructions' };
   const module = await host.load(file, instrument === undefined ? {} : { instrument });
   const entry = module.inspect().exports.find((e) => e.name === exportName);
   const params = entry?.signature?.params ?? [];
@@ -64,6 +67,16 @@ export async function profileCommand(
     throw new WasmArgumentError(`${exportName} takes ${params.length} argument(s) (${params.join(', ') || 'none'}), got ${args.length}`);
   }
   const values = entry?.signature === undefined ? [...args] : args.map((text, i) => parseArgument(params[i]!, text));
+  if (mode === 'alloc') {
+    const tree = await allocCommand(host, file, exportName, values, args, {
+      repeat: options.repeat, icicle: options.icicle, json: options.json,
+      ...(options.weight === undefined ? {} : { weight: options.weight }),
+      ...(options.flamegraph === undefined ? {} : { flamegraph: options.flamegraph }),
+      ...(options.pprof === undefined ? {} : { pprof: options.pprof }),
+      ...(options.folded === undefined ? {} : { folded: options.folded }),
+    }, out);
+    return { tree, exitCode: 0 };
+  }
 
   let tree: CallTree;
   if (mode === 'sampling') {

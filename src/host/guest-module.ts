@@ -8,6 +8,7 @@ import { BlockingWaitError, GuestAbortError, InvalidOptionError, WasmTableLimitE
 import { CallRecorder, type TimingPolicy } from '../profiler/build/call-recorder.js';
 import { functionStats, mergeCallTrees, type CallTree } from '../profiler/model/call-tree.js';
 import { MODULE_PROFILE_SCHEMA, type ColdStart, type ModuleProfile } from '../profiler/model/module-profile.js';
+import type { AllocationReport } from '../profiler/model/allocation-report.js';
 import { assemblyScriptEnv, type TraceLogger } from './assemblyscript.js';
 import { BudgetMeter } from './budget-meter.js';
 import { VmDeadline } from './vm-deadline.js';
@@ -80,6 +81,16 @@ export interface SandboxOptions {
   /** Receives every allocator call (modules loaded with allocator hooks). @default ignored */
   readonly allocationHook?: AllocationHook;
   /**
+   * Told when each call through the sandbox begins and ends (however it ends), for profilers
+   * that number calls. Costs nothing when unset. @default none
+   */
+  readonly callHooks?: CallBoundaryHooks;
+  /**
+   * @internal A wasm function linked as the allocator hook import itself (the allocation
+   * recorder's `alloc`): events never reach JavaScript. Takes precedence over `allocationHook`.
+   */
+  readonly allocationImport?: WebAssembly.ExportValue;
+  /**
    * Instantiate a module with a shared memory on this thread anyway. Such a module may
    * `memory.atomic.wait`, which blocks the thread where no deadline can stop it, so in-process
    * sandboxes refuse it (ERR_BLOCKING_WAIT) unless this is set; a worker pool runs it safely
@@ -97,6 +108,12 @@ export interface FunctionHooks {
    * at the call boundary, before the error reaches the caller.
    */
   unwound?(): void;
+}
+
+/** Call boundaries: `begin` before the guest runs, `end` after it returned or threw. */
+export interface CallBoundaryHooks {
+  begin(exportName: string): void;
+  end(exportName: string): void;
 }
 
 /** Guest memory traffic, for modules loaded with `instrument: { memory: true }`. */
@@ -309,7 +326,7 @@ export class GuestModule {
     if (this.watchers > 0) this.watchedInstance = instance;
     this.instantiateMs ??= performance.now() - start;
     const hooks = this.init.instrumentation?.options.hooks === true ? options.hooks : undefined;
-    return new Sandbox(this, instance, memory, meter, vmDeadline, hooks);
+    return new Sandbox(this, instance, memory, meter, vmDeadline, hooks, options.callHooks);
   }
 
   private hasSharedMemory(): boolean {
@@ -355,7 +372,7 @@ export class GuestModule {
     }
     if (instrumentation.allocators.length > 0) {
       const hook = options.allocationHook;
-      host[ALLOCATOR_IMPORT.name] =
+      host[ALLOCATOR_IMPORT.name] = options.allocationImport !== undefined ? options.allocationImport as WebAssembly.ImportValue :
         hook === undefined
           ? () => undefined
           : (kind: number, caller: number, first: number, second: number, result: number) =>
@@ -468,7 +485,13 @@ export class GuestModule {
         .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
       ...(this.callTrees === undefined ? {} : { functions: this.topFunctions() }),
       ...(this.cacheReport === undefined ? {} : { cacheSimulation: this.cacheReport() }),
+      ...this.allocationsField(),
     };
+  }
+
+  private allocationsField(): Pick<ModuleProfile, 'allocations'> {
+    const report = this.latestAllocations();
+    return report === undefined ? {} : { allocations: report };
   }
 
   private topFunctions(): NonNullable<ModuleProfile['functions']> {
@@ -488,6 +511,23 @@ export class GuestModule {
   watchInstances(on: boolean): void {
     this.watchers = Math.max(0, this.watchers + (on ? 1 : -1));
     if (this.watchers === 0) this.watchedInstance = undefined;
+  }
+
+  /** Allocation reports of profilers watching this module's sandboxes (the latest joins the profile). */
+  private allocationSources: (() => AllocationReport | undefined)[] | undefined;
+
+  /** @internal an allocation profiler's report joins this module's profile (`allocations`); undefined: nothing recorded yet */
+  addAllocationSource(source: () => AllocationReport | undefined): void {
+    (this.allocationSources ??= []).push(source);
+  }
+
+  private latestAllocations(): AllocationReport | undefined {
+    const sources = this.allocationSources ?? [];
+    for (let i = sources.length - 1; i >= 0; i--) {
+      const report = sources[i]!();
+      if (report !== undefined) return report;
+    }
+    return undefined;
   }
 
   /** @internal a profiler's call tree joins this module's profile (its "top functions") */

@@ -15,6 +15,8 @@ const SAMPLE_TYPE: Record<CallTree['unit'], [string, string]> = {
   nanoseconds: ['cpu', 'nanoseconds'],
   instructions: ['instructions', 'count'],
   samples: ['samples', 'count'],
+  bytes: ['space', 'bytes'],
+  blocks: ['objects', 'count'],
 };
 
 export function toPprof(tree: CallTree): Uint8Array {

@@ -8,8 +8,9 @@
 /** @2: nodes carry `functionIndex` and are told apart by it, not by name. */
 export const CALL_TREE_SCHEMA = 'wasm-sandbox/call-tree@2' as const;
 
-export type ProfileMode = 'instrumented' | 'instructions' | 'sampling';
-export type WeightUnit = 'nanoseconds' | 'instructions' | 'samples';
+/** `allocations`: a tree of allocation sites (profiler/build/allocation-tree.ts), weighed in bytes or blocks. */
+export type ProfileMode = 'instrumented' | 'instructions' | 'sampling' | 'allocations';
+export type WeightUnit = 'nanoseconds' | 'instructions' | 'samples' | 'bytes' | 'blocks';
 
 /**
  * Which function a frame is. Guest text names functions, and names repeat (two functions
