@@ -90,19 +90,3 @@ for (const file of recorders) if (await buildRecorder(file)) recordersBuilt++;
 console.log(`recorders: ${recordersBuilt} built, ${recorders.length - recordersBuilt} up to date in build/recorders/`);
 console.log(`guests: ${built} built, ${sources.length + texts.length - built} up to date in build/guests/`);
 
-// Recorders (assembly/recorders/*.ts → build/recorders/*.wasm): product wasm linked as hook
-// imports; no managed objects, so the stub runtime.
-const recorderDir = join(root, 'build', 'recorders');
-await mkdir(recorderDir, { recursive: true });
-const recorders = (await readdir(join(root, 'assembly', 'recorders')).catch(() => [])).filter((f) => f.endsWith('.ts')).sort();
-let recordersBuilt = 0;
-for (const file of recorders) {
-  const source = join(root, 'assembly', 'recorders', file);
-  const output = join(recorderDir, basename(file, '.ts') + '.wasm');
-  if (await isFresh(source, output)) continue;
-  const args = [source, '--config', join(root, 'asconfig.json'), '--target', 'release', '--runtime', 'stub', '--outFile', output];
-  const { error, stderr } = await asc.main(args);
-  if (error) throw new Error(`asc failed for recorders/${file}: ${error.message}\n${stderr.toString()}`);
-  recordersBuilt++;
-}
-console.log(`recorders: ${recordersBuilt} built, ${recorders.length - recordersBuilt} up to date in build/recorders/`);
