@@ -12,7 +12,9 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BENCH_SCHEMA, renderHtmlReport, type BenchFile } from '../src/index.js';
+import { spawnSync } from 'node:child_process';
+import { BENCH_SCHEMA, CacheProfiler, WasmHost, readReportRun, renderHtmlReport, type BenchFile, type ReportModule } from '../src/index.js';
+import { guestPath } from './helpers/guests.js';
 import { HOSTILE_FUNCTION, HOSTILE_SCRIPT, namesAnalysis, namesRun } from './helpers/report-runs.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -31,6 +33,25 @@ function benchFile(samples: readonly number[]): BenchFile {
 }
 /** The frames of the names module's call tree (run's callees and control), as the flamegraph draws them at full width. */
 const FLAME_FRAMES = ['run', HOSTILE_FUNCTION, 'helper', HOSTILE_SCRIPT];
+const CLI = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
+
+/** alloc.wasm's leak routine under the allocation tracker, as `profile --mode alloc --json` prints it and `report` reads it. */
+function allocModule(): ReportModule {
+  const out = spawnSync(process.execPath, [CLI, 'profile', guestPath('alloc'), 'leak', '10', '256', '--mode', 'alloc', '--repeat', '5', '--json'], { encoding: 'utf8', timeout: 60_000 });
+  expect([out.status, out.stderr]).toEqual([0, '']);
+  return readReportRun(JSON.parse(out.stdout), 'alloc.json').modules[0]!;
+}
+
+/** matrix.wasm walked row- then column-major (64 × 64 doubles) under the cache simulator: D1 1 KiB 2-way, LL 64 KiB 4-way. */
+async function matrixModule(): Promise<ReportModule> {
+  const module = await new WasmHost({ instrumentCacheDir: false }).load(guestPath('matrix'), { instrument: { memory: true, hooks: true } });
+  const profiler = new CacheProfiler(module, { d1: { sizeBytes: 1024, associativity: 2, lineBytes: 64 }, ll: { sizeBytes: 65536, associativity: 4, lineBytes: 64 } });
+  const sandbox = profiler.instantiate();
+  sandbox.call('init', 64);
+  sandbox.call('sumRowMajor');
+  sandbox.call('sumColumnMajor');
+  return { profile: module.profile() };
+}
 const OUTPUT = fileURLToPath(new URL('../test-output/report/', import.meta.url));
 
 let context: BrowserContext;
@@ -42,7 +63,9 @@ let reportUrl: string;
 
 beforeAll(async () => {
   const before = { ...(await namesRun('before.json', 20, 10)), bench: [benchFile([30, 31, 29, 30, 32, 31, 30, 29])] };
-  const after = { ...(await namesRun('after.json', 40, 40)), bench: [benchFile([20, 21, 19, 20, 22, 21, 20, 19])] };
+  const names = await namesRun('after.json', 40, 40);
+  // Real memory and cache data beside it: the allocation tracker (through the CLI) and the cache simulator.
+  const after = { ...names, modules: [...names.modules, allocModule(), await matrixModule()], bench: [benchFile([20, 21, 19, 20, 22, 21, 20, 19])] };
   mkdirSync(OUTPUT, { recursive: true });
   const file = join(OUTPUT, 'report.html');
   writeFileSync(file, renderHtmlReport({ runs: [before, after], analysis: namesAnalysis(), generatedAt: '2026-12-01T00:00:00.000Z' }));
@@ -178,6 +201,33 @@ describe('HTML report in headless Chromium', () => {
     expect(await diff.locator('.details').textContent()).toBe(
       'helper (func[4]) — before: total 364.9 instructions, self 364.9 instructions, after: total 360 instructions, self 360 instructions, self change: −4.9 instructions (−1.4%)',
     );
+  });
+
+  it('the memory panel shows the allocation tracker\'s leak site; the cache panel, sumColumnMajor\'s misses', async () => {
+    // r1-m1: alloc.wasm, leak(10, 256) × 5 with the collector run after each call.
+    const memory = '#r1-m1-memory';
+    expect(await page.textContent(`${memory} ul.leaks`)).toBe(
+      'leak keeps 2.5 KiB more live per call over 5 calls, from assembly/alloc/leak → ~lib/arraybuffer/ArrayBuffer#constructor (2.5 KiB/call); assembly/alloc/leak (48 B/call)',
+    );
+    const sites = await page.$$eval(`${memory} #r1-m1-sites-table tbody tr`, (rows) => rows.map((r) => [...r.cells].slice(0, 5).map((c) => c.textContent)));
+    expect(sites[0]).toEqual(['assembly/alloc/leak → ~lib/arraybuffer/ArrayBuffer#constructor', '50', '12.5 KiB', '12.5 KiB', '12.5 KiB']);
+    expect(await page.isVisible(`${memory} #r1-m1-memory-chart`)).toBe(true);
+
+    // r1-m2: matrix.wasm; a 512 B row is 8 lines, so a column's 64 lines share one 2-way D1 set: all 4,096 loads miss D1, none LL.
+    const cache = '#r1-m2-cache';
+    const rows = await page.$$eval(`${cache} #r1-m2-cache-table tbody tr`, (trs) =>
+      Object.fromEntries(trs.map((r) => [r.cells[0]!.querySelector('code')!.textContent, [...r.cells].slice(1).map((c) => c.textContent)])),
+    );
+    const column = rows['assembly/matrix/sumColumnMajor']!;
+    // Dr, D1mr, DLmr, D1 miss (of reads and writes: each iteration also stores to one shadow-stack slot, always a hit), pattern.
+    expect([column[0], column[2], column[4], column[6], column[8]]).toEqual(['4,096', '4,096', '0', '49.99 %', 'strided 512 B']);
+    const row = rows['assembly/matrix/sumRowMajor']!;
+    // One miss per 64 B line of the 32 KiB matrix: 512 lines, 513 when it starts mid-line.
+    expect([row[0], row[8]]).toEqual(['4,096', 'sequential 8 B']);
+    expect(['512', '513']).toContain(row[2]);
+    // Sorting by D1 read misses puts the column walk first.
+    await page.click(`${cache} #r1-m2-cache-table button.sort[data-col="3"]`);
+    expect(await page.textContent(`${cache} #r1-m2-cache-table tbody tr:first-child code`)).toBe('assembly/matrix/sumColumnMajor');
   });
 
   it('shows hostile names as text and runs none of them; the policy refuses injected script', async () => {

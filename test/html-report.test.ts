@@ -277,4 +277,27 @@ describe('wasm-sandbox report / profile --report', () => {
     const notJson = cli('report', join(dir, 'not.json'));
     expect([notJson.status, notJson.stderr.split(':')[0]]).toEqual([1, 'ERR_PROFILE_FORMAT']);
   });
+
+  it('report reads profile --mode alloc --json and --mode cache --json: their reports land in the memory and cache panels', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'report-modes-'));
+    const alloc = cli('profile', guestPath('alloc'), 'leak', '4', '100', '--mode', 'alloc', '--repeat', '3', '--json');
+    expect([alloc.status, alloc.stderr]).toEqual([0, '']);
+    writeFileSync(join(dir, 'alloc.json'), alloc.stdout);
+    const cache = cli('profile', guestPath('sum'), 'squares', '1000', '--mode', 'cache', '--D1=1024,2,64', '--LL=65536,4,64', '--json');
+    expect([cache.status, cache.stderr]).toEqual([0, '']);
+    // Still the cache report at the top (what --json printed before), with the module profile beside its fields.
+    expect(JSON.parse(cache.stdout)).toMatchObject({ schema: 'wasm-sandbox/cache-report@1', profile: { schema: 'wasm-sandbox/module-profile@1' } });
+    writeFileSync(join(dir, 'cache.json'), cache.stdout);
+    const out = cli('report', join(dir, 'alloc.json'), join(dir, 'cache.json'), '-o', join(dir, 'modes.html'));
+    expect([out.status, out.stderr]).toEqual([0, '']);
+    const page = readFileSync(join(dir, 'modes.html'), 'utf8');
+    // One run, two modules: alloc.wasm's allocation report, sum.wasm's cache simulation.
+    // leak(4, 100): four 100 B ArrayBuffers and the list's growth stay live per call; the analyzer flags it too.
+    expect(page).toContain('<code>leak</code> keeps <b>416 B</b> more live per call over 3 calls');
+    expect(page).toContain('data-rule="leak"');
+    expect(page).toContain('id="r0-m0-sites-table"');
+    expect(page).toContain('id="r0-m1-cache-table"');
+    expect(page).toContain('<code>assembly/sum/squares</code>');
+    expect(page).toContain('Simulated D1 1.0 KiB, 2-way, 64 B lines; LL 64.0 KiB, 4-way, 64 B lines');
+  });
 });

@@ -43,7 +43,9 @@ export async function allocCommand(
   if (options.pprof) writeFileSync(options.pprof, toPprofHeap(report));
   if (options.folded) writeFileSync(options.folded, options.folded.endsWith('.gz') ? gzipSync(toFolded(tree)) : toFolded(tree));
   if (options.json) {
-    out(JSON.stringify({ allocations: report }, null, 2));
+    // With the module profile beside it (less the report it would repeat), `wasm-sandbox report` reads this output.
+    const { allocations: _repeated, ...profile } = module.profile();
+    out(JSON.stringify({ allocations: report, profile }, null, 2));
   } else {
     out(formatAllocations(report, 15));
     if (collects) out('note: the collector ran after every call (__collect), so live means still referenced');

@@ -54,7 +54,9 @@ export async function cacheCommand(
     writeFileSync(options.cachegrind, toCachegrind(report, { command: `${basename(file)} ${exportName}(${args.join(', ')}) × ${options.repeat}`, file: basename(file) }));
   }
   if (options.json) {
-    out(JSON.stringify(report, null, 2));
+    // The report, and beside its fields the module profile (less the report it would repeat), so `wasm-sandbox report` reads this output.
+    const { cacheSimulation: _repeated, ...profile } = module.profile();
+    out(JSON.stringify({ ...report, profile }, null, 2));
   } else {
     out(formatCacheReport(report, 20));
     if (options.cachegrind !== undefined) out(`wrote ${options.cachegrind} (read it with cg_annotate)`);
