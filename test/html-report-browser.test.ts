@@ -266,7 +266,9 @@ describe('HTML report in headless Chromium', () => {
     // The flamegraph panels close up, to look at (the full page shrinks them).
     await page.locator('#r1-m0-flamegraph').screenshot({ path: join(OUTPUT, 'report-flamegraph.png') });
     await page.locator('#diff-m0').screenshot({ path: join(OUTPUT, 'report-diff-flamegraph.png') });
-    console.log(`screenshot: ${path} (flamegraphs: report-flamegraph.png, report-diff-flamegraph.png)`);
+    await page.locator('#r1-m1-memory').screenshot({ path: join(OUTPUT, 'report-memory.png') });
+    await page.locator('#r1-m2-cache').screenshot({ path: join(OUTPUT, 'report-cache.png') });
+    console.log(`screenshot: ${path} (close up: report-flamegraph.png, report-diff-flamegraph.png, report-memory.png, report-cache.png)`);
     // The browser decodes its own screenshot; count pixels that are neither white nor the panel grey.
     const check = await context.newPage();
     const inked = await check.evaluate(async (b64) => {
