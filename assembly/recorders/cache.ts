@@ -19,6 +19,13 @@ const NODE_BYTES: u32 = 80;
 const STRIDE_BYTES: u32 = 64;
 /** Streams per function (stride-detector.ts): loads, then stores, of width 1, 2, 4, 8, 16, other. */
 const STREAMS: u32 = 12;
+/** The last line touched (u32), NO_LINE when the same-line path is closed (see recentLine). */
+const LAST_LINE: u32 = 1168;
+/** The line touched before it, at LRU depth 1, NO_LINE when the second-line path is closed. */
+const PREV_LINE: u32 = 1172;
+/** 1 while the reuse stack holds its top two lines in the wrong order (swapped by the second-line path). */
+const TOP_SWAPPED: u32 = 1176;
+const NO_LINE: u32 = 0xffffffff;
 
 
 
@@ -49,7 +56,7 @@ export function configure(
   store<u32>(0, d1Sets - 1, 1028); store<u32>(0, d1WaysArg, 1032); store<u32>(0, d1ShiftArg, 1036);
   store<u32>(0, llSets - 1, 1044); store<u32>(0, llWaysArg, 1048); store<u32>(0, llShiftArg, 1052);
   store<u32>(0, maxLinesArg, 1068); store<u32>(0, maxNodesArg, 1108); store<u32>(0, functionsArg, 1096); store<u32>(0, maxDepthArg, 1088);
-  // Hot state lives in memory at 1024…1168: V8 reads and writes a mutable wasm global of an
+  // Hot state lives in memory at 1024…1172: V8 reads and writes a mutable wasm global of an
   // instance called from another instance far slower than its memory (measured ≈45 ns per access).
   let at = align(<u32>__heap_base);
   if (at < 2048) at = 2048;
@@ -75,6 +82,7 @@ export function configure(
   store<f64>(0, 0, 1136); store<f64>(0, 0, 1144); store<f64>(0, 0, 1152);
   memory.fill(load<u32>(0, 1160), 0, 33 * 8);
   store<u32>(0, 0, 1164);
+  store<u32>(0, NO_LINE, LAST_LINE); store<u32>(0, NO_LINE, PREV_LINE); store<u32>(0, 0, TOP_SWAPPED);
   store<u32>(0, load<u32>(0, 1100), 1112);
   store<u32>(0, load<u32>(0, 1092), 1116);
   return load<u32>(0, 1072) + (load<u32>(0, 1076) << 4);
@@ -94,13 +102,19 @@ function newNode(index: u32, parent: i32, fn: i32): void {
 @inline
 function touch(tags: u32, setMask: u32, ways: u32, line: i32): bool {
   const base = tags + (((<u32>line) & setMask) * ways << 2);
-  if (load<i32>(base) == line) return false;
-  let way: u32 = 1;
-  while (way < ways && load<i32>(base + (way << 2)) != line) way++;
-  const hit = way < ways;
-  for (let i: u32 = hit ? way : ways - 1; i > 0; i--) store<i32>(base + (i << 2), load<i32>(base + ((i - 1) << 2)));
+  let carried = load<i32>(base);
+  if (carried == line) return false;
+  // One pass, most recent first: each way takes the one above it until the line's own way
+  // (a hit) or past the last (a miss: the least recent falls out). The model's scan-then-shift, fused.
   store<i32>(base, line);
-  return !hit;
+  const end = base + (ways << 2);
+  for (let at = base + 4; at < end; at += 4) {
+    const here = load<i32>(at);
+    store<i32>(at, carried);
+    if (here == line) return false;
+    carried = here;
+  }
+  return true;
 }
 
 // @ts-ignore: decorator
@@ -245,32 +259,110 @@ function one(address: u64, bytes: u32, write: bool): void {
   for (let line = first; line <= last; line++) reuseTouch(<u32>line);
 }
 
-// @ts-ignore: decorator
-@inline
+/**
+ * The reuse stack's second line moves to the top, uncounted (its touch was counted by the
+ * second-line path): the full model's move of a depth-1 line (segment 1 is depth 1 alone).
+ */
+function swapTop(): void {
+  const top = load<i32>(0, 1060);
+  const line = load<i32>(slotOf(top), 4);
+  const slot = slotOf(line);
+  store<i32>(load<u32>(0, 1056), line);
+  store<i32>(load<u32>(0, 1056), top, 4);
+  store<i32>(slotOf(top), 2, 8);
+  const after = load<i32>(slot, 4);
+  store<i32>(slotOf(top), after, 4);
+  if (after != -1) store<i32>(slotOf(after), top);
+  store<i32>(slot, -1);
+  store<i32>(slot, top, 4);
+  store<i32>(slotOf(top), line);
+  store<i32>(0, line, 1060);
+  store<i32>(slot, 1, 8);
+}
+
+/** Every line a reference touches, through the full model (not inlined: the hot path stays small). */
 function reference(address: u64, bytes: u32, write: bool): void {
   if (bytes == 0) return;
-  const lineBytes: u64 = <u64>1 << load<u32>(0, 1036);
-  if (<u64>bytes <= lineBytes) {
-    one(address, bytes, write);
-    return;
+  if (load<u32>(0, TOP_SWAPPED) != 0) {
+    swapTop();
+    store<u32>(0, 0, TOP_SWAPPED);
   }
   const end = address + bytes;
-  for (let at = address; at < end; ) {
+  // Up to a line's size it is one reference (a straddling one touches two lines); beyond, one per line.
+  if (<u64>bytes <= (<u64>1 << load<u32>(0, 1036))) one(address, bytes, write);
+  else for (let at = address; at < end; ) {
     let next = ((at >> load<u32>(0, 1036)) + 1) << load<u32>(0, 1036);
     if (next > end) next = end;
     one(at, <u32>(next - at), write);
     at = next;
   }
+  // The recent lines, for the next reference's fast paths (recentLine). The line touched last
+  // before this reference is the second only if it now lies at depth 1, and it was touched
+  // since the last enter or exit (else its working set mark may be stale): it was LAST_LINE.
+  const line = (end - 1) >> load<u32>(0, 1036);
+  const before = load<u32>(0, LAST_LINE);
+  if (line < <u64>load<u32>(0, 1068)) {
+    store<u32>(0, <u32>line, LAST_LINE);
+    const second = load<i32>(slotOf(<i32>line), 4);
+    store<u32>(0, before != <u32>line && <i32>before == second ? before : NO_LINE, PREV_LINE);
+  } else {
+    forgetRecentLines();
+  }
+}
+
+function forgetRecentLines(): void {
+  store<u32>(0, NO_LINE, LAST_LINE);
+  store<u32>(0, NO_LINE, PREV_LINE);
+}
+
+/**
+ * The fast paths, before any bookkeeping, for a reference within one line:
+ * - the line touched last: exactly a D1 hit (it is its set's most recent way; LL is not
+ *   consulted) at reuse distance 0, already counted in the working set;
+ * - the line touched before it (two interleaved streams, e.g. an array walk and a local
+ *   spilled to memory): when it is still its D1 set's most recent way, a D1 hit at reuse
+ *   distance 1, also already in the working set; the reuse stack's top two swap lazily
+ *   (TOP_SWAPPED, settled by the next full reference).
+ * Only the node's counter, the stream and the reuse bucket change. enter and exit forget both
+ * lines (the node, the epoch and whether the working set counts change there), and so does an
+ * untracked line (its touches count apart).
+ */
+// @ts-ignore: decorator
+@inline
+function recentLine(address: u64, bytes: u32, write: bool): bool {
+  const shift = load<u32>(0, 1036);
+  const line = address >> shift;
+  if (((address + bytes - 1) >> shift) != line || bytes == 0) return false;
+  let bucket: u32 = 0;
+  if (line != <u64>load<u32>(0, LAST_LINE)) {
+    const second = load<u32>(0, PREV_LINE);
+    if (line != <u64>second) return false;
+    const l = <u32>line;
+    if (load<i32>(load<u32>(0, 1024) + ((l & load<u32>(0, 1028)) * load<u32>(0, 1032) << 2)) != <i32>l) return false;
+    store<u32>(0, load<u32>(0, LAST_LINE), PREV_LINE);
+    store<u32>(0, l, LAST_LINE);
+    store<u32>(0, load<u32>(0, TOP_SWAPPED) ^ 1, TOP_SWAPPED);
+    bucket = 8;
+  }
+  const node = load<u32>(0, 1112);
+  const field: u32 = write ? 32 : 24;
+  store<f64>(node + field, load<f64>(node + field) + 1);
+  observeStride(load<u32>(0, 1116) + streamClass(write, bytes) * STRIDE_BYTES, <f64><i64>address, bytes);
+  const counter = load<u32>(0, 1160) + bucket;
+  store<f64>(counter, load<f64>(counter) + 1);
+  return true;
 }
 
 /** The memory pass's `load_ptr(bytes, offset, pointer) -> pointer`. */
 export function load_ptr(bytes: u32, offset: u32, pointer: u32): u32 {
-  reference(<u64>pointer + <u64>offset, bytes, false);
+  const address = <u64>pointer + <u64>offset;
+  if (!recentLine(address, bytes, false)) reference(address, bytes, false);
   return pointer;
 }
 
 export function store_ptr(bytes: u32, offset: u32, pointer: u32): u32 {
-  reference(<u64>pointer + <u64>offset, bytes, true);
+  const address = <u64>pointer + <u64>offset;
+  if (!recentLine(address, bytes, true)) reference(address, bytes, true);
   return pointer;
 }
 
@@ -289,6 +381,7 @@ function settle(): void {
 }
 
 export function enter(fn: i32): void {
+  forgetRecentLines();
   if (load<u32>(0, 1084) >= load<u32>(0, 1088)) {
     // Deeper than the load<u32>(0, 1080) table: the frame stays in its caller, and so does its exit.
     store<u32>(0, load<u32>(0, 1164) + 1, 1164);
@@ -328,6 +421,7 @@ export function enter(fn: i32): void {
 }
 
 function close(): void {
+  forgetRecentLines();
   store<u32>(0, load<u32>(0, 1084) - 1, 1084);
   const entry = load<i32>(load<u32>(0, 1080) + (load<u32>(0, 1084) << 2));
   if (entry >= 0) {
