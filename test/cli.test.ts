@@ -171,6 +171,8 @@ describe('wasm-sandbox CLI', () => {
     expect(findings).toMatch(/\[high\] assembly\/profile\/kernel holds 9\d % of profile\.wasm \(instrumented\)'s nanoseconds {2}\(hot-function, cpu\)/);
     expect(findings).toMatch(/\] add: 1000000 calls of \d+ ns, \d+ % of each is the crossing into the guest {2}\(host-call-overhead, host-boundary\)/);
     expect(findings).toMatch(/\npassed \(\d+\): .*trap-storm/);
-    expect(findings).toContain('  – poor-locality: no cache simulation: profile with the cache simulator');
+    // The demo now runs the cache simulator (matrix.wasm) and the allocation tracker (alloc.wasm): their rules fire.
+    expect(findings).toMatch(/\] assembly\/matrix\/sumColumnMajor misses D1 on \d+ % of its accesses, striding 4096 B {2}\(poor-locality, locality\)/);
+    expect(findings).toMatch(/\] leak keeps \d+ more live bytes after every call {2}\(leak, allocation\)/);
   });
 });
