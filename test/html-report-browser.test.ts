@@ -3,8 +3,10 @@
  * The page is generated from real profiles (hostile function names included), written to
  * disk and opened from there, as a user would. Checks: no console errors and no request but
  * the file itself; the findings count equals the embedded JSON; a column sort reorders rows;
- * flamegraph search highlights and click zooms; no name executes anything; an injected inline
- * script is refused by the page's policy; the screenshot is not blank.
+ * the flamegraph (flame's SVG, inline) highlights what a search matches and zooms on click; the
+ * memory and cache panels show real allocation-tracker and cache-simulator data; no name
+ * executes anything; an injected inline script is refused by the page's policy; the screenshot
+ * is not blank.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,7 +1,7 @@
 /**
  * The HTML report: one self-contained file per run (Clinic.js's shape), opened from disk.
- * No network, no CDN: the style and the one script are inline and allowed by their SHA-256
- * in a Content-Security-Policy that allows nothing else (no other script, no inline handler,
+ * No network, no CDN: its style and script (and each flamegraph's) are inline and allowed by
+ * their SHA-256 in a Content-Security-Policy that allows nothing else (no other script, no inline handler,
  * no fetch, no image, no frame); the data is embedded as JSON. Sections come in the order a
  * person decides: findings first, each linking to its evidence; then, per module, cold start,
  * latency, exports, memory, cache, top functions and the flamegraph; pool workers; benchmark
