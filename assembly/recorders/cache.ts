@@ -1,19 +1,30 @@
 // The cache recorder: linked as a guest's memory and entry/exit hooks, it runs the cache model
 // of src/profiler/build/cache-simulator.ts (D1 + LL set-associative LRU, reuse distance,
-// load<u32>(0, 1092), working sets, call-tree load<u32>(0, 1100)) on every event inside wasm, keeping its tables in its
-// own memory. The host reads that memory after the call (cache-recorder-reader.ts): no
-// JavaScript runs per event. Every step mirrors the pure model; a test compares the two.
+// strides, working sets, call-tree counters) on every event inside wasm, keeping its tables in
+// its own memory. The host reads that memory after the call (wasm-cache-recorder.ts): no
+// JavaScript runs per event. Every count equals the pure model's; tests compare the two.
 //
-// Memory layout (configure() lays it out; all offsets are byte addresses in this memory):
-//   d1 tags  i32[d1Sets·load<u32>(0, 1032)]   most recent first per set, -1 = empty
-//   ll tags  i32[llSets·load<u32>(0, 1048)]
-//   load<u32>(0, 1056)    i32[34]              deepest line of each LRU-load<u32>(0, 1080) segment, -1 = none
-//   load<u32>(0, 1080)    i32[load<u32>(0, 1088)]        node per open frame (-(parent+1) for a frame without a node)
-//   load<u32>(0, 1092)  f64[(load<u32>(0, 1096)+1)·12·8] per function and stream (load/store × width): last, previous, candidate, votes, deltas, repeats, maxBytes, flags
-//   load<u32>(0, 1100)    NODE_BYTES each      parent, fn, firstChild, nextSibling (i32); calls, reads, writes,
-//                                 d1r, d1w, llr, llw, workingSet (f64)
-//   load<u32>(0, 1072)    i32[4] per line      LRU-load<u32>(0, 1080) prev, next, segment + 1 (0 = never), last load<i32>(0, 1120) —
-//                                 grows with the highest line touched
+// Hot state lives at fixed addresses (V8 reads a mutable wasm global of an instance called from
+// another instance far slower than its memory): 1024 D1 tags, 1028 D1 set mask, 1032 D1 ways,
+// 1036 log2 line bytes, 1040…1052 the same for LL, 1056 segment tails, 1064 lines in the reuse
+// stack, 1068 tracked lines, 1072 line table, 1076 its capacity, 1080 frames, 1084 depth,
+// 1088 frames' capacity, 1092 stride table, 1096 functions, 1100 node table, 1104 nodes used,
+// 1108 nodes' capacity, 1112 current node, 1116 current function's streams, 1120 epoch (top-level
+// call), 1128 f64 its working set, 1136 f64 cold touches, 1144 f64 untracked touches, 1152 f64
+// dropped calls, 1160 reuse buckets, 1164 frames past the table, 1168… the fast paths' and the
+// reuse clock's words (constants below).
+//
+// Tables (configure() lays them out):
+//   D1 / LL tags   i32[sets·ways]   most recent first per set, -1 = empty
+//   segment tails  u32[34]          time of the deepest line of each reuse-stack segment, 0 = none
+//   frames         i32[depth]       node per open frame (-(parent+1) for a frame without a node)
+//   streams        f64[(functions+1)·12·8] per function and stream (load/store × width): last,
+//                                   previous delta, candidate, votes, deltas, repeats, maxBytes, flags
+//   nodes          NODE_BYTES each  parent, fn, firstChild, nextSibling (i32); calls, reads, writes,
+//                                   d1r, d1w, llr, llw, workingSet (f64)
+//   owners         i32[2·lines+2]   per time, the line whose latest touch it was (-1: touched since)
+//   lines          16 B per line    time of its latest touch (0 = never), -, -, epoch it last counted
+//                                   in — last, as it grows with the highest line touched
 
 const NODE_BYTES: u32 = 80;
 const STRIDE_BYTES: u32 = 64;
@@ -26,6 +37,10 @@ const PREV_LINE: u32 = 1172;
 /** 1 while the reuse stack holds its top two lines in the wrong order (swapped by the second-line path). */
 const TOP_SWAPPED: u32 = 1176;
 const NO_LINE: u32 = 0xffffffff;
+/** The reuse stack's clock (u32: the time of the latest touch), its owner table and that table's size. */
+const NOW: u32 = 1180;
+const OWNERS: u32 = 1184;
+const OWNER_CAP: u32 = 1188;
 
 
 
@@ -67,18 +82,21 @@ export function configure(
   store<u32>(0, at, 1092); at = align(at + (load<u32>(0, 1096) + 1) * STREAMS * STRIDE_BYTES);
   store<u32>(0, at, 1100); at = align(at + load<u32>(0, 1108) * NODE_BYTES);
   store<u32>(0, at, 1160); at = align(at + 33 * 8);
+  // Times run 1…cap−1 and are renumbered when they run out: twice the lines, so that is rare.
+  store<u32>(0, at, OWNERS); store<u32>(0, maxLinesArg * 2 + 2, OWNER_CAP); at = align(at + (maxLinesArg * 2 + 2) * 4);
   store<u32>(0, (at + 0xffff) & ~0xffff, 1072);
   ensureMemory(load<u32>(0, 1072));
   fillI32(load<u32>(0, 1024), d1Sets * load<u32>(0, 1032), -1);
   fillI32(load<u32>(0, 1040), llSets * load<u32>(0, 1048), -1);
-  fillI32(load<u32>(0, 1056), 34, -1);
+  memory.fill(load<u32>(0, 1056), 0, 34 * 4);
+  fillI32(load<u32>(0, OWNERS), load<u32>(0, OWNER_CAP), -1);
   memory.fill(load<u32>(0, 1092), 0, (load<u32>(0, 1096) + 1) * STREAMS * STRIDE_BYTES);
   memory.fill(load<u32>(0, 1100), 0, load<u32>(0, 1108) * NODE_BYTES);
   store<u32>(0, ((<u32>memory.size() << 16) - load<u32>(0, 1072)) >>> 4, 1076);
   memory.fill(load<u32>(0, 1072), 0, load<u32>(0, 1076) << 4);
   newNode(0, -1, -1);
   store<i32>(load<u32>(0, 1080), 0);
-  store<u32>(0, 1, 1084); store<u32>(0, 1, 1104); store<i32>(0, -1, 1060); store<u32>(0, 0, 1064); store<i32>(0, 0, 1120); store<f64>(0, 0, 1128);
+  store<u32>(0, 1, 1084); store<u32>(0, 1, 1104); store<u32>(0, 0, NOW); store<u32>(0, 0, 1064); store<i32>(0, 0, 1120); store<f64>(0, 0, 1128);
   store<f64>(0, 0, 1136); store<f64>(0, 0, 1144); store<f64>(0, 0, 1152);
   memory.fill(load<u32>(0, 1160), 0, 33 * 8);
   store<u32>(0, 0, 1164);
@@ -151,6 +169,65 @@ function slotOf(line: i32): u32 {
 
 // @ts-ignore: decorator
 @inline
+function ownerAt(time: u32): i32 {
+  return load<i32>(load<u32>(0, OWNERS) + (time << 2));
+}
+
+// @ts-ignore: decorator
+@inline
+function tailAt(k: u32): u32 {
+  return load<u32>(load<u32>(0, 1056) + (k << 2));
+}
+
+// @ts-ignore: decorator
+@inline
+function setTail(k: u32, time: u32): void {
+  store<u32>(load<u32>(0, 1056) + (k << 2), time);
+}
+
+/** The time of the line just above the one touched at `time` in the LRU stack (the model's prev). */
+// @ts-ignore: decorator
+@inline
+function newerIn(owners: u32, time: u32): u32 {
+  let t = time + 1;
+  while (load<i32>(owners + (t << 2)) < 0) t++;
+  return t;
+}
+
+/** Renumbers the live times 1…size in order (the stack's order is the times' order). */
+function compactTimes(): void {
+  const owners = load<u32>(0, OWNERS);
+  for (let k: u32 = 0; k < 34; k++) {
+    const t = tailAt(k);
+    setTail(k, t == 0 ? NO_LINE : <u32>ownerAt(t));
+  }
+  const now = load<u32>(0, NOW);
+  let packed: u32 = 0;
+  for (let t: u32 = 1; t <= now; t++) {
+    const line = load<i32>(owners + (t << 2));
+    if (line < 0) continue;
+    store<i32>(owners + (t << 2), -1);
+    packed++;
+    store<i32>(owners + (packed << 2), line);
+    store<u32>(slotOf(line), packed);
+  }
+  for (let k: u32 = 0; k < 34; k++) {
+    const line = tailAt(k);
+    setTail(k, line == NO_LINE ? 0 : load<u32>(slotOf(<i32>line)));
+  }
+  store<u32>(0, packed, NOW);
+}
+
+/**
+ * The reuse stack of reuse-distance.ts, bucket for bucket, kept as times rather than a linked
+ * list: each line holds the time of its latest touch, the stack is the times in decreasing
+ * order, and each segment's deepest line is a time. A line's segment is the first whose deepest
+ * time it reaches; moving a segment's deepest line up one is a forward scan of the owner table.
+ * Every scan moves forward, in memory order: the walk of the model's prev pointers without
+ * their scattered reads and writes.
+ */
+// @ts-ignore: decorator
+@inline
 function reuseTouch(line: u32): void {
   if (line >= load<u32>(0, 1068)) {
     store<f64>(0, load<f64>(0, 1144) + 1, 1144);
@@ -158,43 +235,45 @@ function reuseTouch(line: u32): void {
   }
   if (line >= load<u32>(0, 1076)) growLines(line);
   const slot = load<u32>(0, 1072) + (line << 4);
-  const s = load<i32>(slot, 8) - 1;
-  if (s == 0) {
+  let time = load<u32>(slot);
+  // Table bases in locals: after each store the compiler must assume memory changed.
+  const tails = load<u32>(0, 1056);
+  const owners = load<u32>(0, OWNERS);
+  if (time != 0 && time == load<u32>(tails)) {
     store<f64>(load<u32>(0, 1160), load<f64>(load<u32>(0, 1160)) + 1);
   } else {
-    if (s < 0) {
+    if (load<u32>(0, NOW) + 1 >= load<u32>(0, OWNER_CAP)) {
+      compactTimes();
+      time = load<u32>(slot);
+    }
+    const now = load<u32>(0, NOW) + 1;
+    if (time == 0) {
       store<f64>(0, load<f64>(0, 1136) + 1, 1136);
-      for (let k: u32 = 0; load<i32>(load<u32>(0, 1056) + (k << 2)) != -1; k++) {
+      for (let k: u32 = 0; load<u32>(tails + (k << 2)) != 0; k++) {
         if (load<u32>(0, 1064) - 1 < bucketMax(k)) break;
-        const moved = load<i32>(load<u32>(0, 1056) + (k << 2));
-        store<i32>(slotOf(moved), <i32>k + 2, 8);
-        store<i32>(load<u32>(0, 1056) + (k << 2), k == 0 ? <i32>line : load<i32>(slotOf(moved)));
-        if (load<i32>(load<u32>(0, 1056) + ((k + 1) << 2)) == -1) {
-          store<i32>(load<u32>(0, 1056) + ((k + 1) << 2), moved);
+        const moved = load<u32>(tails + (k << 2));
+        store<u32>(tails + (k << 2), k == 0 ? now : newerIn(owners, moved));
+        if (load<u32>(tails + ((k + 1) << 2)) == 0) {
+          store<u32>(tails + ((k + 1) << 2), moved);
           break;
         }
       }
-      if (load<i32>(load<u32>(0, 1056)) == -1) store<i32>(load<u32>(0, 1056), <i32>line);
+      if (load<u32>(tails) == 0) store<u32>(tails, now);
       store<u32>(0, load<u32>(0, 1064) + 1, 1064);
     } else {
-      const bucket = load<u32>(0, 1160) + (<u32>s << 3);
+      let s: u32 = 1;
+      while (time < load<u32>(tails + (s << 2))) s++;
+      const bucket = load<u32>(0, 1160) + (s << 3);
       store<f64>(bucket, load<f64>(bucket) + 1);
-      if (load<i32>(load<u32>(0, 1056) + (<u32>s << 2)) == <i32>line) store<i32>(load<u32>(0, 1056) + (<u32>s << 2), load<i32>(slot));
-      for (let k: u32 = 0; k < <u32>s; k++) {
-        const moved = load<i32>(load<u32>(0, 1056) + (k << 2));
-        store<i32>(slotOf(moved), <i32>k + 2, 8);
-        store<i32>(load<u32>(0, 1056) + (k << 2), k == 0 ? <i32>line : load<i32>(slotOf(moved)));
-      }
-      const before = load<i32>(slot);
-      const after = load<i32>(slot, 4);
-      store<i32>(slotOf(before), after, 4);
-      if (after != -1) store<i32>(slotOf(after), before);
+      store<i32>(owners + (time << 2), -1);
+      if (load<u32>(tails + (s << 2)) == time) store<u32>(tails + (s << 2), newerIn(owners, time));
+      // Each segment above passes its deepest line down one; the touched line tops segment 0.
+      for (let k: u32 = 1; k < s; k++) store<u32>(tails + (k << 2), newerIn(owners, load<u32>(tails + (k << 2))));
+      store<u32>(tails, now);
     }
-    store<i32>(slot, -1);
-    store<i32>(slot, load<i32>(0, 1060), 4);
-    if (load<i32>(0, 1060) != -1) store<i32>(slotOf(load<i32>(0, 1060)), <i32>line);
-    store<i32>(0, <i32>line, 1060);
-    store<i32>(slot, 1, 8);
+    store<i32>(owners + (now << 2), <i32>line);
+    store<u32>(slot, now);
+    store<u32>(0, now, NOW);
   }
   if (load<i32>(0, 1120) > 0 && load<u32>(0, 1084) > 1 && load<i32>(slot, 12) != load<i32>(0, 1120)) {
     store<i32>(slot, load<i32>(0, 1120), 12);
@@ -260,24 +339,18 @@ function one(address: u64, bytes: u32, write: bool): void {
 }
 
 /**
- * The reuse stack's second line moves to the top, uncounted (its touch was counted by the
- * second-line path): the full model's move of a depth-1 line (segment 1 is depth 1 alone).
+ * The reuse stack's top two lines trade places, uncounted (the touch was counted by the
+ * second-line path): they trade times; segments 0 and 1 are depth 0 and depth 1 alone.
  */
 function swapTop(): void {
-  const top = load<i32>(0, 1060);
-  const line = load<i32>(slotOf(top), 4);
-  const slot = slotOf(line);
-  store<i32>(load<u32>(0, 1056), line);
-  store<i32>(load<u32>(0, 1056), top, 4);
-  store<i32>(slotOf(top), 2, 8);
-  const after = load<i32>(slot, 4);
-  store<i32>(slotOf(top), after, 4);
-  if (after != -1) store<i32>(slotOf(after), top);
-  store<i32>(slot, -1);
-  store<i32>(slot, top, 4);
-  store<i32>(slotOf(top), line);
-  store<i32>(0, line, 1060);
-  store<i32>(slot, 1, 8);
+  const topTime = tailAt(0);
+  const secondTime = tailAt(1);
+  const top = ownerAt(topTime);
+  const second = ownerAt(secondTime);
+  store<i32>(load<u32>(0, OWNERS) + (topTime << 2), second);
+  store<i32>(load<u32>(0, OWNERS) + (secondTime << 2), top);
+  store<u32>(slotOf(second), topTime);
+  store<u32>(slotOf(top), secondTime);
 }
 
 /** Every line a reference touches, through the full model (not inlined: the hot path stays small). */
@@ -303,7 +376,7 @@ function reference(address: u64, bytes: u32, write: bool): void {
   const before = load<u32>(0, LAST_LINE);
   if (line < <u64>load<u32>(0, 1068)) {
     store<u32>(0, <u32>line, LAST_LINE);
-    const second = load<i32>(slotOf(<i32>line), 4);
+    const second = tailAt(1) == 0 ? -1 : ownerAt(tailAt(1));
     store<u32>(0, before != <u32>line && <i32>before == second ? before : NO_LINE, PREV_LINE);
   } else {
     forgetRecentLines();

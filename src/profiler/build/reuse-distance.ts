@@ -9,7 +9,9 @@
  * (that is its distance's bucket) and each segment its deepest line. Moving a line of segment
  * s to the top pushes the deepest line of each segment above it one segment down: O(s) work,
  * so near reuse is cheap and nothing is ever renumbered. The wasm recorder
- * (assembly/recorders/cache.ts) runs the same algorithm, bucket for bucket.
+ * (assembly/recorders/cache.ts) keeps the same stack and segments as latest-touch times (a
+ * segment moves by a forward scan of a table indexed by time, not by chasing scattered
+ * pointers), so its buckets are these, touch for touch.
  */
 
 /** Buckets: 0 holds distance 0, bucket k ≥ 1 distances 2^(k-1) … 2^k − 1. */
