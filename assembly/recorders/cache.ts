@@ -18,8 +18,8 @@
 //   D1 / LL tags   i32[sets·ways]   most recent first per set, -1 = empty
 //   segment tails  u32[34]          time of the deepest line of each reuse-stack segment, 0 = none
 //   frames         i32[depth]       node per open frame (-(parent+1) for a frame without a node)
-//   streams        f64[(functions+1)·12·8] per function and stream (load/store × width): last,
-//                                   previous delta, candidate, votes, deltas, repeats, maxBytes, flags
+//   streams        8 words per function and stream (load/store × width): last, previous delta,
+//                                   candidate, votes (i64); deltas, repeats, maxBytes (f64); flags (i64)
 //   nodes          NODE_BYTES each  parent, fn, firstChild, nextSibling (i32); calls, reads, writes,
 //                                   d1r, d1w, llr, llw, workingSet (f64)
 //   owners         i32[2·lines+2]   per time, the line whose latest touch it was (-1: touched since)
@@ -285,28 +285,30 @@ function reuseTouch(line: u32): void {
 
 // @ts-ignore: decorator
 @inline
-function observeStride(s: u32, address: f64, bytes: u32): void {
+function observeStride(s: u32, address: i64, bytes: u32): void {
+  // Addresses, deltas, the candidate, votes and flags are i64 (integer compares and subtractions
+  // on the hot path); the host reads the counters as f64 and the candidate and votes as i64.
   if (<f64>bytes > load<f64>(s, 48)) store<f64>(s, <f64>bytes, 48);
-  const flags = load<f64>(s, 56);
+  const flags = load<i64>(s, 56);
   if (flags > 0) {
-    const delta = address - load<f64>(s);
+    const delta = address - load<i64>(s);
     store<f64>(s, load<f64>(s, 32) + 1, 32);
-    if (flags > 1 && delta == load<f64>(s, 8)) store<f64>(s, load<f64>(s, 40) + 1, 40);
-    store<f64>(s, delta, 8);
-    const votes = load<f64>(s, 24);
+    if (flags > 1 && delta == load<i64>(s, 8)) store<f64>(s, load<f64>(s, 40) + 1, 40);
+    store<i64>(s, delta, 8);
+    const votes = load<i64>(s, 24);
     if (votes == 0) {
-      store<f64>(s, delta, 16);
-      store<f64>(s, 1, 24);
-    } else if (delta == load<f64>(s, 16)) {
-      store<f64>(s, votes + 1, 24);
+      store<i64>(s, delta, 16);
+      store<i64>(s, 1, 24);
+    } else if (delta == load<i64>(s, 16)) {
+      store<i64>(s, votes + 1, 24);
     } else {
-      store<f64>(s, votes - 1, 24);
+      store<i64>(s, votes - 1, 24);
     }
-    store<f64>(s, 2, 56);
+    store<i64>(s, 2, 56);
   } else {
-    store<f64>(s, 1, 56);
+    store<i64>(s, 1, 56);
   }
-  store<f64>(s, address);
+  store<i64>(s, address);
 }
 
 // @ts-ignore: decorator
@@ -324,7 +326,7 @@ function one(address: u64, bytes: u32, write: bool): void {
   const node = load<u32>(0, 1112);
   const field: u32 = write ? 32 : 24;
   store<f64>(node + field, load<f64>(node + field) + 1);
-  observeStride(load<u32>(0, 1116) + streamClass(write, bytes) * STRIDE_BYTES, <f64><i64>address, bytes); // < 2^34: the signed conversion is exact and cheaper
+  observeStride(load<u32>(0, 1116) + streamClass(write, bytes) * STRIDE_BYTES, <i64>address, bytes);
   const first = address >> load<u32>(0, 1036);
   const last = (address + bytes - 1) >> load<u32>(0, 1036);
   if (access(load<u32>(0, 1024), load<u32>(0, 1028), load<u32>(0, 1032), load<u32>(0, 1036), address, bytes)) {
@@ -420,7 +422,7 @@ function recentLine(address: u64, bytes: u32, write: bool): bool {
   const node = load<u32>(0, 1112);
   const field: u32 = write ? 32 : 24;
   store<f64>(node + field, load<f64>(node + field) + 1);
-  observeStride(load<u32>(0, 1116) + streamClass(write, bytes) * STRIDE_BYTES, <f64><i64>address, bytes);
+  observeStride(load<u32>(0, 1116) + streamClass(write, bytes) * STRIDE_BYTES, <i64>address, bytes);
   const counter = load<u32>(0, 1160) + bucket;
   store<f64>(counter, load<f64>(counter) + 1);
   return true;

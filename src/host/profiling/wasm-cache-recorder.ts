@@ -75,10 +75,11 @@ export class WasmCacheRecorder {
     }
     const streams = (this.limits.functions + 1) * STREAMS_PER_FUNCTION;
     const strideFloats = new Float64Array(buffer, e.strideTable(), (streams * STRIDE_BYTES) / 8);
+    const strideInts = new BigInt64Array(buffer, e.strideTable(), (streams * STRIDE_BYTES) / 8);
     const strides: StrideRecord[] = [];
     for (let i = 0; i < streams; i++) {
       const f = (i * STRIDE_BYTES) / 8;
-      strides.push({ candidate: strideFloats[f + 2]!, votes: strideFloats[f + 3]!, deltas: strideFloats[f + 4]!, repeats: strideFloats[f + 5]!, maxBytes: strideFloats[f + 6]! });
+      strides.push({ candidate: Number(strideInts[f + 2]!), votes: Number(strideInts[f + 3]!), deltas: strideFloats[f + 4]!, repeats: strideFloats[f + 5]!, maxBytes: strideFloats[f + 6]! });
     }
     return {
       nodes,
