@@ -14,6 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { BENCH_SCHEMA, compareRuns, createPool, groupRuns, readReportRun, renderHtmlReport, type BenchFile, type ReportRun } from '../src/index.js';
 import type { AllocationReport } from '../src/profiler/model/allocation-report.js';
 import type { CacheReport } from '../src/profiler/model/cache-report.js';
+import { flameData } from './helpers/flame-data.js';
 import { guestPath } from './helpers/guests.js';
 import { HOSTILE_FUNCTION, HOSTILE_SCRIPT, MODULE_LABEL, namesAnalysis, namesRun } from './helpers/report-runs.js';
 
@@ -33,14 +34,25 @@ function bench(value: number, ratio: number, samples?: readonly number[]): Bench
 }
 
 describe('renderHtmlReport', () => {
-  it('allows exactly its own script and style, by hash, and nothing else', async () => {
-    const html = renderHtmlReport({ runs: [await namesRun('one.json', 5, 2)] });
+  it("allows exactly the scripts and styles it carries (its own and each flamegraph's), by hash, and nothing else", async () => {
+    const html = renderHtmlReport({ runs: [await namesRun('before.json', 5, 2), await namesRun('after.json', 9, 4)] });
     const policy = /<meta http-equiv="Content-Security-Policy" content="([^"]+)">/.exec(html)![1]!.replace(/&#39;/g, "'");
-    const scripts = between(html, '<script>', '</script>');
+    const own = between(html, '<script>', '</script>');
+    const flames = between(html, '<script type="text/ecmascript"><![CDATA[', ']]></script>');
     const styles = between(html, '<style>', '</style>');
-    expect(scripts).toHaveLength(1);
-    expect(styles).toHaveLength(1);
-    expect(policy).toBe(`default-src 'none'; script-src 'sha256-${sha256(scripts[0]!)}'; style-src 'sha256-${sha256(styles[0]!)}'; img-src data:; base-uri 'none'; form-action 'none'`);
+    expect(own).toHaveLength(1);
+    // Each run's flamegraph and the differential one: three scripts, each its own data.
+    expect(flames).toHaveLength(3);
+    expect(new Set(flames).size).toBe(3);
+    // The page's style, and the one every flamegraph carries.
+    expect(styles).toHaveLength(4);
+    expect(new Set(styles).size).toBe(2);
+    expect(html.split('<script').length - 1).toBe(1 + 3 + 1); // the page's, the flamegraphs', the data block
+    const directive = (name: string): string[] => policy.split('; ').find((d) => d.startsWith(`${name} `))!.split(' ').slice(1).sort();
+    const hashes = (texts: readonly string[]): string[] => [...new Set(texts)].map((t) => `'sha256-${sha256(t)}'`).sort();
+    expect(directive('script-src')).toEqual(hashes([...own, ...flames]));
+    expect(directive('style-src')).toEqual(hashes(styles));
+    expect(policy.split('; ').filter((d) => !/^(script|style)-src /.test(d))).toEqual([`default-src 'none'`, `img-src data:`, `base-uri 'none'`, `form-action 'none'`]);
     // No tag carries an inline handler, a style attribute or anything fetched from elsewhere.
     const tags = html.match(/<[a-z][^>]*>/gi)!;
     expect(tags.length).toBeGreaterThan(100);
@@ -62,15 +74,39 @@ describe('renderHtmlReport', () => {
     expect(html).not.toContain('<img');
     expect(html).not.toContain(MODULE_LABEL);
     expect(html).toContain('names&lt;b&gt;.wasm');
-    expect(html.split('<script').length - 1).toBe(2); // the data block and the page's own script
+    expect(html.split('<script').length - 1).toBe(3); // the data block, the page's own script, the flamegraph's
     expect(html).toContain('&lt;img src=x onerror=&quot;window.__pwned=1&quot;&gt;');
     expect(html).toContain('&lt;script&gt;window.__pwned=2&lt;/script&gt;');
     const data = between(html, '<script type="application/json" id="report-data">', '</script>')[0]!;
     expect(data).not.toMatch(/[<>&]/);
-    const parsed = JSON.parse(data) as { runs: ReportRun[]; flames: { root: unknown }[] };
+    const parsed = JSON.parse(data) as { runs: ReportRun[] };
     expect(parsed.runs[0]!.modules[0]!.profile.module.label).toBe(MODULE_LABEL);
-    expect(JSON.stringify(parsed.flames[0]!.root)).toContain(JSON.stringify(HOSTILE_FUNCTION));
-    expect(JSON.stringify(parsed.flames[0]!.root)).toContain(JSON.stringify(HOSTILE_SCRIPT));
+    // The flamegraph's own data carries the names as they are (its script writes them as text).
+    const flame = flameData(html);
+    expect(flame.names).toContain(HOSTILE_FUNCTION);
+    expect(flame.names).toContain(HOSTILE_SCRIPT);
+    expect(/\nvar D = (\{.*?\}), ID = /.exec(html)![1]).not.toMatch(/[<>&]/);
+  });
+
+  it('stays small whatever the guest names and however wide the tree', async () => {
+    const run = await namesRun('one.json', 5, 2);
+    const module = run.modules[0]!;
+    const huge = 'x'.repeat(1 << 20);
+    const tree = structuredClone(module.tree!);
+    const children = Array.from({ length: 5_000 }, (_, i) => ({ name: i === 0 ? huge : `leaf${i}`, functionIndex: 100 + i, calls: 1, total: 1, self: 1, min: 1, max: 1, children: [] }));
+    const heavy = { name: huge, functionIndex: 99, calls: 1, total: 1_000_000, self: 1_000_000, min: 1, max: 1, children: [] };
+    tree.root.children.push(heavy, ...children);
+    tree.root.total += heavy.total + children.length;
+    const html = renderHtmlReport({ runs: [{ ...run, modules: [{ ...module, tree }] }] });
+    expect(html.length).toBeLessThan(300_000);
+    // The flamegraph keeps its 4,000 widest frames; the other 1,005 leaves are one entry that counts them.
+    const flame = flameData(html);
+    expect(flame.frames).toHaveLength(4_001);
+    expect(flame.frames.filter((f) => f.name === undefined).map((f) => [f.depth, f.hidden])).toEqual([[0, 1_005]]);
+    const shortened = `${'x'.repeat(132)}…[1048400 chars cut]…${'x'.repeat(44)}`;
+    expect(flame.frames.filter((f) => f.functionIndex === 99 || f.functionIndex === 100).map((f) => f.name)).toEqual([shortened, shortened]);
+    // Drawn at full width, the leaves are one box, which says what the file left out.
+    expect(html).toContain('<title>(5000 narrow frames)\ntotal 5,000 instructions (0.50%)\nclick to zoom in (1005 too small to keep in this file)</title>');
   });
 
   it('says which panels a run did not record, and draws them when it did', async () => {
@@ -240,5 +276,28 @@ describe('wasm-sandbox report / profile --report', () => {
     writeFileSync(join(dir, 'not.json'), 'hello');
     const notJson = cli('report', join(dir, 'not.json'));
     expect([notJson.status, notJson.stderr.split(':')[0]]).toEqual([1, 'ERR_PROFILE_FORMAT']);
+  });
+
+  it('report reads profile --mode alloc --json and --mode cache --json: their reports land in the memory and cache panels', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'report-modes-'));
+    const alloc = cli('profile', guestPath('alloc'), 'leak', '4', '100', '--mode', 'alloc', '--repeat', '3', '--json');
+    expect([alloc.status, alloc.stderr]).toEqual([0, '']);
+    writeFileSync(join(dir, 'alloc.json'), alloc.stdout);
+    const cache = cli('profile', guestPath('sum'), 'squares', '1000', '--mode', 'cache', '--D1=1024,2,64', '--LL=65536,4,64', '--json');
+    expect([cache.status, cache.stderr]).toEqual([0, '']);
+    // Still the cache report at the top (what --json printed before), with the module profile beside its fields.
+    expect(JSON.parse(cache.stdout)).toMatchObject({ schema: 'wasm-sandbox/cache-report@1', profile: { schema: 'wasm-sandbox/module-profile@1' } });
+    writeFileSync(join(dir, 'cache.json'), cache.stdout);
+    const out = cli('report', join(dir, 'alloc.json'), join(dir, 'cache.json'), '-o', join(dir, 'modes.html'));
+    expect([out.status, out.stderr]).toEqual([0, '']);
+    const page = readFileSync(join(dir, 'modes.html'), 'utf8');
+    // One run, two modules: alloc.wasm's allocation report, sum.wasm's cache simulation.
+    // leak(4, 100): four 100 B ArrayBuffers and the list's growth stay live per call; the analyzer flags it too.
+    expect(page).toContain('<code>leak</code> keeps <b>416 B</b> more live per call over 3 calls');
+    expect(page).toContain('data-rule="leak"');
+    expect(page).toContain('id="r0-m0-sites-table"');
+    expect(page).toContain('id="r0-m1-cache-table"');
+    expect(page).toContain('<code>assembly/sum/squares</code>');
+    expect(page).toContain('Simulated D1 1.0 KiB, 2-way, 64 B lines; LL 64.0 KiB, 4-way, 64 B lines');
   });
 });

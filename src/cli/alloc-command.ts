@@ -52,7 +52,9 @@ export async function allocCommand(
   if (options.folded) writeFileSync(options.folded, options.folded.endsWith('.gz') ? gzipSync(toFolded(tree)) : toFolded(tree));
   const analysis = analyseRun(() => ({ profile: module.profile(), callOverheadNs: callOverheadNs() }), options, { file, export: exportName, args: [...args], mode: 'alloc', repeat: options.repeat });
   if (options.json) {
-    out(JSON.stringify({ allocations: report, ...(analysis === undefined ? {} : { analysis }) }, null, 2));
+    // With the module profile beside it (less the report it would repeat), `wasm-sandbox report` reads this output.
+    const { allocations: _repeated, ...profile } = module.profile();
+    out(JSON.stringify({ allocations: report, profile, ...(analysis === undefined ? {} : { analysis }) }, null, 2));
   } else {
     out(formatAllocations(report, 15));
     if (collects) out('note: the collector ran after every call (__collect), so live means still referenced');

@@ -63,8 +63,10 @@ export async function cacheCommand(
   }
   const analysis = analyseRun(() => ({ profile: module.profile(), callOverheadNs: callOverheadNs() }), options, { file, export: exportName, args: [...args], mode: 'cache', repeat: options.repeat });
   if (options.json) {
-    // The cache report as before; its analysis beside its fields when asked for.
-    out(JSON.stringify(analysis === undefined ? report : { ...report, analysis }, null, 2));
+    // The report, and beside its fields the module profile (less the report it would repeat), so
+    // `wasm-sandbox report` reads this output; its analysis too when asked for.
+    const { cacheSimulation: _repeated, ...profile } = module.profile();
+    out(JSON.stringify({ ...report, profile, ...(analysis === undefined ? {} : { analysis }) }, null, 2));
   } else {
     out(formatCacheReport(report, 20));
     if (options.cachegrind !== undefined) out(`wrote ${options.cachegrind} (read it with cg_annotate)`);

@@ -1,16 +1,18 @@
 /**
  * The HTML report: one self-contained file per run (Clinic.js's shape), opened from disk.
- * No network, no CDN: the style and the one script are inline and allowed by their SHA-256
- * in a Content-Security-Policy that allows nothing else (no other script, no inline handler,
+ * No network, no CDN: its style and script (and each flamegraph's) are inline and allowed by
+ * their SHA-256 in a Content-Security-Policy that allows nothing else (no other script, no inline handler,
  * no fetch, no image, no frame); the data is embedded as JSON. Sections come in the order a
  * person decides: findings first, each linking to its evidence; then, per module, cold start,
  * latency, exports, memory, cache, top functions and the flamegraph; pool workers; benchmark
- * results; and, given two runs, the comparison table and the differential flamegraph.
+ * results; and, given two runs, the comparison table and the differential flamegraph. The
+ * flamegraphs are flamegraph.ts's and diff-flamegraph.ts's SVG files, inlined as they are
+ * (inlineFlamegraph): each carries its own script and style, which the policy allows by hash too.
  *
  * Parts (report/): report-input (what it is made from, and reading saved JSON), html-text
  * (escaping), sortable-table, charts (static SVG), findings-section, module-section,
- * run-sections (pool, bench, comparison), comparison (the deltas), flame-data (trees for the
- * page), page-script and page-style.
+ * run-sections (pool, bench, comparison), comparison (the deltas), page-script (sortable
+ * tables) and page-style.
  *
  * # Security
  * Function, export and module names are guest text: shortened and control characters made
@@ -21,7 +23,8 @@
 import { createHash } from 'node:crypto';
 import { guestText } from '../../untrusted-text.js';
 import { compareRuns } from './report/comparison.js';
-import { diffFlameData, flameData, type FlameData } from './report/flame-data.js';
+import { renderDiffFlamegraph } from './diff-flamegraph.js';
+import { inlineFlamegraph, renderFlamegraph, type InlineFlamegraph } from './flamegraph.js';
 import { findingsSection } from './report/findings-section.js';
 import { name, scriptJson, text } from './report/html-text.js';
 import { flamePanel, moduleSection, type ModuleAnchors } from './report/module-section.js';
@@ -35,20 +38,29 @@ export type { ReportComparison, ComparisonRow } from './report/comparison.js';
 
 const sha256 = (s: string): string => `'sha256-${createHash('sha256').update(s, 'utf8').digest('base64')}'`;
 
-/** The policy: the page's own style and script by hash, nothing from anywhere. */
-export function reportPolicy(script: string, style: string): string {
-  return [`default-src 'none'`, `script-src ${sha256(script)}`, `style-src ${sha256(style)}`, `img-src data:`, `base-uri 'none'`, `form-action 'none'`].join('; ');
+/** The policy: the page's own styles and scripts by hash (each listed once), nothing from anywhere. */
+export function reportPolicy(scripts: readonly string[], styles: readonly string[]): string {
+  const hashes = (texts: readonly string[]): string => [...new Set(texts.map(sha256))].join(' ');
+  return [`default-src 'none'`, `script-src ${hashes(scripts)}`, `style-src ${hashes(styles)}`, `img-src data:`, `base-uri 'none'`, `form-action 'none'`].join('; ');
 }
 
-function runSections(run: ReportRun, r: number, flames: FlameData[]): { html: string; anchors: ModuleAnchors[] } {
+/** Most frames a report's flamegraph embeds (the widest): a page holds several, and stays a few hundred KB. */
+const REPORT_MAX_FRAMES = 4000;
+/** The width the page's main column gives a panel's content (the SVG scales down with it). */
+const REPORT_FLAME_WIDTH = 1200;
+
+function runSections(run: ReportRun, r: number, flames: InlineFlamegraph[]): { html: string; anchors: ModuleAnchors[] } {
   const anchors: ModuleAnchors[] = [];
   const parts: string[] = [];
   if (run.workers !== undefined) parts.push(workersPanel(`r${r}-pool`, run.workers));
   run.modules.forEach((module, m) => {
-    let flame: number | undefined;
+    let flame: InlineFlamegraph | undefined;
     if (module.tree !== undefined) {
-      flame = flames.length;
-      flames.push(flameData(module.tree));
+      const { mode, unit } = module.tree;
+      // The file's default title names mode and unit, the same word when counting instructions.
+      const title = `Guest profile (${mode === unit ? unit : `${mode}, ${unit}`})`;
+      flame = inlineFlamegraph(renderFlamegraph(module.tree, { title, width: REPORT_FLAME_WIDTH, maxFrames: REPORT_MAX_FRAMES }));
+      flames.push(flame);
     }
     const section = moduleSection(module, `r${r}-m${m}`, flame, run.workers !== undefined);
     anchors.push(run.workers === undefined ? section.anchors : { ...section.anchors, panels: { ...section.anchors.panels, pool: `r${r}-pool` } });
@@ -65,7 +77,7 @@ export function renderHtmlReport(input: ReportInput): string {
   if (latest === undefined) throw new RangeError('renderHtmlReport needs at least one run');
   const before = runs.length > 1 ? runs[runs.length - 2] : undefined;
   const analysis = input.analysis ?? latest.analysis;
-  const flames: FlameData[] = [];
+  const flames: InlineFlamegraph[] = [];
 
   const main = runSections(latest, runs.length - 1, flames);
   const earlier = runs.slice(0, -1).map((run, r) => {
@@ -80,9 +92,11 @@ export function renderHtmlReport(input: ReportInput): string {
       .map((after, m) => {
         const prior = before.modules.find((b) => b.profile.module.label === after.profile.module.label) ?? (before.modules.length === 1 && latest.modules.length === 1 ? before.modules[0] : undefined);
         if (after.tree === undefined || prior?.tree === undefined) return '';
-        const index = flames.length;
-        flames.push(diffFlameData(prior.tree, after.tree));
-        return `<section class="panel" id="diff-m${m}"><h3>Differential flamegraph: <code>${name(after.profile.module.label)}</code></h3>${flamePanel(`diff-m${m}`, index, 'diff')}<p class="note">${text(flames[index]!.notes.join(' '))}</p></section>`;
+        const flame = inlineFlamegraph(
+          renderDiffFlamegraph(prior.tree, after.tree, { width: REPORT_FLAME_WIDTH, maxFrames: REPORT_MAX_FRAMES, normalize: true }),
+        );
+        flames.push(flame);
+        return `<section class="panel" id="diff-m${m}"><h3>Differential flamegraph: <code>${name(after.profile.module.label)}</code></h3>${flamePanel(`diff-m${m}`, flame, 'diff')}</section>`;
       })
       .filter((s) => s !== '');
     comparison =
@@ -92,9 +106,9 @@ export function renderHtmlReport(input: ReportInput): string {
   }
 
   const title = input.title ?? `wasm-sandbox report: ${latest.name}`;
-  // The trees travel once, as the flamegraphs' data (narrow frames merged), not again inside the runs.
+  // The trees travel once, inside the flamegraphs (their widest frames), not again inside the runs.
   const runsData = input.runs.map((run) => ({ ...run, modules: run.modules.map(({ tree: _tree, ...rest }) => ({ ...rest, hasTree: _tree !== undefined })) }));
-  const data = { schema: 'wasm-sandbox/report@1', title, generatedAt: input.generatedAt, runs: runsData, analysis: analysis ?? null, flames };
+  const data = { schema: 'wasm-sandbox/report@1', title, generatedAt: input.generatedAt, runs: runsData, analysis: analysis ?? null };
   const toc = [
     `<a href="#findings">Findings</a>`,
     ...(before === undefined ? [] : [`<a href="#comparison">Before and after</a>`]),
@@ -111,7 +125,7 @@ export function renderHtmlReport(input: ReportInput): string {
     `</main>`;
   return (
     `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">` +
-    `<meta http-equiv="Content-Security-Policy" content="${text(reportPolicy(PAGE_SCRIPT, PAGE_STYLE))}">` +
+    `<meta http-equiv="Content-Security-Policy" content="${text(reportPolicy([PAGE_SCRIPT, ...flames.map((f) => f.script)], [PAGE_STYLE, ...flames.map((f) => f.style)]))}">` +
     `<meta name="viewport" content="width=device-width, initial-scale=1"><meta name="referrer" content="no-referrer">` +
     `<title>${name(title)}</title><style>${PAGE_STYLE}</style></head>\n<body>${body}\n` +
     `<script type="application/json" id="report-data">${scriptJson(data)}</script>\n` +

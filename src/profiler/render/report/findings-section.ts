@@ -3,6 +3,7 @@
  * (severity, what it would save, what to do), ranked as the analyzer ranked them, each linking
  * to the panel holding its evidence further down; then the rules that found nothing.
  */
+import { MAX_GUEST_MESSAGE } from '../../../untrusted-text.js';
 import type { AnalysisReport, Finding } from '../../model/finding.js';
 import { name, num, percent, text } from './html-text.js';
 import type { ModuleAnchors } from './module-section.js';
@@ -31,6 +32,9 @@ export function evidenceAnchor(finding: Finding, modules: readonly ModuleAnchors
   };
   return byCategory[finding.category] ?? m.panels.module;
 }
+
+/** The analyzer's sentences quote guest names but are prose: kept whole up to a message's length. */
+const PROSE = MAX_GUEST_MESSAGE;
 
 function saving(f: Finding): string {
   const share = f.saving.share === undefined ? '' : ` (${percent(f.saving.share)})`;
@@ -64,9 +68,9 @@ export function findingsSection(analysis: AnalysisReport | undefined, modules: r
       const evidence = f.evidence.map((e) => `<li>${text(e.label)}: <b>${text(num(e.value, 2))}</b> ${text(e.unit)}</li>`).join('');
       return (
         `<li class="finding sev-${text(f.severity)}" id="finding-${i}" data-rule="${text(f.id)}">` +
-        `<div class="finding-head"><span class="badge">${text(f.severity)}</span> <span class="category">${text(f.category)}</span> <b class="finding-title">${name(f.title)}</b></div>` +
-        `<p class="saving">Saving: <b>${saving(f)}</b> — ${name(f.saving.how)} <span class="confidence">(${text(confidence(f))})</span></p>` +
-        `<p class="recommendation">${name(f.recommendation)}</p>` +
+        `<div class="finding-head"><span class="badge">${text(f.severity)}</span> <span class="category">${text(f.category)}</span> <b class="finding-title">${name(f.title, PROSE)}</b></div>` +
+        `<p class="saving">Saving: <b>${saving(f)}</b> — ${name(f.saving.how, PROSE)} <span class="confidence">(${text(confidence(f))})</span></p>` +
+        `<p class="recommendation">${name(f.recommendation, PROSE)}</p>` +
         (where(f) === '' ? '' : `<p class="where">${where(f)}</p>`) +
         (evidence === '' ? '' : `<ul class="evidence">${evidence}</ul>`) +
         (f.rating === undefined ? '' : `<p class="rating">Rated on ${name(f.rating.metric)}: ${text(num(f.rating.value, 2))} against p10 ${text(num(f.rating.p10, 2))} and median ${text(num(f.rating.median, 2))} (score ${text(num(f.rating.score, 2))})</p>`) +

@@ -10,6 +10,7 @@ import type { AllocationReport } from '../../model/allocation-report.js';
 import type { CacheReport } from '../../model/cache-report.js';
 import type { ModuleProfile } from '../../model/module-profile.js';
 import { formatBytes, formatMs, formatNs } from '../terminal-text.js';
+import type { InlineFlamegraph } from '../flame-svg.js';
 import { bytesOverCallsChart, percentileChart, stackedBar, type Series } from './charts.js';
 import { name, num, percent, text } from './html-text.js';
 import type { ReportModule } from './report-input.js';
@@ -244,18 +245,13 @@ function topFunctions(module: ReportModule, prefix: string, rowIds: Map<string, 
   );
 }
 
-/** The flamegraph's frame: the page script draws it from the embedded data set `flame`. */
-export function flamePanel(prefix: string, flame: number | undefined, kind: 'flame' | 'diff'): string {
+/** The flamegraph (or differential flamegraph) SVG as flame-svg.ts writes it; it runs its own zoom, search and tooltips. */
+export function flamePanel(prefix: string, flame: InlineFlamegraph | undefined, kind: 'flame' | 'diff'): string {
   if (flame === undefined) return notRecorded('A call tree', 'Run `wasm-sandbox profile … --report` or save the profile with its tree to see the flamegraph.');
-  return (
-    `<div class="flame-tools"><label>Search <input type="search" class="flame-search" placeholder="function name or /regex/" aria-label="search frames"></label> ` +
-    `<button type="button" class="flame-reset">Reset zoom</button> <span class="flame-status" aria-live="polite"></span></div>` +
-    `<div class="flame ${kind}" id="${prefix}-${kind}" data-flame="${flame}" tabindex="0"></div>` +
-    `<p class="flame-details"> </p>`
-  );
+  return `<p class="note">Click a frame to zoom, Search (or Ctrl-F with the pointer over the graph) to highlight, hover for details.</p><div class="flame ${kind}" id="${prefix}-${kind}">${flame.markup}</div>`;
 }
 
-export function moduleSection(module: ReportModule, prefix: string, flame: number | undefined, poolWait: boolean): { html: string; anchors: ModuleAnchors } {
+export function moduleSection(module: ReportModule, prefix: string, flame: InlineFlamegraph | undefined, poolWait: boolean): { html: string; anchors: ModuleAnchors } {
   const p = module.profile;
   const functionRows = new Map<string, string>();
   const exportRows = new Map<string, string>();

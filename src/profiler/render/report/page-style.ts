@@ -41,17 +41,10 @@ svg.plot { max-width: 100%; height: auto; background: var(--bg); }
 svg.plot text { font: 11px system-ui, sans-serif; fill: var(--muted); }
 svg.plot .frame { fill: none; stroke: var(--line); }
 svg.plot .grid { stroke: #eceef2; }
+.flame svg.wsfg { display: block; max-width: 100%; height: auto; border: 1px solid var(--line); }
 svg.bar { max-width: 100%; height: 24px; display: block; margin: 4px 0 8px; }
 svg.bar .on-bar { font: 11px system-ui, sans-serif; fill: #fff; }
 ul.legend { list-style: none; padding: 0; margin: 4px 0; display: flex; flex-wrap: wrap; gap: 12px; }
-.flame-tools { margin-bottom: 6px; }
-.flame-tools input { font: inherit; width: 240px; }
-.flame-status { color: var(--muted); }
-.flame { position: relative; width: 100%; overflow: hidden; background: var(--bg); border: 1px solid var(--line); min-height: 20px; }
-.flame .frame { position: absolute; height: 17px; font: 11.5px ui-monospace, Menlo, Consolas, monospace; line-height: 17px; padding: 0 3px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; cursor: pointer; border-radius: 2px; color: #111; }
-.flame .frame:hover { outline: 1px solid #000; }
-.flame .frame.match { background-color: #e040fb !important; color: #fff; }
-.flame-details { min-height: 1.4em; color: var(--muted); font-size: 12.5px; overflow-wrap: anywhere; }
 details.passed { margin-top: 8px; color: var(--muted); }
 .delta-better { color: #2e7d32; font-weight: 600; } .delta-worse { color: #c62828; font-weight: 600; }
 .iv { color: var(--muted); font-size: 11.5px; white-space: nowrap; } .warn { color: #ef6c00; cursor: help; }

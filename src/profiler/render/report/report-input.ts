@@ -7,6 +7,8 @@
 import { ProfileFormatError } from '../../../errors.js';
 import { guestText } from '../../../untrusted-text.js';
 import type { LatencySummary } from '../../build/latency-histogram.js';
+import { ALLOCATION_REPORT_SCHEMA, type AllocationReport } from '../../model/allocation-report.js';
+import { CACHE_REPORT_SCHEMA, type CacheReport } from '../../model/cache-report.js';
 import type { AnalysisReport } from '../../model/finding.js';
 import { ANALYSIS_SCHEMA } from '../../model/finding.js';
 import { BENCH_SCHEMAS, type BenchFile } from '../../model/bench-result.js';
@@ -62,6 +64,8 @@ const isModuleProfile = (v: unknown): v is ModuleProfile => isObject(v) && v.sch
 const isCallTree = (v: unknown): v is CallTree => isObject(v) && v.schema === CALL_TREE_SCHEMA;
 const isAnalysis = (v: unknown): v is AnalysisReport => isObject(v) && v.schema === ANALYSIS_SCHEMA;
 const isBench = (v: unknown): v is BenchFile => isObject(v) && (BENCH_SCHEMAS as readonly unknown[]).includes(v.schema);
+const isAllocationReport = (v: unknown): v is AllocationReport => isObject(v) && v.schema === ALLOCATION_REPORT_SCHEMA;
+const isCacheReport = (v: unknown): v is CacheReport => isObject(v) && v.schema === CACHE_REPORT_SCHEMA;
 const isPool = (v: unknown): v is PoolProfile => isObject(v) && isObject(v.modules) && isObject(v.queueWait) && isObject(v.workers);
 
 /** The profile the tree belongs to, or a bare one named after the tree when none was saved with it. */
@@ -74,7 +78,10 @@ function withTree(profile: ModuleProfile | undefined, tree: CallTree | undefined
  * A run from one parsed JSON file. Accepted: a ModuleProfile (`module.profile()`); an array of
  * them (`demo --json`); `run --json` (`{ result, metrics, profile }`); a saved profile
  * `{ profile, tree?, analysis? }` (`profile --json`, `profile --save`); a PoolProfile
- * (`pool.profile()`); a bench result file (`bench/results/*.json`); or a list of bench files.
+ * (`pool.profile()`); a bench result file (`bench/results/*.json`); or a list of bench files;
+ * `profile --mode alloc --json` (`{ allocations, profile }`) and `profile --mode cache --json`
+ * (the cache report with `profile` beside its fields), whose profile leaves out the report it
+ * would repeat: the report is put back in it.
  */
 export function readReportRun(value: unknown, name: string): ReportRun {
   if (isAnalysis(value)) return { name, modules: [], analysis: value };
@@ -99,6 +106,13 @@ export function readReportRun(value: unknown, name: string): ReportRun {
     });
     return { name, modules, ...(pool === undefined ? {} : { workers: pool.workers, pool }) };
   }
+  if (isObject(value) && isModuleProfile(value.profile) && isAllocationReport(value.allocations)) {
+    return { name, modules: [{ profile: { ...value.profile, allocations: value.allocations } }] };
+  }
+  if (isCacheReport(value) && isModuleProfile((value as unknown as Json).profile)) {
+    const { profile, ...cacheSimulation } = value as unknown as CacheReport & { readonly profile: ModuleProfile };
+    return { name, modules: [{ profile: { ...profile, cacheSimulation } }] };
+  }
   if (isObject(value) && (isModuleProfile(value.profile) || isCallTree(value.tree))) {
     const tree = isCallTree(value.tree) ? value.tree : undefined;
     const module = withTree(isModuleProfile(value.profile) ? value.profile : undefined, tree, name);
@@ -114,7 +128,7 @@ export function readReportRun(value: unknown, name: string): ReportRun {
     throw new ProfileFormatError(`${name} is ${found}, newer than this version of wasm-sandbox reads (${newer}); upgrade wasm-sandbox to read it`, 'newer-schema', found, READABLE);
   }
   throw new ProfileFormatError(
-    `${name}: not a profile the report can read${found === undefined ? '' : ` (schema ${found})`}; expected a saved profile, a ModuleProfile, \`profile --json\` or \`run --json\` output, a PoolProfile, an analysis, or a bench result file (${READABLE.join(', ')})`,
+    `${name}: not a profile the report can read${found === undefined ? '' : ` (schema ${found})`}; expected a saved profile, a ModuleProfile, \`profile --json\` or \`run --json\` output, a PoolProfile, an analysis, a bench result file, or \`profile --mode alloc|cache --json\` output (${READABLE.join(', ')})`,
     found === undefined ? 'malformed' : 'unknown-schema',
     found,
     READABLE,
