@@ -338,7 +338,8 @@ export class GuestModule {
     this.instances++;
     if (this.watchers > 0) this.watchedInstance = instance;
     this.instantiateMs ??= performance.now() - start;
-    const hooks = this.init.instrumentation?.options.hooks === true ? (options.linkedHooks ?? options.hooks) : undefined;
+    // Who resynchronises after a trap: the linked recorder when it says how, else the JS hooks.
+    const hooks = this.init.instrumentation?.options.hooks === true ? (options.linkedHooks?.unwound !== undefined ? options.linkedHooks : options.hooks) : undefined;
     return new Sandbox(this, instance, memory, meter, vmDeadline, hooks, options.callHooks);
   }
 
