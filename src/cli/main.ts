@@ -296,7 +296,7 @@ async function main(argv: string[]): Promise<number> {
       return printAnalysis(report, { json: flags.json, failOn }, (text) => process.stdout.write(text + '\n'), (text) => process.stderr.write(text + '\n'));
     }
     case 'report': {
-      reportCommand(rest, values.output ?? 'report.html', (text) => process.stdout.write(text + '\n'));
+      reportCommand(rest, values.output ?? 'report.html', (text) => process.stdout.write(text + '\n'), values.quiet === true);
       return 0;
     }
     case 'compare': {

@@ -6,6 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { ProfileFormatError, WasmArgumentError, WasmSourceError, analyze, groupRuns, readReportRun, renderHtmlReport, type ReportRun } from '../index.js';
 import { READABLE_PROFILE_SCHEMAS } from '../profiler/model/saved-profile.js';
+import { startProgress } from './progress.js';
 
 function readRun(file: string): ReportRun {
   let text: string;
@@ -29,9 +30,21 @@ function withAnalysis(run: ReportRun): ReportRun {
   return { ...run, analysis: analyze({ modules: run.modules, ...(run.pool === undefined ? {} : { pool: run.pool }) }) };
 }
 
-export function reportCommand(files: readonly string[], output: string, out: (text: string) => void): void {
+export function reportCommand(files: readonly string[], output: string, out: (text: string) => void, quiet = false): void {
   if (files.length === 0) throw new WasmArgumentError('report takes one or more saved profiles or bench result files (JSON)');
-  const runs = groupRuns(files.map(readRun)).map(withAnalysis);
+  // Many inputs take a while to read and analyse: a bar on a terminal, one tick per file.
+  const progress = startProgress('report', files.length > 1 ? files.length : 0, { quiet, unit: 'files' });
+  let read: ReportRun[];
+  try {
+    read = files.map((file) => {
+      const run = readRun(file);
+      progress.tick();
+      return run;
+    });
+  } finally {
+    progress.stop();
+  }
+  const runs = groupRuns(read).map(withAnalysis);
   writeFileSync(output, renderHtmlReport({ runs, generatedAt: new Date().toISOString() }));
   out(`wrote ${output} (${runs.length} run${runs.length === 1 ? '' : 's'}: ${runs.map((r) => r.name).join(' → ')})`);
 }
