@@ -22,3 +22,10 @@ export function leak(count: i32, size: i32): i32 {
 export function keptCount(): i32 {
   return kept.length;
 }
+
+/** The sum of `length` bytes at `pointer` (input the host wrote in place, see GuestHeap). */
+export function sumBytes(pointer: usize, length: i32): i32 {
+  let total = 0;
+  for (let i = 0; i < length; i++) total += load<u8>(pointer + i);
+  return total;
+}

@@ -45,6 +45,7 @@ function rewriting(results: BenchResult[]): void {
     const baseline = median(bare);
     results.push({
       benchmark: 'instrument', case: `rewrite ${m.name}, ${(bytes.length / 1024).toFixed(0)} KiB, fuel+deadline`, metric: 'rewrite time', value, unit: 'ms',
+      samples: full,
       baseline: { name: 'binaryen read+emit only', value: baseline }, ratio: value / baseline,
       ...(m.target === undefined ? {} : { target: `<= ${m.target} ms`, met: value <= m.target }),
     });
@@ -109,6 +110,7 @@ async function runtime(results: BenchResult[]): Promise<void> {
       const ratio = median(own.map((v, i) => v / plainSamples[i]!));
       results.push({
         benchmark: 'instrument', case: `${g.kind}: ${g.guest}.${g.export}(${g.args.join(', ')}), ${name}`, metric: 'time per call', value, unit: 'µs',
+        samples: own,
         baseline: { name: 'uninstrumented', value: base }, ratio,
         ...(name === 'fuel+deadline' && g.target !== undefined ? { target: `ratio <= ${g.target}`, met: ratio <= g.target } : {}),
         ...(name === 'counters' && g.target !== undefined ? { target: 'ratio <= 1.5', met: ratio <= 1.5 } : {}),
@@ -142,7 +144,7 @@ async function accuracy(results: BenchResult[]): Promise<void> {
   oracled.call('run', 200_000);
   const oracle = oracleCount() - before;
   results.push({
-    benchmark: 'instrument', case: 'interpreter run(200000): instructions fuel counts', metric: 'instructions', value: counted, unit: 'instr',
+    benchmark: 'instrument', case: 'interpreter run(200000): instructions fuel counts', metric: 'instructions', value: counted, unit: 'instr', deterministic: true,
     baseline: { name: 'oracle: every executed expression', value: oracle }, ratio: counted / oracle, target: 'ratio = 1', met: counted === oracle,
   });
   results.push({

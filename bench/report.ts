@@ -1,34 +1,14 @@
 /**
- * The one result shape every benchmark writes (documented in bench/README.md), and the
- * table it prints. Each row carries its same-run baseline, so ratios survive a noisy machine.
+ * Writes the one result shape every benchmark writes (src/profiler/model/bench-result.ts,
+ * documented in bench/README.md), and prints the table. Each row carries its same-run baseline, so ratios survive a noisy machine.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, platform, arch, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { renderTable } from '../src/profiler/render/terminal-text.js';
+import { BENCH_SCHEMA, type BenchFile, type BenchResult } from '../src/profiler/model/bench-result.js';
 
-export interface BenchResult {
-  readonly benchmark: string;
-  readonly case: string;
-  readonly metric: string;
-  readonly value: number;
-  readonly unit: string;
-  readonly baseline?: { readonly name: string; readonly value: number };
-  /** value / baseline.value */
-  readonly ratio?: number;
-  /** Target the issue set, as text (e.g. "ratio <= 1.5"), and whether this run met it. */
-  readonly target?: string;
-  readonly met?: boolean;
-}
-
-export interface BenchFile {
-  readonly schema: 'wasm-sandbox/bench@1';
-  readonly benchmark: string;
-  readonly startedAt: string;
-  readonly machine: { readonly cpus: number; readonly model: string; readonly memoryBytes: number; readonly platform: string; readonly arch: string };
-  readonly versions: Readonly<Record<string, string>>;
-  readonly results: readonly BenchResult[];
-}
+export { BENCH_SCHEMA, type BenchFile, type BenchResult } from '../src/profiler/model/bench-result.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -42,7 +22,7 @@ function packageVersion(name: string): string {
 
 export function writeBench(benchmark: string, startedAt: Date, results: readonly BenchResult[]): string {
   const file: BenchFile = {
-    schema: 'wasm-sandbox/bench@1',
+    schema: BENCH_SCHEMA,
     benchmark,
     startedAt: startedAt.toISOString(),
     machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', memoryBytes: totalmem(), platform: platform(), arch: arch() },

@@ -413,6 +413,80 @@ export class ProfilePushError extends WasmSandboxError {
   }
 }
 
+/**
+ * A saved profile (or analysis input) that this version cannot read: not JSON, a schema it does
+ * not know, a newer version of one it knows, or a shape that does not match its schema.
+ */
+export class ProfileFormatError extends WasmSandboxError {
+  override readonly name = 'ProfileFormatError';
+  readonly code = 'ERR_PROFILE_FORMAT' as const;
+  constructor(
+    message: string,
+    /** `not-json`, `unknown-schema`, `newer-schema` or `malformed`. */
+    readonly reason: 'not-json' | 'unknown-schema' | 'newer-schema' | 'malformed' = 'malformed',
+    /** The schema string the file declared (escaped, shortened), if any. */
+    readonly found: string | undefined = undefined,
+    /** The schemas this version reads. */
+    readonly supported: readonly string[] = [],
+  ) {
+    super(message);
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), reason: this.reason, found: this.found, supported: this.supported };
+  }
+}
+
+/** A `compare` input is not a bench result file, a saved profile or folded stacks, or the two sides cannot be compared. */
+export class CompareInputError extends WasmSandboxError {
+  override readonly name = 'CompareInputError';
+  readonly code = 'ERR_COMPARE_INPUT' as const;
+}
+
+/**
+ * A heap guard (`assertHeap`) failed: the allocation report exceeds a limit the test set.
+ * `sites` names the top allocation sites behind the excess (stacks, innermost last).
+ */
+export class HeapLimitError extends WasmSandboxError {
+  override readonly name = 'HeapLimitError';
+  readonly code = 'ERR_HEAP_LIMIT' as const;
+  constructor(
+    message: string,
+    /** Which limit: `maxPeakBytes`, `maxLeakedBytesPerCall`, `maxLiveBytesAtEnd`. */
+    readonly limit?: string,
+    readonly allowedBytes?: number,
+    readonly actualBytes?: number,
+    readonly sites: readonly { readonly stack: string; readonly bytes: number }[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/** The host asked to allocate inside a guest that exports no allocator it knows (nor the pair configured). */
+export class GuestAllocatorMissingError extends WasmSandboxError {
+  override readonly name = 'GuestAllocatorMissingError';
+  readonly code = 'ERR_GUEST_NO_ALLOCATOR' as const;
+  constructor(
+    message: string,
+    /** The exports looked for. */
+    readonly wanted: readonly string[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/** The guest's own allocator could not allocate what the host asked for (out of memory under the limit). */
+export class GuestAllocationFailedError extends WasmSandboxError {
+  override readonly name = 'GuestAllocationFailedError';
+  readonly code = 'ERR_GUEST_ALLOCATION_FAILED' as const;
+  constructor(
+    message: string,
+    readonly requestedBytes?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 export type ErrorCode =
   | WasmInvalidError['code']
   | WasmSourceError['code']
@@ -439,7 +513,12 @@ export type ErrorCode =
   | ReferenceCrossingError['code']
   | InvalidOptionError['code']
   | MetricsEndpointError['code']
-  | ProfilePushError['code'];
+  | ProfilePushError['code']
+  | ProfileFormatError['code']
+  | CompareInputError['code']
+  | HeapLimitError['code']
+  | GuestAllocatorMissingError['code']
+  | GuestAllocationFailedError['code'];
 
 /** A class of this library's errors, as the code → class table holds it. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -477,6 +556,11 @@ const ERROR_CLASSES = [
   InvalidOptionError,
   MetricsEndpointError,
   ProfilePushError,
+  ProfileFormatError,
+  CompareInputError,
+  HeapLimitError,
+  GuestAllocatorMissingError,
+  GuestAllocationFailedError,
 ] as const satisfies readonly ErrorClass[];
 
 /** Compiles only while every ErrorCode has its class in ERROR_CLASSES. */

@@ -6,6 +6,7 @@ import { fromFolded, toFolded } from '../src/profiler/export/folded.js';
 import { fromPprof, toPprof } from '../src/profiler/export/pprof.js';
 import { toSpeedscope } from '../src/profiler/export/speedscope.js';
 import { renderFlamegraph } from '../src/profiler/render/flamegraph.js';
+import { flameData } from './helpers/flame-data.js';
 
 const NAMES = ['main', 'parse', 'eval', 'fib'];
 
@@ -209,23 +210,39 @@ describe('flamegraph', () => {
     expect(svg.match(/\]\]>/g)).toHaveLength(1); // our CDATA end only
     expect(svg).not.toContain('<svg onload');
     expect(svg).not.toContain('<b>title');
-    expect(svg).toContain('<title>&lt;script&gt;alert(1)&lt;/script&gt; (func[0])</title>');
-    expect(svg).toContain('<title>&quot;&gt;&lt;svg onload=alert(1)&gt; (func[1])</title>');
+    expect(svg).toContain('<title>&lt;script&gt;alert(1)&lt;/script&gt; (func[0])\n');
+    expect(svg).toContain('<title>&quot;&gt;&lt;svg onload=alert(1)&gt; (func[1])\n');
     expect(svg).toContain('ok &amp; fine');
+    expect(svg).not.toMatch(/<[a-z]+\b[^>]*\son[a-z]+=/i); // no event-handler attributes (a CSP forbids them)
     // The embedded data is JSON with <, > and & escaped as \\u sequences.
-    const data = /var frames = (\[.*?\]);\n/.exec(svg)![1]!;
+    const data = /\nvar D = (\{.*?\}), ID = /.exec(svg)![1]!;
     expect(data).not.toMatch(/[<>&]/);
-    expect((JSON.parse(data) as [string][]).map((f) => f[0])).toEqual(names);
+    expect(flameData(svg).frames.map((f) => f.name)).toEqual(names);
   });
 
   it('has the interactive parts: hover details, zoom, reset, search with share, icicle', () => {
     const svg = renderFlamegraph(sample());
-    for (const part of ['id="details"', 'id="reset"', 'id="search"', 'id="matched"', "addEventListener('click'", 'Matched: ']) expect(svg).toContain(part);
+    for (const part of ['class="details"', 'class="button reset-zoom hide"', 'class="button search"', 'class="button reset-search hide"', 'class="button case"', 'class="matched"', "addEventListener('click'", 'Matched: ']) expect(svg).toContain(part);
     expect(svg).not.toMatch(/https?:\/\/(?!www\.w3\.org)/); // nothing fetched from the network
     const flame = renderFlamegraph(sample());
     const icicle = renderFlamegraph(sample(), { icicle: true });
-    const firstY = (s: string) => Number(/<rect x="[\d.]+" y="(\d+)"/.exec(s.slice(s.indexOf('<g id="frames">')))![1]);
+    const firstY = (s: string) => Number(/<rect x="[\d.]+" y="(\d+)"/.exec(s.slice(s.indexOf('<g class="frames">')))![1]);
     expect(firstY(icicle)).toBeLessThan(firstY(flame)); // main on top in the icicle, at the bottom in the flame
+  });
+
+  it('shortens a long title to fit between the buttons, whole in its tooltip', () => {
+    const long = `module ${'m'.repeat(100)}.wasm run(1, 2)`;
+    const svg = renderFlamegraph(sample(), { title: long });
+    expect(svg).toContain(`<text x="600" y="24" class="title">module ${'m'.repeat(60)}..<title>${long}</title></text>`);
+  });
+
+  it('says "(1 narrow frame)", and draws a lone narrow frame as itself', () => {
+    // maxFrames 2 keeps main and big; the one frame left out is merged alone.
+    const svg = renderFlamegraph(fromFolded('main;big 100000\nmain;tiny 1\n'), { maxFrames: 2 });
+    expect(svg).toContain('<title>(1 narrow frame)\ntotal 1 sample (0.00%)\ntoo small to keep in this file</title>');
+    const all = renderFlamegraph(fromFolded('main;big 100000\nmain;tiny 1\n'));
+    expect(all).toContain('<title>tiny\ntotal 1 sample (0.00%)');
+    expect(all).not.toMatch(/<title>\(\d+ narrow/);
   });
 
   it('stays small for a 50,000-function profile by merging frames too narrow to see', () => {
@@ -242,5 +259,14 @@ describe('flamegraph', () => {
     const svg = renderFlamegraph(b.build());
     expect(svg.length).toBeLessThan(3 * 1024 * 1024);
     expect(svg).toMatch(/\(\d+ narrow frames\)/);
+    // Every function is still in the file (its script lays narrow frames out again on zoom)
+    // up to maxFrames; the rest are merged entries that count what they stand for.
+    const { frames } = flameData(svg);
+    expect(frames.filter((f) => f.hidden === 0)).toHaveLength(20_000);
+    // main, the 500 wide ones, then the first 19,499 narrow ones (up to function_19695): each
+    // run of narrow ones left out between two wide ones is one merged entry, 4 + 303 × 99 frames.
+    const merged = frames.filter((f) => f.hidden > 0);
+    expect(merged.map((f) => f.hidden)).toEqual([4, ...Array<number>(303).fill(99)]);
+    expect(frames.reduce((n, f) => n + Math.max(f.hidden, f.name === undefined ? 0 : 1), 0)).toBe(50_001);
   });
 });

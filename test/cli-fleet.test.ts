@@ -115,4 +115,31 @@ describe('progress on long runs', () => {
     expect(piped.stderr).toBe('');
     expect(piped.stdout).not.toContain('ETA');
   });
+
+  it('shows report generation over many inputs file by file on a terminal, and nothing on a pipe', () => {
+    const files = [3, 4, 5].map((n, i) => {
+      const file = join(dir, `report-input-${i}.json`);
+      writeFileSync(file, run('run', guestPath('add'), 'add', String(n), '1', '--json').stdout);
+      return file;
+    });
+    const out = join(dir, 'report.html');
+    const terminal = runOnTerminal('report', ...files, '-o', out);
+    expect(terminal.code).toBe(0);
+    expect(terminal.output).toMatch(/report \[[=-]+\] \d+% \| \d\/3 files/);
+    const piped = run('report', ...files, '-o', out);
+    expect(piped.code).toBe(0);
+    expect(piped.stderr).toBe('');
+    expect(readFileSync(out, 'utf8')).toContain('Content-Security-Policy');
+  });
+
+  it('shows the interleaved A/B of two builds round by round on a terminal, and nothing on a pipe', () => {
+    const args = ['compare', guestPath('grid-sum-columns'), guestPath('grid-sum-rows'), 'sum', '64', '--rounds', '4'];
+    const terminal = runOnTerminal(...args);
+    expect(terminal.code).toBe(0);
+    expect(terminal.output).toMatch(/A\/B sum \[[=-]+\] \d+% \| \d+\/6 rounds \| ETA/);
+    const piped = run(...args);
+    expect(piped.code).toBe(0);
+    expect(piped.stderr).toBe('');
+    expect(piped.stdout).toContain('both return');
+  });
 });

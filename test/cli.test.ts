@@ -134,7 +134,7 @@ describe('wasm-sandbox CLI', () => {
     const bad = run('profile', guestPath('profile'), 'outer', '1', '--focus', '(');
     expect(bad.stderr).toMatch(/^ERR_WASM_ARGUMENT: --focus "\(" is not a valid regular expression/);
     const mode = run('profile', guestPath('profile'), 'outer', '1', '--mode', 'guess');
-    expect(mode.stderr).toMatch(/^ERR_WASM_ARGUMENT: --mode must be instrumented, instructions or sampling/);
+    expect(mode.stderr).toMatch(/^ERR_WASM_ARGUMENT: --mode must be instrumented, instructions, sampling, alloc or cache/);
   });
 
   it('prints a stack trace only with --verbose', () => {
@@ -164,5 +164,20 @@ describe('wasm-sandbox CLI', () => {
     expect(stdout).toContain('after the runaway, add(40, 2) = 42');
     expect(stdout).toContain('workers 2, restarts 1, crashes 1');
     expect(stdout).toMatch(/pool profile \(merged across workers\)\n\nmodule add .*\n(.*\n){5}add\s+100000\s+0/);
+    // It ends with its findings (test/analyze-rules.test.ts checks each rule; here, that they are wired).
+    const findings = stdout.slice(stdout.indexOf('\nfindings (in-process modules and the pool)\n'));
+    expect(findings).toMatch(/\[high\] trap\.wasm: 4 of 5 calls failed \(80 %\), in 4 exports {2}\(error-rate, errors\)/);
+    expect(findings).toMatch(/\[high\] spinForever: 1 of 1 calls stopped by the deadline \(100 %\) {2}\(limit-exhausted, limits\)/);
+    expect(findings).toMatch(/\[high\] assembly\/profile\/kernel holds (9\d|100) % of profile\.wasm \(instrumented\)'s nanoseconds {2}\(hot-function, cpu\)/);
+    expect(findings).toMatch(/\npassed \(\d+\): .*trap-storm/);
+    // The allocation tracker's and the cache simulator's reports of the demo, analysed as they are (exact counts).
+    expect(findings).toContain('. [medium] leak keeps 2608 more live bytes after every call  (leak, allocation)\n   where: module alloc.wasm (allocations), export leak, path assembly/alloc/leak → ~lib/arraybuffer/ArrayBuffer#constructor\n');
+    expect(findings).toContain('from assembly/alloc/leak → ~lib/arraybuffer/ArrayBuffer#constructor 2,560 bytes/call');
+    expect(findings).toContain('. [medium] assembly/alloc/churn → ~lib/arraybuffer/ArrayBuffer#constructor allocates 1000 blocks a call  (allocation-hot-spot, allocation)\n');
+    expect(findings).not.toMatch(/churn keeps \d+ more live bytes/); // churn returns to its baseline
+    // This machine's geometry: any D1 under 2 MiB misses every load of a 512 × 8 B column at a 4 KiB stride.
+    expect(findings).toContain('. [high] assembly/matrix/sumColumnMajor misses D1 on 100 % of its loads, striding 4096 B  (poor-locality, locality)\n   where: module matrix.wasm (cache simulation), export sumColumnMajor, function assembly/matrix/sumColumnMajor\n');
+    expect(findings).toContain('evidence: loads 262,144 accesses · D1 misses 262,144 misses · D1 miss rate 100.0 %');
+    expect(findings).not.toMatch(/sumRowMajor .*\(poor-locality/);
   });
 });

@@ -4,12 +4,17 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   GuestAbortError,
+  GuestAllocationFailedError,
+  GuestAllocatorMissingError,
+  HeapLimitError,
   WasmHost,
   WasmImportError,
   WasmInvalidError,
   WasmMemoryLimitError,
   WasmSandboxError,
   WasmTrapError,
+  ProfileFormatError,
+  parseSavedProfileText,
   type ModuleSource,
 } from '../src/index.js';
 import { guestBytes, guestPath, HEADER, name, section, tinyModule } from './helpers/guests.js';
@@ -287,4 +292,54 @@ describe('options', () => {
   });
 });
 
+describe('saved profiles', () => {
+  const cases: { name: string; text: string; reason: string }[] = [
+    { name: 'not JSON', text: 'nope', reason: 'not-json' },
+    { name: 'an unknown schema', text: '{"schema":"pprof"}', reason: 'unknown-schema' },
+    { name: 'a newer schema', text: '{"schema":"wasm-sandbox/saved-profile@2"}', reason: 'newer-schema' },
+    { name: 'a shape that does not match', text: '{"schema":"wasm-sandbox/saved-profile@1"}', reason: 'malformed' },
+  ];
+  for (const c of cases) {
+    it(`${c.name} → ERR_PROFILE_FORMAT (${c.reason})`, async () => {
+      const error = (await failure(() => parseSavedProfileText(c.text, 'p.json'))) as ProfileFormatError;
+      expect(error).toBeInstanceOf(ProfileFormatError);
+      expect(error.code).toBe('ERR_PROFILE_FORMAT');
+      expect(error.reason).toBe(c.reason);
+      expect(error.message).toMatch(/^p\.json /);
+    });
+  }
+});
+
+describe('memory profiling errors (issue 10)', () => {
+  const cases: { name: string; make: () => WasmSandboxError; code: string; fields: Record<string, unknown> }[] = [
+    { name: 'heap guard', make: () => new HeapLimitError('over', 'maxPeakBytes', 10, 20, [{ stack: 'f → g', bytes: 20 }]), code: 'ERR_HEAP_LIMIT', fields: { limit: 'maxPeakBytes', allowedBytes: 10, actualBytes: 20, sites: [{ stack: 'f → g', bytes: 20 }] } },
+    { name: 'no guest allocator', make: () => new GuestAllocatorMissingError('none', ['malloc', 'free']), code: 'ERR_GUEST_NO_ALLOCATOR', fields: { wanted: ['malloc', 'free'] } },
+    { name: 'guest allocation failed', make: () => new GuestAllocationFailedError('oom', 4096), code: 'ERR_GUEST_ALLOCATION_FAILED', fields: { requestedBytes: 4096 } },
+  ];
+  for (const c of cases) {
+    it(`${c.name}: ${c.code}, a WasmSandboxError with its fields`, () => {
+      const error = c.make();
+      expect(error).toBeInstanceOf(WasmSandboxError);
+      expect(error.code).toBe(c.code);
+      expect(error).toMatchObject(c.fields);
+    });
+  }
+});
+
 void guestBytes;
+
+describe('compare inputs', () => {
+  it('profiles of different units, and two builds whose export differs, are ERR_COMPARE_INPUT naming both', async () => {
+    const { compareProfiles, profileFromFolded, runInterleaved, CompareInputError } = await import('../src/index.js');
+    const folded = profileFromFolded('main 1\n', 'a.folded');
+    const timed = profileFromFolded('main 1\n', 'b.folded', 'nanoseconds');
+    const error = await failure(() => compareProfiles(folded, timed));
+    expect(error).toBeInstanceOf(CompareInputError);
+    expect(error.code).toBe('ERR_COMPARE_INPUT');
+    expect(error.message).toBe('a.folded weighs samples, b.folded nanoseconds: profile both in the same mode');
+    const host = new WasmHost();
+    const missing = await failure(() => runInterleaved(host, guestPath('add'), guestPath('fib'), 'add', [1, 2]));
+    expect(missing.code).toBe('ERR_COMPARE_INPUT');
+    expect(missing.message).toBe('fib.wasm has no function export "add"');
+  });
+});

@@ -62,7 +62,7 @@ function value(families: Map<string, PromFamily>, name: string, labels: Record<s
 
 describe('Prometheus metrics of a host', () => {
   it('counts calls by outcome, times them in µs-to-s buckets, and equals profile()', async () => {
-    const host = new WasmHost({ timing: { mode: 'every' } });
+    const host = new WasmHost({ timing: { mode: 'every' }, metrics: true });
     const add = await host.load(guestPath('add'), { label: 'add' });
     const trap = await host.load(guestPath('trap'), { label: 'trap' });
     const fuelled = await host.load(guestPath('fib'), { label: 'fib', instrument: { fuel: true } });
@@ -105,7 +105,7 @@ describe('Prometheus metrics of a host', () => {
   });
 
   it('is stored by a real Prometheus: histogram counts equal calls, buckets from 1 µs, sum = time in the guest', async () => {
-    const host = new WasmHost({ timing: { mode: 'every' } });
+    const host = new WasmHost({ timing: { mode: 'every' }, metrics: true });
     const fib = await host.load(guestPath('fib'));
     const sandbox = fib.instantiate();
     for (let i = 0; i < 300; i++) sandbox.call('fib', i % 25);
@@ -131,7 +131,7 @@ describe('Prometheus metrics of a host', () => {
   it('counts modules loaded per request and dropped before any scrape (held weakly, counted after collection)', () => {
     const script = `
       const { WasmHost } = await import(${JSON.stringify(distIndexUrl())});
-      const host = new WasmHost();
+      const host = new WasmHost({ metrics: true });
       for (let i = 0; i < 50; i++) {
         const module = await host.load(${JSON.stringify(guestPath('add'))});
         module.instantiate().call('add', i, 1);
@@ -154,13 +154,15 @@ describe('Prometheus metrics of a host', () => {
 
   it('bounds export cardinality and keeps untrusted export names as escaped label values', async () => {
     const host = new WasmHost({ timing: { mode: 'every' } });
+    // Without options.metrics, a host keeps its loads from the moment a registry watches it.
+    const registry = prometheusRegistry({ host }, { maxExportsPerModule: 2 });
     const add = await host.load(guestPath('add'));
     const s = add.instantiate();
     s.call('add', 1, 2);
     s.call('addF64', 1, 2);
     s.call('sum4', 1, 2, 3, 4);
     s.call('sum4', 1, 2, 3, 4);
-    server = await serveMetrics(prometheusRegistry({ host }, { maxExportsPerModule: 2 }), { port: 0 });
+    server = await serveMetrics(registry, { port: 0 });
     const families = await scrape(server.url);
     const exports = families.get('wasm_sandbox_calls_total')!.metrics.map((m) => m.labels!['export']).sort();
     expect(exports).toEqual(['(other)', 'add', 'addF64']);
@@ -233,7 +235,7 @@ describe('Prometheus metrics of a pool', () => {
 
 describe('OpenTelemetry instruments', () => {
   it('reports the same counts through the SDK in-memory exporter', async () => {
-    const host = new WasmHost({ timing: { mode: 'every' } });
+    const host = new WasmHost({ timing: { mode: 'every' }, metrics: true });
     const add = await host.load(guestPath('add'));
     const trap = await host.load(guestPath('trap'));
     const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);

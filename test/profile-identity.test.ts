@@ -23,6 +23,7 @@ import {
 } from '../src/index.js';
 import { cpuProfileSelfTimes } from '../src/profiler/export/cpuprofile.js';
 import { functionNames, nameSection, namesModule } from './helpers/guests.js';
+import { flameData } from './helpers/flame-data.js';
 
 const host = new WasmHost({ instrumentCacheDir: false });
 
@@ -92,10 +93,9 @@ describe('profile views key functions by index', () => {
       expect(shape(fromPprof(toPprof(tree), tree)).map(([n, i]) => [n, i])).toEqual(shape(tree).map(([n, i]) => [n, i]));
       // Flamegraph: one frame each, the index in the tooltip and the data.
       const svg = renderFlamegraph(tree);
-      const data = JSON.parse(/var frames = (\[.*?\]);\n/.exec(svg)![1]!) as unknown[][];
-      expect(data.map((f) => [f[0], f[6]])).toEqual(shape(tree).map(([n, i]) => [n, i]));
+      expect(flameData(svg).frames.map((f) => [f.name, f.functionIndex])).toEqual(shape(tree).map(([n, i]) => [n, i]));
       const escapedName = (n: string) => n.replace(/</g, '&lt;');
-      for (const i of [2, 3, 4] as const) expect(svg).toContain(`<title>${escapedName(names[i])} (func[${i}])</title>`);
+      for (const i of [2, 3, 4] as const) expect(svg).toContain(`<title>${escapedName(names[i])} (func[${i}])\ntotal `);
     });
   }
 

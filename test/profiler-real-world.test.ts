@@ -69,3 +69,14 @@ describe('profiles of a real module agree with V8 --cpu-prof', () => {
     expect(top3(instrumented)).toEqual(top3(v8));
   });
 });
+
+describe('the instructions mode on a real module', () => {
+  it('records the same tree with the wasm recorder as with the JS builder (sql.js, each in its own process)', { timeout: 180_000 }, async () => {
+    const digest = async (mode: string): Promise<[string, number, number]> =>
+      JSON.parse((await run(process.execPath, [script, 'sqljs', mode, '500'], { env, timeout: 120_000 })).stdout) as [string, number, number];
+    const wasm = await digest('instructions');
+    const js = await digest('instructions-javascript');
+    expect(wasm).toEqual(js); // [SHA-256 of the tree's JSON, total instructions, nodes]
+    expect(wasm[2]).toBeGreaterThan(1000);
+  });
+});

@@ -3,14 +3,15 @@
  * shared-memory rings, tenant sandboxes, a runaway guest stopped by terminating its worker, and
  * the profile merged across workers.
  */
-import { createPool, formatProfile, type WasmHost, type WasmSandboxError } from '../index.js';
+import { createPool, formatProfile, type PoolProfile, type WasmHost, type WasmSandboxError } from '../index.js';
 import { terminalSafe } from '../profiler/render/terminal-text.js';
 import { MAX_ERROR_MESSAGE } from '../untrusted-text.js';
 import { bundledGuest } from './guests.js';
 
 type Out = (line: string) => void;
 
-export async function runPoolDemo(host: WasmHost, out: Out): Promise<void> {
+/** Runs the pool part; returns the pool's profile from before the runaway (for the findings). */
+export async function runPoolDemo(host: WasmHost, out: Out): Promise<PoolProfile> {
   const pool = await createPool({
     host,
     threads: 2,
@@ -59,6 +60,7 @@ export async function runPoolDemo(host: WasmHost, out: Out): Promise<void> {
 
     const after = await pool.profile();
     out(`pool: workers ${after.workers.threads}, restarts ${after.workers.restarts}, crashes ${after.workers.crashes}`);
+    return profile;
   } finally {
     await pool.close({ cancel: true });
   }

@@ -5,10 +5,13 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GuestProfiler, WasmHost, formatProfile, renderFlamegraph, type GuestModule, type WasmSandboxError } from '../index.js';
+import { AllocationProfiler, GuestProfiler, WasmHost, analyze, loadInstrumentEngine, callOverheadNs, formatFindings, formatProfile, hookOverhead, renderFlamegraph, type AnalysisReport, type GuestModule, type ProfiledModule, type RunLimits, type WasmSandboxError } from '../index.js';
+import { stackLabel } from '../profiler/render/format-allocations.js';
 import { terminalSafe } from '../profiler/render/terminal-text.js';
 import { MAX_ERROR_MESSAGE } from '../untrusted-text.js';
 import { runPoolDemo } from './demo-pool.js';
+import { CacheProfiler } from '../host/profiling/cache-profiler.js';
+import { describeGeometry } from '../profiler/build/cache-geometry.js';
 import { bundledGuest } from './guests.js';
 
 type Out = (line: string) => void;
@@ -26,10 +29,12 @@ function expectFailure(out: Out, what: string, action: () => unknown): void {
   }
 }
 
-export async function runDemo(out: Out = (line) => process.stdout.write(line + '\n')): Promise<GuestModule[]> {
+export async function runDemo(out: Out = (line) => process.stdout.write(line + '\n')): Promise<{ modules: GuestModule[]; report: AnalysisReport }> {
   const traced: string[] = [];
   const host = new WasmHost({ trace: (message, values) => traced.push(`${message} ${values.join(', ')}`) });
   const modules: GuestModule[] = [];
+  // What the findings read beside each module's profile: the limits its calls ran under.
+  const limits = new Map<GuestModule, RunLimits>();
   const load = async (name: string, options: Parameters<WasmHost['load']>[1] = {}): Promise<GuestModule> => {
     const module = await host.load(bundledGuest(name), options);
     modules.push(module);
@@ -75,6 +80,22 @@ export async function runDemo(out: Out = (line) => process.stdout.write(line + '
   }
   out('matrix: 512×512 f64 summed row-major and column-major, 5 times each (compare their latency below)');
 
+  // Why column-major is slower: every load through the cache simulator (kept in wasm).
+  const simulated = await load('matrix', { instrument: { memory: true, hooks: true }, label: 'matrix.wasm (cache simulation)' });
+  const cache = new CacheProfiler(simulated);
+  const walked = cache.instantiate();
+  walked.call('init', 512);
+  walked.call('sumRowMajor');
+  walked.call('sumColumnMajor');
+  const walks = new Map(cache.report().exports.map((e) => [e.name, e]));
+  const rate = (name: string): string => {
+    const e = walks.get(name);
+    return e === undefined ? '—' : `D1 read misses ${e.d1ReadMisses.toLocaleString('en-US')} of ${e.reads.toLocaleString('en-US')} loads (${(100 * (e.d1ReadMisses / Math.max(1, e.reads))).toFixed(1)}%)`;
+  };
+  out(`cache: ${describeGeometry(cache.geometry)}`);
+  out(`  sumRowMajor    ${rate('sumRowMajor')}: one miss per 64 B line of 8 doubles`);
+  out(`  sumColumnMajor ${rate('sumColumnMajor')}: a 4 KiB stride, each line evicted before its next double is read`);
+
   const grow = (await load('grow', { memoryLimitPages: 64 })).instantiate();
   out(`grow: memory limit 64 pages; grow(1000) = ${String(grow.call('grow', 1000))} (refused), growUntilFail gained ${String(grow.call('growUntilFail'))} pages`);
 
@@ -93,8 +114,10 @@ export async function runDemo(out: Out = (line) => process.stdout.write(line + '
 
   const spin = await load('spin', { instrument: { deadline: true } });
   expectFailure(out, 'limits: spinForever() with timeoutMs 50', () => spin.instantiate({ timeoutMs: 50 }).call('spinForever'));
+  limits.set(spin, { timeoutMs: 50 });
   const counted = await load('fib', { instrument: { fuel: true, counters: true }, label: 'fib.wasm (fuel)' });
   const fuelled = counted.instantiate({ fuel: 10_000_000 });
+  limits.set(counted, { fuel: 10_000_000 });
   const fib20 = fuelled.callWithMetrics('fib', 20);
   out(`limits: fib(20) executed ${String(fib20.metrics.instructions)} wasm instructions (deterministic); counters: ${JSON.stringify(fuelled.functionCounters())}`);
   expectFailure(out, 'limits: fib(32) with fuel 10,000,000', () => fuelled.call('fib', 32));
@@ -108,10 +131,41 @@ export async function runDemo(out: Out = (line) => process.stdout.write(line + '
   writeFileSync(svg, renderFlamegraph(profiler.tree(), { title: 'profile.wasm outer(100000) × 10 — instrumented' }));
   out(`profiler: outer() profiled through entry/exit hooks; flamegraph written to ${svg} (top functions in its module profile below)`);
 
+  // Where guest memory goes: the allocation profiler on alloc.wasm's leak (its module profile below prints the full report).
+  const tracked = await load('alloc', { instrument: { allocator: true, hooks: true }, label: 'alloc.wasm (allocations)' });
+  const allocations = new AllocationProfiler(tracked, { collectAfterEachCall: true });
+  const leaking = allocations.instantiate();
+  leaking.call('churn', 1000, 64);
+  for (let i = 0; i < 5; i++) leaking.call('leak', 10, 256);
+  const allocationReport = allocations.report();
+  const leakSite = allocationReport.sites.filter((s) => s.liveBytesAtEnd > 0).sort((a, b) => b.liveBytesAtEnd - a.liveBytesAtEnd)[0];
+  const perCall = allocationReport.perCall.find((p) => p.export === 'leak');
+  out(
+    `allocations: churn(1000 × 64 B) left ${allocationReport.sites.filter((s) => s.stack.some((f) => f.name.endsWith('/churn'))).reduce((n, s) => n + s.liveBytesAtEnd, 0)} B live; ` +
+      `leak(10 × 256 B) × 5 left ${leakSite?.liveBlocksAtEnd ?? 0} blocks, ${leakSite?.liveBytesAtEnd ?? 0} B at ${leakSite === undefined ? '?' : stackLabel(leakSite.stack)}` +
+      (perCall === undefined ? '' : `; per call it gains ${Math.round(perCall.liveBytesGainedPerCall)} B`),
+  );
+
   out('\nper-module profiles\n');
   for (const module of modules) out(formatProfile(module.profile()) + '\n');
 
   out('worker pool\n');
-  await runPoolDemo(host, out);
-  return modules;
+  const pool = await runPoolDemo(host, out);
+
+  await loadInstrumentEngine(); // the hook calibration rewrites its module synchronously
+  // Each module's profile carries what its profilers recorded (alloc.wasm's allocation report, matrix.wasm's
+  // cache simulation, shown above): the findings read those, nothing runs again.
+  const analysed: ProfiledModule[] = modules.map((module) => {
+    const known = limits.get(module);
+    return {
+      profile: module.profile(),
+      ...(module === profiled ? { tree: profiler.tree(), hookOverhead: hookOverhead() } : {}),
+      ...(known === undefined ? {} : { limits: known }),
+      callOverheadNs: callOverheadNs(),
+    };
+  });
+  const report = analyze({ modules: analysed, pool });
+  out('\nfindings (in-process modules and the pool)\n');
+  out(formatFindings(report));
+  return { modules, report };
 }

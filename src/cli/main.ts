@@ -11,6 +11,13 @@ import { runDemo } from './demo.js';
 import { profileCommand } from './profile-command.js';
 import { loadCommand } from './load-command.js';
 import { mergeCommand } from './merge-command.js';
+import { reportCommand } from './report-command.js';
+import { analyzeSaved, FINDINGS_EXIT_CODE, parseFailOn, printAnalysis, readSavedProfiles } from './analyze-command.js';
+import { failsAt } from '../profiler/analyze/analyze.js';
+import { compareCommand, COMPARE_USAGE } from './compare-command.js';
+import { cacheCommand } from './cache-command.js';
+import { TUNE_COMMAND_DEFAULTS, tuneCommand } from './tune-command.js';
+import { scaleCommand } from './scale-command.js';
 
 const USAGE = `usage: wasm-sandbox <command> [options]
 
@@ -19,22 +26,49 @@ commands:
   run <file> <export> [args…]     call an export; arguments parsed by its parameter types
                                   (i32, f32, f64 as numbers; i64 as integers, BigInt-exact)
   profile <file> <export> [args…] profile the export's guest code; prints the top functions
-    --mode instrumented|instructions|sampling   (default instrumented)
-    --repeat N                    call the export N times (default 1)
+    --mode instrumented|instructions|sampling|alloc|cache   (default instrumented)
+    --mode alloc: allocation sites, leaks, peak, temporaries
+      --weight liveAtPeak|allocated|blocks|liveAtEnd   alloc flamegraph/folded weights (default liveAtPeak)
+    --mode cache: simulated D1/LL misses per function (cachegrind's columns)
+      --D1=size,assoc,line  --LL=size,assoc,line  cache geometry (default: this machine's)
+      --cachegrind out.file                       write cachegrind's format (cg_annotate)
+    --repeat N                    call the export N times (default 1; alloc: per-call leak check)
+    --setup 'init 512'            call this export (with its arguments) first, in the same sandbox
     --flamegraph out.svg  --speedscope out.json  --cpuprofile out.cpuprofile
     --pprof out.pb.gz  --folded out.txt         export the profile
     --focus REGEX  --exclude REGEX              keep only / drop frames by name
     --icicle                      top-down flamegraph
-  demo                            run the bundled guests and print their profiles
+    --report out.html             write the HTML report of this profile
+    --findings                    analyse the run: bottlenecks, their cost, what to change
+    --save run.json               write the run as a saved profile (for analyze, compare)
+  analyze <profile.json…>         findings of saved profiles (profile --save, run --json's profile)
+    --fail-on high|medium|low     exit 2 when a finding is at or above this severity (CI)
+${COMPARE_USAGE}
+  report <profile.json | bench.json …> -o report.html
+                                  one self-contained HTML report from saved profiles (profile/run/demo
+                                  --json, pool profiles, analyses, bench/results/*.json); two runs of
+                                  the same module or bench are compared (before, after)
   load <file> <export> [args…]    drive the export through a worker pool for a while
     --threads N  --concurrency C  --duration S   (defaults 2, 4, 10)
     --metrics host:port           serve the pool's Prometheus metrics while it runs (port 0: any)
   merge <profile.json…> -o out    merge saved module profiles (from many processes or machines)
+  tune <file> <export> [args…]    run the export through a pool and search its settings; prints
+                                  the recommendation and every trial with its evidence
+    --concurrency N               callers, each making its next call when the last settles (default ${TUNE_COMMAND_DEFAULTS.concurrency})
+    --duration S                  seconds to run (default ${TUNE_COMMAND_DEFAULTS.durationS})
+    --objective throughput|cpu    maximise throughput, or minimise CPU per call (default throughput)
+    --p99 MS                      latency bound both objectives keep (default ${TUNE_COMMAND_DEFAULTS.p99Ms})
+    --max-threads N               most threads tried (default twice the cores)
+  scale <file> <export>           how the cost grows with the input: fits O(1) … O(N³) to exact
+                                  instruction counts, per function and for the whole call
+    --sizes 1000,10000,100000     the input sizes (at least three)
+    --arg-template '{n},7'        the export's arguments, {n} standing for the size (default {n})
+  demo                            run the bundled guests and print their profiles and findings
 
 options:
   --memory-limit <pages>          memory limit in 64 KiB pages (default 4096)
-  --fuel <instructions>           run: stop the call after this many wasm instructions (rewrites the guest)
-  --timeout <ms>                  run: stop the call (and the start function) after this long (rewrites the guest)
+  --fuel <instructions>           run, profile: stop a call after this many wasm instructions (rewrites the guest)
+  --timeout <ms>                  run, profile: stop a call (and the start function) after this long (rewrites the guest)
   --json                          print machine-readable JSON instead of tables
   --quiet                         no progress bar (it is shown only when stderr is a terminal)
   --verbose                       print stack traces of failures
@@ -70,8 +104,13 @@ function jsonReplacer(_key: string, value: unknown): unknown {
 
 const VALUE_OPTIONS = new Set([
   '--memory-limit', '--fuel', '--timeout', '--mode', '--repeat', '--flamegraph', '--speedscope',
-  '--cpuprofile', '--pprof', '--folded', '--focus', '--exclude',
-  '-o', '--output', '--threads', '--concurrency', '--duration', '--metrics',
+  '--cpuprofile', '--pprof', '--folded', '--focus', '--exclude', '--save', '--fail-on', '--report', '--output', '-o',
+  '--rounds', '--threshold', '--alpha', '--seed',
+  '--threads', '--concurrency', '--duration', '--metrics',
+  '--D1', '--LL', '--cachegrind',
+  '--weight',
+  '--objective', '--p99', '--max-threads',
+  '--sizes', '--arg-template', '--setup',
 ]);
 const NEGATIVE_NUMBER = /^-(\d|\.\d|inf|nan)/i;
 
@@ -88,12 +127,10 @@ function separatePositionals(argv: readonly string[]): string[] {
     if (token.startsWith('-') && !NEGATIVE_NUMBER.test(token)) {
       // `--fuel -5` as `--fuel=-5`, so that parseArgs takes a negative value as a value
       if (VALUE_OPTIONS.has(token) && i + 1 < argv.length) {
-        // A short option takes its value as the next token (`-o=x` would keep the `=`).
-        if (token.startsWith('--')) options.push(`${token}=${argv[++i]!}`);
-        else options.push(token, argv[++i]!);
-      } else {
-        options.push(token);
-      }
+        const value = argv[++i]!;
+        // A short option takes its value as the next token (`-o=x` would mean the value `=x`).
+        options.push(...(token.startsWith('--') ? [`${token}=${value}`] : [token, value]));
+      } else options.push(token);
     } else {
       positionals.push(token);
     }
@@ -121,13 +158,32 @@ async function main(argv: string[]): Promise<number> {
       folded: { type: 'string' },
       focus: { type: 'string' },
       exclude: { type: 'string' },
+      weight: { type: 'string' },
+      setup: { type: 'string' },
       icicle: { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
-      output: { type: 'string', short: 'o' },
       threads: { type: 'string' },
       concurrency: { type: 'string' },
       duration: { type: 'string' },
       metrics: { type: 'string' },
+      report: { type: 'string' },
+      output: { type: 'string', short: 'o' },
+      findings: { type: 'boolean', default: false },
+      save: { type: 'string' },
+      'fail-on': { type: 'string' },
+      rounds: { type: 'string' },
+      threshold: { type: 'string' },
+      alpha: { type: 'string' },
+      seed: { type: 'string' },
+      'fail-on-regression': { type: 'boolean', default: false },
+      D1: { type: 'string' },
+      LL: { type: 'string' },
+      cachegrind: { type: 'string' },
+      objective: { type: 'string' },
+      p99: { type: 'string' },
+      'max-threads': { type: 'string' },
+      sizes: { type: 'string' },
+      'arg-template': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -139,6 +195,7 @@ async function main(argv: string[]): Promise<number> {
     timeoutMs: values.timeout === undefined ? undefined : Number(values.timeout),
   };
   const [command, ...rest] = positionals;
+  const failOn = parseFailOn(values['fail-on']);
   if (values.help === true || command === undefined) {
     process.stdout.write(USAGE + '\n');
     return command === undefined && values.help !== true ? 1 : 0;
@@ -186,7 +243,22 @@ async function main(argv: string[]): Promise<number> {
     case 'profile': {
       const [file, exportName, ...args] = rest;
       if (file === undefined || exportName === undefined) throw new WasmArgumentError("profile takes a .wasm file, an export name, and the export's arguments");
-      await profileCommand(
+      if (values.mode === 'cache') {
+        const cache = {
+          repeat: values.repeat === undefined ? 1 : Number(values.repeat),
+          json: flags.json,
+          ...(values.D1 === undefined ? {} : { d1: values.D1 }),
+          ...(values.LL === undefined ? {} : { ll: values.LL }),
+          ...(values.cachegrind === undefined ? {} : { cachegrind: values.cachegrind }),
+          findings: values.findings === true,
+          ...(values.setup === undefined ? {} : { setup: values.setup }),
+          ...(values.save === undefined ? {} : { save: values.save }),
+          ...(failOn === undefined ? {} : { failOn }),
+        };
+        const { exitCode } = await cacheCommand(host, file, exportName, args, cache, (text) => process.stdout.write(text + '\n'), (text) => process.stderr.write(text + '\n'));
+        return exitCode;
+      }
+      const { exitCode } = await profileCommand(
         host,
         file,
         exportName,
@@ -201,18 +273,59 @@ async function main(argv: string[]): Promise<number> {
           ...(values.folded === undefined ? {} : { folded: values.folded }),
           ...(values.focus === undefined ? {} : { focus: values.focus }),
           ...(values.exclude === undefined ? {} : { exclude: values.exclude }),
+          ...(values.report === undefined ? {} : { report: values.report }),
+          ...(values.weight === undefined ? {} : { weight: values.weight }),
+          ...(values.setup === undefined ? {} : { setup: values.setup }),
           icicle: values.icicle === true,
           json: flags.json,
           quiet: values.quiet === true,
+          findings: values.findings === true,
+          ...(flags.fuel === undefined ? {} : { fuel: flags.fuel }),
+          ...(flags.timeoutMs === undefined ? {} : { timeoutMs: flags.timeoutMs }),
+          ...(values.save === undefined ? {} : { save: values.save }),
+          ...(failOn === undefined ? {} : { failOn }),
         },
         (text) => process.stdout.write(text + '\n'),
+        (text) => process.stderr.write(text + '\n'),
       );
+      return exitCode;
+    }
+    case 'analyze': {
+      if (rest.length === 0) throw new WasmArgumentError('analyze takes one or more saved profiles (profile … --save run.json)');
+      const report = analyzeSaved(readSavedProfiles(rest));
+      return printAnalysis(report, { json: flags.json, failOn }, (text) => process.stdout.write(text + '\n'), (text) => process.stderr.write(text + '\n'));
+    }
+    case 'report': {
+      reportCommand(rest, values.output ?? 'report.html', (text) => process.stdout.write(text + '\n'), values.quiet === true);
+      return 0;
+    }
+    case 'compare': {
+      const rounds = values.rounds === undefined ? undefined : Number(values.rounds);
+      if (rounds !== undefined && !(Number.isInteger(rounds) && rounds >= 1)) throw new WasmArgumentError(`--rounds must be a positive integer, got ${JSON.stringify(values.rounds)}`);
+      return compareCommand(rest, {
+        ...(rounds === undefined ? {} : { rounds }),
+        ...(values.threshold === undefined ? {} : { threshold: values.threshold }),
+        ...(values.alpha === undefined ? {} : { alpha: values.alpha }),
+        ...(values.seed === undefined ? {} : { seed: values.seed }),
+        ...(values.flamegraph === undefined ? {} : { flamegraph: values.flamegraph }),
+        ...(flags.memoryLimit === undefined ? {} : { memoryLimitPages: flags.memoryLimit }),
+        ...(flags.fuel === undefined ? {} : { fuel: flags.fuel }),
+        ...(flags.timeoutMs === undefined ? {} : { timeoutMs: flags.timeoutMs }),
+        failOnRegression: values['fail-on-regression'] === true,
+        json: flags.json,
+        quiet: values.quiet === true,
+      }, (text) => process.stdout.write(text + '\n'));
+    }
+    case 'scale': {
+      const [file, exportName, ...extra] = rest;
+      if (file === undefined || exportName === undefined || extra.length > 0) throw new WasmArgumentError('scale takes a .wasm file and an export name; arguments come from --arg-template');
+      await scaleCommand(host, file, exportName, { sizes: values.sizes, argTemplate: values['arg-template'], json: flags.json }, (text) => process.stdout.write(text + '\n'));
       return 0;
     }
     case 'demo': {
-      const modules = await runDemo();
+      const { modules, report } = await runDemo();
       if (flags.json) process.stdout.write(JSON.stringify(modules.map((m) => m.profile()), null, 2) + '\n');
-      return 0;
+      return failOn !== undefined && failsAt(report, failOn) ? FINDINGS_EXIT_CODE : 0;
     }
     case 'load': {
       const [file, exportName, ...args] = rest;
@@ -236,6 +349,19 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'merge': {
       mergeCommand(rest, values.output, (text) => process.stdout.write(text + '\n'));
+      return 0;
+    }
+    case 'tune': {
+      const [file, exportName, ...args] = rest;
+      if (file === undefined || exportName === undefined) throw new WasmArgumentError("tune takes a .wasm file, an export name, and the export's arguments");
+      await tuneCommand(host, file, exportName, args, {
+        concurrency: values.concurrency === undefined ? TUNE_COMMAND_DEFAULTS.concurrency : Number(values.concurrency),
+        durationS: values.duration === undefined ? TUNE_COMMAND_DEFAULTS.durationS : Number(values.duration),
+        objective: values.objective ?? 'throughput',
+        p99Ms: values.p99 === undefined ? TUNE_COMMAND_DEFAULTS.p99Ms : Number(values.p99),
+        ...(values['max-threads'] === undefined ? {} : { maxThreads: Number(values['max-threads']) }),
+        json: flags.json,
+      }, (text) => process.stdout.write(text + '\n'));
       return 0;
     }
     default:

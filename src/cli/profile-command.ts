@@ -4,9 +4,13 @@
  */
 import { writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { GuestProfiler, WasmArgumentError, WasmHost, filterTree, formatTopFunctions, functionStats, parseArgument, renderFlamegraph, toCpuProfile, toFolded, toPprof, toSpeedscope, type CallTree } from '../index.js';
+import { GuestProfiler, WasmArgumentError, WasmHost, filterTree, formatTopFunctions, functionStats, parseArgument, renderFlamegraph, toCpuProfile, toFolded, toPprof, toSpeedscope, renderHtmlReport, type CallTree } from '../index.js';
 import { profileBySampling } from '../host/profiling/sampling-profiler.js';
 import { startProgress } from './progress.js';
+import { analyze, callOverheadNs, loadInstrumentEngine, hookOverhead, type ProfiledModule, type Severity } from '../index.js';
+import { printAnalysis, saveProfile } from './analyze-command.js';
+import { allocCommand } from './alloc-command.js';
+import { parseSetup, runSetup } from './setup-call.js';
 
 export interface ProfileCommandOptions {
   readonly mode: string;
@@ -22,6 +26,20 @@ export interface ProfileCommandOptions {
   readonly json: boolean;
   /** No progress bar even on a terminal. */
   readonly quiet?: boolean;
+  /** Write the HTML report here. */
+  readonly report?: string;
+  /** Analyse the run and print its findings after the top functions. */
+  readonly findings?: boolean;
+  /** Write the run as a saved profile (schema-versioned JSON) for `analyze` and `compare`. */
+  readonly save?: string;
+  readonly failOn?: Severity;
+  /** Limits the profiled calls run under (recorded in the saved profile; limit-approached reads them). */
+  readonly fuel?: number;
+  readonly timeoutMs?: number;
+  /** --mode alloc: what the flamegraph and folded stacks weigh (liveAtPeak, allocated, blocks, liveAtEnd). */
+  readonly weight?: string;
+  /** `export args…` called once before the profiled calls, in the same sandbox (`--setup`). */
+  readonly setup?: string;
 }
 
 function regex(text: string | undefined, flag: string): RegExp | undefined {
@@ -40,16 +58,22 @@ export async function profileCommand(
   args: readonly string[],
   options: ProfileCommandOptions,
   out: (text: string) => void,
-): Promise<CallTree> {
+  err: (text: string) => void = out,
+): Promise<{ tree: CallTree; exitCode: number }> {
   const { mode } = options;
-  if (mode !== 'instrumented' && mode !== 'instructions' && mode !== 'sampling') {
-    throw new WasmArgumentError(`--mode must be instrumented, instructions or sampling, got ${JSON.stringify(mode)}`);
+  if (mode !== 'instrumented' && mode !== 'instructions' && mode !== 'sampling' && mode !== 'alloc') {
+    throw new WasmArgumentError(`--mode must be instrumented, instructions, sampling, alloc or cache, got ${JSON.stringify(mode)}`);
   }
   if (!Number.isInteger(options.repeat) || options.repeat < 1) throw new WasmArgumentError(`--repeat must be a positive integer, got ${options.repeat}`);
   const focus = regex(options.focus, '--focus');
   const exclude = regex(options.exclude, '--exclude');
 
-  const instrument = mode === 'sampling' ? undefined : { hooks: true, fuel: mode === 'instructions' };
+  const limited = options.fuel !== undefined || options.timeoutMs !== undefined;
+  const limits = { ...(options.fuel === undefined ? {} : { fuel: options.fuel }), ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) };
+  const instrument =
+    mode === 'sampling' || mode === 'alloc'
+      ? limited ? { fuel: options.fuel !== undefined, deadline: options.timeoutMs !== undefined } : undefined
+      : { hooks: true, fuel: mode === 'instructions' || options.fuel !== undefined, ...(options.timeoutMs === undefined ? {} : { deadline: true }) };
   const module = await host.load(file, instrument === undefined ? {} : { instrument });
   const entry = module.inspect().exports.find((e) => e.name === exportName);
   const params = entry?.signature?.params ?? [];
@@ -57,13 +81,28 @@ export async function profileCommand(
     throw new WasmArgumentError(`${exportName} takes ${params.length} argument(s) (${params.join(', ') || 'none'}), got ${args.length}`);
   }
   const values = entry?.signature === undefined ? [...args] : args.map((text, i) => parseArgument(params[i]!, text));
+  if (mode === 'alloc') {
+    return allocCommand(host, file, exportName, values, args, {
+      repeat: options.repeat, icicle: options.icicle, json: options.json,
+      ...(options.weight === undefined ? {} : { weight: options.weight }),
+      ...(options.flamegraph === undefined ? {} : { flamegraph: options.flamegraph }),
+      ...(options.pprof === undefined ? {} : { pprof: options.pprof }),
+      ...(options.folded === undefined ? {} : { folded: options.folded }),
+      ...(options.setup === undefined ? {} : { setup: options.setup }),
+      ...(options.findings === undefined ? {} : { findings: options.findings }),
+      ...(options.save === undefined ? {} : { save: options.save }),
+      ...(options.failOn === undefined ? {} : { failOn: options.failOn }),
+    }, out, err);
+  }
 
   let tree: CallTree;
+  const setup = parseSetup(module, options.setup);
   // One call is not a long run; many are, and show how far they got on a terminal.
   const progress = startProgress(`profile ${exportName}`, options.repeat > 1 ? options.repeat : 0, { quiet: options.quiet === true, unit: 'calls' });
   try {
     if (mode === 'sampling') {
-      const sandbox = module.instantiate();
+      const sandbox = module.instantiate(limits);
+      runSetup(sandbox, setup); // outside the sampled run
       tree = await profileBySampling(sandbox, () => {
         for (let i = 0; i < options.repeat; i++) {
           sandbox.call(exportName, ...values);
@@ -72,7 +111,8 @@ export async function profileCommand(
       });
     } else {
       const profiler = new GuestProfiler(module, mode);
-      const sandbox = profiler.instantiate();
+      const sandbox = profiler.instantiate(limits);
+      runSetup(sandbox, setup);
       for (let i = 0; i < options.repeat; i++) {
         sandbox.call(exportName, ...values);
         progress.tick();
@@ -91,13 +131,42 @@ export async function profileCommand(
   if (options.pprof) writeFileSync(options.pprof, toPprof(shown));
   if (options.folded) writeFileSync(options.folded, options.folded.endsWith('.gz') ? gzipSync(toFolded(shown)) : toFolded(shown));
 
+  const wantsAnalysis = options.findings === true || options.failOn !== undefined;
+  // The HTML report opens with the run's findings, so --report analyses the run too.
+  const needsMeasured = wantsAnalysis || options.save !== undefined || options.report !== undefined;
+  if (mode === 'instrumented' && needsMeasured) await loadInstrumentEngine(); // the hook calibration rewrites synchronously
+  const measured: ProfiledModule | undefined = needsMeasured
+    ? {
+        profile: module.profile(),
+        tree,
+        ...(mode === 'instrumented' ? { hookOverhead: hookOverhead() } : {}),
+        callOverheadNs: callOverheadNs(),
+        ...(limited ? { limits } : {}),
+      }
+    : undefined;
+  if (options.save !== undefined) saveProfile(options.save, [measured!], { file, export: exportName, args: [...args], mode, repeat: options.repeat });
+  const analysis = wantsAnalysis || options.report !== undefined ? analyze({ modules: [measured!] }) : undefined;
+  const report = wantsAnalysis ? analysis : undefined;
+  if (options.report !== undefined) {
+    const run = { name: module.label, modules: [{ profile: measured!.profile, tree: shown }], analysis: analysis! };
+    writeFileSync(options.report, renderHtmlReport({ title, runs: [run], generatedAt: new Date().toISOString() }));
+  }
+
   if (options.json) {
-    out(JSON.stringify({ tree: shown, functions: functionStats(shown) }, null, 2));
+    // With the module profile, this output is also a saved profile `wasm-sandbox report` reads.
+    out(JSON.stringify({ tree: shown, functions: functionStats(shown), profile: measured?.profile ?? module.profile(), ...(report === undefined ? {} : { analysis: report }) }, null, 2));
   } else {
     out(formatTopFunctions({ mode: shown.mode, unit: shown.unit, total: shown.root.total, top: functionStats(shown) }, 20));
     for (const note of shown.notes) out(`note: ${note}`);
-    const written = [options.flamegraph, options.speedscope, options.cpuprofile, options.pprof, options.folded].filter(Boolean);
+    const written = [options.flamegraph, options.speedscope, options.cpuprofile, options.pprof, options.folded, options.report].filter(Boolean);
+    if (options.save !== undefined) written.push(options.save);
     if (written.length > 0) out(`wrote ${written.join(', ')}`);
   }
-  return shown;
+  let exitCode = 0;
+  if (report !== undefined) {
+    if (!options.json) out('');
+    // With --json the report is already in the document printed above.
+    exitCode = printAnalysis(report, { json: false, failOn: options.failOn }, options.json ? () => {} : out, err);
+  }
+  return { tree: shown, exitCode };
 }

@@ -39,6 +39,8 @@ export class BudgetMeter {
   private global: WebAssembly.Global | undefined;
   /** `module.wasm: export()` of the call being run, for messages. */
   private where: string;
+  /** A recorder's clock base, kept at `earlier + consumed + given` (see `publishClockBase`). */
+  private clockBase: WebAssembly.Global | undefined;
 
   constructor(
     private readonly limits: BudgetLimits,
@@ -81,8 +83,23 @@ export class BudgetMeter {
       }
     }
     this.given = this.nextChunk();
+    this.publish();
     return this.given;
   };
+
+  /**
+   * Keeps `global` (mutable f64) at what this meter handed out so far, so that a wasm recorder
+   * reads `now()` as `global - counter` from the counter the guest passes with each event,
+   * with no call into JavaScript. It changes only where the allowance does (a refill, a call's start).
+   */
+  publishClockBase(global: WebAssembly.Global): void {
+    this.clockBase = global;
+    this.publish();
+  }
+
+  private publish(): void {
+    if (this.clockBase !== undefined) this.clockBase.value = this.earlier + this.consumed + this.given;
+  }
 
   /** Binds the instance's budget global (after instantiation). */
   attach(global: WebAssembly.Global): void {
@@ -100,10 +117,12 @@ export class BudgetMeter {
     this.deadline = this.limits.timeoutMs === undefined ? Infinity : this.started + this.limits.timeoutMs;
     if (this.global === undefined) {
       this.given = 0; // the module's initial counter value
+      this.publish();
       return;
     }
     this.given = this.nextChunk();
     this.global.value = this.given;
+    this.publish();
   }
 
   /**
@@ -131,6 +150,7 @@ export class BudgetMeter {
     const counter = this.global.value as number;
     this.consumed += this.given - counter;
     this.given = counter;
+    this.publish();
   }
 
   private nextChunk(): number {

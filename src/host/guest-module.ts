@@ -8,6 +8,7 @@ import { BlockingWaitError, GuestAbortError, InvalidOptionError, WasmTableLimitE
 import { CallRecorder, type TimingPolicy } from '../profiler/build/call-recorder.js';
 import { functionStats, mergeCallTrees, type CallTree } from '../profiler/model/call-tree.js';
 import { MODULE_PROFILE_SCHEMA, type ColdStart, type ModuleProfile } from '../profiler/model/module-profile.js';
+import type { AllocationReport } from '../profiler/model/allocation-report.js';
 import { assemblyScriptEnv, type TraceLogger } from './assemblyscript.js';
 import { BudgetMeter } from './budget-meter.js';
 import { VmDeadline } from './vm-deadline.js';
@@ -24,6 +25,7 @@ import {
 } from '../instrument/abi.js';
 import { buildImportObject, linkErrorToTyped, type GrantedImports } from './imports.js';
 import type { ModuleInfo } from './inspect.js';
+import type { CacheReport } from '../profiler/model/cache-report.js';
 import type { ModuleCacheStats } from './module-cache.js';
 import { guestExceptionError, isWasmException } from './guest-exception.js';
 import { Sandbox } from './sandbox.js';
@@ -70,8 +72,24 @@ export interface SandboxOptions {
   readonly hooks?: FunctionHooks;
   /** Receives every load and store (modules loaded with memory hooks). @default ignored */
   readonly memoryHooks?: MemoryHooks;
+  /**
+   * Functions used as the hook imports themselves, with no JavaScript wrapper: typically a
+   * recorder's wasm exports (`assembly/recorders/`), so the guest calls wasm to wasm and no
+   * JavaScript runs per event. Each replaces the matching `hooks` / `memoryHooks` callback.
+   */
+  readonly linkedHooks?: LinkedHooks;
   /** Receives every allocator call (modules loaded with allocator hooks). @default ignored */
   readonly allocationHook?: AllocationHook;
+  /**
+   * Told when each call through the sandbox begins and ends (however it ends), for profilers
+   * that number calls. Costs nothing when unset. @default none
+   */
+  readonly callHooks?: CallBoundaryHooks;
+  /**
+   * @internal A wasm function linked as the allocator hook import itself (the allocation
+   * recorder's `alloc`): events never reach JavaScript. Takes precedence over `allocationHook`.
+   */
+  readonly allocationImport?: WebAssembly.ExportValue;
   /**
    * Instantiate a module with a shared memory on this thread anyway. Such a module may
    * `memory.atomic.wait`, which blocks the thread where no deadline can stop it, so in-process
@@ -82,8 +100,9 @@ export interface SandboxOptions {
 }
 
 export interface FunctionHooks {
-  enter(profileId: number): void;
-  exit(profileId: number): void;
+  /** `counter`: the guest's fuel counter at the event (counts down between refills; 0 without fuel or deadlines). */
+  enter(profileId: number, counter: number): void;
+  exit(profileId: number, counter: number): void;
   /**
    * A call into the guest ended by an exception (trap, abort, fuel, deadline, a throwing
    * import): frames entered since the call began unwound without exit events. Called once,
@@ -92,12 +111,37 @@ export interface FunctionHooks {
   unwound?(): void;
 }
 
+/** Call boundaries: `begin` before the guest runs, `end` after it returned or threw. */
+export interface CallBoundaryHooks {
+  begin(exportName: string): void;
+  end(exportName: string): void;
+}
+
 /** Guest memory traffic, for modules loaded with `instrument: { memory: true }`. */
 export interface MemoryHooks {
   load(address: number, bytes: number): void;
   store(address: number, bytes: number): void;
   /** memory.grow by `deltaPages`; `result` is the old size in pages, or -1 when refused. */
   grow?(deltaPages: number, result: number): void;
+}
+
+/**
+ * @internal Hook imports handed to the guest unwrapped (abi.ts signatures): exported functions
+ * of a recorder instance, so that each event is a wasm-to-wasm call (host/profiling/). Each
+ * replaces the matching `hooks` / `memoryHooks` callback.
+ */
+export interface LinkedHooks {
+  /** `enter(profileId: i32, counter: i32)`, `exit(profileId: i32, counter: i32)` */
+  readonly enter?: WebAssembly.ExportValue;
+  readonly exit?: WebAssembly.ExportValue;
+  /** `load_ptr(bytes: i32, offset: i32, pointer: i32) -> i32`: must return `pointer`. */
+  readonly load?: WebAssembly.ExportValue;
+  /** `store_ptr(bytes: i32, offset: i32, pointer: i32) -> i32`: must return `pointer`. */
+  readonly store?: WebAssembly.ExportValue;
+  /** A mutable f64 global the fuel meter keeps at what it handed out so far (the instruction clock is this minus the counter). */
+  readonly clockBase?: WebAssembly.Global;
+  /** A trap unwound the guest without exit calls: resynchronise the recorder at the call boundary. */
+  unwound?(): void;
 }
 
 /**
@@ -177,6 +221,8 @@ export class GuestModule {
   private peakBytes = 0;
   /** Call trees of profilers watching this module's sandboxes. */
   private callTrees: (() => CallTree)[] | undefined;
+  /** The cache simulator watching this module's sandboxes, the latest attached. */
+  private cacheReport: (() => CacheReport) | undefined;
   /**
    * While a sampling profiler watches (`watchInstances`), the newest instance: the profiler
    * finds this module's code in V8 through one of its functions. Nothing is kept otherwise —
@@ -253,6 +299,9 @@ export class GuestModule {
     }
     const vmDeadline = this.vmDeadline(options);
     const meter = vmDeadline === undefined ? this.budgetMeter(options) : undefined;
+    if (meter !== undefined && options.linkedHooks?.clockBase !== undefined && this.init.instrumentation?.options.hooks === true) {
+      meter.publishClockBase(options.linkedHooks.clockBase);
+    }
     let memory: WebAssembly.Memory | undefined;
     // A module that imports nothing links to nothing: no import object to build (the common case).
     const imports =
@@ -289,8 +338,9 @@ export class GuestModule {
     this.instances++;
     if (this.watchers > 0) this.watchedInstance = instance;
     this.instantiateMs ??= performance.now() - start;
-    const hooks = this.init.instrumentation?.options.hooks === true ? options.hooks : undefined;
-    return new Sandbox(this, instance, memory, meter, vmDeadline, hooks);
+    // Who resynchronises after a trap: the linked recorder when it says how, else the JS hooks.
+    const hooks = this.init.instrumentation?.options.hooks === true ? (options.linkedHooks?.unwound !== undefined ? options.linkedHooks : options.hooks) : undefined;
+    return new Sandbox(this, instance, memory, meter, vmDeadline, hooks, options.callHooks);
   }
 
   private hasSharedMemory(): boolean {
@@ -324,13 +374,19 @@ export class GuestModule {
     const host: Record<string, WebAssembly.ImportValue> = {};
     if (instrumentation.options.hooks) {
       const hooks = options.hooks ?? NO_HOOKS;
-      host[HOOK_IMPORTS.enter.name] = (id: number) => hooks.enter(id);
-      host[HOOK_IMPORTS.exit.name] = (id: number) => hooks.exit(id);
+      host[HOOK_IMPORTS.enter.name] = (id: number, counter: number) => hooks.enter(id, counter);
+      host[HOOK_IMPORTS.exit.name] = (id: number, counter: number) => hooks.exit(id, counter);
+      if (options.linkedHooks?.enter !== undefined) host[HOOK_IMPORTS.enter.name] = options.linkedHooks.enter;
+      if (options.linkedHooks?.exit !== undefined) host[HOOK_IMPORTS.exit.name] = options.linkedHooks.exit;
     }
-    if (instrumentation.options.memory) Object.assign(host, memoryHookImports(options.memoryHooks));
+    if (instrumentation.options.memory) {
+      Object.assign(host, memoryHookImports(options.memoryHooks));
+      if (options.linkedHooks?.load !== undefined) host[MEMORY_HOOKS.load] = options.linkedHooks.load;
+      if (options.linkedHooks?.store !== undefined) host[MEMORY_HOOKS.store] = options.linkedHooks.store;
+    }
     if (instrumentation.allocators.length > 0) {
       const hook = options.allocationHook;
-      host[ALLOCATOR_IMPORT.name] =
+      host[ALLOCATOR_IMPORT.name] = options.allocationImport !== undefined ? options.allocationImport as WebAssembly.ImportValue :
         hook === undefined
           ? () => undefined
           : (kind: number, caller: number, first: number, second: number, result: number) =>
@@ -443,7 +499,14 @@ export class GuestModule {
         .map((t) => t.recorder.snapshot())
         .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
       ...(this.callTrees === undefined ? {} : { functions: this.topFunctions() }),
+      ...(this.cacheReport === undefined ? {} : { cacheSimulation: this.cacheReport() }),
+      ...this.allocationsField(),
     };
+  }
+
+  private allocationsField(): Pick<ModuleProfile, 'allocations'> {
+    const report = this.latestAllocations();
+    return report === undefined ? {} : { allocations: report };
   }
 
   private topFunctions(): NonNullable<ModuleProfile['functions']> {
@@ -465,9 +528,31 @@ export class GuestModule {
     if (this.watchers === 0) this.watchedInstance = undefined;
   }
 
+  /** Allocation reports of profilers watching this module's sandboxes (the latest joins the profile). */
+  private allocationSources: (() => AllocationReport | undefined)[] | undefined;
+
+  /** @internal an allocation profiler's report joins this module's profile (`allocations`); undefined: nothing recorded yet */
+  addAllocationSource(source: () => AllocationReport | undefined): void {
+    (this.allocationSources ??= []).push(source);
+  }
+
+  private latestAllocations(): AllocationReport | undefined {
+    const sources = this.allocationSources ?? [];
+    for (let i = sources.length - 1; i >= 0; i--) {
+      const report = sources[i]!();
+      if (report !== undefined) return report;
+    }
+    return undefined;
+  }
+
   /** @internal a profiler's call tree joins this module's profile (its "top functions") */
   addCallTreeSource(source: () => CallTree): void {
     (this.callTrees ??= []).push(source);
+  }
+
+  /** @internal a cache simulator's report joins this module's profile (`cacheSimulation`) */
+  setCacheReportSource(source: () => CacheReport): void {
+    this.cacheReport = source;
   }
 
   /** @internal */

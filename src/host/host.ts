@@ -54,6 +54,13 @@ export interface HostOptions extends Omit<LoadOptions, 'label' | 'instrument'> {
   readonly instrumentCacheDir?: string | false;
   /** Receives AssemblyScript `trace()` output. @default writes `trace: message a, b` to stderr */
   readonly trace?: TraceLogger;
+  /**
+   * Keep every loaded module's call metrics for `metrics()` (fleet metrics), from the first
+   * load. Off, a host starts keeping them when its metrics are first asked for (a registry or
+   * `metrics()`): tracking a load costs a few microseconds, which the cached serving path of a
+   * host nobody scrapes should not pay. @default false
+   */
+  readonly metrics?: boolean;
 }
 
 /** `load` compiles modules up to this size synchronously (no event-loop hop, no background-compile stalls). */
@@ -173,6 +180,7 @@ export class WasmHost {
     this.tableLimitEntries = resolveEntries(options.tableLimitEntries, DEFAULT_TABLE_LIMIT, 'options.tableLimitEntries');
     this.timing = resolveTiming(DEFAULT_TIMING, options.timing, 'options.timing');
     this.trace = options.trace ?? defaultTrace;
+    if (options.metrics === true) this.watchMetrics();
     const dir = options.instrumentCacheDir ?? defaultInstrumentCacheDir();
     this.diskCache = dir === false ? undefined : new InstrumentDiskCache(dir);
   }
@@ -270,15 +278,21 @@ export class WasmHost {
   /** One function for every module's profile to read the cache's counters with (not a closure per load). */
   private readonly cacheStatsOf = (): ModuleCacheStats => this.cache.stats();
 
-  /** Modules loaded by this host, for `metrics()`. */
-  private readonly loaded = new LoadedModules(() => this.cache.stats());
+  /** Modules loaded by this host, for `metrics()`: kept once metrics are on (`options.metrics`, or asked for). */
+  private loaded: LoadedModules | undefined;
+
+  /** From now on, every load is kept for `metrics()` (what `prometheusRegistry` and `registerOpenTelemetry` call). */
+  watchMetrics(): void {
+    this.loaded ??= new LoadedModules(() => this.cache.stats());
+  }
 
   /**
    * Cumulative call metrics of every module this host loaded, merged by module id, with the
    * module cache's counters: what the Prometheus and OpenTelemetry exporters read at each scrape.
    */
   metrics(): MetricsSnapshot {
-    return { kind: 'host', modules: this.loaded.profiles(), cache: this.cache.stats() };
+    this.watchMetrics();
+    return { kind: 'host', modules: this.loaded!.profiles(), cache: this.cache.stats() };
   }
 
   cacheStats(): ModuleCacheStats {
@@ -326,9 +340,9 @@ export class WasmHost {
     hashMs: number,
   ): GuestModule {
     const compiled = result.value;
-    const { tally, recorderMade } = this.loaded.tally(id, label, sizeBytes);
+    const tracked = this.loaded?.tally(id, label, sizeBytes);
     const module = new GuestModule({
-      recorderMade,
+      ...(tracked === undefined ? {} : { recorderMade: tracked.recorderMade }),
       id,
       label,
       sizeBytes,
@@ -346,7 +360,7 @@ export class WasmHost {
       coldStart: { readMs, hashMs, cache: result.outcome, compileMs: result.compileMs },
       cacheStats: this.cacheStatsOf,
     });
-    this.loaded.track(module, tally);
+    if (tracked !== undefined) this.loaded!.track(module, tracked.tally);
     return module;
   }
 

@@ -17,10 +17,10 @@ import {
 import type { CallRecorder } from '../profiler/build/call-recorder.js';
 import type { BudgetMeter } from './budget-meter.js';
 import type { VmDeadline } from './vm-deadline.js';
-import { CALLS_PREFIX, INSTRUCTIONS_PREFIX } from '../instrument/abi.js';
+import { ALLOCATOR_DEPTH_GLOBALS, CALLS_PREFIX, INSTRUCTIONS_PREFIX } from '../instrument/abi.js';
 import type { ModuleProfile } from '../profiler/model/module-profile.js';
 import { checkArguments } from './arguments.js';
-import type { ExportTarget, FunctionHooks, GuestModule } from './guest-module.js';
+import type { CallBoundaryHooks, ExportTarget, FunctionHooks, GuestModule } from './guest-module.js';
 import { guestExceptionError, isWasmException } from './guest-exception.js';
 import { trapError, trapKindOf } from './traps.js';
 import { assemblyScriptRuntime } from './assemblyscript-runtime.js';
@@ -67,6 +67,18 @@ interface ExportPlan extends ExportTarget {
 
 const NO_MEMORY = new ArrayBuffer(1);
 
+/** `raw` with its boundaries reported (innermost, so limits and metrics wrap the observed call). */
+function observedCall(raw: RawExport, name: string, hooks: CallBoundaryHooks): RawExport {
+  return (...args: unknown[]): unknown => {
+    hooks.begin(name);
+    try {
+      return raw(...args);
+    } finally {
+      hooks.end(name);
+    }
+  };
+}
+
 export class Sandbox {
   /** The export called last, and the others' plans (made on a second export only: most sandboxes call one). */
   private lastPlan: ExportPlan | undefined;
@@ -86,7 +98,8 @@ export class Sandbox {
     private readonly memory: WebAssembly.Memory | undefined,
     private readonly meter: BudgetMeter | undefined,
     private readonly vmDeadline: VmDeadline | undefined = undefined,
-    private readonly hooks: FunctionHooks | undefined = undefined,
+    private readonly hooks: Pick<FunctionHooks, 'unwound'> | undefined = undefined,
+    private readonly callHooks: CallBoundaryHooks | undefined = undefined,
   ) {
     this.buffer = memory?.buffer ?? NO_MEMORY;
     module.observeMemory(this.memoryBytes);
@@ -248,7 +261,8 @@ export class Sandbox {
     if (found !== undefined) return (this.lastPlan = found);
     if (this.closed) throw new WasmArgumentError(`${this.module.label}: this sandbox was closed; create a new one`);
     const target = this.module.exportTarget(name);
-    const raw = this.raw.exports[name] as RawExport;
+    const exported = this.raw.exports[name] as RawExport;
+    const raw = this.callHooks === undefined ? exported : observedCall(exported, name, this.callHooks);
     const plan: ExportPlan = {
       name,
       signature: target.signature,
@@ -301,7 +315,7 @@ export class Sandbox {
         throw error;
       } finally {
         const spent = meter.end();
-        if (countsFuel) recorder.instructions += spent;
+        if (countsFuel) recorder.countInstructions(spent);
       }
     };
   }
@@ -383,6 +397,7 @@ export class Sandbox {
     if (this.buffer.byteLength === 0) this.memoryMoved(plan.recorder);
     // A trap unwinds guest frames without exit hooks: tell the hook consumer at the boundary.
     this.hooks?.unwound?.();
+    if (this.module.instrumentation?.allocators.length) this.resetAllocatorDepth();
     const typed = this.classify(plan, error);
     const code = typed instanceof WasmSandboxError ? typed.code : 'ERR_HOST_IMPORT_THREW';
     if (start >= 0) {
@@ -392,6 +407,14 @@ export class Sandbox {
       plan.recorder.failure(code);
     }
     return typed;
+  }
+
+  /** A trap inside an allocator leaves its nesting depth raised: the next call starts at the top again. */
+  private resetAllocatorDepth(): void {
+    for (const name of Object.values(ALLOCATOR_DEPTH_GLOBALS)) {
+      const global = this.raw.exports[name];
+      if (global instanceof WebAssembly.Global) global.value = 0;
+    }
   }
 
   private classify(plan: ExportPlan, error: unknown): Error {

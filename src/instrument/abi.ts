@@ -17,7 +17,11 @@ export const BUDGET_GLOBAL = '__wasm_sandbox_budget';
 /** `budget(counter: i32) -> i32`: called when the counter went negative; returns the next allowance or throws. */
 export const BUDGET_IMPORT = { module: HOST_MODULE, name: 'budget', internal: '__wasm_sandbox_budget_exhausted' } as const;
 
-/** `enter(profileId: i32)`, `exit(profileId: i32)`: function entry and exit events. */
+/**
+ * `enter(profileId: i32, counter: i32)`, `exit(profileId: i32, counter: i32)`: function entry
+ * and exit events; `counter` is the budget global's value at the event (0 without fuel or
+ * deadlines), from which a recorder derives the instruction clock.
+ */
 export const HOOK_IMPORTS = {
   module: HOST_MODULE,
   enter: { name: 'enter', internal: '__wasm_sandbox_enter' },
@@ -34,6 +38,65 @@ export const ALLOCATOR_IMPORT = { module: HOST_MODULE, name: 'alloc', internal: 
 /** What the allocator hook's first argument means, by index. */
 export const ALLOCATION_KINDS = ['malloc', 'calloc', 'realloc', 'free', 'new', 'renew'] as const;
 export type AllocationKind = (typeof ALLOCATION_KINDS)[number];
+
+/**
+ * Mutable i32 globals the allocator pass adds (and exports, so the host can reset them after a
+ * trap): how many allocator calls are open. An allocator called from inside another (realloc →
+ * malloc, `__renew` → `__new`) reports nothing: the outer call is the one event. Frees nested in
+ * a C realloc are its own; frees nested in an allocation (a collector sweeping inside `__new`)
+ * are real and do report.
+ */
+export const ALLOCATOR_DEPTH_GLOBALS = { alloc: '__wasm_sandbox_alloc_depth', free: '__wasm_sandbox_free_depth' } as const;
+
+/**
+ * How a recognised function's parameters map onto the hook's `first`/`second` (argument
+ * indices; -1 = none). All roles report one of ALLOCATION_KINDS.
+ */
+export interface AllocatorShape {
+  readonly kind: AllocationKind;
+  readonly first: number;
+  readonly second: number;
+  /** Added to `first` (AssemblyScript's internal frees see a block header, not the object). */
+  readonly firstOffset?: number;
+  /** The pointer is written to memory at this argument (posix_memalign), the call returns 0 on success. */
+  readonly resultThrough?: number;
+  /** Frees inside this call are part of it (a C realloc frees the old block itself). */
+  readonly ownsFrees?: boolean;
+  /** Only calls made from these functions (last name segment) count. */
+  readonly callers?: readonly string[];
+}
+
+/** What a name can be declared as in `instrument.allocator`: a kind, or a known calling convention. */
+export const ALLOCATOR_ROLES = {
+  malloc: { kind: 'malloc', first: 0, second: -1 },
+  calloc: { kind: 'calloc', first: 0, second: 1 },
+  realloc: { kind: 'realloc', first: 0, second: 1, ownsFrees: true },
+  free: { kind: 'free', first: 0, second: -1 },
+  new: { kind: 'new', first: 0, second: 1 },
+  renew: { kind: 'renew', first: 0, second: 1 },
+  /** memalign(alignment, size), aligned_alloc(alignment, size) */
+  memalign: { kind: 'malloc', first: 1, second: -1 },
+  /** posix_memalign(out, alignment, size) → 0 and *out = pointer */
+  posix_memalign: { kind: 'malloc', first: 2, second: -1, resultThrough: 0 },
+  /** __rust_alloc(size, align), __rust_alloc_zeroed, __wbindgen_malloc(size, align) */
+  rust_alloc: { kind: 'malloc', first: 0, second: -1 },
+  /** __rust_dealloc(ptr, size, align), __wbindgen_free(ptr, size, align) */
+  rust_dealloc: { kind: 'free', first: 0, second: -1 },
+  /** __rust_realloc(ptr, old_size, align, new_size) */
+  rust_realloc: { kind: 'realloc', first: 0, second: 3, ownsFrees: true },
+  /** __wbindgen_realloc(ptr, old_size, new_size, align) */
+  wbindgen_realloc: { kind: 'realloc', first: 0, second: 2, ownsFrees: true },
+  /**
+   * AssemblyScript's collector freeing an object: tlsf's `insertBlock(root, block)` called by the
+   * sweep (`step`, or `__collect` where it is inlined); the object's pointer is block + 20.
+   */
+  as_sweep_free: { kind: 'free', first: 1, second: -1, firstOffset: 20, callers: ['step', '__collect', 'free'] },
+  /** tlsf's `freeBlock(root, block)` when it survived inlining: object pointer = block + 20. */
+  as_free_block: { kind: 'free', first: 1, second: -1, firstOffset: 20, callers: ['step', '__collect', 'free'] },
+  /** tlsf's `__free(block + 4)` called by the collector's `free(obj)`: object pointer = argument + 16. */
+  as_collector_free: { kind: 'free', first: 0, second: -1, firstOffset: 16, callers: ['step', '__collect', 'free'] },
+} as const satisfies Record<string, AllocatorShape>;
+export type AllocatorRole = keyof typeof ALLOCATOR_ROLES;
 
 /**
  * Memory-access imports the memory pass adds, under HOST_MODULE (internal names are the same):

@@ -7,10 +7,15 @@
  * boundary's events, so time spent in the host is not the caller's own. A trap unwinds without
  * exit events: consumers resynchronise at the call boundary.
  *
+ * Each event also carries the guest's fuel counter (the budget global, 0 without fuel): the
+ * counter the host reads at that instant, so a recorder in wasm can weigh calls in
+ * instructions without asking JavaScript (the leaf-loop local is always written back before a
+ * call and a return, where the events sit).
+ *
  * Runs after the charge pass, so instruction counts are the same with or without hooks.
  */
 import binaryen from 'binaryen';
-import { HOOK_IMPORTS } from './abi.js';
+import { BUDGET_GLOBAL, HOOK_IMPORTS } from './abi.js';
 import { api, expressionId, expressionType, ID, walk } from './expression-walker.js';
 import type { IrBuilder } from './ir-builder.js';
 
@@ -25,7 +30,7 @@ const callTarget = (binaryen as unknown as { Call: { getTarget(expr: number): st
 
 export function addHookDeclarations(module: binaryen.Module): void {
   for (const hook of [HOOK_IMPORTS.enter, HOOK_IMPORTS.exit]) {
-    module.addFunctionImport(hook.internal, HOOK_IMPORTS.module, hook.name, binaryen.i32, binaryen.none);
+    module.addFunctionImport(hook.internal, HOOK_IMPORTS.module, hook.name, binaryen.createType([binaryen.i32, binaryen.i32]), binaryen.none);
   }
 }
 
@@ -46,6 +51,8 @@ export class HooksPass {
     private readonly importedFunctions: ReadonlySet<string>,
     /** The profile id the host boundary reports. */
     private readonly hostProfileId: number,
+    /** Whether the budget global exists (fuel or deadlines): its value goes with each event. */
+    private readonly counted: boolean,
   ) {}
 
   function(fn: number, profileId: number): void {
@@ -105,6 +112,7 @@ export class HooksPass {
   }
 
   private hook(internal: string, id: number): number {
-    return this.ir.call(internal, [this.ir.i32(id)], binaryen.none);
+    const counter = this.counted ? this.ir.globalGet(BUDGET_GLOBAL, binaryen.i32) : this.ir.i32(0);
+    return this.ir.call(internal, [this.ir.i32(id), counter], binaryen.none);
   }
 }

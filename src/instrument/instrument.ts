@@ -99,9 +99,16 @@ function rewrite(
   if (options.memory) addMemoryHookDeclarations(module);
   // Counting first, hooks after: instruction counts are the same whatever else is on.
   const charges = new ChargePass(module, ir, chargeOptions);
-  const hooks = options.hooks ? new HooksPass(ir, importedFunctions, definedCount) : undefined;
+  const hooks = options.hooks ? new HooksPass(ir, importedFunctions, definedCount, chargeOptions.budget !== 'none') : undefined;
   const displayNames = internalDisplayNames(originalNames);
-  const allocators = options.allocator === false ? undefined : new AllocatorPass(module, ir, displayNames, options.allocator);
+  // Export names stand in for functions the name section does not name (a stripped module's `__new`, `malloc`).
+  const exportNames = new Map<string, string[]>();
+  for (const entry of parsed.exports) {
+    if (entry.kind !== 'function' || entry.index >= originalCount) continue;
+    const internal = binaryen.getFunctionInfo(module.getFunctionByIndex(entry.index)).name;
+    exportNames.set(internal, [...(exportNames.get(internal) ?? []), entry.name]);
+  }
+  const allocators = options.allocator === false ? undefined : new AllocatorPass(module, ir, displayNames, options.allocator, exportNames);
   const memory = options.memory ? new MemoryPass(ir) : undefined;
   const profiledFunctions: string[] = [];
 
@@ -142,7 +149,7 @@ function rewrite(
     options,
     budget,
     profiledFunctions,
-    allocators: allocators?.wrapped.map((internal) => displayNames.get(internal) ?? internal) ?? [],
+    allocators: allocators?.wrapped ?? [],
     timings: { readMs, passesMs, validateMs, emitMs },
   };
 }

@@ -22,8 +22,12 @@ export interface PoolModuleOptions extends LoadOptions {
 export interface PoolOptions {
   /** Modules by id: a source, or a source with options. */
   readonly modules: Readonly<Record<string, ModuleSource | PoolModuleOptions>>;
-  /** @default 2 */
+  /** Worker threads at start; `pool.configure({ threads })` changes it within [minThreads, maxThreads]. @default 2 */
   readonly threads?: number;
+  /** The fewest threads a live change may leave. @default 1 */
+  readonly minThreads?: number;
+  /** The most threads a live change may start. @default threads */
+  readonly maxThreads?: number;
   /**
    * Bytes per ring (a power of two; two rings per worker). Requests larger than half a ring are
    * streamed in chunks, which costs about half the bandwidth. @default 4 MiB
@@ -35,6 +39,8 @@ export interface PoolOptions {
   readonly workerSpin?: number;
   /** Microseconds the caller spins for a response before waiting asynchronously. @default 20 */
   readonly callerSpinMicros?: number;
+  /** In a long batch, a worker wakes the caller after every this many answers (and at the batch's end). @default 64 */
+  readonly wakeBatch?: number;
   /** Default per-call deadline. @default none */
   readonly timeoutMs?: number;
   /**
@@ -77,8 +83,10 @@ export const POOL_DEFAULTS = {
   threads: 2,
   ringBytes: 4 * 1024 * 1024,
   maxQueue: 1024,
+  minThreads: 1,
   workerSpin: 2000,
   callerSpinMicros: 20,
+  wakeBatch: 64,
   closeTimeoutMs: 1000,
   scheduler: leastLoaded,
   isolation: 'reuse',
@@ -87,10 +95,13 @@ export const POOL_DEFAULTS = {
 /** The options after validation, every default filled in. */
 export interface ResolvedPoolOptions {
   readonly threads: number;
+  readonly minThreads: number;
+  readonly maxThreads: number;
   readonly ringBytes: number;
   readonly maxQueue: number;
   readonly workerSpin: number;
   readonly callerSpinMicros: number;
+  readonly wakeBatch: number;
   readonly timeoutMs: number | undefined;
   readonly idleTimeoutMs: number | undefined;
   readonly resourceLimits: ResourceLimits | undefined;
@@ -103,6 +114,13 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
   const ringBytes = options.ringBytes ?? POOL_DEFAULTS.ringBytes;
   const maxQueue = options.maxQueue ?? POOL_DEFAULTS.maxQueue;
   if (!Number.isInteger(threads) || threads < 1) throw new InvalidOptionError(`options.threads must be a positive integer, got ${String(threads)}`);
+  const minThreads = options.minThreads ?? Math.min(POOL_DEFAULTS.minThreads, threads);
+  const maxThreads = options.maxThreads ?? threads;
+  if (!Number.isInteger(minThreads) || minThreads < 1 || minThreads > threads) {
+    throw new InvalidOptionError(`options.minThreads must be an integer in [1, threads], got ${String(minThreads)}`);
+  }
+  if (!Number.isInteger(maxThreads) || maxThreads < threads) throw new InvalidOptionError(`options.maxThreads must be an integer ≥ threads, got ${String(maxThreads)}`);
+  const live = checkLiveSettings({ workerSpin: options.workerSpin, callerSpinMicros: options.callerSpinMicros, wakeBatch: options.wakeBatch }, 'options');
   if (!Number.isInteger(ringBytes) || ringBytes < 4096 || (ringBytes & (ringBytes - 1)) !== 0) {
     throw new InvalidOptionError(`options.ringBytes must be a power of two ≥ 4096, got ${String(ringBytes)}`);
   }
@@ -119,16 +137,34 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
   }
   return {
     threads,
+    minThreads,
+    maxThreads,
     ringBytes,
     maxQueue,
-    workerSpin: options.workerSpin ?? POOL_DEFAULTS.workerSpin,
-    callerSpinMicros: options.callerSpinMicros ?? POOL_DEFAULTS.callerSpinMicros,
+    workerSpin: live.workerSpin ?? POOL_DEFAULTS.workerSpin,
+    callerSpinMicros: live.callerSpinMicros ?? POOL_DEFAULTS.callerSpinMicros,
+    wakeBatch: live.wakeBatch ?? POOL_DEFAULTS.wakeBatch,
     timeoutMs: options.timeoutMs,
     idleTimeoutMs: options.idleTimeoutMs,
     resourceLimits: options.resourceLimits,
     closeTimeoutMs: options.closeTimeoutMs ?? POOL_DEFAULTS.closeTimeoutMs,
     scheduler: options.scheduler ?? POOL_DEFAULTS.scheduler,
   };
+}
+
+/** Live settings as a caller (or the tuner) passes them: each checked, by the name it came under. */
+export function checkLiveSettings<T extends { workerSpin?: number | undefined; callerSpinMicros?: number | undefined; wakeBatch?: number | undefined }>(values: T, where: string): T {
+  const { workerSpin, callerSpinMicros, wakeBatch } = values;
+  if (workerSpin !== undefined && !(Number.isInteger(workerSpin) && workerSpin >= 0 && workerSpin <= 0x7fffffff)) {
+    throw new InvalidOptionError(`${where}.workerSpin must be a non-negative integer, got ${String(workerSpin)}`);
+  }
+  if (callerSpinMicros !== undefined && !(callerSpinMicros >= 0 && Number.isFinite(callerSpinMicros))) {
+    throw new InvalidOptionError(`${where}.callerSpinMicros must be a non-negative finite number, got ${String(callerSpinMicros)}`);
+  }
+  if (wakeBatch !== undefined && !(Number.isInteger(wakeBatch) && wakeBatch >= 1 && wakeBatch <= 0x7fffffff)) {
+    throw new InvalidOptionError(`${where}.wakeBatch must be a positive integer, got ${String(wakeBatch)}`);
+  }
+  return values;
 }
 
 /** A module entry as a source with options. */

@@ -3,7 +3,16 @@
  * settles, and what it needs to be sent again if its worker dies before starting it.
  */
 import type { Encoded } from './codec.js';
+import { clockNow } from './clock.js';
 import type { WorkerLink } from './worker-link.js';
+
+/** Hears of every guest call as it settles: its latency from submit, ms, and its error if it failed. */
+export type CallObserver = (latencyMs: number, error: Error | undefined) => void;
+
+/** The pool's one observer slot, which every link (and so every settling call) sees. */
+export interface ObserverSlot {
+  current: CallObserver | undefined;
+}
 
 export interface PendingCall {
   readonly id: number;
@@ -15,6 +24,8 @@ export interface PendingCall {
   frameAt: number | undefined;
   /** Some of its chunks were written (a streamed request): its worker is gathering it. */
   streaming?: boolean;
+  /** When the caller made it, on the pool's clock (clock.ts); 0 for control requests. */
+  readonly submittedAt: number;
   /** On the pool's clock (clock.ts). */
   readonly deadline: number | undefined;
   readonly timeoutMs: number | undefined;
@@ -39,6 +50,8 @@ export function settleCall(inFlight: Map<number, PendingCall>, pending: PendingC
   pending.settled = true;
   pending.frame = undefined;
   if (pending.timer !== undefined) clearTimeout(pending.timer);
+  const observer = pending.link.observers.current;
+  if (observer !== undefined && pending.module >= 0) observer(clockNow() - pending.submittedAt, error);
   if (error === undefined) pending.resolve(value);
   else pending.reject(error);
 }

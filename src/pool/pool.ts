@@ -18,22 +18,35 @@
 import { fromErrorData, InvalidOptionError, PoolClosedError, PoolSaturatedError, SandboxClosedError, WorkerCrashedError } from '../errors.js';
 import type { GuestModule } from '../host/guest-module.js';
 import { WasmHost } from '../host/host.js';
-import type { LatencySummary } from '../profiler/build/latency-histogram.js';
-import type { ModuleProfile } from '../profiler/model/module-profile.js';
-import { encode, encodeNumericCall, encodeTypedCall, isNumeric, type Encoded, type TypedCall } from './codec.js';
-import { moduleOptions, resolvePoolOptions, type CallOptions, type PoolOptions, type ResolvedPoolOptions } from './options.js';
+import type { PoolProfile } from '../profiler/model/pool-profile.js';
 import type { MetricsSnapshot } from '../profiler/model/metrics-snapshot.js';
-import { settleCall, type PendingCall } from './pending-call.js';
+import type { LiveSettings, PoolSettings, SettingChange, TuningLog } from '../profiler/model/tuning.js';
+import { encode, encodeNumericCall, encodeTypedCall, isNumeric, type Encoded, type TypedCall } from './codec.js';
+import { checkLiveSettings, moduleOptions, resolvePoolOptions, type CallOptions, type PoolOptions, type ResolvedPoolOptions } from './options.js';
+import { settleCall, type CallObserver, type ObserverSlot, type PendingCall } from './pending-call.js';
 import { CONTROL, Kind, type CallRequest, type CloseSandbox, type ProfileRequest, type Response, type WorkerModule } from './protocol.js';
 import { clockNow, within } from './clock.js';
 import { PoolMetrics, type ProfileReply } from './pool-metrics.js';
 import { PoolModules } from './pool-modules.js';
 import { CallRecovery } from './recovery.js';
 import { fewestTenants } from './schedule.js';
-import { WorkerLink, type QueueBudget } from './worker-link.js';
+import { WorkerLink, type LinkSettings, type QueueBudget } from './worker-link.js';
 import { WorkerThreads } from './worker-threads.js';
 
 export type { CallOptions, PoolModuleOptions, PoolOptions } from './options.js';
+export type { PoolProfile } from '../profiler/model/pool-profile.js';
+export type { CallObserver } from './pending-call.js';
+
+/** Live setting changes kept for `profile()`: the latest ones. */
+const KEPT_CHANGES = 256;
+
+/** What the pool's load looks like now, cheap to read often (the tuner samples it). */
+export interface PoolLoad {
+  /** Guest calls made since the pool started. */
+  readonly submitted: number;
+  /** Calls sent (or queued) and not yet settled, across every worker. */
+  readonly outstanding: number;
+}
 
 export interface PoolSandbox {
   readonly id: number;
@@ -50,20 +63,14 @@ export interface PoolCloseReport {
   readonly unstoppedThreads: readonly number[];
 }
 
-export interface PoolProfile {
-  /** Per-module profiles from every worker, histograms merged. */
-  readonly modules: Readonly<Record<string, ModuleProfile>>;
-  /** Time from `call()` to the worker starting the call, per module. */
-  readonly queueWait: Readonly<Record<string, LatencySummary>>;
-  readonly workers: { readonly threads: number; readonly restarts: number; readonly crashes: number };
-}
-
 export class WasmPool {
   private readonly links: WorkerLink[];
   private readonly ids: readonly string[];
   private readonly served: PoolModules;
   private readonly measured: PoolMetrics;
   private nextId = 1;
+  /** Calls refused with ERR_POOL_SATURATED (the analyzer's pool-saturation rule reads it). */
+  private saturated = 0;
   private nextTenant = 1;
   private readonly tenants = new Map<number, { link: WorkerLink; lost: boolean }>();
   private readonly budget: QueueBudget;
@@ -73,6 +80,19 @@ export class WasmPool {
   private stopping = false;
   private closed: Promise<PoolCloseReport> | undefined;
   private readonly recovery: CallRecovery;
+  /** What every link reads; the live settings are changed in place. */
+  private readonly live: LinkSettings;
+  /** Links taken out of service by a live change, until their workers have stopped. */
+  private readonly retiring = new Set<WorkerLink>();
+  private readonly changes: SettingChange[] = [];
+  private readonly observers: ObserverSlot = { current: undefined };
+  private submitted = 0;
+  /** As given (the links read it in ms). */
+  private callerSpinMicros: number;
+  private nextLinkIndex = 0;
+  /** Live changes, one at a time. */
+  private configuring: Promise<unknown> = Promise.resolve();
+  private tuningSource: (() => TuningLog) | undefined;
 
   /** @internal use createPool */
   constructor(
@@ -85,13 +105,16 @@ export class WasmPool {
     this.ids = this.served.ids;
     this.measured = new PoolMetrics(this.ids, modules);
     this.budget = { queued: 0, max: options.maxQueue };
-    const settings = {
+    const settings: LinkSettings = {
       ringBytes: options.ringBytes,
       spinMs: options.callerSpinMicros / 1000,
       workerSpin: options.workerSpin,
+      wakeBatch: options.wakeBatch,
       idleMs: options.idleTimeoutMs,
       modules: specs,
     };
+    this.live = settings;
+    this.callerSpinMicros = options.callerSpinMicros;
     const pool = this;
     this.recovery = new CallRecovery({
       threads,
@@ -110,9 +133,130 @@ export class WasmPool {
       // (A scheduler that fails here must not lose the call: it stays with its link's replacement.)
       resend: (link, pending, frame) => this.submit(pending.module < 0 ? link : this.pickOr(link), frame, pending, true),
     });
-    this.links = Array.from({ length: options.threads }, (_, i) => new WorkerLink(i, settings, this.budget, (link, response) => this.handle(link, response)));
+    this.links = Array.from({ length: options.threads }, () => this.newLink());
     threads.onWorkerLostStarting((error) => this.recovery.lostStarting(this.links, error));
     for (const link of this.links) this.recovery.serve(link);
+  }
+
+  private newLink(): WorkerLink {
+    return new WorkerLink(this.nextLinkIndex++, this.live, this.budget, (link, response) => this.handle(link, response), this.observers);
+  }
+
+  /** Every link with a worker: those serving, and those retiring after a live change. */
+  private allLinks(): WorkerLink[] {
+    return this.retiring.size === 0 ? this.links : [...this.links, ...this.retiring];
+  }
+
+  /** The settings in force now. */
+  settings(): PoolSettings {
+    return {
+      threads: this.links.length,
+      callerSpinMicros: this.callerSpinMicros,
+      workerSpin: this.live.workerSpin,
+      wakeBatch: this.live.wakeBatch,
+      ringBytes: this.options.ringBytes,
+      minThreads: this.options.minThreads,
+      maxThreads: this.options.maxThreads,
+    };
+  }
+
+  /**
+   * Changes live settings while the pool serves; resolves with the settings in force once every
+   * change has taken effect. Spin budgets and the wake-up batch apply to the next batch each
+   * worker serves. A higher thread count starts workers; a lower one takes workers out of the
+   * scheduler, lets the calls they hold finish, then stops them (their metrics stay in
+   * `profile()`); no call is lost or run twice. Workers holding tenant sandboxes are never
+   * stopped: if too few workers hold none, the change fails with ERR_INVALID_OPTION. Each change
+   * is logged (`profile().settingChanges`) under `by`.
+   */
+  configure(changes: Partial<LiveSettings>, by = 'user'): Promise<PoolSettings> {
+    const run = this.configuring.then(() => this.applySettings(changes, by));
+    this.configuring = run.catch(() => undefined);
+    return run;
+  }
+
+  private async applySettings(changes: Partial<LiveSettings>, by: string): Promise<PoolSettings> {
+    if (this.closing) throw new PoolClosedError('the pool is closed; create a new one');
+    checkLiveSettings(changes, 'settings');
+    const { threads } = changes;
+    if (threads !== undefined && !(Number.isInteger(threads) && threads >= this.options.minThreads && threads <= this.options.maxThreads)) {
+      throw new InvalidOptionError(`settings.threads must be an integer in [${this.options.minThreads}, ${this.options.maxThreads}] (the pool's minThreads, maxThreads), got ${String(threads)}`);
+    }
+    const before = this.settings();
+    const log = (setting: keyof LiveSettings, to: number): void => {
+      if (before[setting] === to) return;
+      this.changes.push({ atMs: Date.now(), setting, from: before[setting], to, by });
+      if (this.changes.length > KEPT_CHANGES) this.changes.shift();
+    };
+    if (changes.callerSpinMicros !== undefined) {
+      this.live.spinMs = changes.callerSpinMicros / 1000;
+      this.callerSpinMicros = changes.callerSpinMicros;
+      log('callerSpinMicros', changes.callerSpinMicros);
+    }
+    if (changes.workerSpin !== undefined || changes.wakeBatch !== undefined) {
+      this.live.workerSpin = changes.workerSpin ?? this.live.workerSpin;
+      this.live.wakeBatch = changes.wakeBatch ?? this.live.wakeBatch;
+      for (const link of this.allLinks()) link.writeLiveSettings();
+      if (changes.workerSpin !== undefined) log('workerSpin', changes.workerSpin);
+      if (changes.wakeBatch !== undefined) log('wakeBatch', changes.wakeBatch);
+    }
+    if (threads !== undefined && threads !== this.links.length) {
+      if (threads > this.links.length) {
+        while (this.links.length < threads) {
+          const link = this.newLink();
+          this.links.push(link);
+          this.recovery.serve(link);
+        }
+      } else {
+        const free = this.links.filter((l) => l.tenants.size === 0);
+        const stop = this.links.length - threads;
+        if (free.length < stop) {
+          throw new InvalidOptionError(`settings.threads cannot go below ${this.links.length - free.length}: the other workers hold tenant sandboxes`);
+        }
+        const leaving = free.slice(-stop);
+        for (const link of leaving) {
+          this.links.splice(this.links.indexOf(link), 1);
+          link.retired = true;
+          this.retiring.add(link);
+        }
+        await Promise.all(leaving.map((link) => this.retire(link)));
+      }
+      log('threads', threads);
+    }
+    return this.settings();
+  }
+
+  /** A link out of the scheduler: its calls finish (or move on if its worker dies), then its worker stops. */
+  private async retire(link: WorkerLink): Promise<void> {
+    await this.drained([link]);
+    if (link.alive && !link.parked && !this.stopping) {
+      Atomics.store(link.control, CONTROL.stopping, 1);
+      link.submit(encode({ k: Kind.Stop }), undefined, true);
+      await link.serving;
+    }
+    // A profile request written behind the Stop frame is never answered: its asker hears it stopped
+    // (profile() then takes what the worker measured from its last words).
+    for (const pending of [...link.inFlight.values()]) settleCall(link.inFlight, pending, new WorkerCrashedError('the worker stopped after a live change of the thread count'));
+    this.recovery.cancelRestarts([link]);
+    this.retiring.delete(link);
+  }
+
+  /** Counters cheap enough to read every millisecond. */
+  load(): PoolLoad {
+    let outstanding = 0;
+    for (const link of this.links) outstanding += link.outstanding;
+    for (const link of this.retiring) outstanding += link.outstanding;
+    return { submitted: this.submitted, outstanding };
+  }
+
+  /** `observer` hears of every guest call as it settles (one at a time; undefined removes it). */
+  observeCalls(observer: CallObserver | undefined): void {
+    this.observers.current = observer;
+  }
+
+  /** `source` gives the tuner's log that `profile()` carries (undefined removes it). */
+  reportTuning(source: (() => TuningLog) | undefined): void {
+    this.tuningSource = source;
   }
 
   /** Call ids stay in 1..2^31-1: they travel as u32 and are published in an Int32Array. */
@@ -123,10 +267,10 @@ export class WasmPool {
   }
 
   /** A call already written to the ring: wait for its answer. */
-  private track(link: WorkerLink, id: number, module: number, tenant: boolean, timeout: number | undefined, deadline: number | undefined): Promise<unknown> {
+  private track(link: WorkerLink, id: number, module: number, tenant: boolean, now: number, timeout: number | undefined, deadline: number | undefined): Promise<unknown> {
     this.recovery.wake(link);
     return new Promise((resolve, reject) => {
-      const pending: PendingCall = { id, module, link, frameAt: undefined, deadline, timeoutMs: timeout, resolve, reject, timer: undefined, settled: false, tenant };
+      const pending: PendingCall = { id, module, link, frameAt: undefined, submittedAt: now, deadline, timeoutMs: timeout, resolve, reject, timer: undefined, settled: false, tenant };
       if (timeout !== undefined) this.recovery.arm(pending, timeout);
       link.track(pending);
     });
@@ -183,6 +327,7 @@ export class WasmPool {
       return Promise.reject(error);
     }
     const id = this.takeId();
+    this.submitted++;
     const now = clockNow();
     const timeout = options.timeoutMs ?? this.options.timeoutMs;
     const deadline = timeout === undefined ? undefined : now + timeout;
@@ -193,7 +338,7 @@ export class WasmPool {
       if (exportIndex !== undefined && options.signature === undefined && isNumeric(args)) {
         const call = { id, module: index, exportIndex, t: now, d: deadline, sandbox: options.sandbox ?? 0, args: args as readonly (number | bigint)[] };
         // The hot path: straight into the ring when nothing is queued ahead and there is room.
-        if (link.writeInPlace(call)) return this.track(link, id, index, tenant !== undefined, timeout, deadline);
+        if (link.writeInPlace(call)) return this.track(link, id, index, tenant !== undefined, now, timeout, deadline);
         frame = encodeNumericCall(call);
       } else {
         // Typed calls under a plain signature: the binary typed layout.
@@ -207,8 +352,9 @@ export class WasmPool {
       return Promise.reject(error);
     }
     return new Promise((resolve, reject) => {
-      const pending: PendingCall = { id, module: index, link, frameAt: undefined, deadline, timeoutMs: timeout, resolve, reject, timer: undefined, settled: false, tenant: tenant !== undefined };
+      const pending: PendingCall = { id, module: index, link, frameAt: undefined, submittedAt: now, deadline, timeoutMs: timeout, resolve, reject, timer: undefined, settled: false, tenant: tenant !== undefined };
       if (!this.submit(link, frame, pending)) {
+        this.saturated++;
         reject(new PoolSaturatedError(`the pool's queue is full (${this.options.maxQueue} calls waiting for ring space); retry later or raise maxQueue`));
         return;
       }
@@ -246,7 +392,7 @@ export class WasmPool {
   /** Sends a control request (not a guest call) to one worker; resolves with its answer. */
   private ask(link: WorkerLink, request: (id: number) => ProfileRequest | CloseSandbox): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const pending: PendingCall = { id: this.takeId(), module: -1, link, frameAt: undefined, deadline: undefined, timeoutMs: undefined, resolve, reject, timer: undefined, settled: false };
+      const pending: PendingCall = { id: this.takeId(), module: -1, link, frameAt: undefined, submittedAt: 0, deadline: undefined, timeoutMs: undefined, resolve, reject, timer: undefined, settled: false };
       this.submit(link, encode(request(pending.id)), pending, true);
     });
   }
@@ -254,11 +400,33 @@ export class WasmPool {
   /** Per-module profiles merged across workers, queue waits, and worker restarts. */
   async profile(): Promise<PoolProfile> {
     // Once close() is stopping the workers, what they measured is in `retired` (their last words).
+    const links = this.allLinks();
     const replies = this.stopping
       ? []
-      : await Promise.all(this.links.map((link) => (this.ask(link, (id) => ({ k: Kind.Profile, id })) as Promise<ProfileReply>).catch(() => undefined)));
-    const { modules, queueWait } = this.measured.merge(this.links, replies);
-    return { modules, queueWait, workers: { threads: this.links.length, restarts: this.recovery.restarts, crashes: this.recovery.crashes } };
+      : await Promise.all(links.map((link) => (link.retired && !link.alive ? Promise.resolve(undefined) : (this.ask(link, (id) => ({ k: Kind.Profile, id })) as Promise<ProfileReply>).catch(() => undefined))));
+    const { modules, queueWait } = this.measured.merge(links, replies);
+    const tuning = this.tuningSource?.();
+    const settings = this.settings();
+    const counts = links.map((l) => l.spinCounts());
+    const sum = (pick: (c: (typeof counts)[number]) => number): number => counts.reduce((n, c) => n + pick(c), 0);
+    const spin = {
+      workerSpin: settings.workerSpin,
+      workerRounds: sum((c) => c.workerRounds),
+      workerEmptyRounds: sum((c) => c.workerEmptyRounds),
+      callerSpinMicros: settings.callerSpinMicros,
+      callerRounds: sum((c) => c.callerRounds),
+      callerEmptyRounds: sum((c) => c.callerEmptyRounds),
+    };
+    return {
+      modules,
+      queueWait,
+      workers: { threads: this.links.length, restarts: this.recovery.restarts, crashes: this.recovery.crashes },
+      saturated: this.saturated,
+      spin,
+      settings,
+      settingChanges: [...this.changes],
+      ...(tuning === undefined ? {} : { tuning }),
+    };
   }
 
   /**
@@ -269,7 +437,7 @@ export class WasmPool {
     const profile = await this.profile();
     const modules = Object.values(profile.modules);
     let inFlight = 0;
-    for (const link of this.links) for (const pending of link.inFlight.values()) if (pending.module >= 0) inFlight++;
+    for (const link of this.allLinks()) for (const pending of link.inFlight.values()) if (pending.module >= 0) inFlight++;
     return {
       kind: 'pool',
       modules,
@@ -296,7 +464,7 @@ export class WasmPool {
   private async shutdown(cancel: boolean): Promise<PoolCloseReport> {
     if (cancel) {
       this.stopping = true;
-      for (const link of this.links) {
+      for (const link of this.allLinks()) {
         for (const pending of link.inFlight.values()) settleCall(link.inFlight, pending, new PoolClosedError('the pool was closed before this call completed'));
         for (const { pending } of link.outbox) if (pending !== undefined) settleCall(link.inFlight, pending, new PoolClosedError('the pool was closed before this call started'));
         link.dropOutbox();
@@ -306,25 +474,26 @@ export class WasmPool {
       await this.drained();
       this.stopping = true;
     }
-    this.recovery.cancelRestarts(this.links);
+    const links = this.allLinks();
+    this.recovery.cancelRestarts(links);
     const timeout = this.options.closeTimeoutMs;
     if (!cancel) {
-      for (const link of this.links) {
+      for (const link of links) {
         if (link.parked || !link.alive) continue;
         Atomics.store(link.control, CONTROL.stopping, 1);
         link.submit(encode({ k: Kind.Stop }), undefined, true);
       }
-      await within(timeout, Promise.allSettled(this.links.map((l) => l.serving)));
+      await within(timeout, Promise.allSettled(links.map((l) => l.serving)));
     }
     // Whatever has not ended is terminated: a guest that cannot be stopped must not keep close() waiting.
     return { unstoppedThreads: await this.threads.close(timeout) };
   }
 
-  /** Resolves once no link holds a call (a call resent after a death moves between links). */
-  private drained(): Promise<void> {
+  /** Resolves once no link (of `links`; default: all) holds a call (a call resent after a death moves between links). */
+  private drained(links?: readonly WorkerLink[]): Promise<void> {
     return new Promise((resolve) => {
       const check = (): void => {
-        if (this.links.every((link) => link.inFlight.size === 0 && link.outbox.length === 0)) resolve();
+        if ((links ?? this.allLinks()).every((link) => link.inFlight.size === 0 && link.outbox.length === 0)) resolve();
         else setTimeout(check, 5);
       };
       check();

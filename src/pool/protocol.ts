@@ -28,7 +28,16 @@ export const CONTROL = {
   current: 1,
   /** Set by the pool before a Stop frame so a sleeping worker wakes promptly. */
   stopping: 2,
-  size: 4,
+  /** Times the worker spun on an empty request ring (the analyzer's pool-spinning rule). */
+  spinRounds: 3,
+  /** Live settings the pool may change while the worker serves (read once per batch). */
+  /** Iterations the worker spins on an empty ring before it sleeps. */
+  workerSpin: 4,
+  /** In a long batch, the worker wakes the caller after every this many answers. */
+  wakeBatch: 5,
+  /** Of the spin rounds, those that ended with the ring still empty (then it slept). */
+  emptySpinRounds: 6,
+  size: 8,
 } as const;
 
 /**
@@ -63,8 +72,6 @@ export interface ServeTask {
   readonly responses: SharedArrayBuffer;
   readonly control: SharedArrayBuffer;
   readonly modules: readonly WorkerModule[];
-  /** Iterations the worker spins on an empty ring before it sleeps. */
-  readonly spin: number;
   /** With no call for this long (and no tenant sandbox), the worker ends its task so piscina may retire it. */
   readonly idleMs: number | undefined;
 }

@@ -54,7 +54,7 @@ export class CallRecovery {
 
   /** A link whose worker ended after idling starts one again before it is given work. */
   wake(link: WorkerLink): void {
-    if (link.parked) this.serve(link);
+    if (link.parked && !link.retired) this.serve(link);
   }
 
   /** Arms a call's deadline timer. */
@@ -195,10 +195,12 @@ export class CallRecovery {
   private crashed(link: WorkerLink, error: unknown): void {
     link.alive = false;
     this.crashes++;
+    // What it wrote before dying first: its hello may still be in the ring (a worker that dies
+    // right after starting, on a loaded machine), and then it did start.
+    link.drain();
     // Ended before its hello: it could not start (its thread was not running calls yet).
     const neverStarted = link.thread === undefined;
     const thread = link.thread ?? '?';
-    link.drain();
     // An aborted task carries why the worker was given up on as its cause.
     const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
     // A worker's last error may quote anything its imports threw: escaped and bounded like guest text.
@@ -223,6 +225,14 @@ export class CallRecovery {
     // Tenant sandboxes lived in the dead worker: their state is gone.
     this.pool.tenantsLost(link.tenants);
     link.tenants.clear();
+    if (link.retired) {
+      // Out of service after a live change of the thread count: not replaced; its calls move on.
+      for (const { pending, request } of unstarted) {
+        if (request !== undefined && pending.module >= 0) this.pool.resend(link, pending, request);
+        else settleCall(link.inFlight, pending, new WorkerCrashedError(`${moduleId(pending)}: worker thread ${thread} died as it took this call (${reason}); other calls were not affected`));
+      }
+      return;
+    }
     if (neverStarted) {
       this.failedToStart(link, reason, unstarted.map((u) => u.pending));
       return;

@@ -6,7 +6,7 @@
  * What an answer means is decided by whoever the link hands it to.
  */
 import { decode, decodeNumericAnswer, encode, numericCallBytes, splitIntoChunks, writeNumericCall, type Encoded, type NumericCall } from './codec.js';
-import type { PendingCall } from './pending-call.js';
+import type { ObserverSlot, PendingCall } from './pending-call.js';
 import { CLAIM, CONTROL, Kind, type Request, type Response, type ServeTask, type WorkerModule } from './protocol.js';
 import { DATA_SEQ, RingBuffer, SPACE_SEQ } from './ring-buffer.js';
 import type { WorkerLoad } from './schedule.js';
@@ -25,11 +25,17 @@ export interface QueueBudget {
   readonly max: number;
 }
 
+/**
+ * What every link reads, one object shared by the pool's links. The spin budgets and the wake-up
+ * batch are live settings: the pool changes them in place (`pool.configure`), and the worker's
+ * own copies in its control words with `writeLiveSettings`.
+ */
 export interface LinkSettings {
   readonly ringBytes: number;
   /** Milliseconds the caller spins for an answer before waiting asynchronously. */
-  readonly spinMs: number;
-  readonly workerSpin: number;
+  spinMs: number;
+  workerSpin: number;
+  wakeBatch: number;
   readonly idleMs: number | undefined;
   readonly modules: readonly WorkerModule[];
 }
@@ -64,6 +70,8 @@ export class WorkerLink {
   /** Encoded requests waiting for ring space, in order; `last`: the frame that completes its request. */
   readonly outbox: { readonly frame: Encoded; readonly pending: PendingCall | undefined; readonly last: boolean }[] = [];
   private pumping = false;
+  /** Spins of this link's past workers (their control words are zeroed when a worker is replaced), and of the caller. */
+  private readonly spins = { workerRounds: 0, workerEmptyRounds: 0, callerRounds: 0, callerEmptyRounds: 0 };
   private notifyScheduled = false;
   /** Resolved when the current worker has rebuilt its modules and said hello; rejected if it could not start. */
   ready!: Promise<void>;
@@ -86,12 +94,16 @@ export class WorkerLink {
   abandoned = false;
   /** Counts the workers this link has had: which one a profile reply came from. */
   generation = 0;
+  /** Taken out of service by a live change of the thread count: its worker is stopped once its calls are done, never replaced. */
+  retired = false;
 
   constructor(
     readonly index: number,
     private readonly settings: LinkSettings,
     private readonly budget: QueueBudget,
     private readonly onResponse: (link: WorkerLink, response: Response) => void,
+    /** Hears of calls as they settle (the pool's, shared by its links). */
+    readonly observers: ObserverSlot = { current: undefined },
   ) {
     this.reset();
   }
@@ -124,15 +136,35 @@ export class WorkerLink {
   reset(fresh = false): void {
     this.renewReady();
     if (this.requests === undefined || fresh) {
+      if (this.control !== undefined) this.keepSpinCounts();
       this.requests = new RingBuffer(RingBuffer.allocate(this.settings.ringBytes));
       this.responses = new RingBuffer(RingBuffer.allocate(this.settings.ringBytes));
       this.control = new Int32Array(new SharedArrayBuffer(CONTROL.size * 4));
     } else {
       this.requests.clear();
       this.responses.clear();
+      this.keepSpinCounts();
       this.control.fill(0);
     }
+    this.writeLiveSettings();
     this.thread = undefined;
+  }
+
+  /** The worker's live settings, in the control words it reads once per batch. */
+  writeLiveSettings(): void {
+    Atomics.store(this.control, CONTROL.workerSpin, this.settings.workerSpin);
+    Atomics.store(this.control, CONTROL.wakeBatch, this.settings.wakeBatch);
+  }
+
+  private keepSpinCounts(): void {
+    this.spins.workerRounds += Atomics.load(this.control, CONTROL.spinRounds);
+    this.spins.workerEmptyRounds += Atomics.load(this.control, CONTROL.emptySpinRounds);
+  }
+
+  /** How often this link's workers and its caller spun, and how often for nothing. */
+  spinCounts(): { workerRounds: number; workerEmptyRounds: number; callerRounds: number; callerEmptyRounds: number } {
+    const live = this.control === undefined ? { rounds: 0, empty: 0 } : { rounds: Atomics.load(this.control, CONTROL.spinRounds), empty: Atomics.load(this.control, CONTROL.emptySpinRounds) };
+    return { ...this.spins, workerRounds: this.spins.workerRounds + live.rounds, workerEmptyRounds: this.spins.workerEmptyRounds + live.empty };
   }
 
   /** The serve task its worker runs: this link's rings and the modules. */
@@ -142,7 +174,6 @@ export class WorkerLink {
       responses: this.responses.buffer,
       control: this.control.buffer as SharedArrayBuffer,
       modules: this.settings.modules,
-      spin: this.settings.workerSpin,
       idleMs: this.settings.idleMs,
     };
   }
@@ -319,6 +350,10 @@ export class WorkerLink {
           if (this.inFlight.size <= SPIN_MAX_OUTSTANDING) {
             const spinUntil = performance.now() + this.settings.spinMs;
             while (performance.now() < spinUntil && this.responses.used() === 0);
+            if (this.settings.spinMs > 0) {
+              this.spins.callerRounds++;
+              if (this.responses.used() === 0) this.spins.callerEmptyRounds++;
+            }
           }
           if (this.responses.used() > 0) continue;
           // With frames waiting for ring space, wake when the worker frees some (it consumes

@@ -37,7 +37,8 @@ export class WorkerThreads {
     this.piscina = new PiscinaClass({
       filename: workerFile(),
       minThreads: options.idleTimeoutMs === undefined ? options.threads : 0,
-      maxThreads: options.threads,
+      // Live changes of the thread count start (and stop) serve tasks within this bound.
+      maxThreads: options.maxThreads,
       concurrentTasksPerWorker: 1,
       idleTimeout: options.idleTimeoutMs ?? Number.POSITIVE_INFINITY,
       ...(options.resourceLimits === undefined ? {} : { resourceLimits: options.resourceLimits }),

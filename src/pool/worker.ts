@@ -245,12 +245,18 @@ export default async function serve(task: ServeTask): Promise<string> {
 
   // Spin only after small batches (latency-bound callers): a pipelining caller wakes us anyway,
   // and on a small machine our spinning takes the core it needs to send the next batch.
+  // Both budgets are live settings the pool may change while this worker serves (CONTROL words).
   let lastBatch = 1;
   for (;;) {
     const seq = Atomics.load(requests.header, DATA_SEQ);
     let frame = requests.peek();
-    const spin = lastBatch <= SPIN_MAX_BATCH ? task.spin : 0;
-    for (let i = 0; frame.status === 'empty' && i < spin; i++) frame = requests.peek();
+    const spin = lastBatch <= SPIN_MAX_BATCH ? Atomics.load(control, CONTROL.workerSpin) : 0;
+    if (frame.status === 'empty' && spin > 0) {
+      for (let i = 0; frame.status === 'empty' && i < spin; i++) frame = requests.peek();
+      // Counted per spin, not per poll: two shared adds on a path that has just spun thousands of polls.
+      Atomics.add(control, CONTROL.spinRounds, 1);
+      if (frame.status === 'empty') Atomics.add(control, CONTROL.emptySpinRounds, 1);
+    }
     if (frame.status === 'empty') {
       const woke = Atomics.wait(requests.header, DATA_SEQ, seq, task.idleMs);
       // Idle long enough, holding no tenant's state: let piscina retire this thread.
@@ -264,6 +270,7 @@ export default async function serve(task: ServeTask): Promise<string> {
     }
     if (frame.status === 'corrupt') throw new Error(`request ring corrupt: ${frame.reason}`);
     let answered = 0;
+    const wakeBatch = Math.max(1, Atomics.load(control, CONTROL.wakeBatch));
     // A batch: everything published so far, one wake-up for the caller at the end.
     while (frame.status === 'ok') {
       let outcome: 'answered' | 'skipped' | 'stop' | 'gathering';
@@ -308,7 +315,7 @@ export default async function serve(task: ServeTask): Promise<string> {
         answered++;
         // Now and again in a long batch, wake the caller so that it can take answers
         // (and send more work) while this batch runs on.
-        if (answered % 64 === 0) {
+        if (answered % wakeBatch === 0) {
           Atomics.notify(responses.header, DATA_SEQ);
           Atomics.notify(requests.header, SPACE_SEQ);
         }

@@ -36,10 +36,22 @@ export interface GuestScript {
   readonly scriptId: string;
   /** The guest function whose body starts at byte `column` of the module, if one does. */
   functionAt(column: number): FrameIdentity | undefined;
+  /**
+   * Guest functions the host can enter (exports, the start function), by index: a sample whose
+   * outermost guest frame is another function has lost its callers. Absent when any function
+   * may be entered (the module shares a table with the host), so none can be told.
+   */
+  readonly entries?: ReadonlySet<number>;
 }
 
 export const SAMPLING_NOTE =
-  'sampled by V8: after tier-up V8 inlines small wasm functions, so callers are missing from many samples; prefer the instrumented tree for call paths';
+  'sampled by V8: a sample taken as a function starts or returns can miss its callers (V8 walks the stack from frames not yet or no longer set up), so call paths are approximate; prefer the instrumented tree for call paths';
+
+/** How many samples lost their callers: their outermost guest frame is no function the host can enter. */
+export function lostCallersNote(lost: number, samples: number): string {
+  const share = samples === 0 ? 0 : (100 * lost) / samples;
+  return `${lost} of ${samples} guest samples (${share.toFixed(1)}%) lost their callers and sit at the root (counted where the outermost frame is no function the host can call: a lower bound)`;
+}
 
 export const NO_GUEST_NOTE =
   'no guest frames: no live instance of the module with an exported function was found while profiling, so its code could not be told from other wasm';
@@ -109,8 +121,13 @@ export async function findGuestScript(session: Session, module: GuestModule, kno
   const guestImports = module.inspect().imports.filter((i) => i.kind === 'function').length;
   const hostImports = imported - guestImports;
   const frames = new Map<number, FrameIdentity>();
+  // A table the host holds lets it call any function in it: then no sample can be said to have lost its callers.
+  const sharesTable = parsed.exports.some((e) => e.kind === 'table') || module.inspect().imports.some((i) => i.kind === 'table');
+  const entries = new Set(parsed.exports.filter((e) => e.kind === 'function').map((e) => e.index - hostImports));
+  if (parsed.startFunction !== undefined) entries.add(parsed.startFunction - hostImports);
   return {
     scriptId: location.scriptId,
+    ...(sharesTable ? {} : { entries }),
     functionAt(column: number): FrameIdentity | undefined {
       const index = byColumn.get(column);
       if (index === undefined) return undefined;
@@ -193,14 +210,20 @@ export function v8ProfileToCallTree(profile: V8Profile, guest: GuestScript | und
     return result;
   };
 
+  let samples = 0;
+  let lost = 0;
   for (const id of profile.samples ?? []) {
     const stack = stackOf(id);
     if (stack === null) continue; // no guest frame: unrelated JavaScript or wasm, idle, GC
+    samples++;
+    const outermost = stack[0]!.functionIndex;
+    if (guest.entries !== undefined && outermost !== undefined && !guest.entries.has(outermost)) lost++;
     let node: CallTreeNode = tree.root;
     for (const frame of stack) node = childFor(node, frame);
     node.self += 1;
   }
   recomputeTotals(tree.root);
   finishRoot(tree.root);
-  return { ...tree, sampleIntervalNs };
+  const notes = guest.entries === undefined ? tree.notes : [...tree.notes, lostCallersNote(lost, samples)];
+  return { ...tree, notes, sampleIntervalNs };
 }

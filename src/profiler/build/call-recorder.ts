@@ -70,7 +70,15 @@ export interface ExportProfile {
   readonly bytesOut: number;
   /** Instructions executed by all calls (fuel-instrumented modules; 0 otherwise). Deterministic. */
   readonly instructions: number;
+  /**
+   * Instructions per call, from an HDR histogram of every call's count (fuel-instrumented
+   * modules only): percentiles within 0.1 %, for limit checks against the fuel.
+   */
+  readonly instructionsPerCall?: InstructionSummary;
 }
+
+/** A distribution of per-call instruction counts: a latency summary's shape, in instructions. */
+export type InstructionSummary = Omit<LatencySummary, 'unit'> & { readonly unit: 'instructions' };
 
 export class CallRecorder {
   /** Completed calls (ok + failed). */
@@ -89,6 +97,9 @@ export class CallRecorder {
    * building an HdrHistogram costs tens of µs, too much for a sandbox's first call.
    */
   private readonly staged: number[] = [];
+  /** Per-call instruction counts waiting for their histogram (fuel-instrumented modules). */
+  private readonly stagedInstructions: number[] = [];
+  private instructionHistogram: LatencyHistogram | undefined;
   private histogram: LatencyHistogram | undefined;
   private failures: Record<string, number> | undefined;
   private failed = 0;
@@ -131,6 +142,20 @@ export class CallRecorder {
     this.failed++;
     const failures = (this.failures ??= {});
     failures[code] = (failures[code] ?? 0) + 1;
+  }
+
+  /** A call of a fuel-instrumented module executed `spent` instructions. */
+  countInstructions(spent: number): void {
+    this.instructions += spent;
+    this.stagedInstructions.push(spent);
+    if (this.stagedInstructions.length === STAGED_VALUES) this.flushInstructions();
+  }
+
+  private flushInstructions(): LatencyHistogram {
+    const histogram = (this.instructionHistogram ??= createLatencyHistogram(this));
+    for (const value of this.stagedInstructions) histogram.recordValue(value);
+    this.stagedInstructions.length = 0;
+    return histogram;
   }
 
   memoryChanged(before: number, after: number): void {
@@ -196,6 +221,9 @@ export class CallRecorder {
       bytesIn: this.bytesIn,
       bytesOut: this.bytesOut,
       instructions: this.instructions,
+      ...(this.instructionHistogram === undefined && this.stagedInstructions.length === 0
+        ? {}
+        : { instructionsPerCall: { ...summarizeHistogram(this.flushInstructions()), unit: 'instructions' as const } }),
     };
   }
 
@@ -204,5 +232,8 @@ export class CallRecorder {
     if (this.histogram !== undefined) releaseHistogram(this.histogram);
     this.histogram = undefined;
     this.staged.length = 0;
+    if (this.instructionHistogram !== undefined) releaseHistogram(this.instructionHistogram);
+    this.instructionHistogram = undefined;
+    this.stagedInstructions.length = 0;
   }
 }

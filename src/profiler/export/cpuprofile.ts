@@ -1,12 +1,15 @@
 /**
- * Chrome DevTools' `.cpuprofile` (the Profiler.Profile of the DevTools protocol). A sample's
- * duration is the gap to the next sample, as DevTools reads it; each node with self weight gets
- * one sample followed by a gap of that weight (µs), and a final root sample closes the last gap,
- * so readers recompute the same self and total times. Instruction counts are written as if one
- * instruction took one microsecond (the file has no unit of its own). DevTools merges frames
- * whose call frames are equal, so a guest function's index goes in `columnNumber` (lineNumber
- * 0, as V8 writes wasm frames): two functions called `dup` stay apart. Frames that are no
- * guest function have -1 for both.
+ * Chrome DevTools' `.cpuprofile` (the Profiler.Profile of the DevTools protocol). DevTools reads
+ * it twice: its tables (bottom-up, call tree) give a node `self = hitCount × (endTime −
+ * startTime) / Σ hitCount` (CPUProfileDataModel), its flame chart gives a sample the gap to the
+ * next one. So both are written exactly: weights become whole hits — one nanosecond, one
+ * instruction (written as one microsecond: the file has no unit of its own) or one sample —
+ * each node's `hitCount` is its self weight in hits, and the timeline spends the same time in
+ * it: sampled trees write one sample per hit, `sampleIntervalNs` apart (792 samples stay 792);
+ * measured trees one sample per node followed by a gap of its self weight. A final root sample
+ * closes the last gap. DevTools merges frames whose call frames are equal, so a guest
+ * function's index goes in `columnNumber` (lineNumber 0, as V8 writes wasm frames): two
+ * functions called `dup` stay apart. Frames that are no guest function have -1 for both.
  */
 import type { CallTree, CallTreeNode } from '../model/call-tree.js';
 
@@ -29,10 +32,13 @@ export function toCpuProfile(tree: CallTree, url = 'wasm://guest'): CpuProfile {
   const nodes: CpuProfileNode[] = [];
   const samples: number[] = [];
   const gaps: number[] = [];
-  // Microseconds per unit of weight.
-  const scale = tree.unit === 'nanoseconds' ? 1e-3 : tree.unit === 'samples' ? (tree.sampleIntervalNs ?? 1000) * 1e-3 : 1;
+  const sampled = tree.unit === 'samples';
+  // Microseconds per hit.
+  const hitUs = tree.unit === 'nanoseconds' ? 1e-3 : sampled ? (tree.sampleIntervalNs ?? 1000) * 1e-3 : 1;
+  let hitsSoFar = 0;
   const add = (node: CallTreeNode): number => {
     const id = nodes.length + 1;
+    const hits = Math.max(0, Math.round(node.self));
     const entry: CpuProfileNode = {
       id,
       callFrame: {
@@ -42,22 +48,28 @@ export function toCpuProfile(tree: CallTree, url = 'wasm://guest'): CpuProfile {
         lineNumber: node.functionIndex === undefined ? -1 : 0,
         columnNumber: node.functionIndex ?? -1,
       },
-      hitCount: node.self > 0 ? 1 : 0,
+      hitCount: hits,
       children: [],
     };
     nodes.push(entry);
-    if (node.self > 0) {
+    if (hits > 0 && sampled) {
+      for (let i = 0; i < hits; i++) {
+        samples.push(id);
+        gaps.push(hitUs);
+      }
+    } else if (hits > 0) {
       samples.push(id);
-      gaps.push(node.self * scale);
+      gaps.push(hits * hitUs);
     }
+    hitsSoFar += hits;
     for (const child of node.children) entry.children.push(add(child));
     return id;
   };
-  const rootId = add({ ...tree.root, name: '(root)' });
+  const rootId = add({ ...tree.root, name: '(root)', self: 0 });
   samples.push(rootId); // closes the last gap
   const timeDeltas = [0, ...gaps];
-  const duration = gaps.reduce((a, b) => a + b, 0);
-  return { nodes, startTime: 0, endTime: duration, samples, timeDeltas };
+  // Σ hits × µs per hit, so that DevTools' interval (duration / Σ hitCount) is one hit exactly.
+  return { nodes, startTime: 0, endTime: hitsSoFar * hitUs, samples, timeDeltas };
 }
 
 /**

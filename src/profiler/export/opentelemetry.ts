@@ -34,6 +34,7 @@ const otelName = (name: string): string => name.replace(/_total$/, '');
 
 export function registerOpenTelemetry(sources: Readonly<Record<string, MetricsSource>>, options: OpenTelemetryOptions = {}): OpenTelemetryRegistration {
   const meter = options.meter ?? otel().metrics.getMeter('wasm-sandbox');
+  for (const source of Object.values(sources)) source.watchMetrics?.();
   const fleet = new FleetSeries(options);
   const observables = new Map<string, OtelApi.Observable>();
   const histograms = new Map<string, OtelApi.Histogram>();

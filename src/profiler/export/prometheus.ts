@@ -39,6 +39,7 @@ interface CollectedMetric {
 export function prometheusRegistry(sources: Readonly<Record<string, MetricsSource>>, options: PrometheusOptions = {}): PromClient.Registry {
   const client = promClient();
   const registry = options.registry ?? new client.Registry();
+  for (const source of Object.values(sources)) source.watchMetrics?.();
   const fleet = new FleetSeries(options);
   // Every metric of one scrape reads the same snapshots: the first `get()` takes them.
   let scrape: Promise<Map<string, Series>> | undefined;

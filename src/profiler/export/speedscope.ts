@@ -35,7 +35,7 @@ interface SampledProfile {
   readonly weights: number[];
 }
 
-const UNITS: Record<CallTree['unit'], string> = { nanoseconds: 'nanoseconds', instructions: 'none', samples: 'none' };
+const UNITS: Record<CallTree['unit'], string> = { nanoseconds: 'nanoseconds', instructions: 'none', samples: 'none', bytes: 'bytes', blocks: 'none' };
 
 export function toSpeedscope(tree: CallTree, name: string): SpeedscopeFile {
   const frames: { name: string }[] = [];

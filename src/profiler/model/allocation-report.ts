@@ -73,6 +73,10 @@ export interface MemoryTimelinePoint {
   readonly call: number;
   readonly memoryBytes: number;
   readonly liveBytes: number;
+  /** What made the point: a call ended, or linear memory grew (seen at the next allocator event). */
+  readonly event?: 'call' | 'grow';
+  /** liveBytes / memoryBytes: how much of linear memory the heap's live blocks fill. */
+  readonly liveToMemoryRatio?: number;
 }
 
 export interface AllocationReport {
@@ -86,6 +90,12 @@ export interface AllocationReport {
     readonly temporaryBlocks: number;
     readonly liveBlocksAtEnd: number;
     readonly liveBytesAtEnd: number;
+    /** Frees of pointers the tracker never saw allocated (allocated before it attached, or static data). */
+    readonly unknownFrees?: number;
+    /** Allocator calls that returned 0. */
+    readonly failedAllocations?: number;
+    /** Blocks taken as freed because a new block came back at their address (frees the tracker cannot see). */
+    readonly inferredFrees?: number;
   };
   readonly peak: {
     readonly liveBytes: number;
@@ -99,4 +109,8 @@ export interface AllocationReport {
   readonly sites: readonly AllocationSite[];
   readonly perCall: readonly PerCallLeak[];
   readonly timeline: readonly MemoryTimelinePoint[];
+  /** Points left out of `timeline` once it reached its cap. */
+  readonly timelineDropped?: number;
+  /** Whether lifetimes were counted in instructions (a fuel-instrumented module). */
+  readonly clock?: 'instructions' | 'none';
 }

@@ -28,6 +28,10 @@ export interface CacheCounters {
   readonly llWriteMisses: number;
   /** L1 hits + 5·LL hits + 35·RAM accesses (cachegrind's estimate). */
   readonly estimatedCycles: number;
+  /** D1 misses / references (0 without references). Always set by the simulator. */
+  readonly d1MissRate?: number;
+  /** LL misses / references (0 without references). Always set by the simulator. */
+  readonly llMissRate?: number;
 }
 
 export type StridePattern =
@@ -35,8 +39,23 @@ export type StridePattern =
   | { readonly kind: 'strided'; readonly bytes: number }
   | { readonly kind: 'irregular' };
 
-export interface CacheFunctionStats extends FrameIdentity, CacheCounters {
+/** One access stream of a function: its loads, or stores, of one width (bulk pieces: width unset). */
+export interface CacheStreamStats {
+  readonly kind: 'load' | 'store';
+  readonly bytes?: number;
+  /** Consecutive pairs seen (references − 1). */
+  readonly deltas: number;
   readonly stride: StridePattern;
+}
+
+export interface CacheFunctionStats extends FrameIdentity, CacheCounters {
+  /**
+   * The main stream's pattern: the regular walk with most deltas, else the largest irregular
+   * stream, else a stream repeating one address (a stack slot, a header field).
+   */
+  readonly stride: StridePattern;
+  /** Every stream with at least one delta, most deltas first. */
+  readonly streams?: readonly CacheStreamStats[];
 }
 
 export interface CacheExportStats extends CacheCounters {
@@ -44,6 +63,14 @@ export interface CacheExportStats extends CacheCounters {
   readonly calls: number;
   /** Distinct lines touched per call (mean), a geometry-free working-set measure. */
   readonly workingSetLines: number;
+}
+
+/** One path of the call tree (hooks on): self counters, and inclusive ones over its subtree. */
+export interface CacheTreeNode extends FrameIdentity {
+  readonly calls: number;
+  readonly self: CacheCounters;
+  readonly total: CacheCounters;
+  readonly children: readonly CacheTreeNode[];
 }
 
 export interface CacheReport {
@@ -61,4 +88,6 @@ export interface CacheReport {
     readonly cold: number;
   };
   readonly notes: readonly string[];
+  /** The call tree with per-node counters, when function hooks were on (root: `(root)`). */
+  readonly callTree?: CacheTreeNode;
 }

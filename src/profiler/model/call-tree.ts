@@ -8,8 +8,9 @@
 /** @2: nodes carry `functionIndex` and are told apart by it, not by name. */
 export const CALL_TREE_SCHEMA = 'wasm-sandbox/call-tree@2' as const;
 
-export type ProfileMode = 'instrumented' | 'instructions' | 'sampling';
-export type WeightUnit = 'nanoseconds' | 'instructions' | 'samples';
+/** `allocations`: a tree of allocation sites (profiler/build/allocation-tree.ts), weighed in bytes or blocks. */
+export type ProfileMode = 'instrumented' | 'instructions' | 'sampling' | 'allocations';
+export type WeightUnit = 'nanoseconds' | 'instructions' | 'samples' | 'bytes' | 'blocks';
 
 /**
  * Which function a frame is. Guest text names functions, and names repeat (two functions
@@ -168,15 +169,19 @@ export function mergeCallTrees(trees: readonly CallTree[]): CallTree {
     }
   }
   const merged = emptyTree(first.mode, first.unit, [...new Set(trees.flatMap((t) => t.notes))]);
-  const add = (into: CallTreeNode, from: CallTreeNode): void => {
-    into.calls += from.calls;
-    into.total += from.total;
-    into.self += from.self;
-    into.min = Math.min(into.min, from.min);
-    into.max = Math.max(into.max, from.max);
-    for (const child of from.children) add(childFor(into, child), child);
-  };
-  for (const t of trees) add(merged.root, t.root);
+  // An explicit stack, not recursion: a recursive guest's tree may be thousands of levels deep.
+  for (const t of trees) {
+    const todo: [into: CallTreeNode, from: CallTreeNode][] = [[merged.root, t.root]];
+    while (todo.length > 0) {
+      const [into, from] = todo.pop()!;
+      into.calls += from.calls;
+      into.total += from.total;
+      into.self += from.self;
+      into.min = Math.min(into.min, from.min);
+      into.max = Math.max(into.max, from.max);
+      for (const child of from.children) todo.push([childFor(into, child), child]);
+    }
+  }
   finishRoot(merged.root);
   return first.sampleIntervalNs === undefined ? merged : { ...merged, sampleIntervalNs: first.sampleIntervalNs };
 }

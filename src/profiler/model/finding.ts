@@ -38,6 +38,19 @@ export interface Finding {
   readonly confidence: Confidence;
   /** saving × confidence, what findings are ranked by. */
   readonly score: number;
+  /**
+   * How the severity was read off the rule's log-normal curve (Lighthouse's scoring): the
+   * measured value, the curve's control points (`p10` scores 0.9, `median` 0.5; lower is
+   * better) and the resulting 0..1 score. Absent when a rule rates by count alone.
+   */
+  readonly rating?: { readonly metric: string; readonly value: number; readonly p10: number; readonly median: number; readonly score: number };
+  /** Where the rule, its thresholds and its advice are explained (docs/analysis.md#id). */
+  readonly readMore?: string;
+  /**
+   * Lighthouse's guidance level: how direct the advice is — 3 names the change and where (one
+   * function, one site), 2 names a kind of change, 1 points where to look.
+   */
+  readonly guidanceLevel?: 1 | 2 | 3;
 }
 
 export interface AnalysisReport {
@@ -46,4 +59,6 @@ export interface AnalysisReport {
   readonly findings: readonly Finding[];
   /** Rules that ran and found nothing, so silence is visible. */
   readonly passed: readonly { readonly id: string; readonly title: string }[];
+  /** Rules that could not run: the data they read was not in the profile (no call tree, no cache simulation…). */
+  readonly skipped?: readonly { readonly id: string; readonly title: string; readonly reason: string }[];
 }

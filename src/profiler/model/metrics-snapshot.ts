@@ -30,4 +30,6 @@ export interface MetricsSnapshot {
 /** Anything that can be scraped: `WasmHost`, `WasmPool`. */
 export interface MetricsSource {
   metrics(): MetricsSnapshot | Promise<MetricsSnapshot>;
+  /** Start keeping what later scrapes need (a host keeps its loads from then on). */
+  watchMetrics?(): void;
 }

@@ -2,7 +2,7 @@
  * The per-module profile: plain, JSON-serialisable data. Builders (the host, later the
  * pool) produce it; the formatter, exporters and comparisons only read it.
  */
-import type { ExportProfile } from '../build/call-recorder.js';
+import type { ExportProfile, InstructionSummary } from '../build/call-recorder.js';
 import type { FunctionStats, ProfileMode, WeightUnit } from './call-tree.js';
 import { mergeLatency } from '../build/latency-histogram.js';
 import type { AllocationReport } from './allocation-report.js';
@@ -145,5 +145,13 @@ function mergeExport(name: string, parts: readonly ExportProfile[]): ExportProfi
     bytesIn: sum((e) => e.bytesIn),
     bytesOut: sum((e) => e.bytesOut),
     instructions: sum((e) => e.instructions),
+    ...mergeInstructions(parts),
   };
+}
+
+function mergeInstructions(parts: readonly ExportProfile[]): { instructionsPerCall?: InstructionSummary } {
+  const summaries = parts.map((e) => e.instructionsPerCall).filter((s): s is InstructionSummary => s !== undefined);
+  if (summaries.length === 0) return {};
+  // The same histogram encoding as latency: merged by adding counts.
+  return { instructionsPerCall: { ...mergeLatency(summaries.map((s) => ({ ...s, unit: 'ns' as const }))), unit: 'instructions' } };
 }

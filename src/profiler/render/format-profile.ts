@@ -1,7 +1,9 @@
 import { frameKey } from '../model/call-tree.js';
 import { distinctLabels } from './frame-labels.js';
 import type { ModuleProfile } from '../model/module-profile.js';
+import { formatCacheReport } from './cache-table.js';
 import { formatBytes, formatMs, formatNs, formatRate, renderTable, terminalSafe } from './terminal-text.js';
+import { formatAllocations } from './format-allocations.js';
 
 /** A module profile as text tables for a terminal: header, cold start, per-export metrics. */
 export function formatProfile(profile: ModuleProfile): string {
@@ -33,6 +35,7 @@ export function formatProfile(profile: ModuleProfile): string {
   );
   if (profile.exports.length === 0) {
     lines.push('(no calls yet)');
+    if (profile.allocations !== undefined) lines.push('', formatAllocations(profile.allocations));
     return lines.join('\n');
   }
   const counted = profile.exports.some((e) => e.instructions > 0);
@@ -65,6 +68,8 @@ export function formatProfile(profile: ModuleProfile): string {
     ),
   );
   if (profile.functions !== undefined) lines.push('', formatTopFunctions(profile.functions));
+  if (profile.cacheSimulation !== undefined) lines.push('', formatCacheReport(profile.cacheSimulation));
+  if (profile.allocations !== undefined) lines.push('', formatAllocations(profile.allocations));
   return lines.join('\n');
 }
 
@@ -72,7 +77,7 @@ export function formatProfile(profile: ModuleProfile): string {
 export function formatTopFunctions(functions: NonNullable<ModuleProfile['functions']>, limit = 15): string {
   const { unit, total, mode } = functions;
   const value = (v: number): string =>
-    unit === 'nanoseconds' ? formatNs(v) : Math.round(v).toLocaleString('en-US') + (unit === 'instructions' ? ' instr' : ' samples');
+    unit === 'nanoseconds' ? formatNs(v) : unit === 'bytes' ? formatBytes(v) : Math.round(v).toLocaleString('en-US') + ` ${unit === 'instructions' ? 'instr' : unit}`;
   const share = (v: number): string => (total > 0 ? `${((100 * v) / total).toFixed(1)}%` : '—');
   const shown = functions.top.slice(0, limit);
   // Two functions may print alike (one name, or names alike once shortened): say which is which.
