@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bySizeThenStack, compareStacks, lifetime, optional, sizeHistogram, BUCKETS, TIMELINE_CAP } from '../../profiler/build/allocation-tracker.js';
+import { bySizeThenStack, compareStacks, lifetime, optional, perCallLeaks, sizeHistogram, BUCKETS, TIMELINE_CAP } from '../../profiler/build/allocation-tracker.js';
 import { ALLOCATION_REPORT_SCHEMA, type AllocationReport, type AllocationSite, type AllocatorInfo, type MemoryTimelinePoint, type PerCallLeak } from '../../profiler/model/allocation-report.js';
 import type { FrameIdentity } from '../../profiler/model/call-tree.js';
 
@@ -184,19 +184,7 @@ export class AllocationRecorder {
   }
 
   private perCall(): PerCallLeak[] {
-    const out: PerCallLeak[] = [];
-    for (const [name, calls] of this.byExport) {
-      if (calls.calls < 2 || calls.firstSites === undefined || calls.lastSites === undefined) continue;
-      const n = calls.calls - 1;
-      const sites: { stack: readonly FrameIdentity[]; bytesPerCall: number }[] = [];
-      for (let id = 0; id < calls.lastSites.length; id++) {
-        const gained = calls.lastSites[id]! - (calls.firstSites[id] ?? 0);
-        if (gained > 0) sites.push({ stack: [this.frame(id)], bytesPerCall: gained / n });
-      }
-      sites.sort((a, b) => b.bytesPerCall - a.bytesPerCall || compareStacks(a.stack, b.stack));
-      out.push({ export: name, calls: calls.calls, liveBytesGainedPerCall: (calls.lastLive - calls.firstLive) / n, sites });
-    }
-    return out;
+    return perCallLeaks(this.byExport, (id) => [this.frame(id)]);
   }
 
   private point(point: MemoryTimelinePoint): void {

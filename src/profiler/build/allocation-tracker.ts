@@ -326,21 +326,7 @@ export class AllocationTracker {
   }
 
   private perCall(): PerCallLeak[] {
-    const out: PerCallLeak[] = [];
-    for (const [name, calls] of this.exports) {
-      if (calls.calls < 2 || calls.firstSites === undefined || calls.lastSites === undefined) continue;
-      const n = calls.calls - 1;
-      const first = calls.firstSites;
-      const last = calls.lastSites;
-      const sites: { stack: readonly FrameIdentity[]; bytesPerCall: number }[] = [];
-      for (let id = 0; id < last.length; id++) {
-        const gained = last[id]! - (first[id] ?? 0);
-        if (gained > 0) sites.push({ stack: this.sites.stack(id, this.options.frame), bytesPerCall: gained / n });
-      }
-      sites.sort((a, b) => b.bytesPerCall - a.bytesPerCall || compareStacks(a.stack, b.stack));
-      out.push({ export: name, calls: calls.calls, liveBytesGainedPerCall: (calls.lastLive - calls.firstLive) / n, sites });
-    }
-    return out;
+    return perCallLeaks(this.exports, (id) => this.sites.stack(id, this.options.frame));
   }
 
   private point(point: MemoryTimelinePoint): void {
@@ -448,4 +434,35 @@ export function compareStacks(a: readonly FrameIdentity[], b: readonly FrameIden
 
 export function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+/** What per-call leak checking needs of one export: its calls, and live bytes (by site) after its first and latest call. */
+export interface ExportLiveBytes {
+  readonly calls: number;
+  readonly firstLive: number;
+  readonly lastLive: number;
+  readonly firstSites: ArrayLike<number> | undefined;
+  readonly lastSites: ArrayLike<number> | undefined;
+}
+
+/**
+ * The per-call leak check, whoever recorded the counts (this tracker or the wasm recorder): an
+ * export called N times gains (last − first) / (N − 1) live bytes a call, and so does each site.
+ */
+export function perCallLeaks(byExport: ReadonlyMap<string, ExportLiveBytes>, stackOf: (site: number) => readonly FrameIdentity[]): PerCallLeak[] {
+  const out: PerCallLeak[] = [];
+  for (const [name, calls] of byExport) {
+    if (calls.calls < 2 || calls.firstSites === undefined || calls.lastSites === undefined) continue;
+    const n = calls.calls - 1;
+    const first = calls.firstSites;
+    const last = calls.lastSites;
+    const sites: { stack: readonly FrameIdentity[]; bytesPerCall: number }[] = [];
+    for (let id = 0; id < last.length; id++) {
+      const gained = last[id]! - (first[id] ?? 0);
+      if (gained > 0) sites.push({ stack: stackOf(id), bytesPerCall: gained / n });
+    }
+    sites.sort((x, y) => y.bytesPerCall - x.bytesPerCall || compareStacks(x.stack, y.stack));
+    out.push({ export: name, calls: calls.calls, liveBytesGainedPerCall: (calls.lastLive - calls.firstLive) / n, sites });
+  }
+  return out;
 }

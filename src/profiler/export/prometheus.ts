@@ -80,8 +80,3 @@ function valuesOf(series: Series): { metricName?: string; labels: Record<string,
   }
   return values;
 }
-
-/** The exposition's content type, for an HTTP response. */
-export function prometheusContentType(registry: PromClient.Registry): string {
-  return registry.contentType;
-}
