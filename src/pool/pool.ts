@@ -57,6 +57,35 @@ export interface PoolSandbox {
   close(): Promise<void>;
 }
 
+/**
+ * A tenant's handle, also the pool's record of it: methods on a prototype rather than closures,
+ * since a process may hold tens of thousands of tenants (bench/pool measures each one's memory).
+ */
+class TenantHandle implements PoolSandbox {
+  /** Its worker died: the instance and its state are gone (calls reject with a WorkerCrashedError). */
+  lost = false;
+
+  constructor(
+    private readonly pool: WasmPool,
+    readonly id: number,
+    readonly module: string,
+    /** @internal the worker holding its instance */
+    readonly link: WorkerLink,
+  ) {}
+
+  call(exportName: string, ...args: unknown[]): Promise<unknown> {
+    return this.pool.invoke(this.module, exportName, args, { sandbox: this.id });
+  }
+
+  invoke(exportName: string, args: readonly unknown[], options: Omit<CallOptions, 'sandbox'> = {}): Promise<unknown> {
+    return this.pool.invoke(this.module, exportName, args, { ...options, sandbox: this.id });
+  }
+
+  close(): Promise<void> {
+    return this.pool.closeTenant(this);
+  }
+}
+
 /** What `close()` reports once every worker has been stopped or given up on. */
 export interface PoolCloseReport {
   /** Thread ids of workers that were terminated but had not exited when close() gave up waiting. */
@@ -72,7 +101,7 @@ export class WasmPool {
   /** Calls refused with ERR_POOL_SATURATED (the analyzer's pool-saturation rule reads it). */
   private saturated = 0;
   private nextTenant = 1;
-  private readonly tenants = new Map<number, { link: WorkerLink; lost: boolean }>();
+  private readonly tenants = new Map<number, TenantHandle>();
   private readonly budget: QueueBudget;
   /** close() was called: no new calls. */
   private closing = false;
@@ -370,23 +399,18 @@ export class WasmPool {
     if (this.closing) throw new PoolClosedError('the pool is closed; create a new one');
     if (this.served.indexOf(moduleId) < 0) throw this.served.notFound(moduleId);
     const link = this.links[fewestTenants(this.links.map((l) => l.load()))]!;
-    const id = this.nextTenant++;
-    const tenant = { link, lost: false };
-    this.tenants.set(id, tenant);
-    link.tenants.add(id);
-    return {
-      id,
-      module: moduleId,
-      call: (exportName: string, ...args: unknown[]) => this.invoke(moduleId, exportName, args, { sandbox: id }),
-      invoke: (exportName: string, args: readonly unknown[], options: Omit<CallOptions, 'sandbox'> = {}) =>
-        this.invoke(moduleId, exportName, args, { ...options, sandbox: id }),
-      close: async () => {
-        if (!this.tenants.delete(id)) return;
-        tenant.link.tenants.delete(id);
-        if (tenant.lost || this.closing) return;
-        await this.ask(tenant.link, (requestId) => ({ k: Kind.CloseSandbox, id: requestId, x: id }));
-      },
-    };
+    const tenant = new TenantHandle(this, this.nextTenant++, moduleId, link);
+    this.tenants.set(tenant.id, tenant);
+    link.tenants.add(tenant.id);
+    return tenant;
+  }
+
+  /** @internal TenantHandle.close: forgets the tenant, then drops its instance in its worker. */
+  async closeTenant(tenant: TenantHandle): Promise<void> {
+    if (!this.tenants.delete(tenant.id)) return;
+    tenant.link.tenants.delete(tenant.id);
+    if (tenant.lost || this.closing) return;
+    await this.ask(tenant.link, (requestId) => ({ k: Kind.CloseSandbox, id: requestId, x: tenant.id }));
   }
 
   /** Sends a control request (not a guest call) to one worker; resolves with its answer. */
