@@ -215,6 +215,25 @@ describe('typed calls', () => {
     for (let i = 0; i < 300; i++) expect(reverse(long + i)).toBe([...(long + i)].reverse().join(''));
   });
 
+  it('copies exactly across memory growth (the runtime helpers keep views of the memory between calls)', async () => {
+    const sandbox = (await new WasmHost().load(guestPath('sum'))).instantiate();
+    const signature = { params: ['Float64Array'], result: 'f64' } as const;
+    const sumF64 = sandbox.typed<number>('sumF64', signature);
+    expect(sandbox.typed('sumF64', signature)).toBe(sumF64); // one function per export and signature object
+    const pagesBefore = sandbox.memoryBytes;
+    const small = Float64Array.from({ length: 16 }, (_, i) => i + 0.5);
+    expect(sumF64(small)).toBe(128);
+    // 2 MiB arguments make the guest grow its memory inside __new, between the header and data writes of later calls.
+    for (let round = 1; round <= 4; round++) {
+      const big = new Float64Array(262_144).fill(round);
+      expect(sumF64(big)).toBe(262_144 * round);
+      expect(sumF64(small)).toBe(128);
+    }
+    expect(sandbox.memoryBytes).toBeGreaterThan(pagesBefore);
+    const squares = sandbox.typed<Float64Array>('squares', { params: ['i32'], result: 'Float64Array' })(4);
+    expect(Array.from(squares)).toEqual([0, 1, 4, 9]);
+  });
+
   it('counts bytes in and out exactly', async () => {
     const module = await new WasmHost().load(guestPath('sum'));
     const sandbox = module.instantiate();

@@ -48,26 +48,47 @@ export function assemblyScriptRuntime(exports: WebAssembly.Exports, where: strin
   const __collect = (exports['__collect'] as (() => void) | undefined) ?? (() => undefined);
   const rttiBase = exports['__rtti_base'] instanceof WebAssembly.Global ? ((exports['__rtti_base'].value as number) >>> 0) : undefined;
 
+  // Views over the memory, made again only when it has grown: reading `memory.buffer` and
+  // making a view cost more than the copy of a small argument. Growing a memory detaches its
+  // old buffer (byteLength 0); a shared memory's buffer is not detached, so it is read each time.
+  const shared = typeof SharedArrayBuffer !== 'undefined' && (memory.buffer as ArrayBuffer | SharedArrayBuffer) instanceof SharedArrayBuffer;
+  let buffer: ArrayBuffer | SharedArrayBuffer = memory.buffer;
+  let words = new DataView(buffer);
+  const views = new Map<unknown, View>();
+  const current = (): ArrayBuffer | SharedArrayBuffer => {
+    if (shared ? memory.buffer.byteLength !== buffer.byteLength : buffer.byteLength === 0) {
+      buffer = memory.buffer;
+      words = new DataView(buffer);
+      views.clear();
+    }
+    return buffer;
+  };
+  /** typeInfo by runtime id: the guest's RTTI is read once per id (later writes to it are not seen). */
+  const typeInfos = new Map<number, number>();
+
   const bad = (what: string): never => {
     throw new WasmResultError(`${where}: the guest's runtime handed back ${what}`);
   };
   /** Checks that [pointer, pointer + bytes) lies in memory, aligned to `alignment`; returns the pointer. */
   const inMemory = (pointer: number, bytes: number, what: string, alignment = 1): number => {
     const start = pointer >>> 0;
-    const size = memory.buffer.byteLength;
+    const size = current().byteLength;
     if (start === 0 || start + bytes > size) bad(`${what} at 0x${start.toString(16)} (${bytes} bytes), outside its ${size}-byte memory`);
     if (start % alignment !== 0) bad(`${what} at 0x${start.toString(16)}, not aligned to ${alignment} bytes`);
     return start;
   };
   const u32 = (address: number): number => {
-    if (address + 4 > memory.buffer.byteLength || address < 0) bad(`a header word at 0x${(address >>> 0).toString(16)}, outside its memory`);
-    return new DataView(memory.buffer).getUint32(address, true);
+    if (address + 4 > current().byteLength || address < 0) bad(`a header word at 0x${(address >>> 0).toString(16)}, outside its memory`);
+    return words.getUint32(address, true);
   };
-  const setU32 = (address: number, value: number): void => new DataView(memory.buffer).setUint32(address, value, true);
+  const setU32 = (address: number, value: number): void => {
+    current();
+    words.setUint32(address, value, true);
+  };
   /** A block from the guest's allocator, for an argument: a bad one means the call is not made. */
   const allocate = (bytes: number, id: number, what: string, alignment = 1): number => {
     const pointer = __new(bytes, id) >>> 0;
-    const size = memory.buffer.byteLength;
+    const size = current().byteLength;
     if (pointer === 0 || pointer + bytes > size || pointer % alignment !== 0) {
       throw new WasmResultError(
         `${where}: the guest's allocator returned ${what} at 0x${pointer.toString(16)} (${bytes} bytes), ` +
@@ -78,10 +99,14 @@ export function assemblyScriptRuntime(exports: WebAssembly.Exports, where: strin
   };
 
   const typeInfo = (id: number): number => {
+    const known = typeInfos.get(id);
+    if (known !== undefined) return known;
     if (rttiBase === undefined) bad('no runtime type information (__rtti_base): build the guest with --exportRuntime');
     const count = u32(rttiBase!);
     if (id >>> 0 >= count) bad(`an unknown runtime type id ${id >>> 0}`);
-    return u32(rttiBase! + 4 + 4 * (id >>> 0));
+    const info = u32(rttiBase! + 4 + 4 * (id >>> 0));
+    if (typeInfos.size < 4096) typeInfos.set(id, info);
+    return info;
   };
   const arrayInfo = (id: number): number => {
     const info = typeInfo(id);
@@ -90,7 +115,13 @@ export function assemblyScriptRuntime(exports: WebAssembly.Exports, where: strin
   };
   const align = (info: number): number => 31 - Math.clz32((info >>> VAL_ALIGN_OFFSET) & 31);
   const viewOf = (alignLog2: number, signed: boolean, float: boolean): View => {
-    const buffer = memory.buffer;
+    const buffer = current();
+    const key = alignLog2 * 4 + (signed ? 2 : 0) + (float ? 1 : 0);
+    let view = views.get(key);
+    if (view === undefined) views.set(key, (view = makeView(buffer, alignLog2, signed, float)));
+    return view;
+  };
+  const makeView = (buffer: ArrayBuffer | SharedArrayBuffer, alignLog2: number, signed: boolean, float: boolean): View => {
     if (float && alignLog2 === 2) return new Float32Array(buffer);
     if (float && alignLog2 === 3) return new Float64Array(buffer);
     switch (alignLog2) {

@@ -180,12 +180,22 @@ export class Sandbox {
    * AssemblyScript's runtime (assemblyscript-runtime.ts). The guest must export it (`--exportRuntime`).
    */
   typed<R = unknown>(name: string, signature: TypedSignature): (...args: unknown[]) => R {
+    // The same export and signature object give the same function: a pool worker asks per call
+    // (its decoded signatures are interned), and making the converters costs more than a small call.
+    let byExport = this.typedCalls?.get(name);
+    const known = byExport?.get(signature);
+    if (known !== undefined) return known as (...args: unknown[]) => R;
     const plan = this.plan(name);
-    return makeTypedCall<R>(
+    const made = makeTypedCall<R>(
       plan.where, this.module.label, signature, plan.signature, this.runtime(), this.raw.exports, this.fastFor(plan), plan.recorder,
       (error) => this.classify(plan, error),
     );
+    if (byExport === undefined) (this.typedCalls ??= new Map()).set(name, (byExport = new WeakMap()));
+    byExport.set(signature, made);
+    return made;
   }
+
+  private typedCalls: Map<string, WeakMap<TypedSignature, (...args: unknown[]) => unknown>> | undefined;
 
   /** Calls an export with checked arguments and returns its value or error with this call's metrics. */
   callWithMetrics<T = unknown>(name: string, ...args: unknown[]): CallReport<T> {
