@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { ModuleProfile } from '../src/index.js';
+import { createPool, type ModuleProfile } from '../src/index.js';
 import { guestPath } from './helpers/guests.js';
 
 const CLI = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
@@ -86,15 +86,39 @@ describe('merge', () => {
     expect(add.exports.find((e) => e.name === 'add')!.latency.count).toBe(2);
   });
 
-  it('refuses a newer schema and a file with no profile, typed', () => {
+  it('merges a pool profile with a run of the same module in this process (the files report reads)', async () => {
+    const pool = await createPool({ modules: { add: guestPath('add') }, threads: 1 });
+    try {
+      for (let i = 0; i < 5; i++) expect(await pool.call('add', 'add', i, 1)).toBe(i + 1);
+      writeFileSync(join(dir, 'pool.json'), JSON.stringify(await pool.profile()));
+    } finally {
+      await pool.close();
+    }
+    writeFileSync(join(dir, 'one.json'), run('run', guestPath('add'), 'add', '2', '2', '--json').stdout);
+    const { code, stdout, stderr } = run('merge', join(dir, 'pool.json'), join(dir, 'one.json'));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    // One module (the same bytes): one profile, under the first file's label (the pool's module id).
+    const merged = JSON.parse(stdout) as ModuleProfile;
+    expect(merged.module.label).toBe('add');
+    expect(merged.exports.find((e) => e.name === 'add')!.calls).toBe(6);
+  });
+
+  it('refuses a newer schema, a file that is not JSON and a file with no profile, typed as report refuses them', () => {
     const newer = join(dir, 'newer.json');
     writeFileSync(newer, JSON.stringify({ schema: 'wasm-sandbox/module-profile@9', module: {} }));
     const refused = run('merge', newer);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/^ERR_WASM_ARGUMENT: .*newer\.json holds a wasm-sandbox\/module-profile@9 profile; this version reads wasm-sandbox\/module-profile@1/);
+    expect(refused.stderr).toMatch(/^ERR_PROFILE_FORMAT: .*newer\.json is wasm-sandbox\/module-profile@9, newer than this version of wasm-sandbox reads \(wasm-sandbox\/module-profile@1\)/);
+    const broken = join(dir, 'broken.json');
+    writeFileSync(broken, '{"profile": ');
+    expect(run('merge', broken).stderr).toMatch(/^ERR_PROFILE_FORMAT: .*broken\.json is not JSON/);
     const other = join(dir, 'other.json');
     writeFileSync(other, '{"hello": 1}');
-    expect(run('merge', other).stderr).toMatch(/holds no wasm-sandbox module profile/);
+    expect(run('merge', other).stderr).toMatch(/^ERR_PROFILE_FORMAT: .*other\.json: not a profile the report can read/);
+    const bench = join(dir, 'bench.json');
+    writeFileSync(bench, JSON.stringify({ schema: 'wasm-sandbox/bench@2', benchmark: 'x', startedAt: '2026-12-01T00:00:00.000Z', machine: {}, versions: {}, results: [] }));
+    expect(run('merge', bench).stderr).toMatch(/^ERR_WASM_ARGUMENT: .*bench\.json holds no wasm-sandbox module profile/);
   });
 });
 

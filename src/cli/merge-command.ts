@@ -1,41 +1,27 @@
 /**
  * `wasm-sandbox merge a.json b.json … -o all.json`: module profiles saved by many processes or
- * machines (`profile --json`, `run --json`, `demo --json`, a pool's profile) merged into one per
+ * machines (`profile --json|--save`, `run --json`, `demo --json`, a pool's profile) merged into one per
  * module: counts add, histograms merge, peaks take the maximum.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { mergeModuleProfiles, MODULE_PROFILE_SCHEMA, WasmArgumentError, type ModuleProfile } from '../index.js';
+import { mergeModuleProfiles, ProfileFormatError, readReportRun, WasmArgumentError, type ModuleProfile } from '../index.js';
+import { READABLE_PROFILE_SCHEMAS } from '../profiler/model/saved-profile.js';
 import { terminalSafe } from '../profiler/render/terminal-text.js';
 
-/** Every module profile a saved file holds, wherever the command that wrote it put them. */
+/**
+ * Every module profile a saved file holds, read as the report reads it (readReportRun: every
+ * format a command writes, pool profiles included; an unknown or newer schema is
+ * ERR_PROFILE_FORMAT), so merge and report accept the same files.
+ */
 export function profilesIn(file: string, text: string): ModuleProfile[] {
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new WasmArgumentError(`${terminalSafe(file)} is not JSON: ${(error as Error).message}`);
+    throw new ProfileFormatError(`${terminalSafe(file)} is not JSON: ${(error as Error).message}`, 'not-json', undefined, READABLE_PROFILE_SCHEMAS);
   }
-  const found: ModuleProfile[] = [];
-  const visit = (value: unknown, depth: number): void => {
-    if (depth > 4 || value === null || typeof value !== 'object') return;
-    if (Array.isArray(value)) {
-      for (const item of value) visit(item, depth + 1);
-      return;
-    }
-    const record = value as Record<string, unknown>;
-    const schema = record['schema'];
-    if (typeof schema === 'string' && schema.startsWith('wasm-sandbox/module-profile@')) {
-      if (schema !== MODULE_PROFILE_SCHEMA) {
-        throw new WasmArgumentError(`${terminalSafe(file)} holds a ${terminalSafe(schema, 80)} profile; this version reads ${MODULE_PROFILE_SCHEMA}`);
-      }
-      found.push(record as unknown as ModuleProfile);
-      return;
-    }
-    // `run --json` puts it under `profile`, a pool's profile under `modules`.
-    for (const key of ['profile', 'profiles', 'modules']) if (key in record) visit(record[key], depth + 1);
-  };
-  visit(data, 0);
-  if (found.length === 0) throw new WasmArgumentError(`${terminalSafe(file)} holds no wasm-sandbox module profile`);
+  const found = readReportRun(data, terminalSafe(file)).modules.map((module) => module.profile);
+  if (found.length === 0) throw new WasmArgumentError(`${terminalSafe(file)} holds no wasm-sandbox module profile (an analysis or bench results only)`);
   return found;
 }
 
