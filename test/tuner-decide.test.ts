@@ -164,6 +164,33 @@ describe('the tuner’s decisions on a simulated pool', () => {
     expect(controller.settings.workerSpin).toBe(0);
   });
 
+  it('on a bursty but steady load, runs abandoned trials again on longer epochs until they conclude, and tunes', () => {
+    // ±25 % per base epoch on every figure, arrivals and queue included (an open loop's bursts):
+    // an arm's five epochs spread beyond the 20 % load tolerance at the base length, not at 8×.
+    const model: PoolModel = (s) => ({ throughput: 20_000, arrivalRate: 20_000, outstanding: 4, p99Ms: 1, cpuMicrosPerCall: 6 * (1 + s.workerSpin / 1000), idleShare: 0.7 });
+    const controller = new TuningController(DEFAULTS, { objective: { kind: 'cpu-per-call', p99BoundMs: 5 }, knobs: knobsFor({ minThreads: 1, maxThreads: 4 }, ['workerSpin']), seed: 3 });
+    simulate(controller, model, 600, 0.25);
+    const trials = controller.log('live').trials;
+    expect(trials[0]).toMatchObject({ decision: 'abandoned', reason: expect.stringMatching(/on epochs 2× as long$/) });
+    const concluded = trials.filter((t) => t.decision === 'accepted');
+    expect(concluded.length).toBeGreaterThan(0);
+    expect(concluded[0]!.epochs[0]!.seconds).toBeGreaterThan(2 * trials[0]!.epochs[0]!.seconds);
+    expect(controller.settings.workerSpin).toBe(0);
+  });
+
+  it('tries spins downward first when minimising CPU, and the other side of a knob right after a worse step', () => {
+    const cpu = new TuningController(DEFAULTS, { objective: { kind: 'cpu-per-call', p99BoundMs: 5 }, knobs, seed: 3 });
+    simulate(cpu, (s) => ({ throughput: 20_000, p99Ms: 1, cpuMicrosPerCall: 10 + s.callerSpinMicros / 10, idleShare: 0.7 }), 40, 0.02);
+    expect(cpu.log('live').trials[0]).toMatchObject({ setting: 'callerSpinMicros', incumbent: 20, candidate: 5 });
+    // Maximising throughput, callerSpin up is 30 % worse and down 10 % better: after the worse
+    // step up, the next trial is the same knob downward, not the next knob.
+    const up = new TuningController(DEFAULTS, { ...throughput(), knobs: knobsFor({ minThreads: 1, maxThreads: 4 }, ['callerSpinMicros', 'workerSpin']) });
+    simulate(up, (s) => ({ throughput: s.callerSpinMicros > 20 ? 70_000 : s.callerSpinMicros < 20 ? 110_000 : 100_000, p99Ms: 1, cpuMicrosPerCall: 10 }), 60, 0.02);
+    const [first, second] = up.log('live').trials;
+    expect(first).toMatchObject({ setting: 'callerSpinMicros', candidate: 100, decision: 'rejected', reason: expect.stringMatching(/^worse/) });
+    expect(second).toMatchObject({ setting: 'callerSpinMicros', candidate: 5, decision: 'accepted' });
+  });
+
   it('while app-limited: no throughput trials at all, and no thread growth when minimising CPU', () => {
     const idle: PoolModel = (s) => ({ throughput: 10_000 * s.threads, p99Ms: 1, cpuMicrosPerCall: 10 / s.threads, idleShare: 0.8 });
     const waiting = new TuningController(DEFAULTS, throughput());

@@ -10,6 +10,7 @@
  *      │◄── rejected / within noise ── try the other way, or settle ──┤  epochs jittered)
  *      │◄── guard breached on a candidate epoch ── reverted at once ──┤
  *      │◄── offered load changed within an arm ── abandoned ──────────┘
+ *      (an abandoned trial lengthens the epochs, up to maxEpochScale: a bursty load's bursts average out)
  *   every knob settled ──► wait (re-probe period, jittered) ──► try them all again
  *
  * Anchors: .NET's hill climbing (move one bounded step only when the signal clears the noise,
@@ -136,7 +137,10 @@ export class TuningController {
     this.o = { ...TUNER_DEFAULTS, ...stripUndefined(rest) } as Resolved;
     if (!(Number.isInteger(this.o.pairs) && this.o.pairs >= 2)) throw new RangeError(`pairs must be an integer ≥ 2, got ${this.o.pairs}`);
     this.rng = xoroshiro128plus(this.o.seed);
-    this.state = this.knobs.map(() => ({ direction: 1, triedUp: false, triedDown: false, accepted: [], damping: 1 }));
+    // Which way each knob is tried first: up when maximising throughput; down when minimising CPU
+    // per call, where spinning (caller, workers) and idle threads are what the CPU pays for.
+    const firstWay = (knob: Knob): 1 | -1 => (options.objective.kind === 'cpu-per-call' && knob.setting !== 'wakeBatch' ? -1 : 1);
+    this.state = this.knobs.map((knob) => ({ direction: firstWay(knob), triedUp: false, triedDown: false, accepted: [], damping: 1 }));
     this.phase = { kind: 'measuring', wait: 0, epochs: [], why: 'measuring the incumbent' };
   }
 
@@ -232,7 +236,13 @@ export class TuningController {
     for (const arm of [incumbents, candidates]) {
       if (arm.length >= 2 && this.loadChanged(arm)) {
         const apart = Math.round(spread(arm.map((e) => e.arrivalRate)) * 100);
-        return this.conclude(phase, 'abandoned', `the offered load changed during the trial (arrival rates and outstanding calls within one arm ${apart} % and more apart); tried again once it is steady`);
+        // A stationary but bursty load also varies from one short epoch to the next: longer
+        // epochs average its bursts out, while a real change of load still shows at any length.
+        const longer = this.lengthenEpochs();
+        return this.conclude(
+          phase, 'abandoned',
+          `the offered load changed during the trial (arrival rates and outstanding calls within one arm ${apart} % and more apart); tried again once it is steady${longer ? `, on epochs ${this.scale}× as long` : ''}`,
+        );
       }
     }
     if (phase.epochs.length < 2 * this.o.pairs) {
@@ -291,7 +301,9 @@ export class TuningController {
       return this.conclude(phase, 'accepted', `${knob.setting} ${from} → ${phase.candidate}: ${change}, beyond the ±${pct(threshold, false)} dead band`, figures);
     }
     this.tried(state, state.direction);
-    this.cursor = (phase.knob + 1) % this.knobs.length;
+    // Worse one way: the other way of the same knob next (a hill climb probes both sides of a
+    // slope); within noise or not shown: the next knob.
+    if (verdict.verdict !== 'regressed') this.cursor = (phase.knob + 1) % this.knobs.length;
     const why =
       verdict.verdict === 'regressed'
         ? `worse: ${change}`
@@ -326,6 +338,13 @@ export class TuningController {
    */
   private loadChanged(epochs: readonly EpochFigures[]): boolean {
     return spread(epochs.map((e) => e.arrivalRate)) > this.o.loadTolerance && spread(epochs.map((e) => e.outstanding)) > this.o.loadTolerance;
+  }
+
+  /** Doubles the epochs' length up to maxEpochScale; false when they are that long already. */
+  private lengthenEpochs(): boolean {
+    if (this.scale >= this.o.maxEpochScale) return false;
+    this.scale = Math.min(this.o.maxEpochScale, this.scale * 2);
+    return true;
   }
 
   private tried(state: KnobState, direction: 1 | -1): void {
