@@ -178,10 +178,12 @@ describe('the tuner’s decisions on a simulated pool', () => {
     expect(controller.settings.workerSpin).toBe(0);
   });
 
-  it('tries spins downward first when minimising CPU, and the other side of a knob right after a worse step', () => {
+  it('minimising CPU, tries the workers\' spin first and spins downward first; after a worse step, the same knob\'s other side', () => {
     const cpu = new TuningController(DEFAULTS, { objective: { kind: 'cpu-per-call', p99BoundMs: 5 }, knobs, seed: 3 });
-    simulate(cpu, (s) => ({ throughput: 20_000, p99Ms: 1, cpuMicrosPerCall: 10 + s.callerSpinMicros / 10, idleShare: 0.7 }), 40, 0.02);
-    expect(cpu.log('live').trials[0]).toMatchObject({ setting: 'callerSpinMicros', incumbent: 20, candidate: 5 });
+    simulate(cpu, (s) => ({ throughput: 20_000, p99Ms: 1, cpuMicrosPerCall: 10 + s.callerSpinMicros / 10 + s.workerSpin / 1000, idleShare: 0.7 }), 80, 0.02);
+    const [spin, next] = cpu.log('live').trials;
+    expect(spin).toMatchObject({ setting: 'workerSpin', incumbent: 2000, candidate: 300, decision: 'accepted' });
+    expect(next).toMatchObject({ setting: 'workerSpin', incumbent: 300, candidate: 0 });
     // Maximising throughput, callerSpin up is 30 % worse and down 10 % better: after the worse
     // step up, the next trial is the same knob downward, not the next knob.
     const up = new TuningController(DEFAULTS, { ...throughput(), knobs: knobsFor({ minThreads: 1, maxThreads: 4 }, ['callerSpinMicros', 'workerSpin']) });

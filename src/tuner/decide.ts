@@ -141,6 +141,8 @@ export class TuningController {
     // per call, where spinning (caller, workers) and idle threads are what the CPU pays for.
     const firstWay = (knob: Knob): 1 | -1 => (options.objective.kind === 'cpu-per-call' && knob.setting !== 'wakeBatch' ? -1 : 1);
     this.state = this.knobs.map((knob) => ({ direction: firstWay(knob), triedUp: false, triedDown: false, accepted: [], damping: 1 }));
+    // Minimising CPU, the workers' spin goes first: each idle worker burns a core while it spins.
+    if (options.objective.kind === 'cpu-per-call') this.cursor = Math.max(0, this.knobs.findIndex((knob) => knob.setting === 'workerSpin'));
     this.phase = { kind: 'measuring', wait: 0, epochs: [], why: 'measuring the incumbent' };
   }
 
