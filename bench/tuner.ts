@@ -37,7 +37,7 @@ interface Workload {
 const WARMUP_MS = 50;
 const WINDOW_MS = Number(process.env['TUNER_BENCH_WINDOW_MS'] ?? 300);
 const ROUNDS = Number(process.env['TUNER_BENCH_ROUNDS'] ?? 7);
-const TUNER_WARMUP_MS = Number(process.env['TUNER_BENCH_WARMUP_MS'] ?? 45_000);
+const TUNER_WARMUP_MS = Number(process.env['TUNER_BENCH_WARMUP_MS'] ?? 90_000);
 const DEFAULTS: LiveSettings = { threads: 2, callerSpinMicros: 20, workerSpin: 2000, wakeBatch: 64 };
 
 const MiB = Float64Array.from({ length: (1024 * 1024) / 8 }, (_, i) => i % 1000);
