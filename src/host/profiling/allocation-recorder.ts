@@ -9,12 +9,10 @@
  * What it does not record: stacks (sites are calling functions), instruction lifetimes, and
  * memory growth inside a call (seen at the call's end only).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { bySizeThenStack, compareStacks, lifetime, optional, perCallLeaks, sizeHistogram, BUCKETS, TIMELINE_CAP } from '../../profiler/build/allocation-tracker.js';
+import { bySizeThenStack, compareStacks, lifetime, optional, perCallLeaks, sizeHistogram, BUCKETS, TIMELINE_CAP, type ExportCalls } from '../../profiler/build/allocation-tracker.js';
 import { ALLOCATION_REPORT_SCHEMA, type AllocationReport, type AllocationSite, type AllocatorInfo, type MemoryTimelinePoint, type PerCallLeak } from '../../profiler/model/allocation-report.js';
 import type { FrameIdentity } from '../../profiler/model/call-tree.js';
+import { recorderModule } from './bundled-recorders.js';
 
 // The recorder's layout (assembly/recorders/allocations.ts): header fields, then site fields.
 const H = { liveBlocks: 5, liveBytes: 6, unknownFrees: 7, failed: 8, inferred: 9, peakBytes: 10, peakBlocks: 11, peakSite: 12, peakCall: 13 } as const;
@@ -33,23 +31,6 @@ interface RecorderExports {
   takePeak(): void;
   sync(): void;
   readonly alloc: WebAssembly.ExportValue;
-}
-
-let compiled: WebAssembly.Module | undefined;
-
-/** build/recorders/ of this package, from src/host/profiling/ (tests) or dist/src/host/profiling/ (installed). */
-function recorderPath(name: string): string {
-  const here = fileURLToPath(new URL('.', import.meta.url));
-  const up = here.includes(join('dist', 'src')) ? ['..', '..', '..', '..'] : ['..', '..', '..'];
-  return join(here, ...up, 'build', 'recorders', `${name}.wasm`);
-}
-
-interface ExportCalls {
-  calls: number;
-  firstLive: number;
-  lastLive: number;
-  firstSites: Float64Array | undefined;
-  lastSites: Float64Array | undefined;
 }
 
 export class AllocationRecorder {
@@ -72,8 +53,7 @@ export class AllocationRecorder {
     private readonly allocator: AllocatorInfo,
     private readonly frame: (id: number) => FrameIdentity,
   ) {
-    compiled ??= new WebAssembly.Module(readFileSync(recorderPath('allocations')));
-    this.exports = new WebAssembly.Instance(compiled, {}).exports as unknown as RecorderExports;
+    this.exports = new WebAssembly.Instance(recorderModule('allocations'), {}).exports as unknown as RecorderExports;
     this.capacity = Math.max(1, siteCount);
     this.header = this.exports.init(this.capacity);
     this.sites = this.exports.sitesAddress();

@@ -14,12 +14,10 @@
  * The guest is linked to the recorder's two functions only: it cannot reach its memory, its
  * globals or its other exports.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createNode, emptyTree, finishRoot, type CallTree, type CallTreeNode, type ProfileMode, type WeightUnit } from '../../profiler/model/call-tree.js';
 import { InvalidOptionError } from '../../errors.js';
 import type { LinkedHooks } from '../guest-module.js';
+import { recorderModule } from './bundled-recorders.js';
 
 /** Limits on one recorder's memory; calls beyond them are folded into their caller (and noted). */
 export interface RecorderLimits {
@@ -61,18 +59,6 @@ interface RecorderExports {
   unwoundFrames(): number;
 }
 
-let compiled: WebAssembly.Module | undefined;
-
-/** build/recorders/ of this package, from src/host/profiling/ (tests) or dist/src/host/profiling/ (installed). */
-export function recorderPath(name: string): string {
-  const here = fileURLToPath(new URL('.', import.meta.url));
-  const up = here.includes(join('dist', 'src')) ? ['..', '..', '..', '..'] : ['..', '..', '..'];
-  return join(here, ...up, 'build', 'recorders', `${name}.wasm`);
-}
-
-function recorderModule(): WebAssembly.Module {
-  return (compiled ??= new WebAssembly.Module(readFileSync(recorderPath('call-tree'))));
-}
 
 /**
  * Wall clock in ms: performance.now itself, bound, imported as is — ≈30 % cheaper per event
@@ -92,7 +78,7 @@ export class CallTreeRecorder {
     /** The wall clock, ms (injected by tests). @default performance.now */
     now: () => number = wallClock(),
   ) {
-    const instance = new WebAssembly.Instance(recorderModule(), { recorder: { now } });
+    const instance = new WebAssembly.Instance(recorderModule('call-tree'), { recorder: { now } });
     this.exports = instance.exports as unknown as RecorderExports;
     const maxNodes = positiveInteger(limits.maxNodes ?? DEFAULT_RECORDER_LIMITS.maxNodes, 'maxNodes');
     const maxDepth = positiveInteger(limits.maxDepth ?? DEFAULT_RECORDER_LIMITS.maxDepth, 'maxDepth');

@@ -58,7 +58,8 @@ class SiteCounters {
   lifeInstrMax = 0;
 }
 
-interface ExportCalls {
+/** Per export: its calls, and live bytes (total and per site) after its first and last. */
+export interface ExportCalls {
   calls: number;
   firstLive: number;
   lastLive: number;
@@ -166,14 +167,18 @@ export class AllocationTracker {
     this.slotBornCall[slot] = this.callSeq;
     this.slotChain[slot] = chain;
     this.lastAllocated = pointer;
-    if (this.liveBytes > this.peakBytes) {
-      this.peakBytes = this.liveBytes;
-      this.peakBlocks = this.liveBlocks;
-      this.peakSite = site;
-      this.peakExport = this.currentExport;
-      this.peakCall = this.currentCall;
-      this.peakPending = true;
-    }
+    this.notePeak(site);
+  }
+
+  /** Live bytes past the peak: the peak moves here, to this site and call. */
+  private notePeak(site: number): void {
+    if (this.liveBytes <= this.peakBytes) return;
+    this.peakBytes = this.liveBytes;
+    this.peakBlocks = this.liveBlocks;
+    this.peakSite = site;
+    this.peakExport = this.currentExport;
+    this.peakCall = this.currentCall;
+    this.peakPending = true;
   }
 
   /** The block at `pointer` was freed (0 and unknown pointers are counted, not failed). */
@@ -217,14 +222,7 @@ export class AllocationTracker {
       counters.bytes += Math.max(0, delta);
       this.bytes += Math.max(0, delta);
       this.liveBytes += delta;
-      if (this.liveBytes > this.peakBytes) {
-        this.peakBytes = this.liveBytes;
-        this.peakBlocks = this.liveBlocks;
-        this.peakSite = site;
-        this.peakExport = this.currentExport;
-        this.peakCall = this.currentCall;
-        this.peakPending = true;
-      }
+      this.notePeak(site);
       return;
     }
     if (freesOld) this.release(old, false);
