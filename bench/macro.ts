@@ -15,6 +15,7 @@ import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { createPool, type WasmPool } from '../src/pool/pool.js';
 import { closedLoop, type Window } from './load.js';
 import { guestPath, median, printBench, writeBench, type BenchResult } from './report.js';
+import { bytesSig, requestPayloads } from './request-payloads.js';
 
 const peerWorker = fileURLToPath(new URL('../../bench/fixtures/macro-peer-worker.mjs', import.meta.url));
 const ROUNDS = Number(process.env['MACRO_BENCH_ROUNDS'] ?? 7);
@@ -29,14 +30,10 @@ interface Scenario {
 }
 
 const rng = xoroshiro128plus(42);
-const encoder = new TextEncoder();
-const requests = Array.from({ length: 64 }, (_, i) =>
-  encoder.encode(JSON.stringify({ id: 10_000 + i, user: `user-${i}`, items: [{ sku: `ab-${i}`, qty: 1 + (i % 7) }, { sku: 'cd-2', qty: 12 }], note: 'hello, world', total: 4599 + i })),
-);
+const requests = requestPayloads;
 const chunks = Array.from({ length: 8 }, () => Uint8Array.from({ length: 64 * 1024 }, () => uniformInt(rng, 0, 255)));
 const inputs = Array.from({ length: 32 }, () => Float32Array.from({ length: 64 }, () => uniformInt(rng, -1000, 1000) / 1000));
 
-const bytesSig = { signature: { params: ['Uint8Array'], result: 'Uint8Array' } } as const;
 const digestSig = { signature: { params: ['Uint8Array'], result: 'i32' } } as const;
 const inferSig = { signature: { params: ['Float32Array'], result: 'i32' } } as const;
 const JOB_ROUNDS = 2000;

@@ -126,7 +126,8 @@ async function main(): Promise<void> {
   );
 
   // 2. Throughput of small calls, 2 threads, 256 in flight, and the process CPU each costs.
-  const measured = async (total: number, call: () => Promise<unknown>): Promise<{ rate: number; cpuShare: number; cpuMicrosPerCall: number }> => {
+  type Measured = { rate: number; cpuShare: number; cpuMicrosPerCall: number };
+  const measured = async (total: number, call: () => Promise<unknown>): Promise<Measured> => {
     const cpuBefore = cpuMs();
     const wall = performance.now();
     const rate = await throughput(total, 256, call);
@@ -139,12 +140,12 @@ async function main(): Promise<void> {
   const theirCall = (): Promise<unknown> => piscina.run({ op: 'add', a: 1, b: 2 });
   await measured(50_000, ourCall);
   await measured(10_000, theirCall);
-  const rounds: { ours: Awaited<ReturnType<typeof measured>>[]; theirs: Awaited<ReturnType<typeof measured>>[] } = { ours: [], theirs: [] };
+  const rounds: { ours: Measured[]; theirs: Measured[] } = { ours: [], theirs: [] };
   for (let round = 0; round < 5; round++) {
     rounds.ours.push(await measured(100_000, ourCall));
     rounds.theirs.push(await measured(25_000, theirCall));
   }
-  const mid = (list: Awaited<ReturnType<typeof measured>>[]): Awaited<ReturnType<typeof measured>> => ({
+  const mid = (list: Measured[]): Measured => ({
     rate: median(list.map((r) => r.rate)), cpuShare: median(list.map((r) => r.cpuShare)), cpuMicrosPerCall: median(list.map((r) => r.cpuMicrosPerCall)),
   });
   const ours = mid(rounds.ours);

@@ -24,6 +24,7 @@ import { startTuner } from '../src/tuner/apply.js';
 import type { Objective } from '../src/tuner/objective.js';
 import { closedLoop, openLoop, type Window } from './load.js';
 import { guestPath, median, printBench, writeBench, type BenchResult } from './report.js';
+import { bytesSig, requestPayloads } from './request-payloads.js';
 
 interface Workload {
   readonly name: string;
@@ -42,12 +43,7 @@ const TUNER_WARMUP_MS = Number(process.env['TUNER_BENCH_WARMUP_MS'] ?? 90_000);
 const DEFAULTS: LiveSettings = { threads: 2, callerSpinMicros: 20, workerSpin: 2000, wakeBatch: 64 };
 
 const MiB = Float64Array.from({ length: (1024 * 1024) / 8 }, (_, i) => i % 1000);
-// bench/macro's request handling: ~150-byte JSON-like payloads parsed and transformed in the guest.
-const encoder = new TextEncoder();
-const requests = Array.from({ length: 64 }, (_, i) =>
-  encoder.encode(JSON.stringify({ id: 10_000 + i, user: `user-${i}`, items: [{ sku: `ab-${i}`, qty: 1 + (i % 7) }, { sku: 'cd-2', qty: 12 }], note: 'hello, world', total: 4599 + i })),
-);
-const bytesSig = { signature: { params: ['Uint8Array'], result: 'Uint8Array' } } as const;
+const requests = requestPayloads;
 const sumSig = { signature: { params: ['Float64Array'], result: 'f64' } } as const;
 let burstSeed = 1;
 
