@@ -4,21 +4,18 @@
  * (assembly/recorders/cache.ts, read by the host adapter) recorded them, so two recordings
  * of one run can be compared field by field.
  */
+import type { CacheCounters } from '../model/cache-report.js';
 
-/** One call-tree node (node 0 is the root: accesses outside any hooked function). */
-export interface CacheNodeRecord {
+/**
+ * One call-tree node (node 0 is the root: accesses outside any hooked function). Its counters
+ * are self counters: references made by this node's own code (cycles are estimated later).
+ */
+export interface CacheNodeRecord extends Omit<CacheCounters, 'estimatedCycles'> {
   readonly parent: number;
   /** Profile id of the function, -1 for the root. */
   readonly fn: number;
   /** Completed calls through this path. */
   readonly calls: number;
-  /** Self counters: references made by this node's own code. */
-  readonly reads: number;
-  readonly writes: number;
-  readonly d1ReadMisses: number;
-  readonly d1WriteMisses: number;
-  readonly llReadMisses: number;
-  readonly llWriteMisses: number;
   /** Distinct D1 lines, summed over this node's calls from the root (children of the root only). */
   readonly workingSetLines: number;
 }
