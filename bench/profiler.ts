@@ -98,8 +98,8 @@ async function main(): Promise<void> {
   console.log(`wrote ${writeBench('profiler', startedAt, [...results, ...perEvent])}`);
 }
 
-/** (module (func (export "enter") (param i32 i32) …) (func (export "exit") …)): hooks that do nothing, in wasm. */
-const NO_OP_WASM_HOOKS = '0061736d0100000001060160027f7f0003030200000606017f0141000b07100205656e7465720000046578697400010a0f020600200024000b0600200024000b';
+/** (module (func (export "enter") (param i32 i32) …) (func (export "exit") (param i32 i32 i32 i32) …)): hooks that do nothing, in wasm. */
+const NO_OP_WASM_HOOKS = '0061736d01000000010d0260027f7f0060047f7f7f7f0003030200010606017f0141000b07100205656e7465720000046578697400010a0f020600200024000b0600200024000b';
 
 /**
  * What one entry or exit event costs in each way of receiving it, in ns of CPU time (this

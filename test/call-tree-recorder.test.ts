@@ -82,6 +82,27 @@ describe('the wasm call-tree recorder records the tree the JS builder records (i
     expect(wasm.root.total).toBeGreaterThan(10 * 200_000);
   });
 
+  it('refills inside a leaf whose entry is still pending: it is reported with the base it was made under', async () => {
+    // `spin` makes no calls, so its entry waits in the recorder's globals while its loop runs
+    // through several 200 000-instruction refills.
+    const module = await host.load(wat(`(module
+      (func $spin (param $n i32) (result i32)
+        (loop $l (local.set $n (i32.sub (local.get $n) (i32.const 1))) (br_if $l (local.get $n)))
+        (local.get $n))
+      (func (export "run") (param $n i32) (result i32)
+        (i32.add (call $spin (local.get $n)) (call $spin (i32.const 3)))))`, true), { instrument: COUNTED });
+    const [wasm, js] = profiled(module, (profiler) => {
+      const sandbox = profiler.instantiate({ timeoutMs: 60_000 });
+      sandbox.call('run', 300_000);
+      expect(sandbox.lastCallInstructions).toBeGreaterThan(5 * 200_000);
+    });
+    expect(wasm).toEqual(js);
+    const spin = wasm.root.children[0]!.children[0]!;
+    expect(spin.calls).toBe(2);
+    expect(spin.max).toBeGreaterThan(5 * 200_000);
+    expect(spin.self).toBe(spin.total);
+  });
+
   it('interp: a dispatch loop, the start function (weighs 0, as the JS clock reads then) and the host boundary', async () => {
     const module = await host.load(guestPath('interp'), { instrument: COUNTED });
     const [wasm, js] = instructionTrees(module, (s) => {

@@ -507,7 +507,7 @@ function close(): void {
   settle();
 }
 
-export function exit(fn: i32, _counter: i32): void {
+export function exit(fn: i32, _counter: i32, _pendingId: i32, _pendingCounter: i32): void {
   if (load<u32>(0, 1164) > 0) store<u32>(0, load<u32>(0, 1164) - 1, 1164);
   else if (load<u32>(0, 1084) > 1) close();
 }

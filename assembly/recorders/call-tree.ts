@@ -287,20 +287,62 @@ function closeOutOfStep(id: i32, at: f64): void {
   return live != 0 ? base - <f64>counter : 0;
 }
 
-// The hook imports, by mode: (profile id, the guest's fuel counter).
+// The hook imports, by mode: enter(profile id, the guest's fuel counter), exit(the same, then a
+// deferred entry that came first: its id, or -1, and its counter; src/instrument/abi.ts).
 export function enterCounted(id: i32, counter: i32): void {
   enterAt(id, instructionsAt(counter));
 }
 
-export function exitCounted(id: i32, counter: i32): void {
+/**
+ * Entries are deferred in this mode: a pending entry reaches the recorder as `enterCounted`
+ * before any other event, or with the exit it precedes — the exiting function's own (a leaf:
+ * recorded without pushing its frame), or after a throw a callee's — so the recorder sees the
+ * same events in the same order as with eager entries, and builds the same tree.
+ */
+export function exitCounted(id: i32, counter: i32, pendingId: i32, pendingCounter: i32): void {
+  if (pendingId >= 0) {
+    if (pendingId == id) {
+      leafAt(id, instructionsAt(pendingCounter), instructionsAt(counter));
+      return;
+    }
+    enterAt(pendingId, instructionsAt(pendingCounter));
+  }
   exitAt(id, instructionsAt(counter));
+}
+
+/**
+ * A call that made no calls, entered at `start` and left at `end`: what enterAt then exitAt do,
+ * without pushing its frame. Past a limit (folding, a full stack, a full tree) it takes their path.
+ */
+function leafAt(id: i32, start: f64, end: f64): void {
+  if (folding > 0 || sp == stackEnd) {
+    enterAt(id, start);
+    exitAt(id, end);
+    return;
+  }
+  const index = childOf(current, id);
+  if (index < 0) {
+    folded++;
+    return;
+  }
+  const elapsed = positive(end - start);
+  const node = nodes + <usize>index * NODE_BYTES;
+  store<f64>(node, load<f64>(node, CALLS) + 1, CALLS);
+  store<f64>(node, load<f64>(node, TOTAL) + elapsed, TOTAL);
+  store<f64>(node, load<f64>(node, SELF) + elapsed, SELF);
+  if (elapsed < load<f64>(node, MIN)) store<f64>(node, elapsed, MIN);
+  if (elapsed > load<f64>(node, MAX)) store<f64>(node, elapsed, MAX);
+  if (sp > stack) {
+    const parent = sp - FRAME_BYTES;
+    store<f64>(parent, load<f64>(parent, CHILD_TOTAL) + elapsed, CHILD_TOTAL);
+  }
 }
 
 export function enterTimed(id: i32, counter: i32): void {
   enterAt(id, now() * 1e6);
 }
 
-export function exitTimed(id: i32, counter: i32): void {
+export function exitTimed(id: i32, counter: i32, _pendingId: i32, _pendingCounter: i32): void {
   exitAt(id, now() * 1e6);
 }
 

@@ -51,6 +51,7 @@ export class BudgetMeter {
 
   /** The budget import: called by the guest when its allowance went negative. */
   readonly exhausted = (counter: number): number => {
+    this.settle?.();
     this.consumed += this.given - counter;
     // Until a new allowance is handed out, the counter's current value is the baseline: if the
     // guest is stopped now, `end()` must not charge this stretch twice.
@@ -97,9 +98,20 @@ export class BudgetMeter {
     this.publish();
   }
 
+  /** `settle` reports a recorder's deferred entry: called before the base moves (host/deferred-entries.ts). */
+  settleBeforeRebase(settle: () => void): void {
+    this.settle = settle;
+  }
+
   private publish(): void {
     if (this.clockBase !== undefined) this.clockBase.value = this.earlier + this.consumed + this.given;
   }
+
+  /**
+   * A recorder's deferred entry holds a raw counter, which means something only with the base
+   * of its time: it is reported before the counter is reset or the base moves.
+   */
+  private settle: (() => void) | undefined;
 
   /** Binds the instance's budget global (after instantiation). */
   attach(global: WebAssembly.Global): void {
@@ -108,6 +120,7 @@ export class BudgetMeter {
 
   /** Arms limits for a call (or, before `attach`, for instantiation: the first poll hands out the allowance). */
   begin(where: string): void {
+    this.settle?.();
     this.where = where;
     this.account(); // what raw calls (glue code on the instance's exports) ran since the last call
     this.earlier += this.consumed;

@@ -29,6 +29,7 @@ import type { CacheReport } from '../profiler/model/cache-report.js';
 import type { ModuleCacheStats } from './module-cache.js';
 import { guestExceptionError, isWasmException } from './guest-exception.js';
 import { Sandbox } from './sandbox.js';
+import { DeferredEntries } from './deferred-entries.js';
 import { trapError, trapKindOf } from './traps.js';
 import { functionName, type FunctionType, type ParsedModule } from '../wasm/wasm-binary.js';
 
@@ -138,7 +139,16 @@ export interface LinkedHooks {
   readonly load?: WebAssembly.ExportValue;
   /** `store_ptr(bytes: i32, offset: i32, pointer: i32) -> i32`: must return `pointer`. */
   readonly store?: WebAssembly.ExportValue;
-  /** A mutable f64 global the fuel meter keeps at what it handed out so far (the instruction clock is this minus the counter). */
+  /**
+   * Defer entries (abi.ts HOOK_GLOBALS) once the instance exists: only for a consumer whose
+   * clock is the counter, as a deferred entry is reported later with the counter it was made at.
+   */
+  readonly deferEntries?: boolean;
+  /**
+   * A mutable f64 global the fuel meter keeps at what it handed out so far (the instruction
+   * clock is this minus the counter); with deferred entries, the meter reports a pending one
+   * before it moves the base.
+   */
   readonly clockBase?: WebAssembly.Global;
   /** A trap unwound the guest without exit calls: resynchronise the recorder at the call boundary. */
   unwound?(): void;
@@ -339,7 +349,15 @@ export class GuestModule {
     if (this.watchers > 0) this.watchedInstance = instance;
     this.instantiateMs ??= performance.now() - start;
     // Who resynchronises after a trap: the linked recorder when it says how, else the JS hooks.
-    const hooks = this.init.instrumentation?.options.hooks === true ? (options.linkedHooks?.unwound !== undefined ? options.linkedHooks : options.hooks) : undefined;
+    let hooks = this.init.instrumentation?.options.hooks === true ? (options.linkedHooks?.unwound !== undefined ? options.linkedHooks : options.hooks) : undefined;
+    const linked = options.linkedHooks;
+    if (hooks !== undefined && linked?.deferEntries === true && typeof linked.enter === 'function') {
+      // From here on (the start function ran eager), entries wait for the next event.
+      const deferred = new DeferredEntries(instance.exports, linked.enter as (id: number, counter: number) => void);
+      meter?.settleBeforeRebase(deferred.settle);
+      const unwound = hooks.unwound;
+      hooks = { unwound: () => (deferred.settle(), unwound?.()) };
+    }
     return new Sandbox(this, instance, memory, meter, vmDeadline, hooks, options.callHooks);
   }
 

@@ -18,14 +18,33 @@ export const BUDGET_GLOBAL = '__wasm_sandbox_budget';
 export const BUDGET_IMPORT = { module: HOST_MODULE, name: 'budget', internal: '__wasm_sandbox_budget_exhausted' } as const;
 
 /**
- * `enter(profileId: i32, counter: i32)`, `exit(profileId: i32, counter: i32)`: function entry
- * and exit events; `counter` is the budget global's value at the event (0 without fuel or
- * deadlines), from which a recorder derives the instruction clock.
+ * `enter(profileId: i32, counter: i32)`, `exit(profileId: i32, counter: i32, pendingId: i32,
+ * pendingCounter: i32)`: function entry and exit events; `counter` is the budget global's value
+ * at the event (0 without fuel or deadlines), from which a recorder derives the instruction
+ * clock. `pendingId` ≥ 0 says a deferred entry (HOOK_GLOBALS) came first: that function's, at
+ * `pendingCounter` — the exiting function's own when the ids match (a leaf), a callee's that
+ * threw past its exit otherwise. With entries eager it is always -1.
  */
 export const HOOK_IMPORTS = {
   module: HOST_MODULE,
   enter: { name: 'enter', internal: '__wasm_sandbox_enter' },
   exit: { name: 'exit', internal: '__wasm_sandbox_exit' },
+} as const;
+
+/**
+ * Deferred entries, for consumers whose clock is the counter (the instructions mode). Mutable
+ * i32 globals the hooks pass adds and exports. With `defer_entry` 0 (its initial value: the
+ * start function always runs eager) every entry calls `enter`. Set to 1, an entry makes no
+ * call: it writes its profile id and counter into `pending_id`/`pending_counter`, and the
+ * consumer hears of it at the next event — a callee's entry or a host-boundary `enter` first
+ * call `enter(pending_id, pending_counter)`, and the function's own `exit` carries it (a leaf:
+ * one call instead of two). `pending_id` is -1 when nothing is pending; the host settles a
+ * pending entry the same way before it moves the clock base and after a trap.
+ */
+export const HOOK_GLOBALS = {
+  defer: { name: '__wasm_sandbox_defer_entry' },
+  pendingId: { name: '__wasm_sandbox_pending_id' },
+  pendingCounter: { name: '__wasm_sandbox_pending_counter' },
 } as const;
 
 /** Counter globals (i64), `${prefix}${profileId}` for the function with that profile id. */

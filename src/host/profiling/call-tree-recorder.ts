@@ -7,7 +7,8 @@
  *
  * - instructions mode: the guest passes its fuel counter with each event and the fuel meter
  *   keeps the recorder's `base` global current (at refills and call starts only), so the
- *   recorder reads the same instruction clock `sandbox.instructionsExecuted()` would.
+ *   recorder reads the same instruction clock `sandbox.instructionsExecuted()` would. Entries
+ *   are deferred (abi.ts HOOK_GLOBALS): a call that makes no calls costs one event, not two.
  * - instrumented (clock) mode: the recorder imports `now` (performance.now): one call into
  *   JavaScript per event remains, for the clock alone (wasm has no clock).
  *
@@ -88,11 +89,13 @@ export class CallTreeRecorder {
   /** The guest's hook imports; `unwound` closes open frames at `at()` (the call boundary's clock). */
   linkedHooks(at: () => number): LinkedHooks & { readonly enter: WebAssembly.ExportValue; readonly exit: WebAssembly.ExportValue } {
     const e = this.exports;
-    const counted = this.clock === 'instructions';
+    if (this.clock === 'wall') return { enter: e.enterTimed, exit: e.exitTimed, unwound: () => e.unwindAt(at()) };
+    // The counter is the clock, so entries can wait for the next event (a leaf: one call, not two).
     return {
-      enter: counted ? e.enterCounted : e.enterTimed,
-      exit: counted ? e.exitCounted : e.exitTimed,
-      ...(counted ? { clockBase: e.base } : {}),
+      enter: e.enterCounted,
+      exit: e.exitCounted,
+      deferEntries: true,
+      clockBase: e.base,
       unwound: () => e.unwindAt(at()),
     };
   }

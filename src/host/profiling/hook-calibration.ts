@@ -25,26 +25,30 @@ const WITHOUT_CALLS = 2;
 const NAMES = ['leaf', 'withCalls', 'withoutCalls'];
 
 /**
- * The calibration module, assembled from:
+ * The calibration module, assembled from (its entries are the hooks pass's, eager: `defer` stays 0):
  *   (import "__wasm_sandbox" "enter" (func $enter (param i32 i32)))
- *   (import "__wasm_sandbox" "exit" (func $exit (param i32 i32)))
- *   (func $leaf (call $enter (i32.const 0) (i32.const 0)) (call $exit (i32.const 0) (i32.const 0)))
+ *   (import "__wasm_sandbox" "exit" (func $exit (param i32 i32 i32 i32)))
+ *   (global $defer (mut i32) (i32.const 0)) (global $pid (mut i32) (i32.const -1)) (global $pc (mut i32) (i32.const 0))
+ *   (func $leaf
+ *     (if (global.get $defer) (then (global.set $pid (i32.const 0))) (else (call $enter (i32.const 0) (i32.const 0))))
+ *     (call $exit (i32.const 0) (i32.const 0) (global.get $pid) (global.get $pc)) (global.set $pid (i32.const -1)))
  *   (func (export "withCalls") (param $n i32) (local $i i32)
- *     (call $enter (i32.const 1) (i32.const 0))
+ *     (if (global.get $defer) (then (global.set $pid (i32.const 1))) (else (call $enter (i32.const 1) (i32.const 0))))
  *     (loop $again (call $leaf) (local.set $i (i32.add (local.get $i) (i32.const 1)))
  *       (br_if $again (i32.lt_s (local.get $i) (local.get $n))))
- *     (call $exit (i32.const 1) (i32.const 0)))
+ *     (call $exit (i32.const 1) (i32.const 0) (global.get $pid) (global.get $pc)) (global.set $pid (i32.const -1)))
  *   (func (export "withoutCalls") (param $n i32) (local $i i32)
- *     (call $enter (i32.const 2) (i32.const 0))
+ *     (if (global.get $defer) (then (global.set $pid (i32.const 2))) (else (call $enter (i32.const 2) (i32.const 0))))
  *     (loop $again (local.set $i (i32.add (local.get $i) (i32.const 1)))
  *       (br_if $again (i32.lt_s (local.get $i) (local.get $n))))
- *     (call $exit (i32.const 2) (i32.const 0)))
+ *     (call $exit (i32.const 2) (i32.const 0) (global.get $pid) (global.get $pc)) (global.set $pid (i32.const -1)))
  */
 const CALIBRATION_MODULE =
-  '0061736d01000000010d0360027f7f0060000060017f00022e020e5f5f7761736d5f73616e64626f7805656e74657200000e5f5f7761736d5f73616e64626f' +
-  '7804657869740000030403010202071c02097769746843616c6c7300030c776974686f757443616c6c7300040a56030e004100410010004100410010010b23' +
-  '01017f41014100100003401002200141016a210120012000480d000b4101410010010b2101017f4102410010000340200141016a210120012000480d000b41' +
-  '02410010010b';
+  '0061736d0100000001140460027f7f0060047f7f7f7f0060000060017f00022e020e5f5f7761736d5f73616e64626f7805656e74657200000e5f5f776173' +
+  '6d5f73616e64626f78046578697400010304030203030610037f0141000b7f01417f0b7f0141000b071c02097769746843616c6c7300030c776974686f75' +
+  '7443616c6c7300040a8c010320002300044041002401054100410010000b41004100230123021001417f24010b3501017f23000440410124010541014100' +
+  '10000b03401002200141016a210120012000480d000b41014100230123021001417f24010b3301017f2300044041022401054102410010000b0340200141' +
+  '016a210120012000480d000b41024100230123021001417f24010b';
 
 let compiled: WebAssembly.Module | undefined;
 
