@@ -70,14 +70,18 @@ describe('findings on the command line', () => {
     const { code, stdout, stderr } = run('profile', guestPath('alloc'), 'leak', '10', '256', '--mode', 'alloc', '--repeat', '5', '--findings', '--fail-on', 'medium', '--save', file);
     expect(code).toBe(2);
     expect(stdout).toContain('per-call leak check: leak() × 5 gains 2.5 KiB live per call'); // the mode's own table, then its findings
-    expect(stdout).toContain('\nfindings: 1, most saving first\n\n1. [medium] leak keeps 2608 more live bytes after every call  (leak, allocation)\n');
-    expect(stdout).toContain('   where: module alloc.wasm, export leak, path assembly/alloc/leak → ~lib/arraybuffer/ArrayBuffer#constructor\n');
+    // When no earlier test left this rewrite in the disk cache, the rewrite is part of the
+    // compile time and cold-start-compile fires too (rightly): every other finding is exact.
+    const timed = (ids: string[]): string[] => ids.filter((id) => id !== 'cold-start-compile');
+    expect(stdout).toMatch(/\nfindings: [12], most saving first\n\n/);
+    expect(stdout).toMatch(/\n[12]\. \[medium\] leak keeps 2608 more live bytes after every call {2}\(leak, allocation\)\n {3}where: module alloc\.wasm, export leak, path assembly\/alloc\/leak → ~lib\/arraybuffer\/ArrayBuffer#constructor\n/);
     expect(stdout).toContain('from assembly/alloc/leak → ~lib/arraybuffer/ArrayBuffer#constructor 2,560 bytes/call');
-    expect(stderr).toBe('fail-on medium: 1 finding(s) at or above medium (leak)\n');
+    const failedOn = /^fail-on medium: (\d) finding\(s\) at or above medium \(([^)]*)\)\n$/.exec(stderr);
+    expect(timed(failedOn![2]!.split(', '))).toEqual(['leak']);
     const again = run('analyze', file, '--json');
     const report = JSON.parse(again.stdout) as { findings: { id: string; evidence: { label: string; value: number }[] }[] };
-    expect(report.findings.map((f) => f.id)).toEqual(['leak']);
-    expect(report.findings[0]!.evidence[0]).toEqual({ label: 'live bytes gained per call', value: 2608, unit: 'bytes' });
+    expect(timed(report.findings.map((f) => f.id))).toEqual(['leak']);
+    expect(report.findings.find((f) => f.id === 'leak')!.evidence[0]).toEqual({ label: 'live bytes gained per call', value: 2608, unit: 'bytes' });
   });
 
   it('profile --mode alloc --findings on churn: a hot spot of 1000 blocks a call, no leak', () => {
