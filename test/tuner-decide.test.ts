@@ -99,6 +99,25 @@ describe('the tuner’s decisions on a simulated pool', () => {
     expect(accepted[0]!.epochs[0]!.seconds).toBeGreaterThan(2 * trials[0]!.epochs[0]!.seconds);
   });
 
+  it('chases a small effect on longer epochs only after the other knobs had their short trials: a large effect is found first', () => {
+    // Caller spin (tried first) moves throughput 2 % a rung, under 5 % noise: inconclusive at the
+    // base size. A thread more is worth 40 %: clear at once.
+    const model: PoolModel = (s) => ({
+      throughput: 100_000 * peaked([1, 2, 3, 4], 4, 0.4)(s.threads) * peaked(KNOB_LADDERS.callerSpinMicros, 100, 0.02)(s.callerSpinMicros),
+      p99Ms: 1, cpuMicrosPerCall: 10, outstanding: 64,
+    });
+    const controller = new TuningController(DEFAULTS, throughput());
+    simulate(controller, model, 400, 0.05);
+    const trials = controller.log('live').trials;
+    expect(trials[0]).toMatchObject({ setting: 'callerSpinMicros', decision: 'rejected', reason: expect.stringMatching(/tried again on epochs 2× as long$/) });
+    const threads = trials.findIndex((t) => t.setting === 'threads' && t.decision === 'accepted');
+    const longerSpin = trials.findIndex((t, i) => i > 0 && t.setting === 'callerSpinMicros');
+    expect(threads).toBeGreaterThan(0);
+    expect(threads).toBeLessThan(longerSpin);
+    expect(trials[threads]!.epochs[0]!.seconds).toBeLessThan(0.4); // on base-size epochs (250 ms ± 20 %)
+    expect(trials[longerSpin]!.epochs[0]!.seconds).toBeGreaterThan(0.4);
+  });
+
   it('does not move on pure noise', () => {
     const controller = new TuningController(DEFAULTS, throughput());
     simulate(controller, () => ({ throughput: 80_000, p99Ms: 1, cpuMicrosPerCall: 10 }), 2000, 0.05);

@@ -10,7 +10,8 @@
  *      │◄── rejected / within noise ── try the other way, or settle ──┤  epochs jittered)
  *      │◄── guard breached on a candidate epoch ── reverted at once ──┤
  *      │◄── offered load changed within an arm ── abandoned ──────────┘
- *      (an abandoned trial lengthens the epochs, up to maxEpochScale: a bursty load's bursts average out)
+ *      (an abandoned trial lengthens the epochs, up to maxEpochScale: a bursty load's bursts average out;
+ *       an inconclusive one lengthens that knob's, and the knobs on shorter epochs go first)
  *   every knob settled ──► wait (re-probe period, jittered) ──► try them all again
  *
  * Anchors: .NET's hill climbing (move one bounded step only when the signal clears the noise,
@@ -47,7 +48,9 @@ export const TUNER_DEFAULTS = {
   appLimitedIdleShare: 0.5,
   /**
    * An inconclusive trial (not significant, or under the signal-to-noise bar) is run again with
-   * epochs twice as long, up to this many times the base size; a conclusive one halves them.
+   * epochs twice as long, up to this many times the base size, after the knobs whose trials
+   * are shorter; a conclusive one halves that knob's length. A trial abandoned because the load
+   * moved lengthens every epoch the same way (the load's noise is every knob's).
    */
   maxEpochScale: 8,
   /** Incumbent-only epochs after a move. */
@@ -96,6 +99,11 @@ interface KnobState {
   readonly accepted: number[];
   /** Multiplies the dead band after an oscillation (1, 2, 4). */
   damping: number;
+  /**
+   * Epoch length of this knob's next trial, as a multiple of the base size: doubled after an
+   * inconclusive trial (its effect, if any, is small against the noise), halved after a conclusive one.
+   */
+  scale: number;
 }
 
 type Phase =
@@ -123,8 +131,10 @@ export class TuningController {
   private readonly rng: ReturnType<typeof xoroshiro128plus>;
   private readonly o: Resolved;
   private readonly dryRun: boolean;
-  /** Epoch length as a multiple of the base size: grows while trials are inconclusive (noise). */
-  private scale = 1;
+  /** Epoch length as a multiple of the base size, for the load: grows while trials are abandoned because it varies. */
+  private loadScale = 1;
+  /** The epoch multiple of the trial running (the load's times the knob's, at most maxEpochScale). */
+  private trialScale = 1;
 
   constructor(
     start: LiveSettings,
@@ -140,7 +150,7 @@ export class TuningController {
     // Which way each knob is tried first: up when maximising throughput; down when minimising CPU
     // per call, where spinning (caller, workers) and idle threads are what the CPU pays for.
     const firstWay = (knob: Knob): 1 | -1 => (options.objective.kind === 'cpu-per-call' && knob.setting !== 'wakeBatch' ? -1 : 1);
-    this.state = this.knobs.map((knob) => ({ direction: firstWay(knob), triedUp: false, triedDown: false, accepted: [], damping: 1 }));
+    this.state = this.knobs.map((knob) => ({ direction: firstWay(knob), triedUp: false, triedDown: false, accepted: [], damping: 1, scale: 1 }));
     // Minimising CPU, the workers' spin goes first: each idle worker burns a core while it spins.
     if (options.objective.kind === 'cpu-per-call') this.cursor = Math.max(0, this.knobs.findIndex((knob) => knob.setting === 'workerSpin'));
     this.phase = { kind: 'measuring', wait: 0, epochs: [], why: 'measuring the incumbent' };
@@ -193,16 +203,23 @@ export class TuningController {
       return this.command('incumbent', this.incumbent);
     }
     const first = uniformInt(this.rng, 0, 1) === 0 ? 'incumbent' : 'candidate';
+    this.trialScale = Math.min(this.o.maxEpochScale, this.loadScale * this.state[trial.knob]!.scale);
     this.phase = { kind: 'trial', knob: trial.knob, from: this.incumbent[this.knobs[trial.knob]!.setting], candidate: trial.candidate, first, epochs: [] };
     return this.armCommand(first, trial.knob, trial.candidate);
   }
 
-  /** The next knob (round robin) with a rung to try in a direction not tried yet. */
+  /**
+   * The next knob with a rung to try in a direction not tried yet: the cheapest first (the
+   * shortest epochs — a knob whose last trial was inconclusive waits until the others had theirs,
+   * so a large effect elsewhere is found before a small one is chased), round robin among equals.
+   */
   private pickTrial(appLimited: boolean): { knob: number; candidate: number } | undefined {
+    let pick: { knob: number; candidate: number; direction: 1 | -1 } | undefined;
     for (let step = 0; step < this.knobs.length; step++) {
       const index = (this.cursor + step) % this.knobs.length;
       const knob = this.knobs[index]!;
       const state = this.state[index]!;
+      if (pick !== undefined && state.scale >= this.state[pick.knob]!.scale) continue;
       for (const direction of [state.direction, -state.direction as 1 | -1]) {
         if (direction > 0 ? state.triedUp : state.triedDown) continue;
         // No growth of the thread count while the callers, not the pool, bound the load (Gradient2).
@@ -212,12 +229,14 @@ export class TuningController {
           this.tried(state, direction);
           continue;
         }
-        state.direction = direction;
-        this.cursor = index;
-        return { knob: index, candidate };
+        pick = { knob: index, candidate, direction };
+        break;
       }
     }
-    return undefined;
+    if (pick === undefined) return undefined;
+    this.state[pick.knob]!.direction = pick.direction;
+    this.cursor = pick.knob;
+    return { knob: pick.knob, candidate: pick.candidate };
   }
 
   private trialEpoch(phase: Extract<Phase, { kind: 'trial' }>, epoch: EpochFigures): EpochCommand {
@@ -243,7 +262,7 @@ export class TuningController {
         const longer = this.lengthenEpochs();
         return this.conclude(
           phase, 'abandoned',
-          `the offered load changed during the trial (arrival rates and outstanding calls within one arm ${apart} % and more apart); tried again once it is steady${longer ? `, on epochs ${this.scale}× as long` : ''}`,
+          `the offered load changed during the trial (arrival rates and outstanding calls within one arm ${apart} % and more apart); tried again once it is steady${longer ? `, on epochs ${this.loadScale}× as long` : ''}`,
         );
       }
     }
@@ -270,13 +289,19 @@ export class TuningController {
     const snr = noise === 0 ? Number.POSITIVE_INFINITY : Math.abs(comparison.after.median - comparison.before.median) / noise;
     const change = `${pct(ratio.estimate)} [${pct(ratio.low)}, ${pct(ratio.high)}], p = ${comparison.test.p.toPrecision(2)}, signal/noise ${snr.toFixed(1)}`;
     const inconclusive = (verdict.verdict === 'improved' && snr < this.o.snr) || (verdict.verdict === 'unchanged' && !verdict.withinNoise);
-    if (inconclusive && this.scale < this.o.maxEpochScale) {
-      // Not shown either way: the same trial again, on epochs twice as long (less noise per epoch).
-      this.scale = Math.min(this.o.maxEpochScale, this.scale * 2);
+    if (inconclusive && this.trialScale < this.o.maxEpochScale) {
+      // Not shown either way: the same trial again, on epochs twice as long (less noise per
+      // epoch), once the knobs on shorter epochs had their trials.
+      state.scale = Math.min(this.o.maxEpochScale, state.scale * 2);
+      this.cursor = (phase.knob + 1) % this.knobs.length;
+      const again = Math.min(this.o.maxEpochScale, this.loadScale * state.scale);
       const why = verdict.verdict === 'improved' ? `signal/noise below ${this.o.snr}` : 'not significant';
-      return this.conclude(phase, 'rejected', `${why}: ${change}; tried again on epochs ${this.scale}× as long`, figures);
+      return this.conclude(phase, 'rejected', `${why}: ${change}; tried again on epochs ${again}× as long`, figures);
     }
-    if (!inconclusive) this.scale = Math.max(1, this.scale / 2);
+    if (!inconclusive) {
+      state.scale = Math.max(1, state.scale / 2);
+      this.loadScale = Math.max(1, this.loadScale / 2);
+    }
     if (verdict.verdict === 'improved' && snr < this.o.snr) {
       this.tried(state, state.direction);
       this.cursor = (phase.knob + 1) % this.knobs.length;
@@ -344,8 +369,8 @@ export class TuningController {
 
   /** Doubles the epochs' length up to maxEpochScale; false when they are that long already. */
   private lengthenEpochs(): boolean {
-    if (this.scale >= this.o.maxEpochScale) return false;
-    this.scale = Math.min(this.o.maxEpochScale, this.scale * 2);
+    if (this.loadScale >= this.o.maxEpochScale) return false;
+    this.loadScale = Math.min(this.o.maxEpochScale, this.loadScale * 2);
     return true;
   }
 
@@ -364,11 +389,12 @@ export class TuningController {
   }
 
   private armCommand(arm: 'incumbent' | 'candidate', knob: number, candidate: number): EpochCommand {
-    return this.command(arm, arm === 'incumbent' ? this.incumbent : withSetting(this.incumbent, this.knobs[knob]!.setting, candidate));
+    return this.command(arm, arm === 'incumbent' ? this.incumbent : withSetting(this.incumbent, this.knobs[knob]!.setting, candidate), this.trialScale);
   }
 
-  private command(arm: 'incumbent' | 'candidate', settings: LiveSettings): EpochCommand {
-    return { arm, settings, minCalls: this.jittered(this.o.epochCalls * this.scale), minMs: this.jittered(this.o.epochMs * this.scale) };
+  /** An epoch of `scale` times the base size (outside trials: the load's). */
+  private command(arm: 'incumbent' | 'candidate', settings: LiveSettings, scale = this.loadScale): EpochCommand {
+    return { arm, settings, minCalls: this.jittered(this.o.epochCalls * scale), minMs: this.jittered(this.o.epochMs * scale) };
   }
 
   /** `value` ± jitter, seeded: epochs do not fall in step with a periodic disturbance. */
