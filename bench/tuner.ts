@@ -11,7 +11,7 @@
  * typed-array calls at concurrency 4 (threads and wake-ups dominate); a bursty open-loop load
  * (arrivals on a seeded schedule, latency measured from each arrival, so coordinated omission
  * does not hide queueing); bench/macro's request handling at 16 callers, minimising CPU per
- * request; a CPU-bound guest with few calls (the defaults should already be right: the tuner
+ * request, and the same requests arriving at a steady 2,000/s; a CPU-bound guest with few calls (the defaults should already be right: the tuner
  * must not cost more than 2 %). Settings print as t<threads> cs<caller spin µs>
  * ws<worker spin> b<wake-up batch>. Target: a significant gain ≥ 10 % on at least
  * two workloads, within 5 % of the sweep's best on each, no significant loss anywhere.
@@ -22,7 +22,7 @@ import { compareSamples } from '../src/profiler/compare/statistics.js';
 import type { LiveSettings } from '../src/profiler/model/tuning.js';
 import { startTuner } from '../src/tuner/apply.js';
 import type { Objective } from '../src/tuner/objective.js';
-import { closedLoop, openLoop, type Window } from './load.js';
+import { closedLoop, openLoop, steady, type Window } from './load.js';
 import { guestPath, median, printBench, writeBench, type BenchResult } from './report.js';
 import { bytesSig, requestPayloads } from './request-payloads.js';
 
@@ -46,6 +46,7 @@ const MiB = Float64Array.from({ length: (1024 * 1024) / 8 }, (_, i) => i % 1000)
 const requests = requestPayloads;
 const sumSig = { signature: { params: ['Float64Array'], result: 'f64' } } as const;
 let burstSeed = 1;
+let steadyServed = 0;
 
 const workloads: Workload[] = [
   {
@@ -76,6 +77,15 @@ const workloads: Workload[] = [
     modules: { request: guestPath('macro-request') },
     epochCalls: 1000,
     run: (pool, ms) => closedLoop(ms, 16, (lane, i) => pool.invoke('request', 'handle', [requests[(lane * 7 + i) % requests.length]!], bytesSig)),
+  },
+  {
+    // The same requests arriving at a steady 2,000/s: a service far from saturation, where
+    // spinning threads cost CPU and buy little latency.
+    name: 'steady requests 2k/s',
+    objective: { kind: 'cpu-per-call', p99BoundMs: 20 },
+    modules: { request: guestPath('macro-request') },
+    epochCalls: 300,
+    run: (pool, ms) => openLoop(ms, burstSeed++, () => pool.invoke('request', 'handle', [requests[steadyServed++ % requests.length]!], bytesSig), steady(2000)),
   },
   {
     name: 'CPU-bound fib(25) ×2',
