@@ -302,7 +302,7 @@ export function enterCounted(id: i32, counter: i32): void {
 export function exitCounted(id: i32, counter: i32, pendingId: i32, pendingCounter: i32): void {
   if (pendingId >= 0) {
     if (pendingId == id) {
-      leafAt(id, instructionsAt(pendingCounter), instructionsAt(counter));
+      leafAt(id, pendingCounter, counter);
       return;
     }
     enterAt(pendingId, instructionsAt(pendingCounter));
@@ -311,13 +311,13 @@ export function exitCounted(id: i32, counter: i32, pendingId: i32, pendingCounte
 }
 
 /**
- * A call that made no calls, entered at `start` and left at `end`: what enterAt then exitAt do,
+ * A call that made no calls, entered and left at these counters: what enterAt then exitAt do,
  * without pushing its frame. Past a limit (folding, a full stack, a full tree) it takes their path.
  */
-function leafAt(id: i32, start: f64, end: f64): void {
+@inline function leafAt(id: i32, entered: i32, left: i32): void {
   if (folding > 0 || sp == stackEnd) {
-    enterAt(id, start);
-    exitAt(id, end);
+    enterAt(id, instructionsAt(entered));
+    exitAt(id, instructionsAt(left));
     return;
   }
   const index = childOf(current, id);
@@ -325,7 +325,9 @@ function leafAt(id: i32, start: f64, end: f64): void {
     folded++;
     return;
   }
-  const elapsed = positive(end - start);
+  // (base − left) − (base − entered), exactly: every term is an integer below 2^53. No
+  // counter is refilled while an entry is pending (the host settles first).
+  const elapsed = live != 0 ? positive(<f64>entered - <f64>left) : 0;
   const node = nodes + <usize>index * NODE_BYTES;
   store<f64>(node, load<f64>(node, CALLS) + 1, CALLS);
   store<f64>(node, load<f64>(node, TOTAL) + elapsed, TOTAL);
