@@ -335,7 +335,7 @@ export class TuningController {
       verdict.verdict === 'regressed'
         ? `worse: ${change}`
         : verdict.withinNoise
-          ? `significant but within the ±${pct(threshold, false)} dead band: ${change}`
+          ? `significant, but its interval reaches into the ±${pct(threshold, false)} dead band: ${change}`
           : `not significant: ${change}`;
     return this.conclude(phase, 'rejected', why, figures);
   }
