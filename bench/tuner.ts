@@ -38,8 +38,8 @@ interface Workload {
 
 const WARMUP_MS = 50;
 const WINDOW_MS = Number(process.env['TUNER_BENCH_WINDOW_MS'] ?? 300);
-const ROUNDS = Number(process.env['TUNER_BENCH_ROUNDS'] ?? 7);
-const TUNER_WARMUP_MS = Number(process.env['TUNER_BENCH_WARMUP_MS'] ?? 90_000);
+const ROUNDS = Number(process.env['TUNER_BENCH_ROUNDS'] ?? 11);
+const TUNER_WARMUP_MS = Number(process.env['TUNER_BENCH_WARMUP_MS'] ?? 180_000);
 const DEFAULTS: LiveSettings = { threads: 2, callerSpinMicros: 20, workerSpin: 2000, wakeBatch: 64 };
 
 const MiB = Float64Array.from({ length: (1024 * 1024) / 8 }, (_, i) => i % 1000);
@@ -129,13 +129,13 @@ async function main(): Promise<void> {
     await pool.ready();
     await workload.run(pool, 300);
 
-    // 1. The sweep: every grid point once, then the best five again, interleaved, to pick one.
+    // 1. The sweep: every grid point once, then the best five five times more, interleaved, to pick one.
     const points = grid();
     const scores: number[] = [];
     for (const s of points) scores.push(figure(workload.objective, await measure(pool, workload, s)));
     const ranked = points.map((s, i) => ({ s, score: scores[i]! })).sort((a, b) => (isBetter(workload.objective, a.score, b.score) ? -1 : 1)).slice(0, 5);
     const again = ranked.map(() => [] as number[]);
-    for (let round = 0; round < 3; round++) for (const [i, r] of ranked.entries()) again[i]!.push(figure(workload.objective, await measure(pool, workload, r.s)));
+    for (let round = 0; round < 5; round++) for (const [i, r] of ranked.entries()) again[i]!.push(figure(workload.objective, await measure(pool, workload, r.s)));
     let best = 0;
     for (let i = 1; i < ranked.length; i++) if (isBetter(workload.objective, median(again[i]!), median(again[best]!))) best = i;
     const sweepBest = ranked[best]!.s;
