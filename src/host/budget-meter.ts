@@ -41,6 +41,11 @@ export class BudgetMeter {
   private where: string;
   /** A recorder's clock base, kept at `earlier + consumed + given` (see `publishClockBase`). */
   private clockBase: WebAssembly.Global | undefined;
+  /**
+   * A recorder's deferred entry holds a raw counter, which means something only with the base
+   * of its time: it is reported before the counter is reset or the base moves.
+   */
+  private settle: (() => void) | undefined;
 
   constructor(
     private readonly limits: BudgetLimits,
@@ -106,12 +111,6 @@ export class BudgetMeter {
   private publish(): void {
     if (this.clockBase !== undefined) this.clockBase.value = this.earlier + this.consumed + this.given;
   }
-
-  /**
-   * A recorder's deferred entry holds a raw counter, which means something only with the base
-   * of its time: it is reported before the counter is reset or the base moves.
-   */
-  private settle: (() => void) | undefined;
 
   /** Binds the instance's budget global (after instantiation). */
   attach(global: WebAssembly.Global): void {
