@@ -189,6 +189,25 @@ describe('the wasm call-tree recorder records the tree the JS builder records (i
     expect(maxDepth(wasm.root)).toBeGreaterThan(3); // the out-of-step frames nest until catcher exits
   });
 
+  // `back` is the host calling the guest again: leaves pending on both sides of the boundary.
+  const callback = wat(`(module
+    (import "env" "back" (func $back (param i32) (result i32)))
+    (func $leaf (export "leaf") (param $n i32) (result i32) (i32.mul (local.get $n) (i32.const 3)))
+    (func (export "outer") (param $n i32) (result i32)
+      (i32.add (call $back (local.get $n)) (call $leaf (local.get $n)))))`, true);
+
+  it('a host import calling back into the guest: entries pending across the boundary, the same tree', async () => {
+    const module = await host.load(callback, { instrument: COUNTED });
+    const [wasm, js] = profiled(module, (profiler) => {
+      let sandbox: Sandbox | undefined;
+      const back = (n: number): number => (n === 0 ? 0 : sandbox!.call('leaf', n) as number) + (n > 1 ? (sandbox!.call('outer', n - 1) as number) : 0);
+      sandbox = profiler.instantiate({ imports: { env: { back } } });
+      expect(sandbox.call('outer', 4)).toBe(12 + 12 + 9 + 9 + 6 + 6 + 3 + 3);
+    });
+    expect(wasm).toEqual(js);
+    expect(calls(wasm)).toBeGreaterThan(10);
+  });
+
   // `tick` is the host: the test resets the profiler from inside a call, with frames open.
   const reentrant = wat(`(module
     (import "env" "tick" (func $tick))
