@@ -203,7 +203,7 @@ export class TuningController {
       return this.command('incumbent', this.incumbent);
     }
     const first = uniformInt(this.rng, 0, 1) === 0 ? 'incumbent' : 'candidate';
-    this.trialScale = Math.min(this.o.maxEpochScale, this.loadScale * this.state[trial.knob]!.scale);
+    this.trialScale = this.scaleOf(this.state[trial.knob]!);
     this.phase = { kind: 'trial', knob: trial.knob, from: this.incumbent[this.knobs[trial.knob]!.setting], candidate: trial.candidate, first, epochs: [] };
     return this.armCommand(first, trial.knob, trial.candidate);
   }
@@ -294,9 +294,8 @@ export class TuningController {
       // epoch), once the knobs on shorter epochs had their trials.
       state.scale = Math.min(this.o.maxEpochScale, state.scale * 2);
       this.cursor = (phase.knob + 1) % this.knobs.length;
-      const again = Math.min(this.o.maxEpochScale, this.loadScale * state.scale);
       const why = verdict.verdict === 'improved' ? `signal/noise below ${this.o.snr}` : 'not significant';
-      return this.conclude(phase, 'rejected', `${why}: ${change}; tried again on epochs ${again}× as long`, figures);
+      return this.conclude(phase, 'rejected', `${why}: ${change}; tried again on epochs ${this.scaleOf(state)}× as long`, figures);
     }
     if (!inconclusive) {
       state.scale = Math.max(1, state.scale / 2);
@@ -365,6 +364,11 @@ export class TuningController {
    */
   private loadChanged(epochs: readonly EpochFigures[]): boolean {
     return spread(epochs.map((e) => e.arrivalRate)) > this.o.loadTolerance && spread(epochs.map((e) => e.outstanding)) > this.o.loadTolerance;
+  }
+
+  /** A trial's epoch multiple for this knob: the load's times the knob's, at most maxEpochScale. */
+  private scaleOf(state: KnobState): number {
+    return Math.min(this.o.maxEpochScale, this.loadScale * state.scale);
   }
 
   /** Doubles the epochs' length up to maxEpochScale; false when they are that long already. */
