@@ -11,8 +11,9 @@
  * typed-array calls at concurrency 4 (threads and wake-ups dominate); a bursty open-loop load
  * (arrivals on a seeded schedule, latency measured from each arrival, so coordinated omission
  * does not hide queueing); bench/macro's request handling at 16 callers, minimising CPU per
- * request, and the same requests arriving at a steady 2,000/s; a CPU-bound guest with few calls (the defaults should already be right: the tuner
- * must not cost more than 2 %). Settings print as t<threads> cs<caller spin µs>
+ * request, and the same requests arriving at a steady 2,000/s; a CPU-bound guest with few
+ * calls (the defaults should already be right: the tuner must not cost more than 2 %).
+ * Settings print as t<threads> cs<caller spin µs>
  * ws<worker spin> b<wake-up batch>. Target: a significant gain ≥ 10 % on at least
  * two workloads, within 5 % of the sweep's best on each, no significant loss anywhere.
  */
@@ -45,7 +46,8 @@ const DEFAULTS: LiveSettings = { threads: 2, callerSpinMicros: 20, workerSpin: 2
 const MiB = Float64Array.from({ length: (1024 * 1024) / 8 }, (_, i) => i % 1000);
 const requests = requestPayloads;
 const sumSig = { signature: { params: ['Float64Array'], result: 'f64' } } as const;
-let burstSeed = 1;
+/** Each open-loop window's schedule seed (bursty and steady alike). */
+let openLoopSeed = 1;
 let steadyServed = 0;
 
 const workloads: Workload[] = [
@@ -68,7 +70,7 @@ const workloads: Workload[] = [
     objective: { kind: 'cpu-per-call', p99BoundMs: 20 },
     modules: { add: guestPath('add') },
     epochCalls: 800,
-    run: (pool, ms) => openLoop(ms, burstSeed++, () => pool.call('add', 'add', 1, 2)),
+    run: (pool, ms) => openLoop(ms, openLoopSeed++, () => pool.call('add', 'add', 1, 2)),
   },
   {
     // bench/macro's scenario, minimising the CPU a request costs at the load 16 callers offer.
@@ -85,7 +87,7 @@ const workloads: Workload[] = [
     objective: { kind: 'cpu-per-call', p99BoundMs: 20 },
     modules: { request: guestPath('macro-request') },
     epochCalls: 300,
-    run: (pool, ms) => openLoop(ms, burstSeed++, () => pool.invoke('request', 'handle', [requests[steadyServed++ % requests.length]!], bytesSig), steady(2000)),
+    run: (pool, ms) => openLoop(ms, openLoopSeed++, () => pool.invoke('request', 'handle', [requests[steadyServed++ % requests.length]!], bytesSig), steady(2000)),
   },
   {
     name: 'CPU-bound fib(25) ×2',
