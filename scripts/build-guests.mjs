@@ -52,8 +52,10 @@ async function buildText(file) {
   const text = await readFile(source, 'utf8');
   const module = binaryen.parseText(text);
   try {
-    // A first-line `;; features: reference-types` comment enables that proposal for one guest only.
-    const extra = /^;;\s*features:.*reference-types/.test(text) ? binaryen.Features.ReferenceTypes | binaryen.Features.BulkMemory : 0;
+    // A first-line `;; features: reference-types, simd, bulk-memory` comment enables those proposals for one guest only.
+    const named = /^;;\s*features:(.*)/.exec(text)?.[1] ?? '';
+    const FEATURES = { 'reference-types': binaryen.Features.ReferenceTypes | binaryen.Features.BulkMemory, simd: binaryen.Features.SIMD128, 'bulk-memory': binaryen.Features.BulkMemory | binaryen.Features.BulkMemoryOpt };
+    const extra = Object.entries(FEATURES).reduce((all, [name, bits]) => (named.includes(name) ? all | bits : all), 0);
     module.setFeatures(binaryen.Features.MVP | binaryen.Features.MutableGlobals | binaryen.Features.SignExt | binaryen.Features.TailCall | extra);
     if (!module.validate()) throw new Error(`binaryen rejected ${file}`);
     // Hand-written modules ship without a name section on purpose: they exercise index-only naming.

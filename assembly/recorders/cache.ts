@@ -41,6 +41,11 @@ const NO_LINE: u32 = 0xffffffff;
 const NOW: u32 = 1180;
 const OWNERS: u32 = 1184;
 const OWNER_CAP: u32 = 1188;
+/**
+ * Per stream class (12 × 8 B): the stream and the node counter of that class's latest report,
+ * where the accesses the guest coalesced after it belong (abi.ts MEMORY_HOOKS).
+ */
+const RUN_CONTEXT: u32 = 1192;
 
 
 
@@ -103,6 +108,7 @@ export function configure(
   store<u32>(0, NO_LINE, LAST_LINE); store<u32>(0, NO_LINE, PREV_LINE); store<u32>(0, 0, TOP_SWAPPED);
   store<u32>(0, load<u32>(0, 1100), 1112);
   store<u32>(0, load<u32>(0, 1092), 1116);
+  memory.fill(RUN_CONTEXT, 0, STREAMS * 8);
   return load<u32>(0, 1072) + (load<u32>(0, 1076) << 4);
 }
 
@@ -428,17 +434,99 @@ function recentLine(address: u64, bytes: u32, write: bool): bool {
   return true;
 }
 
-/** The memory pass's `load_ptr(bytes, offset, pointer) -> pointer`. */
-export function load_ptr(bytes: u32, offset: u32, pointer: u32): u32 {
-  const address = <u64>pointer + <u64>offset;
-  if (!recentLine(address, bytes, false)) reference(address, bytes, false);
-  return pointer;
+// ---- what the guest coalesced (abi.ts MEMORY_HOOKS) --------------------------------------
+
+/**
+ * `second` coalesced accesses were to the line touched before the last, each of which then
+ * became the last: reuse distance 1, not 0 (applyRun counted every coalesced access at 0), and
+ * an odd count leaves the two swapped — what recentLine's second-line path does for each.
+ */
+// @ts-ignore: decorator
+@inline
+function settleLines(second: f64): void {
+  if (second == 0) return;
+  const buckets = load<u32>(0, 1160);
+  store<f64>(buckets, load<f64>(buckets) - second);
+  store<f64>(buckets, load<f64>(buckets, 8) + second, 8);
+  if (<u64>second & 1) {
+    const last = load<u32>(0, LAST_LINE);
+    store<u32>(0, load<u32>(0, PREV_LINE), LAST_LINE);
+    store<u32>(0, last, PREV_LINE);
+    store<u32>(0, load<u32>(0, TOP_SWAPPED) ^ 1, TOP_SWAPPED);
+  }
 }
 
-export function store_ptr(bytes: u32, offset: u32, pointer: u32): u32 {
+/**
+ * `n` accesses of stream class `c` after its latest report, each one stream delta on from the
+ * one before it (the delta that report ended with), each a D1 hit within one of the two recent
+ * lines: the node's counter, observeStride `n` times in closed form, and reuse distance 0
+ * (settleLines moves the second line's share to 1).
+ */
+function applyRun(c: u32, n: f64): void {
+  const context = RUN_CONTEXT + (c << 3);
+  const s = load<u32>(context);
+  const counter = load<u32>(context, 4);
+  store<f64>(counter, load<f64>(counter) + n);
+  store<f64>(s, load<f64>(s, 32) + n, 32);
+  store<f64>(s, load<f64>(s, 40) + n, 40);
+  const buckets = load<u32>(0, 1160);
+  store<f64>(buckets, load<f64>(buckets) + n);
+  const delta = load<i64>(s, 8);
+  const votes = load<i64>(s, 24);
+  const runs = <i64>n;
+  // The majority vote: a differing candidate loses one vote per access, is replaced when it has
+  // none, and the new one gains one per access after that.
+  if (votes == 0) {
+    store<i64>(s, delta, 16);
+    store<i64>(s, runs, 24);
+  } else if (load<i64>(s, 16) == delta) {
+    store<i64>(s, votes + runs, 24);
+  } else if (runs <= votes) {
+    store<i64>(s, votes - runs, 24);
+  } else {
+    store<i64>(s, delta, 16);
+    store<i64>(s, runs - votes, 24);
+  }
+  store<i64>(s, load<i64>(s) + runs * delta);
+}
+
+/**
+ * One reported access, after what the guest coalesced before it. Returns whether the guest may
+ * coalesce on: bit 0, accesses within this line (it is the last line touched); bit 1, within the
+ * line before it too (at reuse depth 1, and in another D1 set, so both stay their sets' most
+ * recent ways while the guest alternates between them).
+ */
+// @ts-ignore: decorator
+@inline
+function report(bytes: u32, offset: u32, pointer: u32, write: bool): i32 {
+  const c = streamClass(write, bytes);
   const address = <u64>pointer + <u64>offset;
-  if (!recentLine(address, bytes, true)) reference(address, bytes, true);
-  return pointer;
+  if (!recentLine(address, bytes, write)) reference(address, bytes, write);
+  const context = RUN_CONTEXT + (c << 3);
+  store<u32>(context, load<u32>(0, 1116) + c * STRIDE_BYTES);
+  store<u32>(context, load<u32>(0, 1112) + (write ? 32 : 24), 4);
+  if (bytes == 0) return 0;
+  const shift = load<u32>(0, 1036);
+  const line = (address + bytes - 1) >> shift;
+  const last = load<u32>(0, LAST_LINE);
+  if ((address >> shift) != line || last == NO_LINE || line != <u64>last) return 0;
+  const before = load<u32>(0, PREV_LINE);
+  const sets = load<u32>(0, 1028);
+  return before != NO_LINE && (before & sets) != (last & sets) ? 3 : 1;
+}
+
+export function report_load(bytes: u32, offset: u32, pointer: u32): i32 {
+  return report(bytes, offset, pointer, false);
+}
+
+export function report_store(bytes: u32, offset: u32, pointer: u32): i32 {
+  return report(bytes, offset, pointer, true);
+}
+
+/** What the guest coalesced since class `c`'s latest report, and its second-line count, before its next. */
+export function run(c: u32, n: f64, second: f64): void {
+  settleLines(second);
+  if (n != 0 && c < STREAMS) applyRun(c, n);
 }
 
 // ---- call tree ----------------------------------------------------------------------------

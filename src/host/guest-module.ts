@@ -135,10 +135,16 @@ export interface LinkedHooks {
   /** `enter(profileId: i32, counter: i32)`, `exit(profileId: i32, counter: i32)` */
   readonly enter?: WebAssembly.ExportValue;
   readonly exit?: WebAssembly.ExportValue;
-  /** `load_ptr(bytes: i32, offset: i32, pointer: i32) -> i32`: must return `pointer`. */
+  /**
+   * `load(bytes: i32, offset: i32, pointer: i32) -> i32`, `store(…)` and
+   * `run(class: i32, count: f64, second: f64)`: abi.ts MEMORY_HOOKS. A consumer that returns
+   * non-zero (lets the guest coalesce) opens the path with `attached`.
+   */
   readonly load?: WebAssembly.ExportValue;
-  /** `store_ptr(bytes: i32, offset: i32, pointer: i32) -> i32`: must return `pointer`. */
   readonly store?: WebAssembly.ExportValue;
+  readonly run?: WebAssembly.ExportValue;
+  /** Called once the instance exists (its start function has run), with its exports. */
+  attached?(exports: WebAssembly.Exports): void;
   /**
    * Defer entries (abi.ts HOOK_GLOBALS) once the instance exists: only for a consumer whose
    * clock is the counter, as a deferred entry is reported later with the counter it was made at.
@@ -168,18 +174,23 @@ const NO_IMPORTS: WebAssembly.Imports = Object.freeze(Object.create(null) as Web
 
 const NO_HOOKS: FunctionHooks = { enter: () => undefined, exit: () => undefined };
 
-/** The imports the memory pass calls: addresses and sizes go to `hooks`, values never leave the guest. */
+/**
+ * The imports the memory pass calls: addresses and sizes go to `hooks`, values never leave the
+ * guest. Returning 0 keeps the guest from coalescing (abi.ts MEMORY_HOOKS): JavaScript sees
+ * every access.
+ */
 function memoryHookImports(hooks: MemoryHooks | undefined): Record<string, WebAssembly.ImportValue> {
   let delta = 0;
   return {
     [MEMORY_HOOKS.load]: (bytes: number, offset: number, pointer: number) => {
       hooks?.load((pointer >>> 0) + (offset >>> 0), bytes >>> 0);
-      return pointer;
+      return 0;
     },
     [MEMORY_HOOKS.store]: (bytes: number, offset: number, pointer: number) => {
       hooks?.store((pointer >>> 0) + (offset >>> 0), bytes >>> 0);
-      return pointer;
+      return 0;
     },
+    [MEMORY_HOOKS.run]: () => undefined,
     [MEMORY_HOOKS.growBefore]: (pages: number) => ((delta = pages), pages),
     [MEMORY_HOOKS.growAfter]: (result: number) => (hooks?.grow?.(delta, result), result),
   };
@@ -351,6 +362,7 @@ export class GuestModule {
     // Who resynchronises after a trap: the linked recorder when it says how, else the JS hooks.
     let hooks = this.init.instrumentation?.options.hooks === true ? (options.linkedHooks?.unwound !== undefined ? options.linkedHooks : options.hooks) : undefined;
     const linked = options.linkedHooks;
+    linked?.attached?.(instance.exports);
     if (hooks !== undefined && linked?.deferEntries === true && typeof linked.enter === 'function') {
       // From here on (the start function ran eager), entries wait for the next event.
       const deferred = new DeferredEntries(instance.exports, linked.enter as (id: number, counter: number) => void);
@@ -401,6 +413,7 @@ export class GuestModule {
       Object.assign(host, memoryHookImports(options.memoryHooks));
       if (options.linkedHooks?.load !== undefined) host[MEMORY_HOOKS.load] = options.linkedHooks.load;
       if (options.linkedHooks?.store !== undefined) host[MEMORY_HOOKS.store] = options.linkedHooks.store;
+      if (options.linkedHooks?.run !== undefined) host[MEMORY_HOOKS.run] = options.linkedHooks.run;
     }
     if (instrumentation.allocators.length > 0) {
       const hook = options.allocationHook;

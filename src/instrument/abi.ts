@@ -118,17 +118,51 @@ export const ALLOCATOR_ROLES = {
 export type AllocatorRole = keyof typeof ALLOCATOR_ROLES;
 
 /**
- * Memory-access imports the memory pass adds, under HOST_MODULE (internal names are the same):
- * `load_ptr(bytes, offset, pointer) -> pointer` and `store_ptr(…)` see each access's address
- * (pointer + offset) and size and return the pointer unchanged; `memory_grow_pre(delta) -> delta`
- * and `memory_grow_post(result) -> result` frame each `memory.grow`.
+ * Memory-access imports the memory pass adds, under HOST_MODULE (internal names are the same).
+ * `load(bytes, offset, pointer) -> open` and `store(…)` see one access's address (pointer +
+ * offset) and size; `memory_grow_pre(delta) -> delta` and `memory_grow_post(result) -> result`
+ * frame each `memory.grow`.
+ *
+ * A consumer that models caches may let the guest count the commonest accesses itself
+ * (MEMORY_GLOBALS): one at the address its stream class's stride predicts (the same delta from
+ * that class's previous access as before it, no call event since) that lands within one of the
+ * two lines touched last. Such an access makes no call: the guest counts it in `run_<class>`,
+ * and in `second` when it was the line before the last (which then becomes the last). Before a
+ * class's next report, `run(class, count, second)` hands over that class's count and the
+ * second-line count (as f64); bulk operations hand over every class's first. `open`'s bit 0
+ * says the accessed line may take such accesses, bit 1 that the line touched before it may too.
+ * The guest never coalesces until the host sets the `fit_*` globals, so a consumer that returns
+ * 0 sees every access and never a `run`.
  */
 export const MEMORY_HOOKS = {
-  load: '__wasm_sandbox_load_ptr',
-  store: '__wasm_sandbox_store_ptr',
+  load: '__wasm_sandbox_load',
+  store: '__wasm_sandbox_store',
+  run: '__wasm_sandbox_memory_run',
   growBefore: '__wasm_sandbox_memory_grow_pre',
   growAfter: '__wasm_sandbox_memory_grow_post',
 } as const;
+
+/**
+ * The coalescing state, exported mutable i64 globals: `run_<class>` and `second` (counts not
+ * yet reported), `fit_<bytes>` (line bytes − bytes + 1, 0 = never coalesce; set by the host)
+ * and `line_mask` (−line bytes). Stream classes are the stride detector's: loads of 1, 2, 4, 8,
+ * 16 bytes are 0…4, stores 6…10.
+ */
+export const MEMORY_GLOBALS = {
+  second: '__wasm_sandbox_memory_second',
+  lineMask: '__wasm_sandbox_memory_line_mask',
+  fitPrefix: '__wasm_sandbox_memory_fit_',
+  runPrefix: '__wasm_sandbox_memory_run_',
+} as const;
+
+/** Access widths that may coalesce, in stream-class order. */
+export const COALESCED_WIDTHS = [1, 2, 4, 8, 16] as const;
+
+/** The stride detector's stream class of a static access (loads 0…4, stores 6…10; 5 and 11 are other sizes). */
+export function streamClassOf(bytes: number, isStore: boolean): number {
+  const width = COALESCED_WIDTHS.indexOf(bytes as (typeof COALESCED_WIDTHS)[number]);
+  return (isStore ? 6 : 0) + (width < 0 ? 5 : width);
+}
 
 /** The name the host boundary (calls into host imports) gets in profiles. */
 export const HOST_FRAME = '(host)';

@@ -129,6 +129,7 @@ function rewrite(
     }
     profiledFunctions.push(originalNames.get(fn)!);
   }
+  memory?.finish();
   // The host boundary's id follows the defined functions'.
   if (options.hooks) profiledFunctions.push(HOST_FRAME);
   const passesMs = performance.now() - passesStart;

@@ -51,6 +51,17 @@ export class IrBuilder {
     return api['_BinaryenConst']!(this.ptr, this.literal);
   }
 
+  f64(value: number): number {
+    api['_BinaryenLiteralFloat64']!(this.literal, value);
+    return api['_BinaryenConst']!(this.ptr, this.literal);
+  }
+
+  /** An i64 constant beyond a double's exact range. */
+  i64BigInt(value: bigint): number {
+    (api['_BinaryenLiteralInt64'] as unknown as (out: number, v: bigint) => void)(this.literal, BigInt.asIntN(64, value));
+    return api['_BinaryenConst']!(this.ptr, this.literal);
+  }
+
   globalGet(name: string, type: number): number {
     return api['_BinaryenGlobalGet']!(this.ptr, this.name(name), type);
   }
@@ -73,6 +84,14 @@ export class IrBuilder {
 
   binary(op: number, left: number, right: number): number {
     return api['_BinaryenBinary']!(this.ptr, op, left, right);
+  }
+
+  unary(op: number, value: number): number {
+    return api['_BinaryenUnary']!(this.ptr, op, value);
+  }
+
+  select(condition: number, ifTrue: number, ifFalse: number): number {
+    return api['_BinaryenSelect']!(this.ptr, condition, ifTrue, ifFalse);
   }
 
   if(condition: number, ifTrue: number, ifFalse = 0): number {

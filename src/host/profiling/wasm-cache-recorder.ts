@@ -8,14 +8,16 @@ import type { CacheNodeRecord, CacheRecorderLimits, CacheRecording, StrideRecord
 import { REUSE_BUCKETS } from '../../profiler/build/reuse-distance.js';
 import { STREAMS_PER_FUNCTION } from '../../profiler/build/stride-detector.js';
 import type { CacheGeometry } from '../../profiler/model/cache-report.js';
+import { CoalescedAccesses } from '../coalesced-accesses.js';
 import type { LinkedHooks } from '../guest-module.js';
 import { recorderModule } from './bundled-recorders.js';
 
 interface CacheRecorderExports {
   readonly memory: WebAssembly.Memory;
   configure(...args: number[]): number;
-  load_ptr(bytes: number, offset: number, pointer: number): number;
-  store_ptr(bytes: number, offset: number, pointer: number): number;
+  report_load(bytes: number, offset: number, pointer: number): number;
+  report_store(bytes: number, offset: number, pointer: number): number;
+  run(streamClass: number, count: number, second: number): void;
   enter(id: number): void;
   exit(id: number): void;
   unwind(): void;
@@ -34,8 +36,9 @@ const STRIDE_BYTES = 64;
 
 export class WasmCacheRecorder {
   private readonly exports: CacheRecorderExports;
+  private coalesced: CoalescedAccesses | undefined;
 
-  constructor(geometry: CacheGeometry, private readonly limits: CacheRecorderLimits) {
+  constructor(private readonly geometry: CacheGeometry, private readonly limits: CacheRecorderLimits) {
     this.exports = new WebAssembly.Instance(recorderModule('cache')).exports as unknown as CacheRecorderExports;
     const { d1, ll } = geometry;
     this.exports.configure(
@@ -48,7 +51,11 @@ export class WasmCacheRecorder {
   /** The recorder's exports as a sandbox's hook imports. */
   get hooks(): LinkedHooks {
     const e = this.exports;
-    return { enter: e.enter, exit: e.exit, load: e.load_ptr, store: e.store_ptr };
+    return {
+      enter: e.enter, exit: e.exit, load: e.report_load, store: e.report_store, run: e.run,
+      // The guest counts accesses within its two latest D1 lines itself; they reach the recorder with its next report, or here.
+      attached: (exports) => (this.coalesced = new CoalescedAccesses(exports, this.geometry.d1.lineBytes)),
+    };
   }
 
   unwind(): void {
@@ -57,6 +64,7 @@ export class WasmCacheRecorder {
 
   recording(): CacheRecording {
     const e = this.exports;
+    this.coalesced?.drain(e);
     const buffer = e.memory.buffer;
     const used = e.nodesUsed();
     const nodeBase = e.nodeTable();
