@@ -225,6 +225,28 @@ export function decodeNumericCall(payload: Uint8Array): NumericCall | undefined 
   return callFromHeader(view, args, undefined);
 }
 
+/** decodeNumericCall on `length` bytes at `at` in `view` (a ring's), without a view of its own. */
+export function decodeNumericCallAt(view: DataView, at: number, length: number): NumericCall | undefined {
+  if (length < ARGS_AT || view.getUint32(at, true) !== BINARY || view.getUint8(at + 4) !== NUMERIC_CALL) return undefined;
+  const argc = view.getUint8(at + 5);
+  if (length < ARGS_AT + 16 * argc) throw new RangeError('binary call shorter than its argument count');
+  const args: (number | bigint)[] = [];
+  for (let i = 0; i < argc; i++) {
+    const slot = at + ARGS_AT + 16 * i;
+    args.push(view.getUint8(slot) === TAG_I64 ? view.getBigInt64(slot + 8, true) : view.getFloat64(slot + 8, true));
+  }
+  const d = view.getFloat64(at + 24, true);
+  return {
+    id: view.getUint32(at + 8, true),
+    module: view.getUint16(at + 6, true),
+    exportIndex: view.getUint32(at + 12, true),
+    t: view.getFloat64(at + 16, true),
+    d: Number.isNaN(d) ? undefined : d,
+    sandbox: view.getUint32(at + 32, true),
+    args,
+  } as NumericCall;
+}
+
 /**
  * Typed calls (typed arrays, strings and numbers under an AssemblyScript signature given in
  * plain type names) skip msgpack too: the binary call header with kind 3, argument slots whose
@@ -365,6 +387,25 @@ export function encodeNumericAnswer(id: number, q: number, r: number, value: num
   const bytes = new Uint8Array(NUMERIC_ANSWER_BYTES);
   writeNumericAnswer(new DataView(bytes.buffer), 0, id, q, r, value);
   return { parts: [bytes], byteLength: NUMERIC_ANSWER_BYTES, rawBytes: 0 };
+}
+
+/** A numeric answer read in place (decodeNumericAnswerAt): one object, filled again for each. */
+export interface NumericAnswer {
+  id: number;
+  q: number;
+  r: number;
+  value: number | bigint | undefined;
+}
+
+/** Reads a numeric answer of `length` bytes at `at` in `view` into `into`; false when it is no numeric answer. */
+export function decodeNumericAnswerAt(view: DataView, at: number, length: number, into: NumericAnswer): boolean {
+  if (length !== NUMERIC_ANSWER_BYTES || view.getUint32(at, true) !== BINARY || view.getUint8(at + 4) !== NUMERIC_ANSWER) return false;
+  const tag = view.getUint8(at + 5);
+  into.id = view.getUint32(at + 8, true);
+  into.q = view.getFloat64(at + 16, true);
+  into.r = view.getFloat64(at + 24, true);
+  into.value = tag === TAG_NONE ? undefined : tag === TAG_I64 ? view.getBigInt64(at + 32, true) : view.getFloat64(at + 32, true);
+  return true;
 }
 
 export function decodeNumericAnswer(payload: Uint8Array): { id: number; q: number; r: number; value: number | bigint | undefined } | undefined {

@@ -34,6 +34,9 @@ export type ReadResult =
   | { readonly status: 'ok'; readonly payload: Uint8Array; readonly frameBytes: number; readonly frame: number }
   | { readonly status: 'corrupt'; readonly reason: string };
 
+/** One object for every empty read: a spinning consumer polls thousands of times a call. */
+const EMPTY: ReadResult = Object.freeze({ status: 'empty' });
+
 const PREFIX = 8;
 const SKIP = 0xffffffff;
 
@@ -189,7 +192,7 @@ export class RingBuffer {
     const head = Atomics.load(this.header, HEAD) >>> 0;
     let tail = Atomics.load(this.header, TAIL) >>> 0;
     let used = (head - tail) >>> 0;
-    if (used === 0) return { status: 'empty' };
+    if (used === 0) return EMPTY;
     if (used < PREFIX || used > this.capacity) return { status: 'corrupt', reason: `${used} bytes published, not a whole frame` };
     if (this.readU32(tail) === SKIP) {
       const rest = this.capacity - (tail & this.mask);
@@ -197,7 +200,7 @@ export class RingBuffer {
       tail = (tail + rest) >>> 0;
       Atomics.store(this.header, TAIL, tail | 0);
       used -= rest;
-      if (used === 0) return { status: 'empty' };
+      if (used === 0) return EMPTY;
     }
     const length = this.readU32(tail);
     const size = frameBytes(length);
@@ -208,6 +211,32 @@ export class RingBuffer {
     const payload =
       start + length <= this.capacity ? this.data.subarray(start, start + length) : this.copyOut(start, length);
     return { status: 'ok', payload, frameBytes: size, frame: tail };
+  }
+
+  /** The payload length, frame size and position of the frame `peekInPlace` found. */
+  peekedLength = 0;
+  peekedFrameBytes = 0;
+  peekedFrame = 0;
+
+  /**
+   * Consumer, zero-copy and allocation-free: the `view` offset of the next frame's payload when
+   * it lies whole in the ring (its length in `peekedLength`, its size in `peekedFrameBytes`);
+   * -1 otherwise — empty, a skip marker, wrapped or corrupt: `peek` handles those.
+   */
+  peekInPlace(): number {
+    const head = Atomics.load(this.header, HEAD) >>> 0;
+    const tail = Atomics.load(this.header, TAIL) >>> 0;
+    const used = (head - tail) >>> 0;
+    if (used < PREFIX || used > this.capacity) return -1;
+    const length = this.readU32(tail);
+    if (length === SKIP || length > this.maxPayload) return -1;
+    const size = frameBytes(length);
+    const start = (tail + PREFIX) & this.mask;
+    if (size > used || start + length > this.capacity) return -1;
+    this.peekedLength = length;
+    this.peekedFrameBytes = size;
+    this.peekedFrame = tail;
+    return start;
   }
 
   /** Consumer: releases the frame `peek` returned. */

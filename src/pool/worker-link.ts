@@ -5,7 +5,7 @@
  * microseconds, then wait with Atomics.waitAsync; the caller's thread never blocks).
  * What an answer means is decided by whoever the link hands it to.
  */
-import { decode, decodeNumericAnswer, encode, numericCallBytes, splitIntoChunks, writeNumericCall, type Encoded, type NumericCall } from './codec.js';
+import { decode, decodeNumericAnswer, decodeNumericAnswerAt, encode, numericCallBytes, splitIntoChunks, writeNumericCall, type Encoded, type NumericAnswer, type NumericCall } from './codec.js';
 import type { ObserverSlot, PendingCall } from './pending-call.js';
 import { CLAIM, CONTROL, Kind, type Request, type Response, type ServeTask, type WorkerModule } from './protocol.js';
 import { DATA_SEQ, RingBuffer, SPACE_SEQ } from './ring-buffer.js';
@@ -70,6 +70,8 @@ export class WorkerLink {
   /** Encoded requests waiting for ring space, in order; `last`: the frame that completes its request. */
   readonly outbox: { readonly frame: Encoded; readonly pending: PendingCall | undefined; readonly last: boolean }[] = [];
   private pumping = false;
+  /** Scratch for drain's in-place reads of numeric answers. */
+  private readonly answer: NumericAnswer = { id: 0, q: 0, r: 0, value: undefined };
   /** Spins of this link's past workers (their control words are zeroed when a worker is replaced), and of the caller. */
   private readonly spins = { workerRounds: 0, workerEmptyRounds: 0, callerRounds: 0, callerEmptyRounds: 0 };
   private notifyScheduled = false;
@@ -375,7 +377,20 @@ export class WorkerLink {
   /** Hands every response available to the link's handler; returns how many. */
   drain(): number {
     let handled = 0;
-    for (let frame = this.responses.peek(); frame.status === 'ok'; frame = this.responses.peek()) {
+    const ring = this.responses;
+    const answer = this.answer;
+    for (;;) {
+      // The common answer, a number, read where it lies: no views, no intermediate objects.
+      const at = ring.peekInPlace();
+      if (at >= 0 && decodeNumericAnswerAt(ring.view, at, ring.peekedLength, answer)) {
+        const response: Response = { k: Kind.Ok, id: answer.id, v: answer.value, q: answer.q, r: answer.r };
+        ring.consume(ring.peekedFrameBytes);
+        handled++;
+        this.onResponse(this, response);
+        continue;
+      }
+      const frame = ring.peek();
+      if (frame.status !== 'ok') break;
       const numeric = decodeNumericAnswer(frame.payload);
       const response: Response = numeric === undefined ? decode<Response>(frame.payload) : { k: Kind.Ok, id: numeric.id, v: numeric.value, q: numeric.q, r: numeric.r };
       this.responses.consume(frame.frameBytes);

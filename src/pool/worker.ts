@@ -16,6 +16,7 @@ import {
   decode,
   decodeChunk,
   decodeNumericCall,
+  decodeNumericCallAt,
   decodeTypedCall,
   encode,
   encodeNumericAnswer,
@@ -23,14 +24,18 @@ import {
   NUMERIC_ANSWER_BYTES,
   writeNumericAnswer,
   type Encoded,
+  type NumericCall,
   type TypedCall,
 } from './codec.js';
 import { clockNow } from './clock.js';
 import { CLAIM, CONTROL, Kind, type CallRequest, type Request, type Response, type ServeTask, type WorkerModule } from './protocol.js';
-import { DATA_SEQ, RingBuffer, SPACE_SEQ } from './ring-buffer.js';
+import { DATA_SEQ, RingBuffer, SPACE_SEQ, type ReadResult } from './ring-buffer.js';
 
 /** Streamed requests up to this size are gathered in a buffer the worker keeps. */
 const MAX_KEPT_GATHERING = 64 * 1024 * 1024;
+
+/** Stands for a frame read in place (readInPlace) in the batch loop, which runs while frames are 'ok'. */
+const IN_PLACE: ReadResult = Object.freeze({ status: 'ok', payload: new Uint8Array(0), frameBytes: 0, frame: 0 });
 
 /** The worker spins on an empty ring only after batches of at most this many calls. */
 const SPIN_MAX_BATCH = 8;
@@ -172,12 +177,12 @@ export default async function serve(task: ServeTask): Promise<string> {
    * Runs one request whose claim word is in the request frame at `frame`; its answer goes to the
    * response ring. 'skipped': the pool withdrew the call at its deadline (no answer is due).
    */
-  const handle = (payload: Uint8Array, frame: number): 'answered' | 'skipped' | 'stop' => {
-    const numeric = decodeNumericCall(payload);
-    const binary = numeric ?? decodeTypedCall(payload);
+  const handle = (payload: Uint8Array | undefined, frame: number, inPlace?: NumericCall): 'answered' | 'skipped' | 'stop' => {
+    const numeric = inPlace ?? decodeNumericCall(payload!);
+    const binary = numeric ?? decodeTypedCall(payload!);
     const request: Request =
       binary === undefined
-        ? decode<Request>(payload)
+        ? decode<Request>(payload!)
         : {
             k: Kind.Call, id: binary.id, m: binary.module, e: exportNames[binary.module]?.[binary.exportIndex] ?? '', a: binary.args as unknown[], t: binary.t,
             d: binary.d,
@@ -247,6 +252,11 @@ export default async function serve(task: ServeTask): Promise<string> {
   // and on a small machine our spinning takes the core it needs to send the next batch.
   // Both budgets are live settings the pool may change while this worker serves (CONTROL words).
   let lastBatch = 1;
+  // The next frame when it is a numbers-only call lying whole in the ring, decoded in place.
+  const readInPlace = (): NumericCall | undefined => {
+    const at = requests.peekInPlace();
+    return at < 0 ? undefined : decodeNumericCallAt(requests.view, at, requests.peekedLength);
+  };
   for (;;) {
     const seq = Atomics.load(requests.header, DATA_SEQ);
     let frame = requests.peek();
@@ -269,13 +279,19 @@ export default async function serve(task: ServeTask): Promise<string> {
       continue;
     }
     if (frame.status === 'corrupt') throw new Error(`request ring corrupt: ${frame.reason}`);
+    let inPlace = readInPlace();
+    if (inPlace !== undefined) frame = IN_PLACE;
     let answered = 0;
     const wakeBatch = Math.max(1, Atomics.load(control, CONTROL.wakeBatch));
     // A batch: everything published so far, one wake-up for the caller at the end.
     while (frame.status === 'ok') {
       let outcome: 'answered' | 'skipped' | 'stop' | 'gathering';
-      const chunk = decodeChunk(frame.payload);
-      if (chunk !== undefined) {
+      const chunk = inPlace === undefined ? decodeChunk(frame.payload) : undefined;
+      if (inPlace !== undefined) {
+        // A numbers-only call read where it lies (the common case): no views of its payload.
+        outcome = handle(undefined, requests.peekedFrame, inPlace);
+        requests.consume(requests.peekedFrameBytes);
+      } else if (chunk !== undefined) {
         // Part of a request too large for one frame: gather it, answer when it is whole.
         let whole = assembling.get(chunk.id);
         if (whole === undefined) {
@@ -320,7 +336,8 @@ export default async function serve(task: ServeTask): Promise<string> {
           Atomics.notify(requests.header, SPACE_SEQ);
         }
       }
-      frame = requests.peek();
+      inPlace = readInPlace();
+      frame = inPlace === undefined ? requests.peek() : IN_PLACE;
     }
     if (frame.status === 'corrupt') throw new Error(`request ring corrupt: ${frame.reason}`);
     if (answered > 0) Atomics.notify(responses.header, DATA_SEQ);
