@@ -125,6 +125,25 @@ async function main(): Promise<void> {
     { benchmark: 'pool', case: 'round trip add(1, 2), concurrency 1', metric: 'p50', value: rtPool.p50, unit: 'µs', baseline: { name: 'postMessage echo', value: rtEcho.p50 }, ratio: rtPool.p50 / rtEcho.p50 },
   );
 
+  // 1b. Calls 200 µs apart: the worker has stopped spinning and sleeps before each one, so the
+  // wake-up is part of every call (a service at a modest request rate).
+  const spaced = async (n: number, call: () => Promise<unknown>): Promise<{ p50: number; p99: number }> => {
+    const h = histogram();
+    for (let i = 0; i < n; i++) {
+      const until = performance.now() + 0.2;
+      while (performance.now() < until);
+      const start = process.hrtime.bigint();
+      await call();
+      h.recordValue(Number(process.hrtime.bigint() - start));
+    }
+    return { p50: h.getValueAtPercentile(50) / 1000, p99: h.getValueAtPercentile(99) / 1000 };
+  };
+  const gapPool = await spaced(4000, () => pool.call('add', 'add', 1, 2));
+  const gapPiscina = await spaced(4000, () => piscina.run({ op: 'add', a: 1, b: 2 }));
+  for (const metric of ['p50', 'p99'] as const) {
+    results.push({ benchmark: 'pool', case: 'add(1, 2) every 200 µs (the worker asleep before each call)', metric, value: gapPool[metric], unit: 'µs', baseline: { name: 'piscina.run', value: gapPiscina[metric] }, ratio: gapPool[metric] / gapPiscina[metric] });
+  }
+
   // 2. Throughput of small calls, 2 threads, 256 in flight, and the process CPU each costs.
   type Measured = { rate: number; cpuShare: number; cpuMicrosPerCall: number };
   const measured = async (total: number, call: () => Promise<unknown>): Promise<Measured> => {

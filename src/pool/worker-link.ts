@@ -309,10 +309,14 @@ export class WorkerLink {
   scheduleNotify(): void {
     if (this.notifyScheduled) return;
     this.notifyScheduled = true;
-    queueMicrotask(() => {
-      this.notifyScheduled = false;
-      Atomics.notify(this.requests.header, DATA_SEQ);
-    });
+    queueMicrotask(() => this.notifyNow());
+  }
+
+  /** The wake-up scheduleNotify promised, if it is still due (the pump may send it first). */
+  private notifyNow(): void {
+    if (!this.notifyScheduled) return;
+    this.notifyScheduled = false;
+    Atomics.notify(this.requests.header, DATA_SEQ);
   }
 
   flush(): void {
@@ -350,6 +354,9 @@ export class WorkerLink {
           // Spin only while latency is what matters (few calls outstanding); with many in flight
           // the answers come in batches and the core is better left to the workers.
           if (this.inFlight.size <= SPIN_MAX_OUTSTANDING) {
+            // The spin runs before this tick's microtasks: a worker that went to sleep must
+            // hear of the request now, not from the wake-up queued behind this loop.
+            this.notifyNow();
             const spinUntil = performance.now() + this.settings.spinMs;
             while (performance.now() < spinUntil && this.responses.used() === 0);
             if (this.settings.spinMs > 0) {
