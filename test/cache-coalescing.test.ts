@@ -9,6 +9,8 @@ import { WasmCacheRecorder } from '../src/host/profiling/wasm-cache-recorder.js'
 import { WasmHost, type Sandbox } from '../src/index.js';
 import { recorderLimits } from '../src/profiler/build/cache-recording.js';
 import { CacheSimulator } from '../src/profiler/build/cache-simulator.js';
+import { streamClass } from '../src/profiler/build/stride-detector.js';
+import { COALESCED_WIDTHS, streamClassOf } from '../src/instrument/abi.js';
 import type { CacheGeometry } from '../src/profiler/model/cache-report.js';
 import { guestPath } from './helpers/guests.js';
 
@@ -98,6 +100,10 @@ describe('coalesced accesses', () => {
     // One class with alternating deltas never predicts its next address.
     const alternating = await record(SCENARIOS['two streams of one class']!);
     expect(alternating.reports).toBe(alternating.accesses);
+  });
+
+  it("count by the stride detector's stream classes (the guest's numbering is the model's)", () => {
+    for (const bytes of [...COALESCED_WIDTHS, 3, 32]) for (const isStore of [false, true]) expect(streamClassOf(bytes, isStore)).toBe(streamClass(isStore, bytes));
   });
 
   it('never coalesce for JavaScript memory hooks: they see every access', async () => {

@@ -3,10 +3,10 @@
  * one instance with a line size, and drained into the consumer when the host reads it, since
  * counts wait in the guest until the next report of their class.
  */
-import { COALESCED_WIDTHS, MEMORY_GLOBALS } from '../instrument/abi.js';
+import { COALESCED_WIDTHS, MEMORY_GLOBALS, streamClassOf } from '../instrument/abi.js';
 
-/** Stream classes that can coalesce: loads 0…4, stores 6…10. */
-const CLASSES = [0, 1, 2, 3, 4, 6, 7, 8, 9, 10];
+/** Stream classes that can coalesce: loads and stores of each width. */
+const CLASSES = COALESCED_WIDTHS.flatMap((bytes) => [streamClassOf(bytes, false), streamClassOf(bytes, true)]);
 
 export interface CoalescedSink {
   run(streamClass: number, count: number, second: number): void;

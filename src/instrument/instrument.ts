@@ -96,7 +96,7 @@ function rewrite(
   const chargeOptions = { budget: options.fuel ? 'instructions' : options.deadline ? 'check-points' : 'none', counters: options.counters } as const;
   addChargeDeclarations(module, chargeOptions);
   if (options.hooks) addHookDeclarations(module);
-  if (options.memory) addMemoryHookDeclarations(module);
+  if (options.memory) addMemoryHookDeclarations(module, ir);
   // Counting first, hooks after: instruction counts are the same whatever else is on.
   const charges = new ChargePass(module, ir, chargeOptions);
   const hooks = options.hooks ? new HooksPass(ir, importedFunctions, definedCount, chargeOptions.budget !== 'none') : undefined;

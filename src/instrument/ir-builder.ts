@@ -45,20 +45,15 @@ export class IrBuilder {
     return api['_BinaryenConst']!(this.ptr, this.literal);
   }
 
-  i64(value: number): number {
+  /** Numbers must be exact integers; BigInts reach the full i64 range. */
+  i64(value: number | bigint): number {
     // binaryen.js is built with BigInt integration: i64 crosses as one BigInt.
-    (api['_BinaryenLiteralInt64'] as unknown as (out: number, v: bigint) => void)(this.literal, BigInt(value));
+    (api['_BinaryenLiteralInt64'] as unknown as (out: number, v: bigint) => void)(this.literal, BigInt.asIntN(64, BigInt(value)));
     return api['_BinaryenConst']!(this.ptr, this.literal);
   }
 
   f64(value: number): number {
     api['_BinaryenLiteralFloat64']!(this.literal, value);
-    return api['_BinaryenConst']!(this.ptr, this.literal);
-  }
-
-  /** An i64 constant beyond a double's exact range. */
-  i64BigInt(value: bigint): number {
-    (api['_BinaryenLiteralInt64'] as unknown as (out: number, v: bigint) => void)(this.literal, BigInt.asIntN(64, value));
     return api['_BinaryenConst']!(this.ptr, this.literal);
   }
 

@@ -69,10 +69,7 @@ const STATE = {
   reset: '__wasm_sandbox_memory_reset',
 } as const;
 
-/** binaryen.js's i64.const takes one BigInt (its typings still say two halves). */
-const i64Const = (module: binaryen.Module, value: bigint): number => (module.i64.const as unknown as (v: bigint) => number)(value);
-
-export function addMemoryHookDeclarations(module: binaryen.Module): void {
+export function addMemoryHookDeclarations(module: binaryen.Module, ir: IrBuilder): void {
   const { i32, i64 } = binaryen;
   const report = binaryen.createType([i32, i32, i32]);
   module.addFunctionImport(MEMORY_HOOKS.load, HOST_MODULE, MEMORY_HOOKS.load, report, i32);
@@ -85,10 +82,10 @@ export function addMemoryHookDeclarations(module: binaryen.Module): void {
     ...COALESCED_WIDTHS.map((bytes): [string, bigint] => [`${MEMORY_GLOBALS.fitPrefix}${bytes}`, 0n]),
   ];
   for (const [name, initial] of exported) {
-    module.addGlobal(name, i64, true, i64Const(module, initial));
+    module.addGlobal(name, i64, true, ir.i64(initial));
     module.addGlobalExport(name, name);
   }
-  for (const name of [STATE.line0, STATE.line1]) module.addGlobal(name, i64, true, i64Const(module, NO_LINE));
+  for (const name of [STATE.line0, STATE.line1]) module.addGlobal(name, i64, true, ir.i64(NO_LINE));
 }
 
 export class MemoryPass {
@@ -141,8 +138,8 @@ export class MemoryPass {
         ir.localSet(bits, ir.call(hook, [ir.i32(bytes), ir.localGet(offset, i32), ir.localGet(p, i32)], i32)),
         // The delta from this class's previous access (expect − delta), if there was one since the last call event.
         ir.globalSet(delta, ir.select(
-          ir.binary(binaryen.EqInt64, g(delta), ir.i64BigInt(RESET)),
-          ir.i64BigInt(NO_DELTA),
+          ir.binary(binaryen.EqInt64, g(delta), ir.i64(RESET)),
+          ir.i64(NO_DELTA),
           ir.binary(binaryen.SubInt64, ir.localGet(a, i64), ir.binary(binaryen.SubInt64, g(expect), g(delta))),
         )),
         ir.localSet(line, ir.binary(binaryen.AndInt64, ir.binary(binaryen.AddInt64, ir.localGet(a, i64), ir.i64(bytes - 1)), g(MEMORY_GLOBALS.lineMask))),
@@ -155,7 +152,7 @@ export class MemoryPass {
       module.addFunction(`${STATE.slow}${c}`, binaryen.createType([i32, i32, i64]), binaryen.none, [i32, i64], body);
     }
     const classes = [...this.classes];
-    const resets = classes.flatMap((c) => [ir.globalSet(`${STATE.expect}${c}`, ir.i64BigInt(NO_EXPECT)), ir.globalSet(`${STATE.delta}${c}`, ir.i64BigInt(RESET))]);
+    const resets = classes.flatMap((c) => [ir.globalSet(`${STATE.expect}${c}`, ir.i64(NO_EXPECT)), ir.globalSet(`${STATE.delta}${c}`, ir.i64(RESET))]);
     module.addFunction(STATE.reset, binaryen.none, binaryen.none, [], resets.length === 0 ? module.nop() : ir.block(resets));
     const flushes = classes.map((c) => {
       const run = `${MEMORY_GLOBALS.runPrefix}${c}`;
@@ -173,7 +170,7 @@ export class MemoryPass {
   }
 
   private noLine(): number {
-    return this.ir.i64BigInt(NO_LINE);
+    return this.ir.i64(NO_LINE);
   }
 
   private local(slot: 0 | 1 | 2): number {
@@ -224,10 +221,10 @@ export class MemoryPass {
     this.classes.add(c);
     const module = this.ir.module;
     const i64 = binaryen.i64;
-    module.addGlobal(`${STATE.expect}${c}`, i64, true, this.ir.i64BigInt(NO_EXPECT));
-    module.addGlobal(`${STATE.delta}${c}`, i64, true, this.ir.i64BigInt(RESET));
+    module.addGlobal(`${STATE.expect}${c}`, i64, true, this.ir.i64(NO_EXPECT));
+    module.addGlobal(`${STATE.delta}${c}`, i64, true, this.ir.i64(RESET));
     const run = `${MEMORY_GLOBALS.runPrefix}${c}`;
-    module.addGlobal(run, i64, true, i64Const(module, 0n));
+    module.addGlobal(run, i64, true, this.ir.i64(0n));
     module.addGlobalExport(run, run);
   }
 

@@ -59,6 +59,11 @@ function owned(frame: Encoded, into?: Uint8Array): Encoded {
   return { parts: [bytes], byteLength: bytes.byteLength, rawBytes: 0 };
 }
 
+/** A numeric answer as the response its handler takes. */
+function okResponse(answer: NumericAnswer): Response {
+  return { k: Kind.Ok, id: answer.id, v: answer.value, q: answer.q, r: answer.r };
+}
+
 export class WorkerLink {
   requests!: RingBuffer;
   responses!: RingBuffer;
@@ -385,22 +390,20 @@ export class WorkerLink {
   drain(): number {
     let handled = 0;
     const ring = this.responses;
-    const answer = this.answer;
     for (;;) {
+      let response: Response;
       // The common answer, a number, read where it lies: no views, no intermediate objects.
       const at = ring.peekInPlace();
-      if (at >= 0 && decodeNumericAnswerAt(ring.view, at, ring.peekedLength, answer)) {
-        const response: Response = { k: Kind.Ok, id: answer.id, v: answer.value, q: answer.q, r: answer.r };
+      if (at >= 0 && decodeNumericAnswerAt(ring.view, at, ring.peekedLength, this.answer)) {
+        response = okResponse(this.answer);
         ring.consume(ring.peekedFrameBytes);
-        handled++;
-        this.onResponse(this, response);
-        continue;
+      } else {
+        const frame = ring.peek();
+        if (frame.status !== 'ok') break;
+        const numeric = decodeNumericAnswer(frame.payload);
+        response = numeric === undefined ? decode<Response>(frame.payload) : okResponse(numeric);
+        ring.consume(frame.frameBytes);
       }
-      const frame = ring.peek();
-      if (frame.status !== 'ok') break;
-      const numeric = decodeNumericAnswer(frame.payload);
-      const response: Response = numeric === undefined ? decode<Response>(frame.payload) : { k: Kind.Ok, id: numeric.id, v: numeric.value, q: numeric.q, r: numeric.r };
-      this.responses.consume(frame.frameBytes);
       handled++;
       this.onResponse(this, response);
     }

@@ -34,8 +34,9 @@ import { DATA_SEQ, RingBuffer, SPACE_SEQ, type ReadResult } from './ring-buffer.
 /** Streamed requests up to this size are gathered in a buffer the worker keeps. */
 const MAX_KEPT_GATHERING = 64 * 1024 * 1024;
 
-/** Stands for a frame read in place (readInPlace) in the batch loop, which runs while frames are 'ok'. */
-const IN_PLACE: ReadResult = Object.freeze({ status: 'ok', payload: new Uint8Array(0), frameBytes: 0, frame: 0 });
+/** Stands for a frame read in place (readInPlace) in the batch loop, which runs while frames are 'ok'; its payload is never read. */
+const NO_PAYLOAD = new Uint8Array(0);
+const IN_PLACE: ReadResult = Object.freeze({ status: 'ok', payload: NO_PAYLOAD, frameBytes: 0, frame: 0 });
 
 /** The worker spins on an empty ring only after batches of at most this many calls. */
 const SPIN_MAX_BATCH = 8;
@@ -177,12 +178,11 @@ export default async function serve(task: ServeTask): Promise<string> {
    * Runs one request whose claim word is in the request frame at `frame`; its answer goes to the
    * response ring. 'skipped': the pool withdrew the call at its deadline (no answer is due).
    */
-  const handle = (payload: Uint8Array | undefined, frame: number, inPlace?: NumericCall): 'answered' | 'skipped' | 'stop' => {
-    const numeric = inPlace ?? decodeNumericCall(payload!);
-    const binary = numeric ?? decodeTypedCall(payload!);
+  const handle = (payload: Uint8Array, frame: number, numeric = decodeNumericCall(payload)): 'answered' | 'skipped' | 'stop' => {
+    const binary = numeric ?? decodeTypedCall(payload);
     const request: Request =
       binary === undefined
-        ? decode<Request>(payload!)
+        ? decode<Request>(payload)
         : {
             k: Kind.Call, id: binary.id, m: binary.module, e: exportNames[binary.module]?.[binary.exportIndex] ?? '', a: binary.args as unknown[], t: binary.t,
             d: binary.d,
@@ -289,7 +289,7 @@ export default async function serve(task: ServeTask): Promise<string> {
       const chunk = inPlace === undefined ? decodeChunk(frame.payload) : undefined;
       if (inPlace !== undefined) {
         // A numbers-only call read where it lies (the common case): no views of its payload.
-        outcome = handle(undefined, requests.peekedFrame, inPlace);
+        outcome = handle(NO_PAYLOAD, requests.peekedFrame, inPlace);
         requests.consume(requests.peekedFrameBytes);
       } else if (chunk !== undefined) {
         // Part of a request too large for one frame: gather it, answer when it is whole.
