@@ -349,6 +349,9 @@ export class WorkerLink {
     this.pumping = true;
     void (async () => {
       try {
+        // Not inside the call that started the pump: the calls made in the same tick are
+        // submitted (and scheduled by their load) before any answer is taken.
+        await null;
         while (this.needsPump()) {
           const seq = Atomics.load(this.responses.header, DATA_SEQ);
           if (this.drain() > 0) {
