@@ -165,9 +165,10 @@ export interface LinkedHooks {
  * malloc(size) → first = size; calloc(n, size) → first = n, second = size; realloc(old, size)
  * and renew(old, size) → first = old pointer, second = size; new(size, classId) → first = size,
  * second = AssemblyScript class id; free(pointer) → first = pointer, result 0.
- * `callerId` is the profile id of the calling function (`instrumentation.profiledFunctions`).
+ * `callerId` is the profile id of the calling function (`instrumentation.profiledFunctions`);
+ * `memoryPages` the guest memory's size in 64 KiB pages as the allocator returned (0 without one).
  */
-export type AllocationHook = (kind: AllocationKind, callerId: number, first: number, second: number, result: number) => void;
+export type AllocationHook = (kind: AllocationKind, callerId: number, first: number, second: number, result: number, memoryPages: number) => void;
 
 const NO_SANDBOX_OPTIONS: SandboxOptions = Object.freeze({});
 const NO_IMPORTS: WebAssembly.Imports = Object.freeze(Object.create(null) as WebAssembly.Imports);
@@ -420,8 +421,8 @@ export class GuestModule {
       host[ALLOCATOR_IMPORT.name] = options.allocationImport !== undefined ? options.allocationImport as WebAssembly.ImportValue :
         hook === undefined
           ? () => undefined
-          : (kind: number, caller: number, first: number, second: number, result: number) =>
-              hook(ALLOCATION_KINDS[kind]!, caller, first >>> 0, second >>> 0, result >>> 0);
+          : (kind: number, caller: number, first: number, second: number, result: number, pages: number) =>
+              hook(ALLOCATION_KINDS[kind]!, caller, first >>> 0, second >>> 0, result >>> 0, pages >>> 0);
     }
     if (meter !== undefined) {
       host[BUDGET_IMPORT.name] = meter.exhausted;

@@ -51,7 +51,11 @@ export const HOOK_GLOBALS = {
 export const CALLS_PREFIX = '__wasm_sandbox_calls_';
 export const INSTRUCTIONS_PREFIX = '__wasm_sandbox_instr_';
 
-/** `alloc(kind, callerId, first, second, result)` (all i32): one allocator call. */
+/**
+ * `alloc(kind, callerId, first, second, result, pages)` (all i32): one allocator call, and the
+ * guest memory's size in pages as it returned (0 without a memory), so a consumer in wasm sees
+ * each growth where a JS one would, at the event after it.
+ */
 export const ALLOCATOR_IMPORT = { module: HOST_MODULE, name: 'alloc', internal: '__wasm_sandbox_alloc' } as const;
 
 /** What the allocator hook's first argument means, by index. */

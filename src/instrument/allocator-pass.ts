@@ -66,7 +66,7 @@ export class AllocatorPass {
     if (this.allocators.size > 0) {
       module.addFunctionImport(
         ALLOCATOR_IMPORT.internal, ALLOCATOR_IMPORT.module, ALLOCATOR_IMPORT.name,
-        binaryen.createType([binaryen.i32, binaryen.i32, binaryen.i32, binaryen.i32, binaryen.i32]), binaryen.none,
+        binaryen.createType([binaryen.i32, binaryen.i32, binaryen.i32, binaryen.i32, binaryen.i32, binaryen.i32]), binaryen.none,
       );
       for (const name of Object.values(ALLOCATOR_DEPTH_GLOBALS)) {
         module.addGlobal(name, binaryen.i32, true, module.i32.const(0));
@@ -99,6 +99,11 @@ export class AllocatorPass {
     if (callers !== undefined && !callers.includes(this.callerName)) return expr;
     this.used.add(target);
     return this.wrap(expr, target, allocator);
+  }
+
+  /** The memory's size in pages (memory 0: multi-memory is refused; memory64 too), or 0 without one. */
+  private pages(): number {
+    return this.module.hasMemory() ? this.module.memory.size() : this.ir.i32(0);
   }
 
   /** A fresh local per use: nested allocator calls must not clobber each other's arguments. */
@@ -135,7 +140,7 @@ export class AllocatorPass {
       // Report first (the pointer is still the guest's), then free; nested frees are this one's.
       children.push(
         ...enter(true),
-        ir.if(outermost(freeDepth), ir.call(ALLOCATOR_IMPORT.internal, [ir.i32(kind), ir.i32(this.caller), first, ir.i32(0), ir.i32(0)], binaryen.none)),
+        ir.if(outermost(freeDepth), ir.call(ALLOCATOR_IMPORT.internal, [ir.i32(kind), ir.i32(this.caller), first, ir.i32(0), ir.i32(0), this.pages()], binaryen.none)),
         rebuilt,
       );
       if (resultType !== binaryen.none) children[children.length - 1] = ir.localSet(this.local(), rebuilt); // a free returning a status
@@ -157,7 +162,7 @@ export class AllocatorPass {
       ...enter(owns),
       ir.localSet(result, rebuilt),
       ...leave(owns),
-      ir.if(outermost(allocDepth), ir.call(ALLOCATOR_IMPORT.internal, [ir.i32(kind), ir.i32(this.caller), first, arg(shape.second), pointer], binaryen.none)),
+      ir.if(outermost(allocDepth), ir.call(ALLOCATOR_IMPORT.internal, [ir.i32(kind), ir.i32(this.caller), first, arg(shape.second), pointer, this.pages()], binaryen.none)),
       ir.localGet(result, i32),
     );
     return ir.block(children);

@@ -401,6 +401,7 @@ export function exportSignature(parsed: ParsedModule, entry: ExportEntry): Funct
 
 /** Most 64 KiB pages a 32-bit memory may declare (the spec's limit; V8 refuses more). */
 export const WASM_MAX_PAGES = 65536;
+export const WASM_PAGE_BYTES = 65536;
 
 /**
  * Limits the spec forbids, which a rewrite of maxima could otherwise turn into valid ones:

@@ -15,6 +15,7 @@ import type { FrameIdentity } from '../../profiler/model/call-tree.js';
 import type { GuestModule, SandboxOptions } from '../guest-module.js';
 import type { Sandbox } from '../sandbox.js';
 import { allocatorInfo } from './allocator-family.js';
+import { WASM_PAGE_BYTES } from '../../wasm/wasm-binary.js';
 
 export interface AllocationProfilerOptions {
   /**
@@ -29,9 +30,9 @@ export interface AllocationProfilerOptions {
   readonly collectAfterEachCall?: boolean;
   /**
    * Where per-event bookkeeping runs. `wasm`: the allocation recorder linked as the hook import
-   * (events never reach JavaScript; sites are calling functions, no instruction lifetimes, memory
-   * growth seen at call ends). `js`: the JS tracker, one call into JavaScript per event (stacks,
-   * instruction lifetimes with fuel, growth seen at the next event).
+   * (events never reach JavaScript; sites are calling functions, no instruction lifetimes). `js`:
+   * the JS tracker, one call into JavaScript per event (stacks, instruction lifetimes with fuel).
+   * Both see memory growth at the next allocator event or the call's end.
    * @default 'wasm' unless stacks are on or the module counts fuel
    */
   readonly engine?: 'wasm' | 'js';
@@ -97,7 +98,6 @@ export class AllocationProfiler {
     const recorder = new AllocationRecorder(this.frames.length, this.allocatorInfo(), (id) => this.frames[id] ?? { name: `#${id}` });
     const collectAfterEachCall = this.options.collectAfterEachCall === true;
     let sandbox: Sandbox | undefined;
-    let buffer: ArrayBuffer | SharedArrayBuffer | undefined;
     sandbox = this.module.instantiate({
       ...options,
       allocationImport: recorder.hookImport,
@@ -105,15 +105,11 @@ export class AllocationProfiler {
         begin: (name) => recorder.beginCall(name),
         end: () => {
           if (collectAfterEachCall) this.collect(sandbox);
-          if (buffer !== undefined && buffer.byteLength === 0) {
-            buffer = sandbox!.guestMemory!.buffer;
-            recorder.memoryGrew(buffer.byteLength);
-          }
           recorder.endCall(sandbox!.memoryBytes);
         },
       },
     });
-    buffer = sandbox.guestMemory?.buffer;
+    recorder.instantiated(sandbox.memoryBytes);
     this.checkCollect(sandbox);
     this.watched.push({ sandbox, tracker: recorder });
     return sandbox;
@@ -142,7 +138,6 @@ export class AllocationProfiler {
     const open: number[] = [0];
     const frameOf: number[] = [-1];
     let site = 0;
-    let buffer: ArrayBuffer | SharedArrayBuffer | undefined;
     const user = options.hooks;
     const hooks =
       this.stacks
@@ -170,10 +165,12 @@ export class AllocationProfiler {
           }
         : user;
     const siteOf = (caller: number): number => (frameOf[frameOf.length - 1] === caller ? site : trie.child(site, caller));
-    const growth = (): void => {
-      if (buffer === undefined || buffer.byteLength !== 0) return;
-      buffer = sandbox!.guestMemory!.buffer;
-      tracker.memoryGrew(buffer.byteLength);
+    // Growth is seen where the wasm recorder sees it: at the next allocator event (which carries
+    // the memory's size) or the call's end; none before the instance exists (its start function).
+    let pages = -1;
+    const growth = (now: number): void => {
+      if (pages >= 0 && now !== pages) tracker.memoryGrew(now * WASM_PAGE_BYTES);
+      pages = now;
     };
     sandbox = this.module.instantiate({
       ...options,
@@ -182,13 +179,13 @@ export class AllocationProfiler {
         begin: (name) => tracker.beginCall(name),
         end: () => {
           if (collectAfterEachCall) this.collect(sandbox);
-          growth();
+          growth(sandbox!.memoryBytes / WASM_PAGE_BYTES);
           tracker.endCall(sandbox!.memoryBytes);
         },
       },
       // Pointers and sizes arrive unsigned (guest-module.ts); kinds are the six of ALLOCATION_KINDS.
-      allocationHook: (kind, caller, first, second, result): void => {
-        growth();
+      allocationHook: (kind, caller, first, second, result, memoryPages): void => {
+        if (sandbox !== undefined && memoryPages !== pages) growth(memoryPages);
         if (kind === 'free') tracker.free(first);
         else if (kind === 'new' || kind === 'malloc') tracker.allocate(siteOf(caller), result, first);
         else if (kind === 'calloc') tracker.allocate(siteOf(caller), result, first * second);
@@ -196,7 +193,7 @@ export class AllocationProfiler {
         else tracker.reallocate(siteOf(caller), first, result, second, false); // renew
       },
     });
-    buffer = sandbox.guestMemory?.buffer;
+    pages = sandbox.memoryBytes / WASM_PAGE_BYTES;
     this.checkCollect(sandbox);
     this.watched.push({ sandbox, tracker });
     return sandbox;

@@ -6,13 +6,15 @@
  * `report()` reads the rest. The numbers and their definitions are the JS tracker's
  * (profiler/build/allocation-tracker.ts); test/allocation-recorder.test.ts holds them equal.
  *
- * What it does not record: stacks (sites are calling functions), instruction lifetimes, and
- * memory growth inside a call (seen at the call's end only).
+ * What it does not record: stacks (sites are calling functions) and instruction lifetimes.
+ * Memory growth is seen as the JS tracker sees it: at the next allocator event (each carries
+ * the memory's size) or the call's end.
  */
 import { bySizeThenStack, compareStacks, lifetime, optional, perCallLeaks, sizeHistogram, BUCKETS, TIMELINE_CAP, type ExportCalls } from '../../profiler/build/allocation-tracker.js';
 import { ALLOCATION_REPORT_SCHEMA, type AllocationReport, type AllocationSite, type AllocatorInfo, type MemoryTimelinePoint, type PerCallLeak } from '../../profiler/model/allocation-report.js';
 import type { FrameIdentity } from '../../profiler/model/call-tree.js';
 import { recorderModule } from './bundled-recorders.js';
+import { WASM_PAGE_BYTES } from '../../wasm/wasm-binary.js';
 
 // The recorder's layout (assembly/recorders/allocations.ts): header fields, then site fields.
 const H = { liveBlocks: 5, liveBytes: 6, unknownFrees: 7, failed: 8, inferred: 9, peakBytes: 10, peakBlocks: 11, peakSite: 12, peakCall: 13 } as const;
@@ -30,6 +32,10 @@ interface RecorderExports {
   endCall(): void;
   takePeak(): void;
   sync(): void;
+  notePages(pages: number): number;
+  growthPoints(): number;
+  growthAddress(): number;
+  clearGrowth(): void;
   readonly alloc: WebAssembly.ExportValue;
 }
 
@@ -75,7 +81,15 @@ export class AllocationRecorder {
     this.exports.beginCall(this.seq);
   }
 
+  /** The instance exists: its memory's size is the first one known (growth in its start function is on no timeline, as with the JS tracker). */
+  instantiated(memoryBytes: number): void {
+    this.exports.notePages(memoryBytes / WASM_PAGE_BYTES);
+    this.exports.clearGrowth();
+  }
+
   endCall(memoryBytes: number): void {
+    this.takeGrowth();
+    if (this.exports.notePages(memoryBytes / WASM_PAGE_BYTES) !== 0) this.memoryGrew(memoryBytes);
     this.exports.endCall();
     const current = this.current;
     if (current === undefined) return;
@@ -93,12 +107,26 @@ export class AllocationRecorder {
     this.point({ export: current.name, call: calls.calls, memoryBytes, liveBytes: live, event: 'call' });
   }
 
-  memoryGrew(memoryBytes: number): void {
+  private memoryGrew(memoryBytes: number): void {
     this.exports.sync();
     this.point({ export: this.current?.name ?? '(outside a call)', call: this.current?.call ?? 0, memoryBytes, liveBytes: this.headerField(H.liveBytes), event: 'grow' });
   }
 
+  /** The growth points the recorder saw at allocator events since the last call's end, in order. */
+  private takeGrowth(): void {
+    const count = this.exports.growthPoints();
+    if (count === 0) return;
+    const f64 = new Float64Array(this.exports.memory.buffer, this.exports.growthAddress(), count * 3);
+    for (let i = 0; i < count; i++) {
+      const seq = f64[i * 3]!;
+      const call = seq < 0 ? undefined : this.calls[seq];
+      this.point({ export: call?.name ?? '(outside a call)', call: call?.call ?? 0, memoryBytes: f64[i * 3 + 1]! * WASM_PAGE_BYTES, liveBytes: f64[i * 3 + 2]!, event: 'grow' });
+    }
+    this.exports.clearGrowth();
+  }
+
   report(): AllocationReport {
+    this.takeGrowth();
     this.exports.takePeak();
     this.exports.sync();
     const f64 = new Float64Array(this.exports.memory.buffer);
