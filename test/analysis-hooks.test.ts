@@ -64,10 +64,11 @@ describe('allocator hooks', () => {
     const sandbox = module.instantiate({ allocationHook: (...event) => events.push(event) });
     expect(sandbox.call('pair', 16, 32)).toBe(1);
     // pair is profile id 2; the inner alloc's result is stored through the outer one's pointer.
+    // The last field is the memory's size in pages (one, never grown).
     expect(events).toEqual([
-      ['malloc', 2, 16, 0, 1024],
-      ['malloc', 2, 32, 0, 1040],
-      ['free', 2, 1024, 0, 0],
+      ['malloc', 2, 16, 0, 1024, 1],
+      ['malloc', 2, 32, 0, 1040, 1],
+      ['free', 2, 1024, 0, 0, 1],
     ]);
   });
 
