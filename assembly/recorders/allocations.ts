@@ -170,7 +170,7 @@ export function takePeak(): void {
 @inline function entryAt(index: u32): usize { return table + <usize>index * ENTRY_BYTES; }
 
 /** The entry holding `key`, or 0. */
-function find(key: u32): usize {
+@inline function find(key: u32): usize {
   for (let i = home(key); ; i = (i + 1) & tableMask) {
     const entry = entryAt(i);
     const at = load<u32>(entry, E_KEY);
@@ -185,7 +185,7 @@ function find(key: u32): usize {
  * see: the caller releases it first), else a new one with only its key written (entries are
  * 8-aligned). Grows the table first if needed.
  */
-function claim(key: u32): usize {
+@inline function claim(key: u32): usize {
   if ((tableSize + 1) * 2 > <i32>(tableMask + 1)) tableGrow();
   for (let i = home(key); ; i = (i + 1) & tableMask) {
     const entry = entryAt(i);
@@ -292,8 +292,8 @@ function release(pointer: u32, temporary: bool): bool {
 }
 
 /** Counts the block in `entry` as freed (the entry itself stays: the caller reuses or removes it). */
-function releaseBlock(entry: usize, temporary: bool): void {
-  takePeak();
+@inline function releaseBlock(entry: usize, temporary: bool): void {
+  if (peakPending) takePeak();
   const bytes = load<f64>(entry, E_BYTES);
   const row = siteRow(load<i32>(entry, E_SITE));
   const calls = <f64>(callSeq - load<i32>(entry, E_BORN));
@@ -325,7 +325,7 @@ function reallocate(id: i32, old: u32, pointer: u32, bytes: f64, freesOld: bool)
   const chain = load<i32>(entry, E_CHAIN) + 1;
   if (pointer == old) {
     const delta = bytes - load<f64>(entry, E_BYTES);
-    if (delta < 0) takePeak();
+    if (delta < 0 && peakPending) takePeak();
     store<f64>(entry, bytes, E_BYTES);
     store<i32>(entry, chain, E_CHAIN);
     if (<f64>chain > get(owner, S_LONGEST_CHAIN)) put(owner, S_LONGEST_CHAIN, chain);
