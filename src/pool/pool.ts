@@ -29,7 +29,7 @@ import { clockNow, within } from './clock.js';
 import { PoolMetrics, type ProfileReply } from './pool-metrics.js';
 import { PoolModules } from './pool-modules.js';
 import { CallRecovery } from './recovery.js';
-import { fewestTenants } from './schedule.js';
+import { fewestTenants, least, leastLoaded, outstandingOf } from './schedule.js';
 import { WorkerLink, type LinkSettings, type QueueBudget } from './worker-link.js';
 import { WorkerThreads } from './worker-threads.js';
 
@@ -533,7 +533,9 @@ export class WasmPool {
   }
 
   private pick(): WorkerLink {
-    const index = this.options.scheduler(this.links.map((l) => l.load()));
+    // The default scheduler reads the links themselves: no load objects on every call.
+    const scheduler = this.options.scheduler;
+    const index = scheduler === leastLoaded ? least(this.links, outstandingOf) : scheduler(this.links.map((l) => l.load()));
     const link = Number.isInteger(index) ? this.links[index] : undefined;
     if (link === undefined) throw new InvalidOptionError(`options.scheduler returned ${String(index)}; it must return a worker index in [0, ${this.links.length})`);
     return link;

@@ -21,8 +21,8 @@ export interface WorkerLoad {
 /** Picks the index of a worker (an integer in [0, workers.length)). */
 export type Scheduler = (workers: readonly WorkerLoad[]) => number;
 
-/** The first worker with the least of `measure`, among those not starting when there are any. */
-function least(workers: readonly WorkerLoad[], measure: (worker: WorkerLoad) => number): number {
+/** The first of `workers` with the least of `measure`, among those not starting when there are any. */
+export function least<T extends { readonly starting: boolean }>(workers: readonly T[], measure: (worker: T) => number): number {
   let best = -1;
   for (let i = 0; i < workers.length; i++) {
     const worker = workers[i]!;
@@ -35,8 +35,11 @@ function least(workers: readonly WorkerLoad[], measure: (worker: WorkerLoad) => 
   return best;
 }
 
+/** What `leastLoaded` measures (the pool applies it to its links directly, with no load objects per call). */
+export const outstandingOf = (worker: { readonly outstanding: number }): number => worker.outstanding;
+
 /** For calls: the worker with the fewest outstanding calls, preferring workers that can answer now. */
-export const leastLoaded: Scheduler = (workers) => least(workers, (w) => w.outstanding);
+export const leastLoaded: Scheduler = (workers) => least(workers, outstandingOf);
 
 /** For tenant sandboxes: the worker holding the fewest, preferring workers that can answer now. */
 export const fewestTenants: Scheduler = (workers) => least(workers, (w) => w.tenants);

@@ -40,6 +40,8 @@ export interface LinkSettings {
   readonly modules: readonly WorkerModule[];
 }
 
+const RESOLVED = Promise.resolve();
+
 /** Streamed requests up to this size are copied into a buffer the link keeps between them. */
 const MAX_KEPT_STAGING = 64 * 1024 * 1024;
 
@@ -154,7 +156,16 @@ export class WorkerLink {
       this.control.fill(0);
     }
     this.writeLiveSettings();
+    Atomics.store(this.control, CONTROL.callerWaiting, this.waiting ? 1 : 0);
     this.thread = undefined;
+  }
+
+  /** Whether the pump waits asynchronously (CONTROL.callerWaiting), kept across a worker's control words being renewed. */
+  private waiting = false;
+
+  private setWaiting(waiting: boolean): void {
+    this.waiting = waiting;
+    Atomics.store(this.control, CONTROL.callerWaiting, waiting ? 1 : 0);
   }
 
   /** The worker's live settings, in the control words it reads once per batch. */
@@ -190,9 +201,14 @@ export class WorkerLink {
     return this.inFlight.size + this.outbox.length;
   }
 
+  /** Its worker is starting and will not answer until it has (schedule.ts WorkerLoad). */
+  get starting(): boolean {
+    return this.thread === undefined && !this.parked;
+  }
+
   /** What a scheduler sees of this link. */
   load(): WorkerLoad {
-    return { outstanding: this.outstanding, tenants: this.tenants.size, starting: this.thread === undefined && !this.parked };
+    return { outstanding: this.outstanding, tenants: this.tenants.size, starting: this.starting };
   }
 
   /** Answers are due, frames wait for ring space, or a worker is starting up. */
@@ -310,18 +326,24 @@ export class WorkerLink {
     this.outbox.length = 0;
   }
 
-  /** One wake-up per link per tick, however many frames were written in it. */
+  /**
+   * One wake-up per link per tick, however many frames were written in it. A promise job, not
+   * queueMicrotask (which costs ≈3× as much in Node: it validates and wraps its callback).
+   */
   scheduleNotify(): void {
     if (this.notifyScheduled) return;
     this.notifyScheduled = true;
-    queueMicrotask(() => this.notifyNow());
+    void RESOLVED.then(this.notifyTask);
   }
 
-  /** The wake-up scheduleNotify promised, if it is still due (the pump may send it first). */
+  private readonly notifyTask = (): void => this.notifyNow();
+
+  /** The wake-up scheduleNotify promised, if it is still due (the pump may send it first); only a sleeping worker needs it. */
   private notifyNow(): void {
     if (!this.notifyScheduled) return;
     this.notifyScheduled = false;
-    Atomics.notify(this.requests.header, DATA_SEQ);
+    const control = this.control as Int32Array | undefined;
+    if (control === undefined || Atomics.load(control, CONTROL.sleeping) !== 0) Atomics.notify(this.requests.header, DATA_SEQ);
   }
 
   flush(): void {
@@ -375,11 +397,15 @@ export class WorkerLink {
           if (this.responses.used() > 0) continue;
           // With frames waiting for ring space, wake when the worker frees some (it consumes
           // request chunks without answering until the last one); otherwise on an answer.
+          // The flag first, then the word waited on (read before the drain, or now): a worker
+          // that did not see the flag published before that read, so the wait returns at once.
+          this.setWaiting(true);
           const waited =
             this.outbox.length > 0
               ? waitAsync(this.requests.header, SPACE_SEQ, Atomics.load(this.requests.header, SPACE_SEQ), 5)
               : waitAsync(this.responses.header, DATA_SEQ, seq, 100);
           if (waited.async) await waited.value;
+          this.setWaiting(false);
           this.flush();
         }
       } finally {
