@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decode, decodeNumericCall, decodeTypedCall, encode, encodeTypedCall, type Encoded, type TypedCall } from '../src/pool/codec.js';
+import { arrivalOf } from '../src/host/arriving-bytes.js';
+import { decode, decodeNumericCall, decodeTypedCall, encode, encodeTypedCall, FILL_MIN_BYTES, type Encoded, type TypedCall } from '../src/pool/codec.js';
 
 function join({ parts, byteLength }: Encoded): Uint8Array {
   const payload = new Uint8Array(byteLength);
@@ -94,6 +95,37 @@ describe('codec', () => {
     expect([...(back.args[4] as Uint8Array)]).toEqual([2, 3, 4, 5, 6]);
     expect([...(back.args[5] as Int16Array)]).toEqual([-1, 2, -3]);
     expect(back.args[6]).toBe('');
+  });
+
+  it('makes a typed call of at least 1 MiB of arrays a filled frame: whole as encoded, its arrays waiting for the bytes its writer has yet to publish', () => {
+    const base = { id: 5, module: 0, exportIndex: 2, t: 1, d: undefined, sandbox: 0 };
+    const big = Float64Array.from({ length: FILL_MIN_BYTES / 8 + 3 }, (_, i) => i);
+    const small = Float64Array.of(0.5, 2);
+    expect(encodeTypedCall({ ...base, args: [Float64Array.of(1)], signature: { params: ['Float64Array'] } })!.fill).toBeUndefined();
+    // With a string after the arrays: decoded from a plain buffer, complete as encoded.
+    const withLabel = encodeTypedCall({ ...base, args: [big, small, 'label'], signature: { params: ['Float64Array', 'Float64Array', 'string'], result: 'f64' } })!;
+    expect(withLabel.fill).toBeDefined();
+    expect(withLabel.parts[0]!.byteLength).toBe(withLabel.fill!.rawStart);
+    const whole = decodeTypedCall(join(withLabel))!;
+    expect(whole.args[2]).toBe('label');
+    expect([...(whole.args[1] as Float64Array)]).toEqual([0.5, 2]);
+    expect(arrivalOf(whole.args[0] as Float64Array)!(8)).toBe(big.byteLength);
+    // Published with nothing arrived yet, in shared memory as the ring is: decoding does not
+    // wait for arrays (only for strings); each array reports what of it has arrived.
+    const encoded = encodeTypedCall({ ...base, args: [big, small], signature: { params: ['Float64Array', 'Float64Array'], result: 'f64' } })!;
+    const shared = new Uint8Array(new SharedArrayBuffer(encoded.byteLength));
+    shared.set(join(encoded));
+    const arrived = new Int32Array(shared.buffer, encoded.fill!.arrivedAt, 1);
+    Atomics.store(arrived, 0, 0);
+    const back = decodeTypedCall(shared)!;
+    const [first, second] = back.args as [Float64Array, Float64Array];
+    expect(first.buffer).toBe(shared.buffer); // views, as ever
+    Atomics.store(arrived, 0, 4096);
+    expect(arrivalOf(first)!(1000)).toBe(4096); // at least what was asked, all that is there
+    Atomics.store(arrived, 0, encoded.rawBytes);
+    expect(arrivalOf(first)!(1)).toBe(big.byteLength);
+    expect(arrivalOf(second)!(16)).toBe(16);
+    expect(arrivalOf(new Float64Array(4))).toBeUndefined(); // never marked: all there
   });
 
   it('leaves typed calls the binary layout cannot carry to msgpack', () => {

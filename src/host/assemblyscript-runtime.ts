@@ -14,6 +14,7 @@
  */
 import { WasmResultError } from '../errors.js';
 import type { AssemblyScriptHelpers } from './typed-call.js';
+import { arrivalOf, ARRIVAL_SLICE_BYTES, type AwaitBytes } from './arriving-bytes.js';
 
 const ID_OFFSET = -8;
 const SIZE_OFFSET = -4;
@@ -40,6 +41,26 @@ const TYPED_ARRAYS = [
 ] as const;
 
 /** The helpers for one instance (its exports must include the runtime and `memory`). */
+interface TypedArrayLike {
+  readonly length: number;
+  readonly BYTES_PER_ELEMENT: number;
+  subarray(begin: number, end: number): TypedArrayLike;
+  set(values: TypedArrayLike, offset: number): void;
+}
+
+/** Copies `values` into `view` from element `start`, a slice at a time, each once it has arrived (arriving-bytes.ts). */
+function copyAsItArrives(view: TypedArrayLike, start: number, values: TypedArrayLike, arrival: AwaitBytes): void {
+  const per = values.BYTES_PER_ELEMENT;
+  const slice = Math.max(1, Math.floor(ARRIVAL_SLICE_BYTES / per));
+  for (let done = 0; done < values.length; ) {
+    const wanted = Math.min(values.length, done + slice);
+    // At least the slice asked for (arrival never returns less), possibly more: take all there is.
+    const arrived = Math.min(values.length, Math.floor(arrival(wanted * per) / per));
+    view.set(values.subarray(done, arrived), start + done);
+    done = arrived;
+  }
+}
+
 export function assemblyScriptRuntime(exports: WebAssembly.Exports, where: string): AssemblyScriptHelpers {
   const memory = exports['memory'] as WebAssembly.Memory;
   const __new = exports['__new'] as (size: number, id: number) => number;
@@ -190,7 +211,9 @@ export function assemblyScriptRuntime(exports: WebAssembly.Exports, where: strin
       }
       const view = viewOf(alignLog2, (info & VAL_SIGNED) !== 0, (info & VAL_FLOAT) !== 0);
       const start = data >>> alignLog2;
+      const arrival = ArrayBuffer.isView(values) ? arrivalOf(values) : undefined;
       if (info & VAL_MANAGED) for (let i = 0; i < length; i++) (view as unknown as unknown[])[start + i] = (values as unknown[])[i];
+      else if (arrival !== undefined) copyAsItArrives(view as unknown as TypedArrayLike, start, values as unknown as TypedArrayLike, arrival);
       else (view as unknown as { set(v: ArrayLike<number | bigint>, offset: number): void }).set(values as ArrayLike<number | bigint>, start);
       return result;
     },

@@ -7,6 +7,7 @@
  */
 import { createRequire } from 'node:module';
 import type { Packr } from 'msgpackr';
+import { markArriving } from '../host/arriving-bytes.js';
 
 // msgpackr loads with the first pool message, not with the package: ≈20 ms of import
 // (it probes for its optional native part) that in-process users never need.
@@ -59,6 +60,11 @@ export interface Encoded {
   readonly byteLength: number;
   /** Bytes carried as raw typed-array data. */
   readonly rawBytes: number;
+  /**
+   * A typed call that may be published before its raw bytes are written (kind 4): the offset of
+   * its arrived-bytes word, and of the raw bytes. `parts[0]` is everything before them.
+   */
+  readonly fill?: { readonly arrivedAt: number; readonly rawStart: number };
 }
 
 /** Encodes `message`; typed arrays anywhere in it (not nested in other typed arrays) travel raw. */
@@ -131,6 +137,14 @@ export const BINARY = 0xffffffff;
 const NUMERIC_CALL = 1;
 const NUMERIC_ANSWER = 2;
 const TYPED_CALL = 3;
+/**
+ * A typed call of at least FILL_MIN_BYTES of typed arrays: as kind 3, plus a u32 after the
+ * signature (4-aligned) counting the raw bytes written so far. Encoded complete (the count is
+ * all of them); the pool may publish the frame with the count at 0 and raise it as it copies
+ * (worker-link.ts fillInPlace), and the worker copies each array into guest memory as it arrives.
+ */
+const TYPED_CALL_FILLED = 4;
+export const FILL_MIN_BYTES = 1024 * 1024;
 const TAG_F64 = 0;
 const TAG_I64 = 1;
 const TAG_NONE = 2;
@@ -260,12 +274,17 @@ function signatureText(signature: { readonly params: readonly unknown[]; readonl
 export function encodeTypedCall(call: TypedCall): Encoded | undefined {
   const sig = signatureText(call.signature);
   if (sig === null || call.args.length > 255) return undefined;
-  const sigBytes = utf8.encode(sig);
+  const sigBytes = signatureBytes(sig);
+  let typedBytes = 0;
+  for (const arg of call.args) if (ArrayBuffer.isView(arg)) typedBytes += arg.byteLength;
+  const filled = typedBytes >= FILL_MIN_BYTES;
   const headBytes = ARGS_AT + 16 * call.args.length + sigBytes.byteLength;
-  const rawStart = headBytes + ((8 - (headBytes % 8)) % 8);
+  const arrivedAt = (headBytes + 3) & ~3;
+  const headEnd = filled ? arrivedAt + 4 : headBytes;
+  const rawStart = (headEnd + 7) & ~7;
   const head = new Uint8Array(rawStart);
   const view = new DataView(head.buffer);
-  writeCallHeader(view, 0, TYPED_CALL, call);
+  writeCallHeader(view, 0, filled ? TYPED_CALL_FILLED : TYPED_CALL, call);
   view.setUint32(36, sigBytes.byteLength, true);
   head.set(sigBytes, ARGS_AT + 16 * call.args.length);
   const parts: Uint8Array[] = [head];
@@ -281,6 +300,8 @@ export function encodeTypedCall(call: TypedCall): Encoded | undefined {
     }
     return offset;
   };
+  // Strings' bytes first, then the arrays': a worker decodes strings before the call, arrays as
+  // it copies them, so in a filled frame the strings must not wait behind the arrays.
   for (let i = 0; i < call.args.length; i++) {
     const arg = call.args[i];
     const slot = ARGS_AT + 16 * i;
@@ -295,16 +316,51 @@ export function encodeTypedCall(call: TypedCall): Encoded | undefined {
       view.setUint8(slot, TAG_STRING);
       view.setUint32(slot + 4, place(bytes), true);
       view.setUint32(slot + 8, bytes.byteLength, true);
-    } else if (ArrayBuffer.isView(arg) && !(arg instanceof DataView)) {
-      view.setUint8(slot, TAG_TYPED);
-      view.setUint8(slot + 1, typedArrayKind(arg));
-      view.setUint32(slot + 4, place(new Uint8Array(arg.buffer, arg.byteOffset, arg.byteLength)), true);
-      view.setUint32(slot + 8, (arg as TypedArray).length, true);
-    } else {
+    } else if (!ArrayBuffer.isView(arg) || arg instanceof DataView) {
       return undefined; // arrays, objects, booleans: msgpack
     }
   }
-  return { parts, byteLength: at, rawBytes: at - rawStart };
+  for (let i = 0; i < call.args.length; i++) {
+    const arg = call.args[i];
+    if (!ArrayBuffer.isView(arg)) continue;
+    const slot = ARGS_AT + 16 * i;
+    view.setUint8(slot, TAG_TYPED);
+    view.setUint8(slot + 1, typedArrayKind(arg));
+    view.setUint32(slot + 4, place(new Uint8Array(arg.buffer, arg.byteOffset, arg.byteLength)), true);
+    view.setUint32(slot + 8, (arg as TypedArray).length, true);
+  }
+  if (!filled) return { parts, byteLength: at, rawBytes: at - rawStart };
+  view.setUint32(arrivedAt, at - rawStart, true); // complete, wherever this frame is copied to
+  return { parts, byteLength: at, rawBytes: at - rawStart, fill: { arrivedAt, rawStart } };
+}
+
+const signatureUtf8 = new Map<string, Uint8Array>();
+
+/** A signature's UTF-8, encoded once (a call's signature is usually one of a few). */
+function signatureBytes(text: string): Uint8Array {
+  let bytes = signatureUtf8.get(text);
+  if (bytes === undefined) {
+    bytes = utf8.encode(text);
+    if (signatureUtf8.size < 1024) signatureUtf8.set(text, bytes);
+  }
+  return bytes;
+}
+
+/**
+ * How to wait for the raw bytes of a filled frame (kind 4) from `offset` on: spin on the
+ * arrived-bytes word (its writer is copying right now), then sleep in short waits.
+ */
+function awaitRaw(arrived: Int32Array, rawStart: number): (offset: number, bytes: number) => number {
+  return (offset, bytes) => {
+    const wanted = offset - rawStart + bytes;
+    let have = Atomics.load(arrived, 0) >>> 0;
+    for (let polls = 0; have < wanted; polls++) {
+      // (A frame gathered from chunks is complete: only a shared ring's count can be behind.)
+      if (polls > 10_000 && arrived.buffer instanceof SharedArrayBuffer) Atomics.wait(arrived, 0, have | 0, 1);
+      have = Atomics.load(arrived, 0) >>> 0;
+    }
+    return have - (offset - rawStart);
+  };
 }
 
 const parsedSignatures = new Map<string, { readonly params: readonly string[]; readonly result?: string }>();
@@ -313,11 +369,18 @@ const parsedSignatures = new Map<string, { readonly params: readonly string[]; r
 export function decodeTypedCall(payload: Uint8Array): TypedCall | undefined {
   if (payload.byteLength < ARGS_AT) return undefined;
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
-  if (view.getUint32(0, true) !== BINARY || view.getUint8(4) !== TYPED_CALL) return undefined;
+  const kind = view.getUint8(4);
+  if (view.getUint32(0, true) !== BINARY || (kind !== TYPED_CALL && kind !== TYPED_CALL_FILLED)) return undefined;
   const argc = view.getUint8(5);
   const sigLength = view.getUint32(36, true);
   const sigAt = ARGS_AT + 16 * argc;
   if (sigAt + sigLength > payload.byteLength) throw new RangeError('typed call shorter than its arguments and signature');
+  let awaiting: ((offset: number, bytes: number) => number) | undefined;
+  if (kind === TYPED_CALL_FILLED) {
+    const arrivedAt = (sigAt + sigLength + 3) & ~3;
+    if (arrivedAt + 4 > payload.byteLength || (payload.byteOffset + arrivedAt) % 4 !== 0) throw new RangeError('filled typed call without its arrived-bytes word');
+    awaiting = awaitRaw(new Int32Array(payload.buffer, payload.byteOffset + arrivedAt, 1), (arrivedAt + 4 + 7) & ~7);
+  }
   const sig = utf8Decoder.decode(payload.subarray(sigAt, sigAt + sigLength));
   let signature = parsedSignatures.get(sig);
   if (signature === undefined) {
@@ -336,9 +399,18 @@ export function decodeTypedCall(payload: Uint8Array): TypedCall | undefined {
       const count = view.getUint32(slot + 8, true);
       if (tag === TAG_STRING) {
         if (offset + count > payload.byteLength) throw new RangeError('string runs past the end of the frame');
+        awaiting?.(offset, count);
         args.push(utf8Decoder.decode(payload.subarray(offset, offset + count)));
       } else if (tag === TAG_TYPED) {
-        args.push(typedArrayAt(payload, view.getUint8(slot + 1), offset, count));
+        const typedKind = view.getUint8(slot + 1);
+        // A misaligned array is copied out of the frame at once (never so in frames this codec writes): all of it first.
+        if (awaiting !== undefined && (payload.byteOffset + offset) % 8 !== 0) awaiting(offset, count * (TYPED_ARRAYS[typedKind]?.BYTES_PER_ELEMENT ?? 1));
+        const array = typedArrayAt(payload, typedKind, offset, count);
+        if (awaiting !== undefined) {
+          const wait = awaiting;
+          markArriving(array, (bytes) => Math.min(array.byteLength, wait(offset, bytes)));
+        }
+        args.push(array);
       } else {
         throw new RangeError(`unknown argument tag ${tag}`);
       }

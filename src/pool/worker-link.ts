@@ -8,7 +8,7 @@
 import { decode, decodeNumericAnswer, decodeNumericAnswerAt, encode, numericCallBytes, splitIntoChunks, writeNumericCall, type Encoded, type NumericAnswer, type NumericCall } from './codec.js';
 import type { ObserverSlot, PendingCall } from './pending-call.js';
 import { CLAIM, CONTROL, Kind, type Request, type Response, type ServeTask, type WorkerModule } from './protocol.js';
-import { DATA_SEQ, RingBuffer, SPACE_SEQ } from './ring-buffer.js';
+import { DATA_SEQ, HEADER_BYTES, RingBuffer, SPACE_SEQ } from './ring-buffer.js';
 import type { WorkerLoad } from './schedule.js';
 
 /** Atomics.waitAsync (Node 20 has it; TypeScript's ES2022 lib does not declare it). */
@@ -41,6 +41,9 @@ export interface LinkSettings {
 }
 
 const RESOLVED = Promise.resolve();
+
+/** A filled request's raw bytes are published this many at a time (its worker copies each as it arrives). */
+const FILL_SLICE_BYTES = 256 * 1024;
 
 /** Streamed requests up to this size are copied into a buffer the link keeps between them. */
 const MAX_KEPT_STAGING = 64 * 1024 * 1024;
@@ -264,7 +267,9 @@ export class WorkerLink {
       this.pump();
       return true;
     }
-    if (this.outbox.length === 0 && this.requests.tryWrite(frame.parts) === 'ok') {
+    if (this.outbox.length === 0 && frame.fill !== undefined && pending !== undefined && this.fillInPlace(frame, frame.fill)) {
+      pending.frameAt = this.requests.lastFrame;
+    } else if (this.outbox.length === 0 && this.requests.tryWrite(frame.parts) === 'ok') {
       if (pending !== undefined) pending.frameAt = this.requests.lastFrame;
       this.scheduleNotify();
     } else {
@@ -279,6 +284,40 @@ export class WorkerLink {
       this.budget.queued++;
     }
     this.pump();
+    return true;
+  }
+
+  /**
+   * A large typed call written so that its worker copies the arguments into guest memory while
+   * they arrive (codec.ts kind 4): the head first, with the arrived-bytes word at 0, published
+   * and the worker woken; then the raw bytes, slice by slice, raising the word after each. All
+   * of it before this returns, so the call still carries the caller's values at `invoke`, and
+   * the frame is whole wherever it is read back from. False when the ring has no room now.
+   */
+  private fillInPlace(frame: Encoded, fill: { readonly arrivedAt: number; readonly rawStart: number }): boolean {
+    const ring = this.requests;
+    const at = ring.reserve(frame.byteLength);
+    if (at < 0) return false;
+    const head = frame.parts[0]!;
+    ring.data.set(head, at);
+    const arrived = (HEADER_BYTES + at + fill.arrivedAt) >> 2;
+    const words = new Int32Array(ring.buffer);
+    Atomics.store(words, arrived, 0);
+    ring.commit(frame.byteLength);
+    this.notifyScheduled = true;
+    this.notifyNow();
+    let written = 0;
+    let to = at + head.byteLength;
+    for (let i = 1; i < frame.parts.length; i++) {
+      const part = frame.parts[i]!;
+      for (let from = 0; from < part.byteLength; from += FILL_SLICE_BYTES) {
+        const slice = part.subarray(from, Math.min(part.byteLength, from + FILL_SLICE_BYTES));
+        ring.data.set(slice, to);
+        to += slice.byteLength;
+        written += slice.byteLength;
+        Atomics.store(words, arrived, written);
+      }
+    }
     return true;
   }
 
