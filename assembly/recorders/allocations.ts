@@ -308,7 +308,7 @@ function release(pointer: u32, temporary: bool): bool {
 }
 
 function reallocate(id: i32, old: u32, pointer: u32, bytes: f64, freesOld: bool): void {
-  const entry = old == 0 ? 0 : find(old);
+  const entry: usize = old == 0 ? 0 : find(old);
   if (entry == 0) {
     if (old != 0) hadd(H_UNKNOWN_FREES, 1);
     if (pointer == 0 && bytes == 0) return;
