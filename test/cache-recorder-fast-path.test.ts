@@ -98,4 +98,43 @@ describe("the wasm recorder's same-line path (repeated references to the line to
     expect(wasm).toEqual(model);
     expect(wasm.reuseBuckets[0]).toBeGreaterThan(5000);
   });
+
+  it('agrees with the model on sweeps: passes over groups of lines, with a recent line re-touched, jumps, cold lines, calls and renumbered times', () => {
+    // The recorder's reuse stack takes depth by arithmetic where the latest times are all live
+    // (a sweep), moves the lines above a shallow re-touch, and falls back to its segments
+    // elsewhere; 64 tracked lines renumber their times every ~130 touches.
+    let seed = 29;
+    const random = (n: number): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff), seed % n);
+    const trace: Event[] = [];
+    const recent: number[] = [];
+    const touch = (line: number): void => {
+      const bytes = [1, 2, 4, 8, 8, 16][random(6)]!;
+      const within = bytes === 16 ? 0 : random(17 - bytes); // sometimes straddling into the next line
+      trace.push([random(4) === 0 ? 'w' : 'r', line * 16 + within, bytes]);
+      recent.push(line);
+      if (recent.length > 12) recent.shift();
+    };
+    while (trace.length < 40_000) {
+      const group = 2 + random(59);
+      const start = random(70); // past the 64 tracked lines too, now and then
+      const passes = 1 + random(4);
+      for (let pass = 0; pass < passes; pass++) {
+        for (let i = 0; i < group; i++) {
+          touch(start + i);
+          const roll = random(100);
+          if (roll < 10) touch(recent[recent.length - 1 - random(Math.min(recent.length, 9))]!); // a line touched a moment ago
+          else if (roll < 13) touch(random(80)); // a jump: deep, cold or untracked
+          else if (roll < 14) trace.push([roll % 2 === 0 ? 'enter' : 'exit', random(3)]);
+        }
+      }
+    }
+    const { wasm, model } = both(trace);
+    expect(wasm).toEqual(model);
+    // Every kind of reuse was there: the same line, one line apart, and deep.
+    // Every kind of reuse was there: the same line, shallow re-touches (moved lines), deep ones.
+    const [same, one, two, four, ...deeper] = wasm.reuseBuckets;
+    expect(Math.min(same!, one!, two!)).toBeGreaterThan(300);
+    expect(four).toBeGreaterThan(1000);
+    expect(deeper.reduce((a, b) => a + b, 0)).toBeGreaterThan(10_000);
+  });
 });

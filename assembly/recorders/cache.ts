@@ -105,7 +105,7 @@ export function configure(
   store<f64>(0, 0, 1136); store<f64>(0, 0, 1144); store<f64>(0, 0, 1152);
   memory.fill(load<u32>(0, 1160), 0, 33 * 8);
   store<u32>(0, 0, 1164);
-  store<u32>(0, NO_LINE, LAST_LINE); store<u32>(0, NO_LINE, PREV_LINE); store<u32>(0, 0, TOP_SWAPPED);
+  store<u32>(0, NO_LINE, LAST_LINE); store<u32>(0, NO_LINE, PREV_LINE); store<u32>(0, 0, TOP_SWAPPED); store<u32>(0, 0, SUFFIX);
   store<u32>(0, load<u32>(0, 1100), 1112);
   store<u32>(0, load<u32>(0, 1092), 1116);
   memory.fill(RUN_CONTEXT, 0, STREAMS * 8);
@@ -200,13 +200,49 @@ function newerIn(owners: u32, time: u32): u32 {
   return t;
 }
 
-/** Renumbers the live times 1…size in order (the stack's order is the times' order). */
+/**
+ * Every time above this one is live (SUFFIX): the top NOW − SUFFIX lines of the stack hold the
+ * times NOW, NOW − 1, …, so the line at depth j has time NOW − j and a segment whose deepest
+ * line lies there has its tail by arithmetic. Such segments' stored tails are not kept up to
+ * date (a re-touch inside the suffix would move each of them: the cost of a sweep); all others'
+ * are, and materializeTails() writes the arithmetic ones out before anything reads them.
+ */
+const SUFFIX: u32 = 1288;
+
+/** The deepest depth of segment k ≥ 1 with `lines` lines in the stack, or -1 when it is empty. */
+// @ts-ignore: decorator
+@inline
+function deepestOf(k: u32, lines: u32): i64 {
+  const first = <u64>1 << (k - 1);
+  if (<u64>lines - 1 < first || lines == 0) return -1;
+  const full = (<u64>1 << k) - 1;
+  return <i64>(<u64>lines - 1 < full ? <u64>lines - 1 : full);
+}
+
+/** Stores the tail of every segment (k ≥ 2) whose deepest depth is in [from, to]: NOW − depth. */
+function storeSuffixTails(from: u64, to: u64): void {
+  const tails = load<u32>(0, 1056);
+  const now = load<u32>(0, NOW);
+  const lines = load<u32>(0, 1064);
+  for (let k: u32 = 2; k < 34; k++) {
+    const deepest = deepestOf(k, lines);
+    if (deepest < 0 || <u64>deepest > to) break;
+    if (<u64>deepest >= from) store<u32>(tails + (k << 2), now - <u32>deepest);
+  }
+}
+
+/** Every tail as stored, the arithmetic ones written out (before the general paths read them). */
+function materializeTails(): void {
+  const boundary = load<u32>(0, NOW) - load<u32>(0, SUFFIX);
+  if (boundary > 2) storeSuffixTails(2, <u64>boundary - 1);
+}
+
+/**
+ * Renumbers the live times 1…size in order (the stack's order is the times' order). Every line
+ * of the stack then lies in the suffix: segments 0 and 1 are stored, the others by arithmetic.
+ */
 function compactTimes(): void {
   const owners = load<u32>(0, OWNERS);
-  for (let k: u32 = 0; k < 34; k++) {
-    const t = tailAt(k);
-    setTail(k, t == 0 ? NO_LINE : <u32>ownerAt(t));
-  }
   const now = load<u32>(0, NOW);
   let packed: u32 = 0;
   for (let t: u32 = 1; t <= now; t++) {
@@ -217,11 +253,10 @@ function compactTimes(): void {
     store<i32>(owners + (packed << 2), line);
     store<u32>(slotOf(line), packed);
   }
-  for (let k: u32 = 0; k < 34; k++) {
-    const line = tailAt(k);
-    setTail(k, line == NO_LINE ? 0 : load<u32>(slotOf(<i32>line)));
-  }
   store<u32>(0, packed, NOW);
+  store<u32>(0, 0, SUFFIX);
+  setTail(0, packed);
+  setTail(1, packed > 1 ? packed - 1 : 0);
 }
 
 /**
@@ -231,6 +266,12 @@ function compactTimes(): void {
  * time it reaches; moving a segment's deepest line up one is a forward scan of the owner table.
  * Every scan moves forward, in memory order: the walk of the model's prev pointers without
  * their scattered reads and writes.
+ *
+ * Where the latest times are all live (the suffix above SUFFIX), a line's depth is NOW minus
+ * its time, so a re-touch there costs no scan and no segment moves: the bottom line of the
+ * suffix (a sweep's next line) leaves a hole below the rest, a line touched a moment ago
+ * (depth ≤ ROTATE_MAX) trades places with the few above it, anything else in the suffix cuts it
+ * at its time. Touches below the suffix and first touches take the segments, written out first.
  */
 // @ts-ignore: decorator
 @inline
@@ -253,7 +294,39 @@ function reuseTouch(line: u32): void {
       time = load<u32>(slot);
     }
     const now = load<u32>(0, NOW) + 1;
-    if (time == 0) {
+    const suffix = load<u32>(0, SUFFIX);
+    if (time > suffix && time != suffix + 1 && now - 1 - time <= ROTATE_MAX) {
+      // Near the top of the suffix (a line touched a moment ago): the lines above it move down
+      // one time each and it takes the top one, so no hole is left to shrink the suffix by.
+      const depth = now - 1 - time;
+      const bucket = load<u32>(0, 1160) + ((32 - clz<u32>(depth)) << 3);
+      store<f64>(bucket, load<f64>(bucket) + 1);
+      for (let t = time; t < now - 1; t++) {
+        const above = load<i32>(owners + ((t + 1) << 2));
+        store<i32>(owners + (t << 2), above);
+        store<u32>(slotOf(above), t);
+      }
+      store<i32>(owners + ((now - 1) << 2), <i32>line);
+      store<u32>(slot, now - 1);
+      // The top two times keep their values (segments 0 and 1 are always stored); NOW stays.
+      settleEpoch(slot);
+      return;
+    }
+    if (time > suffix) {
+      // Inside the suffix: depth by arithmetic, one tail stored per segment leaving it (none
+      // in a sweep, where the line re-touched lies just above the last hole).
+      const depth = now - 1 - time;
+      const s: u32 = 32 - clz<u32>(depth);
+      const bucket = load<u32>(0, 1160) + (s << 3);
+      store<f64>(bucket, load<f64>(bucket) + 1);
+      const boundary = now - 1 - suffix;
+      if (<u64>depth + 1 < <u64>boundary) storeSuffixTails(<u64>depth + 1, <u64>boundary - 1);
+      store<i32>(owners + (time << 2), -1);
+      store<u32>(0, time, SUFFIX);
+      store<u32>(tails + 4, now - 1); // the old top, at depth 1 now (segments 0 and 1 are always stored)
+      store<u32>(tails, now);
+    } else if (time == 0) {
+      materializeTails();
       store<f64>(0, load<f64>(0, 1136) + 1, 1136);
       for (let k: u32 = 0; load<u32>(tails + (k << 2)) != 0; k++) {
         if (load<u32>(0, 1064) - 1 < bucketMax(k)) break;
@@ -267,6 +340,7 @@ function reuseTouch(line: u32): void {
       if (load<u32>(tails) == 0) store<u32>(tails, now);
       store<u32>(0, load<u32>(0, 1064) + 1, 1064);
     } else {
+      materializeTails();
       let s: u32 = 1;
       while (time < load<u32>(tails + (s << 2))) s++;
       const bucket = load<u32>(0, 1160) + (s << 3);
@@ -281,11 +355,21 @@ function reuseTouch(line: u32): void {
     store<u32>(slot, now);
     store<u32>(0, now, NOW);
   }
+  settleEpoch(slot);
+}
+
+/** Counts the line in this top-level call's working set the first time the call touches it. */
+// @ts-ignore: decorator
+@inline
+function settleEpoch(slot: u32): void {
   if (load<i32>(0, 1120) > 0 && load<u32>(0, 1084) > 1 && load<i32>(slot, 12) != load<i32>(0, 1120)) {
     store<i32>(slot, load<i32>(0, 1120), 12);
     store<f64>(0, load<f64>(0, 1128) + (1), 1128);
   }
 }
+
+/** A re-touch this shallow in the suffix moves the lines above it rather than leave a hole. */
+const ROTATE_MAX: u32 = 8;
 
 // ---- load<u32>(0, 1092) ------------------------------------------------------------------------------
 
