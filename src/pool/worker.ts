@@ -248,13 +248,13 @@ export default async function serve(task: ServeTask): Promise<string> {
     return 'answered';
   };
 
-  // Spin only after small batches (latency-bound callers): a pipelining caller wakes us anyway,
-  // and on a small machine our spinning takes the core it needs to send the next batch.
-  // Both budgets are live settings the pool may change while this worker serves (CONTROL words).
   /** Wakes the pool waiting on `index` of a ring, if it waits (protocol.ts CONTROL.callerWaiting): a wake-up costs ≈0.1–0.3 µs. */
   const wakeCaller = (header: Int32Array, index: number): void => {
     if (Atomics.load(control, CONTROL.callerWaiting) !== 0) Atomics.notify(header, index);
   };
+  // Spin only after small batches (latency-bound callers): a pipelining caller wakes us anyway,
+  // and on a small machine our spinning takes the core it needs to send the next batch.
+  // Both budgets are live settings the pool may change while this worker serves (CONTROL words).
   let lastBatch = 1;
   // The next frame when it is a numbers-only call lying whole in the ring, decoded in place.
   const readInPlace = (): NumericCall | undefined => {
