@@ -73,7 +73,6 @@ function reserve(bytes: usize): usize {
   return at;
 }
 
-@inline function hget(field: i32): f64 { return load<f64>(header + (<usize>field << 3)); }
 @inline function hset(field: i32, value: f64): void { store<f64>(header + (<usize>field << 3), value); }
 @inline function hadd(field: i32, delta: f64): void { const p = header + (<usize>field << 3); store<f64>(p, load<f64>(p) + delta); }
 @inline function siteRow(id: i32): usize { return sites + ((<usize>id * SITE_FIELDS) << 3); }

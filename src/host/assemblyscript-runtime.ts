@@ -40,7 +40,6 @@ const TYPED_ARRAYS = [
   Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, Float32Array, Float64Array, BigInt64Array, BigUint64Array,
 ] as const;
 
-/** The helpers for one instance (its exports must include the runtime and `memory`). */
 interface TypedArrayLike {
   readonly length: number;
   readonly BYTES_PER_ELEMENT: number;
@@ -61,6 +60,7 @@ function copyAsItArrives(view: TypedArrayLike, start: number, values: TypedArray
   }
 }
 
+/** The helpers for one instance (its exports must include the runtime and `memory`). */
 export function assemblyScriptRuntime(exports: WebAssembly.Exports, where: string): AssemblyScriptHelpers {
   const memory = exports['memory'] as WebAssembly.Memory;
   const __new = exports['__new'] as (size: number, id: number) => number;

@@ -159,7 +159,7 @@ export class WorkerLink {
       this.control.fill(0);
     }
     this.writeLiveSettings();
-    Atomics.store(this.control, CONTROL.callerWaiting, this.waiting ? 1 : 0);
+    this.setWaiting(this.waiting);
     this.thread = undefined;
   }
 
@@ -304,8 +304,8 @@ export class WorkerLink {
     const words = new Int32Array(ring.buffer);
     Atomics.store(words, arrived, 0);
     ring.commit(frame.byteLength);
-    this.notifyScheduled = true;
-    this.notifyNow();
+    this.notifyScheduled = false; // this wake-up is the one any pending notify promised
+    this.wakeWorker();
     let written = 0;
     let to = at + head.byteLength;
     for (let i = 1; i < frame.parts.length; i++) {
@@ -377,10 +377,15 @@ export class WorkerLink {
 
   private readonly notifyTask = (): void => this.notifyNow();
 
-  /** The wake-up scheduleNotify promised, if it is still due (the pump may send it first); only a sleeping worker needs it. */
+  /** The wake-up scheduleNotify promised, if it is still due (the pump may send it first). */
   private notifyNow(): void {
     if (!this.notifyScheduled) return;
     this.notifyScheduled = false;
+    this.wakeWorker();
+  }
+
+  /** Wakes the worker if it sleeps (CONTROL.sleeping): a wake-up with nobody waiting still costs 0.1–0.3 µs. */
+  private wakeWorker(): void {
     const control = this.control as Int32Array | undefined;
     if (control === undefined || Atomics.load(control, CONTROL.sleeping) !== 0) Atomics.notify(this.requests.header, DATA_SEQ);
   }

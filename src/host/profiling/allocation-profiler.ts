@@ -185,7 +185,7 @@ export class AllocationProfiler {
       },
       // Pointers and sizes arrive unsigned (guest-module.ts); kinds are the six of ALLOCATION_KINDS.
       allocationHook: (kind, caller, first, second, result, memoryPages): void => {
-        if (sandbox !== undefined && memoryPages !== pages) growth(memoryPages);
+        if (sandbox !== undefined) growth(memoryPages);
         if (kind === 'free') tracker.free(first);
         else if (kind === 'new' || kind === 'malloc') tracker.allocate(siteOf(caller), result, first);
         else if (kind === 'calloc') tracker.allocate(siteOf(caller), result, first * second);
