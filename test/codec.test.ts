@@ -126,6 +126,11 @@ describe('codec', () => {
     expect(arrivalOf(first)!(1)).toBe(big.byteLength);
     expect(arrivalOf(second)!(16)).toBe(16);
     expect(arrivalOf(new Float64Array(4))).toBeUndefined(); // never marked: all there
+    // A frame no thread is still writing (gathered from chunks) that names bytes it lacks: refused, not waited on.
+    const short = join(withLabel);
+    new DataView(short.buffer).setUint32(withLabel.fill!.arrivedAt, 8, true);
+    const shortArgs = decodeTypedCall(short)!.args; // its string lies within the 8 bytes
+    expect(() => arrivalOf(shortArgs[0] as Float64Array)!(8)).toThrow(/short of the bytes/);
   });
 
   it('leaves typed calls the binary layout cannot carry to msgpack', () => {

@@ -388,12 +388,14 @@ function signatureBytes(text: string): Uint8Array {
  * arrived-bytes word (its writer is copying right now), then sleep in short waits.
  */
 function awaitRaw(arrived: Int32Array, rawStart: number): (offset: number, bytes: number) => number {
+  // Only a shared ring's count can be behind: no thread writes a frame gathered from chunks.
+  const shared = arrived.buffer instanceof SharedArrayBuffer;
   return (offset, bytes) => {
     const wanted = offset - rawStart + bytes;
     let have = Atomics.load(arrived, 0) >>> 0;
+    if (!shared && have < wanted) throw new RangeError('filled typed call short of the bytes its arguments name');
     for (let polls = 0; have < wanted; polls++) {
-      // (A frame gathered from chunks is complete: only a shared ring's count can be behind.)
-      if (polls > 10_000 && arrived.buffer instanceof SharedArrayBuffer) Atomics.wait(arrived, 0, have | 0, 1);
+      if (polls > 10_000) Atomics.wait(arrived, 0, have | 0, 1);
       have = Atomics.load(arrived, 0) >>> 0;
     }
     return have - (offset - rawStart);
