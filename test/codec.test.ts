@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { arrivalOf } from '../src/host/arriving-bytes.js';
+import { ArrivingArray } from '../src/host/arriving-array.js';
+import { STREAM_WORDS } from '../src/pool/argument-stream.js';
 import { decode, decodeNumericCall, decodeTypedCall, encode, encodeTypedCall, FILL_MIN_BYTES, type Encoded, type TypedCall } from '../src/pool/codec.js';
 
 function join({ parts, byteLength }: Encoded): Uint8Array {
@@ -97,40 +98,40 @@ describe('codec', () => {
     expect(back.args[6]).toBe('');
   });
 
-  it('makes a typed call of at least 1 MiB of arrays a filled frame: whole as encoded, its arrays waiting for the bytes its writer has yet to publish', () => {
+  it('makes a typed call of at least 1 MiB of arrays a filled frame: strings with the head, arrays as one stream, decoded as arriving arrays', () => {
     const base = { id: 5, module: 0, exportIndex: 2, t: 1, d: undefined, sandbox: 0 };
     const big = Float64Array.from({ length: FILL_MIN_BYTES / 8 + 3 }, (_, i) => i);
     const small = Float64Array.of(0.5, 2);
     expect(encodeTypedCall({ ...base, args: [Float64Array.of(1)], signature: { params: ['Float64Array'] } })!.fill).toBeUndefined();
-    // With a string after the arrays: decoded from a plain buffer, complete as encoded.
-    const withLabel = encodeTypedCall({ ...base, args: [big, small, 'label'], signature: { params: ['Float64Array', 'Float64Array', 'string'], result: 'f64' } })!;
-    expect(withLabel.fill).toBeDefined();
-    expect(withLabel.parts[0]!.byteLength).toBe(withLabel.fill!.rawStart);
-    const whole = decodeTypedCall(join(withLabel))!;
-    expect(whole.args[2]).toBe('label');
-    expect([...(whole.args[1] as Float64Array)]).toEqual([0.5, 2]);
-    expect(arrivalOf(whole.args[0] as Float64Array)!(8)).toBe(big.byteLength);
-    // Published with nothing arrived yet, in shared memory as the ring is: decoding does not
-    // wait for arrays (only for strings); each array reports what of it has arrived.
-    const encoded = encodeTypedCall({ ...base, args: [big, small], signature: { params: ['Float64Array', 'Float64Array'], result: 'f64' } })!;
-    const shared = new Uint8Array(new SharedArrayBuffer(encoded.byteLength));
-    shared.set(join(encoded));
-    const arrived = new Int32Array(shared.buffer, encoded.fill!.arrivedAt, 1);
-    Atomics.store(arrived, 0, 0);
-    const back = decodeTypedCall(shared)!;
-    const [first, second] = back.args as [Float64Array, Float64Array];
-    expect(first.buffer).toBe(shared.buffer); // views, as ever
-    Atomics.store(arrived, 0, 4096);
-    expect(arrivalOf(first)!(1000)).toBe(4096); // at least what was asked, all that is there
-    Atomics.store(arrived, 0, encoded.rawBytes);
-    expect(arrivalOf(first)!(1)).toBe(big.byteLength);
-    expect(arrivalOf(second)!(16)).toBe(16);
-    expect(arrivalOf(new Float64Array(4))).toBeUndefined(); // never marked: all there
+    const encoded = encodeTypedCall({ ...base, args: [big, small, 'label'], signature: { params: ['Float64Array', 'Float64Array', 'string'], result: 'f64' } })!;
+    const { wordsAt, streamStart } = encoded.fill!;
+    // The head and the string come before the stream, which is the two arrays (8-aligned), and complete as encoded.
+    const payload = join(encoded);
+    const words = new DataView(payload.buffer, wordsAt, 20);
+    const total = big.byteLength + small.byteLength;
+    expect(encoded.byteLength).toBe(streamStart + total);
+    expect([STREAM_WORDS.arrived, STREAM_WORDS.consumed, STREAM_WORDS.window, STREAM_WORDS.start, STREAM_WORDS.total].map((w) => words.getUint32(4 * w, true))).toEqual([total, 0, total, streamStart, total]);
+    const back = decodeTypedCall(payload)!;
+    expect(back.args[2]).toBe('label');
+    const [first, second] = back.args as [ArrivingArray, ArrivingArray];
+    expect([first.type, first.length, second.type, second.length]).toEqual([Float64Array, big.length, Float64Array, 2]);
+    // Read into guest-memory-like bytes at any offset: the exact bytes, in order.
+    const into = new Uint8Array(total + 16);
+    first.copyInto(into, 8);
+    second.copyInto(into, 8 + big.byteLength);
+    expect(new Float64Array(into.buffer, 8, big.length)).toEqual(big);
+    expect([...new Float64Array(into.buffer, 8 + big.byteLength, 2)]).toEqual([0.5, 2]);
+    expect(() => second.copyInto(new Uint8Array(8), 0)).toThrow(RangeError);
     // A frame no thread is still writing (gathered from chunks) that names bytes it lacks: refused, not waited on.
-    const short = join(withLabel);
-    new DataView(short.buffer).setUint32(withLabel.fill!.arrivedAt, 8, true);
-    const shortArgs = decodeTypedCall(short)!.args; // its string lies within the 8 bytes
-    expect(() => arrivalOf(shortArgs[0] as Float64Array)!(8)).toThrow(/short of the bytes/);
+    const short = join(encoded);
+    new DataView(short.buffer).setUint32(wordsAt + 4 * STREAM_WORDS.arrived, 8, true);
+    expect(() => (decodeTypedCall(short)!.args[0] as ArrivingArray).copyInto(new Uint8Array(big.byteLength), 0)).toThrow(/short of the bytes/);
+    // A window that runs past the frame, or a stream start inside the head: malformed.
+    for (const [word, value] of [[STREAM_WORDS.window, total + 8], [STREAM_WORDS.start, 8], [STREAM_WORDS.window, 0]] as const) {
+      const bad = join(encoded);
+      new DataView(bad.buffer).setUint32(wordsAt + 4 * word, value, true);
+      expect(() => decodeTypedCall(bad)).toThrow(/malformed stream window/);
+    }
   });
 
   it('leaves typed calls the binary layout cannot carry to msgpack', () => {

@@ -1,10 +1,13 @@
 /**
  * Large typed calls are published before their arguments are all in the ring, and the worker
  * copies each argument into guest memory as it arrives (codec.ts kind 4, worker-link.ts
- * fillInPlace). Every call here carries different bytes to a ring position an earlier call used,
- * so a worker that read ahead of the writer would compute from stale bytes and be caught.
+ * fillInPlace); the largest go through a window of the ring the worker hands back as it reads
+ * (argument-stream.ts). Every call here carries different bytes to ring positions an earlier
+ * call (or an earlier turn of the window) used, so a worker that read ahead of the writer, or a
+ * writer that overtook the reader, would compute from stale bytes and be caught.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { performance } from 'node:perf_hooks';
 import { createPool, type WasmPool } from '../src/pool/pool.js';
 import { guestPath } from './helpers/guests.js';
 
@@ -47,5 +50,98 @@ describe('large typed calls filled while the worker reads them', () => {
       pool.invoke('weighted', 'weighted', [values, Float64Array.of(2), 'ccc'], { signature }),
     ]);
     expect(together).toEqual([weighted(values, ones, 'a'), 7, weighted(values, Float64Array.of(2), 'ccc')]);
+  });
+
+  it('arrays larger than half a ring stream through a window of it: exact results with the default ring, a tiny ring, odd sizes and calls in flight together', async () => {
+    const signature = { params: ['Float64Array', 'Float64Array', 'string'], result: 'f64' } as const;
+    // The default 4 MiB ring (a 2 MiB window), then a 256 KiB ring (a window of under 128 KiB, turned hundreds of times).
+    for (const ringBytes of [undefined, 256 * 1024]) {
+      pool = await createPool({ modules: { weighted: guestPath('weighted') }, threads: 1, ...(ringBytes === undefined ? {} : { ringBytes }) });
+      await pool.ready();
+      for (let k = 0; k < 3; k++) {
+        // Lengths that are not multiples of a slice or of the window: every turn wraps somewhere new.
+        const values = Float64Array.from({ length: 3 * 131_072 + 12_345 * (k + 1) }, (_, i) => ((i * 31 + k) % 2001) - 1000);
+        const weights = Float64Array.from({ length: 70_001 + k }, (_, i) => ((i * 17) % 13) - 6 + k);
+        const label = 'é'.repeat(k + 2);
+        const expected = weighted(values, weights, label);
+        const answer = pool.invoke('weighted', 'weighted', [values, weights, label], { signature });
+        values.fill(0);
+        weights.fill(0);
+        expect(await answer).toBe(expected);
+      }
+      // Several at once: the first streams through the window, the others wait their turn whole or in chunks.
+      const a = Float64Array.from({ length: 400_003 }, (_, i) => i % 89);
+      const b = Float64Array.from({ length: 300_001 }, (_, i) => (i % 7) - 3);
+      const ones = Float64Array.of(1);
+      const together = await Promise.all([
+        pool.invoke('weighted', 'weighted', [a, b, 'x'], { signature }),
+        pool.invoke('weighted', 'weighted', [b, ones, ''], { signature }),
+        pool.invoke('weighted', 'weighted', [a, Float64Array.of(-1, 2), 'yz'], { signature }),
+      ]);
+      expect(together).toEqual([weighted(a, b, 'x'), weighted(b, ones, ''), weighted(a, Float64Array.of(-1, 2), 'yz')]);
+      await pool.close();
+      pool = undefined;
+    }
+  });
+
+  describe('a guest whose allocator stalls (slow-allocator.wat) while a large argument streams', () => {
+    const signature = { params: ['Float64Array'], result: 'f64' } as const;
+    const big = (): Float64Array => Float64Array.from({ length: 3_000_000 }, (_, i) => (i % 1000) - 499.5); // 24 MiB
+    const sum = (values: Float64Array): number => values.reduce((t, v) => t + v, 0);
+
+    it('slow: the caller’s thread waits a bounded while, keeps the rest and writes it as the worker reads; exact though the caller zeroed its array', async () => {
+      pool = await createPool({ modules: { slow: guestPath('slow-allocator') }, threads: 1 });
+      await pool.ready();
+      // Rounds of the allocator's spin per millisecond here, from a call with one tiny allocation.
+      await pool.invoke('slow', 'setDelay', [50_000_000]);
+      let fastest = Infinity;
+      for (let i = 0; i < 3; i++) {
+        const t = performance.now();
+        await pool.invoke('slow', 'sum', [Float64Array.of(1)], { signature });
+        fastest = Math.min(fastest, performance.now() - t);
+      }
+      await pool.invoke('slow', 'setDelay', [Math.round((50_000_000 / Math.max(1, fastest)) * 500)]); // ≈500 ms before it reads
+      let start = 0;
+      const values = big();
+      const expected = sum(values);
+      start = performance.now();
+      const answer = pool.invoke('slow', 'sum', [values], { signature });
+      const held = performance.now() - start;
+      values.fill(0);
+      expect(await answer).toBe(expected);
+      const took = performance.now() - start;
+      // The caller's thread was held for the patience (5 ms + 24 MiB at 1 GiB/s ≈ 28 ms), not for the stall.
+      expect(took).toBeGreaterThan(250);
+      expect(held).toBeLessThan(150);
+      await pool.invoke('slow', 'setDelay', [0]);
+      const again = big();
+      expect(await pool.invoke('slow', 'sum', [again], { signature })).toBe(sum(again));
+    });
+
+    it('never returning: the call’s deadline still fires on the caller’s thread, the worker is replaced and the pool serves on', async () => {
+      pool = await createPool({ modules: { slow: guestPath('slow-allocator') }, threads: 1 });
+      await pool.ready();
+      await pool.invoke('slow', 'setDelay', [-1]);
+      const values = big();
+      const start = performance.now();
+      const answer = pool.invoke('slow', 'sum', [values], { signature, timeoutMs: 300 });
+      expect(performance.now() - start).toBeLessThan(150);
+      await expect(answer).rejects.toMatchObject({ code: 'ERR_DEADLINE_EXCEEDED' });
+      expect(await pool.invoke('slow', 'sum', [values], { signature })).toBe(sum(values)); // a new worker: delay 0
+    });
+
+    it('out of memory for the argument: the worker stops reading, the caller stops writing, a typed error, and the pool serves on', async () => {
+      // 16 MiB of memory at most: a 24 MiB argument cannot be allocated.
+      pool = await createPool({ modules: { slow: { source: guestPath('slow-allocator'), memoryLimitPages: 256 } }, threads: 1 });
+      await pool.ready();
+      const huge = new Float64Array(12_500_000).fill(0.5); // 100 MiB: the caller would wait 5 + 95 ms for room
+      const start = performance.now();
+      const answer = pool.invoke('slow', 'sum', [huge], { signature });
+      // The worker said it wants no more bytes (it failed before reading any), so the caller's thread stopped waiting at once.
+      expect(performance.now() - start).toBeLessThan(60);
+      await expect(answer).rejects.toMatchObject({ code: 'ERR_WASM_RESULT' });
+      const small = Float64Array.from({ length: 1_500_000 }, (_, i) => i % 3); // 12 MiB: fits
+      expect(await pool.invoke('slow', 'sum', [small], { signature })).toBe(sum(small));
+    });
   });
 });

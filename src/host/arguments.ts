@@ -1,4 +1,5 @@
 /** Checks JS values against wasm parameter types before they reach V8's silent coercions. */
+import { ArrivingArray } from './arriving-array.js';
 import { WasmArgumentError } from '../errors.js';
 import type { ValueType } from '../wasm/wasm-binary.js';
 
@@ -50,6 +51,7 @@ export function typeName(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
+  if (value instanceof ArrivingArray) return `a ${value.type.name}`;
   if (typeof value === 'object') return `an object (${value.constructor?.name ?? 'Object'})`;
   if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 20 ? value.slice(0, 20) + '…' : value)}`;
   return `a ${typeof value}`;

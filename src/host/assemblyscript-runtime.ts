@@ -14,7 +14,7 @@
  */
 import { WasmResultError } from '../errors.js';
 import type { AssemblyScriptHelpers } from './typed-call.js';
-import { arrivalOf, ARRIVAL_SLICE_BYTES, type AwaitBytes } from './arriving-bytes.js';
+import { ArrivingArray } from './arriving-array.js';
 
 const ID_OFFSET = -8;
 const SIZE_OFFSET = -4;
@@ -39,26 +39,6 @@ type View = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uin
 const TYPED_ARRAYS = [
   Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, Float32Array, Float64Array, BigInt64Array, BigUint64Array,
 ] as const;
-
-interface TypedArrayLike {
-  readonly length: number;
-  readonly BYTES_PER_ELEMENT: number;
-  subarray(begin: number, end: number): TypedArrayLike;
-  set(values: TypedArrayLike, offset: number): void;
-}
-
-/** Copies `values` into `view` from element `start`, a slice at a time, each once it has arrived (arriving-bytes.ts). */
-function copyAsItArrives(view: TypedArrayLike, start: number, values: TypedArrayLike, arrival: AwaitBytes): void {
-  const per = values.BYTES_PER_ELEMENT;
-  const slice = Math.max(1, Math.floor(ARRIVAL_SLICE_BYTES / per));
-  for (let done = 0; done < values.length; ) {
-    const wanted = Math.min(values.length, done + slice);
-    // At least the slice asked for (arrival never returns less), possibly more: take all there is.
-    const arrived = Math.min(values.length, Math.floor(arrival(wanted * per) / per));
-    view.set(values.subarray(done, arrived), start + done);
-    done = arrived;
-  }
-}
 
 /** The helpers for one instance (its exports must include the runtime and `memory`). */
 export function assemblyScriptRuntime(exports: WebAssembly.Exports, where: string): AssemblyScriptHelpers {
@@ -190,7 +170,7 @@ export function assemblyScriptRuntime(exports: WebAssembly.Exports, where: strin
       const bytes = objectSize(pointer, ARRAYBUFFER_ID, 'an ArrayBuffer');
       return (memory.buffer as ArrayBuffer).slice(pointer >>> 0, (pointer >>> 0) + bytes);
     },
-    __newArray(id: number, values: ArrayLike<number | bigint> | readonly unknown[]): number {
+    __newArray(id: number, values: ArrayLike<number | bigint> | readonly unknown[] | ArrivingArray): number {
       const info = arrayInfo(id);
       const alignLog2 = align(info);
       const length = values.length;
@@ -209,11 +189,15 @@ export function assemblyScriptRuntime(exports: WebAssembly.Exports, where: strin
         setU32(result + VIEW_BYTELENGTH, dataBytes);
         if (info & ARRAY) setU32(result + ARRAY_LENGTH, length);
       }
+      if (values instanceof ArrivingArray) {
+        // Bytes, as they arrive: only into an array of the same element size (the guest's RTTI says which).
+        if (info & VAL_MANAGED || values.byteLength !== dataBytes) bad(`type id ${id} for a ${values.type.name}, whose elements it does not hold`);
+        values.copyInto(viewOf(0, false, false) as Uint8Array, data);
+        return result;
+      }
       const view = viewOf(alignLog2, (info & VAL_SIGNED) !== 0, (info & VAL_FLOAT) !== 0);
       const start = data >>> alignLog2;
-      const arrival = ArrayBuffer.isView(values) ? arrivalOf(values) : undefined;
       if (info & VAL_MANAGED) for (let i = 0; i < length; i++) (view as unknown as unknown[])[start + i] = (values as unknown[])[i];
-      else if (arrival !== undefined) copyAsItArrives(view as unknown as TypedArrayLike, start, values as unknown as TypedArrayLike, arrival);
       else (view as unknown as { set(v: ArrayLike<number | bigint>, offset: number): void }).set(values as ArrayLike<number | bigint>, start);
       return result;
     },

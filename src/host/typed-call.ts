@@ -4,6 +4,7 @@
  * results are copied out. Managed arguments are pinned for the duration of the call, so
  * a collection triggered by allocating a later argument cannot free an earlier one.
  */
+import { ArrivingArray } from './arriving-array.js';
 import { InvalidOptionError, WasmArgumentError, WasmResultError, WasmSandboxError } from '../errors.js';
 import type { CallRecorder } from '../profiler/build/call-recorder.js';
 import { argumentProblem, typeName } from './arguments.js';
@@ -37,7 +38,7 @@ export interface TypedSignature {
 export interface AssemblyScriptHelpers {
   __newString(value: string): number;
   __getString(pointer: number): string;
-  __newArray(id: number, values: ArrayLike<number | bigint> | readonly unknown[]): number;
+  __newArray(id: number, values: ArrayLike<number | bigint> | readonly unknown[] | ArrivingArray): number;
   __getArray(pointer: number): unknown[];
   __newArrayBuffer(buffer: ArrayBuffer): number;
   __getArrayBuffer(pointer: number): ArrayBuffer;
@@ -208,6 +209,11 @@ function makeConverter(where: string, param: TypedParam, helpers: AssemblyScript
     return {
       type,
       toGuest: (value, pinned) => {
+        if (value instanceof ArrivingArray) {
+          // A pool's large argument, still arriving: copied into the guest as it comes.
+          if (value.type !== ctor) fail(`expected a ${type}, got a ${value.type.name}`);
+          return { value: pin(helpers.__newArray(id, value), pinned), bytes: value.byteLength };
+        }
         if (!(value instanceof ctor)) fail(`expected a ${type}, got ${typeName(value)}`);
         const view = value as InstanceType<typeof ctor>;
         return { value: pin(helpers.__newArray(id, view), pinned), bytes: view.byteLength };

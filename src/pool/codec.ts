@@ -7,7 +7,8 @@
  */
 import { createRequire } from 'node:module';
 import type { Packr } from 'msgpackr';
-import { markArriving } from '../host/arriving-bytes.js';
+import { ArrivingArray } from '../host/arriving-array.js';
+import { StreamReader, STREAM_WORD_BYTES, STREAM_WORDS } from './argument-stream.js';
 
 // msgpackr loads with the first pool message, not with the package: ≈20 ms of import
 // (it probes for its optional native part) that in-process users never need.
@@ -77,7 +78,8 @@ export interface Encoded {
    * A typed call that may be published before its raw bytes are written (kind 4): the offset of
    * its arrived-bytes word, and of the raw bytes. `parts[0]` is everything before them.
    */
-  readonly fill?: { readonly arrivedAt: number; readonly rawStart: number };
+  /** A filled typed call (kind 4): where its stream words and its stream begin. */
+  readonly fill?: { readonly wordsAt: number; readonly streamStart: number };
 }
 
 /** Encodes `message`; typed arrays anywhere in it (not nested in other typed arrays) travel raw. */
@@ -151,10 +153,12 @@ const NUMERIC_CALL = 1;
 const NUMERIC_ANSWER = 2;
 const TYPED_CALL = 3;
 /**
- * A typed call of at least FILL_MIN_BYTES of typed arrays: as kind 3, plus a u32 after the
- * signature (4-aligned) counting the raw bytes written so far. Encoded complete (the count is
- * all of them); the pool may publish the frame with the count at 0 and raise it as it copies
- * (worker-link.ts fillInPlace), and the worker copies each array into guest memory as it arrives.
+ * A typed call of at least FILL_MIN_BYTES of typed arrays: as kind 3, its strings first, then
+ * five stream words after the signature (argument-stream.ts) and its arrays as one stream whose
+ * offsets count from the stream's start. Encoded whole (window = total = arrived); the pool may
+ * publish it with nothing arrived and write the arrays as the worker reads them, through a
+ * window smaller than the arrays (worker-link.ts fillInPlace). Its arrays decode as
+ * ArrivingArrays, copied into guest memory as they arrive.
  */
 const TYPED_CALL_FILLED = 4;
 export const FILL_MIN_BYTES = 1024 * 1024;
@@ -271,6 +275,8 @@ const signatureTexts = new WeakMap<object, string | null>();
 export interface TypedCall extends Omit<NumericCall, 'args'> {
   readonly args: readonly unknown[];
   readonly signature: { readonly params: readonly string[]; readonly result?: string };
+  /** A filled call's array stream (its worker finishes it once done with the call, read or not). */
+  readonly stream?: StreamReader;
 }
 
 /** The signature as text, or null when it cannot travel in the binary layout (typed params with explicit ids). */
@@ -292,8 +298,8 @@ export function encodeTypedCall(call: TypedCall): Encoded | undefined {
   for (const arg of call.args) if (ArrayBuffer.isView(arg)) typedBytes += arg.byteLength;
   const filled = typedBytes >= FILL_MIN_BYTES;
   const headBytes = ARGS_AT + 16 * call.args.length + sigBytes.byteLength;
-  const arrivedAt = (headBytes + 3) & ~3;
-  const headEnd = filled ? arrivedAt + 4 : headBytes;
+  const wordsAt = (headBytes + 3) & ~3;
+  const headEnd = filled ? wordsAt + STREAM_WORD_BYTES : headBytes;
   const rawStart = (headEnd + 7) & ~7;
   const { head, view, base: b } = headSlice(rawStart);
   writeCallHeader(view, b, filled ? TYPED_CALL_FILLED : TYPED_CALL, call);
@@ -332,18 +338,26 @@ export function encodeTypedCall(call: TypedCall): Encoded | undefined {
       return undefined; // arrays, objects, booleans: msgpack
     }
   }
+  // In a filled frame the arrays are one stream, their offsets counted from its start.
+  const streamStart = filled ? at : 0;
   for (let i = 0; i < call.args.length; i++) {
     const arg = call.args[i];
     if (!ArrayBuffer.isView(arg)) continue;
     const slot = ARGS_AT + 16 * i;
     view.setUint8(b + slot, TAG_TYPED);
     view.setUint8(b + slot + 1, typedArrayKind(arg));
-    view.setUint32(b + slot + 4, place(new Uint8Array(arg.buffer, arg.byteOffset, arg.byteLength)), true);
+    view.setUint32(b + slot + 4, place(new Uint8Array(arg.buffer, arg.byteOffset, arg.byteLength)) - streamStart, true);
     view.setUint32(b + slot + 8, (arg as TypedArray).length, true);
   }
   if (!filled) return { parts, byteLength: at, rawBytes: at - rawStart };
-  view.setUint32(b + arrivedAt, at - rawStart, true); // complete, wherever this frame is copied to
-  return { parts, byteLength: at, rawBytes: at - rawStart, fill: { arrivedAt, rawStart } };
+  // Complete, wherever this frame is copied to: all arrived, one window of it all.
+  const total = at - streamStart;
+  view.setUint32(b + wordsAt + 4 * STREAM_WORDS.arrived, total, true);
+  view.setUint32(b + wordsAt + 4 * STREAM_WORDS.consumed, 0, true);
+  view.setUint32(b + wordsAt + 4 * STREAM_WORDS.window, total, true);
+  view.setUint32(b + wordsAt + 4 * STREAM_WORDS.start, streamStart, true);
+  view.setUint32(b + wordsAt + 4 * STREAM_WORDS.total, total, true);
+  return { parts, byteLength: at, rawBytes: at - rawStart, fill: { wordsAt, streamStart } };
 }
 
 /**
@@ -383,25 +397,6 @@ function signatureBytes(text: string): Uint8Array {
   return bytes;
 }
 
-/**
- * How to wait for the raw bytes of a filled frame (kind 4) from `offset` on: spin on the
- * arrived-bytes word (its writer is copying right now), then sleep in short waits.
- */
-function awaitRaw(arrived: Int32Array, rawStart: number): (offset: number, bytes: number) => number {
-  // Only a shared ring's count can be behind: no thread writes a frame gathered from chunks.
-  const shared = arrived.buffer instanceof SharedArrayBuffer;
-  return (offset, bytes) => {
-    const wanted = offset - rawStart + bytes;
-    let have = Atomics.load(arrived, 0) >>> 0;
-    if (!shared && have < wanted) throw new RangeError('filled typed call short of the bytes its arguments name');
-    for (let polls = 0; have < wanted; polls++) {
-      if (polls > 10_000) Atomics.wait(arrived, 0, have | 0, 1);
-      have = Atomics.load(arrived, 0) >>> 0;
-    }
-    return have - (offset - rawStart);
-  };
-}
-
 type ParsedSignature = { readonly params: readonly string[]; readonly result?: string };
 const parsedSignatures = new Map<string, ParsedSignature>();
 /** The signatures met last, by their bytes: most calls carry one of a few, and decoding the text cost more than comparing it. */
@@ -439,11 +434,11 @@ export function decodeTypedCall(payload: Uint8Array): TypedCall | undefined {
   const sigLength = view.getUint32(b + 36, true);
   const sigAt = ARGS_AT + 16 * argc;
   if (sigAt + sigLength > payload.byteLength) throw new RangeError('typed call shorter than its arguments and signature');
-  let awaiting: ((offset: number, bytes: number) => number) | undefined;
+  let stream: StreamReader | undefined;
   if (kind === TYPED_CALL_FILLED) {
-    const arrivedAt = (sigAt + sigLength + 3) & ~3;
-    if (arrivedAt + 4 > payload.byteLength || (payload.byteOffset + arrivedAt) % 4 !== 0) throw new RangeError('filled typed call without its arrived-bytes word');
-    awaiting = awaitRaw(new Int32Array(payload.buffer, payload.byteOffset + arrivedAt, 1), (arrivedAt + 4 + 7) & ~7);
+    const wordsAt = (sigAt + sigLength + 3) & ~3;
+    if (wordsAt + STREAM_WORD_BYTES > payload.byteLength || (payload.byteOffset + wordsAt) % 4 !== 0) throw new RangeError('filled typed call without its stream words');
+    stream = new StreamReader(new Int32Array(payload.buffer, payload.byteOffset + wordsAt, STREAM_WORD_BYTES / 4), payload, (wordsAt + STREAM_WORD_BYTES + 7) & ~7);
   }
   const signature = signatureAt(payload, sigAt, sigLength);
   const args: unknown[] = [];
@@ -457,24 +452,25 @@ export function decodeTypedCall(payload: Uint8Array): TypedCall | undefined {
       const count = view.getUint32(b + slot + 8, true);
       if (tag === TAG_STRING) {
         if (offset + count > payload.byteLength) throw new RangeError('string runs past the end of the frame');
-        awaiting?.(offset, count);
         args.push(utf8Decoder.decode(payload.subarray(offset, offset + count)));
       } else if (tag === TAG_TYPED) {
         const typedKind = view.getUint8(b + slot + 1);
-        // A misaligned array is copied out of the frame at once (never so in frames this codec writes): all of it first.
-        if (awaiting !== undefined && (payload.byteOffset + offset) % 8 !== 0) awaiting(offset, count * (TYPED_ARRAYS[typedKind]?.BYTES_PER_ELEMENT ?? 1));
-        const array = typedArrayAt(payload, typedKind, offset, count);
-        if (awaiting !== undefined) {
-          const wait = awaiting;
-          markArriving(array, (bytes) => Math.min(array.byteLength, wait(offset, bytes)));
+        if (stream === undefined) args.push(typedArrayAt(payload, typedKind, offset, count));
+        else {
+          const T = TYPED_ARRAYS[typedKind];
+          if (T === undefined) throw new RangeError(`unknown typed array kind ${typedKind}`);
+          const bytes = count * T.BYTES_PER_ELEMENT;
+          if (offset + bytes > stream.total) throw new RangeError('typed array runs past the end of the stream');
+          const from = stream;
+          args.push(new ArrivingArray(T, count, (into, at) => from.read(offset, bytes, into, at)));
         }
-        args.push(array);
       } else {
         throw new RangeError(`unknown argument tag ${tag}`);
       }
     }
   }
-  return callFromHeader(view, args, signature, b) as TypedCall;
+  const call = callFromHeader(view, args, signature, b) as TypedCall;
+  return stream === undefined ? call : { ...call, stream };
 }
 
 export function isNumericValue(value: unknown): value is number | bigint | undefined {

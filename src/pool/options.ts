@@ -29,8 +29,9 @@ export interface PoolOptions {
   /** The most threads a live change may start. @default threads */
   readonly maxThreads?: number;
   /**
-   * Bytes per ring (a power of two; two rings per worker). Requests larger than half a ring are
-   * streamed in chunks, which costs about half the bandwidth. @default 4 MiB
+   * Bytes per ring (a power of two; two rings per worker). Typed calls larger than half a ring
+   * stream their arrays through a window of it; other requests that large are streamed in
+   * chunks, which costs about half the bandwidth. @default 4 MiB
    */
   readonly ringBytes?: number;
   /** Calls that may wait for ring space; beyond it, ERR_POOL_SATURATED. @default 1024 */

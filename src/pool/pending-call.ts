@@ -37,6 +37,8 @@ export interface PendingCall {
    * from the ring instead.) Never a view of the caller's arrays, which may change after the call.
    */
   frame?: Encoded;
+  /** Its arrays streamed through a window of the ring: no copy of the whole request exists to send again. */
+  unresendable?: boolean;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: Error) => void;
   timer: NodeJS.Timeout | undefined;

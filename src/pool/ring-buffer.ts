@@ -54,8 +54,8 @@ export class RingBuffer {
   /** The length prefix, reused by every write. */
   private readonly prefix = new Uint8Array(PREFIX);
   private readonly prefixView = new DataView(this.prefix.buffer);
-  /** The whole buffer as words, for the frames' claim words. */
-  private readonly words: Int32Array;
+  /** The whole buffer as words, for the frames' claim words (and the stream words of filled frames). */
+  readonly words: Int32Array;
   /** Producer: the position of the frame the last successful write (or reserve) placed. */
   lastFrame = 0;
 

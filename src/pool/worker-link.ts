@@ -2,12 +2,14 @@
  * The pool's side of one worker: its request/response ring pair and control words, the calls
  * it holds, the frames waiting for ring space, and the transport that moves them — write or
  * queue a frame, wake the worker once per tick, and read answers (spin a bounded few
- * microseconds, then wait with Atomics.waitAsync; the caller's thread never blocks).
+ * microseconds, then wait with Atomics.waitAsync; the caller's thread never blocks, but for a
+ * bounded wait while a large call's arrays stream through a window of the ring).
  * What an answer means is decided by whoever the link hands it to.
  */
 import { decode, decodeNumericAnswer, decodeNumericAnswerAt, encode, numericCallBytes, splitIntoChunks, writeNumericCall, type Encoded, type NumericAnswer, type NumericCall } from './codec.js';
 import type { ObserverSlot, PendingCall } from './pending-call.js';
 import { CLAIM, CONTROL, Kind, type Request, type Response, type ServeTask, type WorkerModule } from './protocol.js';
+import { StreamWriter, STREAM_WORDS } from './argument-stream.js';
 import { DATA_SEQ, HEADER_BYTES, RingBuffer, SPACE_SEQ } from './ring-buffer.js';
 import type { WorkerLoad } from './schedule.js';
 
@@ -42,8 +44,20 @@ export interface LinkSettings {
 
 const RESOLVED = Promise.resolve();
 
-/** A filled request's raw bytes are published this many at a time (its worker copies each as it arrives). */
-const FILL_SLICE_BYTES = 256 * 1024;
+/**
+ * A filled request larger than this goes through a window of this size (argument-stream.ts):
+ * about what stays in this machine's caches between the caller's copy and the worker's.
+ */
+const STREAM_WINDOW_BYTES = 2 * 1024 * 1024;
+/** A window smaller than this (a small ring) is not worth its hand-backs: the request goes whole or in chunks. */
+const MIN_STREAM_WINDOW_BYTES = 64 * 1024;
+/**
+ * How long the caller's thread waits for its worker to hand window space back, without any,
+ * before it keeps the rest of the arrays and goes on writing them asynchronously: the worker
+ * first allocates the arrays in guest memory (the guest's allocator zeroes them), so the
+ * patience grows with their size, at 1 GiB/s.
+ */
+const streamPatienceMs = (bytes: number): number => 5 + bytes / (1024 * 1024 * 1024 / 1000);
 
 /** Streamed requests up to this size are copied into a buffer the link keeps between them. */
 const MAX_KEPT_STAGING = 64 * 1024 * 1024;
@@ -104,6 +118,8 @@ export class WorkerLink {
   task: AbortController = new AbortController();
   /** The current worker was given up on (it may still be running). */
   abandoned = false;
+  /** Counts the rings' renewals and emptyings: a stream written later stops at the next. */
+  private ringEpoch = 0;
   /** Counts the workers this link has had: which one a profile reply came from. */
   generation = 0;
   /** Taken out of service by a live change of the thread count: its worker is stopped once its calls are done, never replaced. */
@@ -147,6 +163,7 @@ export class WorkerLink {
    */
   reset(fresh = false): void {
     this.renewReady();
+    this.ringEpoch++;
     if (this.requests === undefined || fresh) {
       if (this.control !== undefined) this.keepSpinCounts();
       this.requests = new RingBuffer(RingBuffer.allocate(this.settings.ringBytes));
@@ -248,7 +265,13 @@ export class WorkerLink {
       pending.link = this;
       pending.frameAt = undefined;
       pending.streaming = false;
+      pending.unresendable = false;
       this.inFlight.set(pending.id, pending);
+    }
+    if (pending !== undefined && frame.fill !== undefined && this.outbox.length === 0 && this.fillInPlace(frame, frame.fill, pending)) {
+      pending.frameAt = this.requests.lastFrame;
+      this.pump();
+      return true;
     }
     if (frame.byteLength > this.requests.maxPayload) {
       if (pending === undefined) throw new RangeError('control frames always fit a ring');
@@ -267,9 +290,7 @@ export class WorkerLink {
       this.pump();
       return true;
     }
-    if (this.outbox.length === 0 && frame.fill !== undefined && pending !== undefined && this.fillInPlace(frame, frame.fill)) {
-      pending.frameAt = this.requests.lastFrame;
-    } else if (this.outbox.length === 0 && this.requests.tryWrite(frame.parts) === 'ok') {
+    if (this.outbox.length === 0 && this.requests.tryWrite(frame.parts) === 'ok') {
       if (pending !== undefined) pending.frameAt = this.requests.lastFrame;
       this.scheduleNotify();
     } else {
@@ -288,37 +309,65 @@ export class WorkerLink {
   }
 
   /**
-   * A large typed call written so that its worker copies the arguments into guest memory while
-   * they arrive (codec.ts kind 4): the head first, with the arrived-bytes word at 0, published
-   * and the worker woken; then the raw bytes, slice by slice, raising the word after each. All
-   * of it before this returns, so the call still carries the caller's values at `invoke`, and
-   * the frame is whole wherever it is read back from. False when the ring has no room now.
+   * A large typed call written so that its worker copies the arrays into guest memory while
+   * they arrive (codec.ts kind 4, argument-stream.ts): the head and strings first, published
+   * with nothing arrived and the worker woken; then the arrays' bytes, slice by slice. With
+   * this call alone on the link (its worker takes it next) and arrays larger than a window,
+   * they go through a window the worker hands back as it copies: the caller's thread waits for
+   * room, a bounded while; past that it keeps the rest and writes it asynchronously. Otherwise
+   * the whole frame goes in, if it fits. False when the ring has no room for it now.
    */
-  private fillInPlace(frame: Encoded, fill: { readonly arrivedAt: number; readonly rawStart: number }): boolean {
+  private fillInPlace(frame: Encoded, fill: { readonly wordsAt: number; readonly streamStart: number }, pending: PendingCall): boolean {
     const ring = this.requests;
-    const at = ring.reserve(frame.byteLength);
+    const total = frame.byteLength - fill.streamStart;
+    let window = total;
+    if (total > STREAM_WINDOW_BYTES && this.inFlight.size === 1 && Atomics.load(this.control, CONTROL.current) === 0) {
+      window = Math.min(STREAM_WINDOW_BYTES, (ring.maxPayload - fill.streamStart) & ~7);
+      if (window < MIN_STREAM_WINDOW_BYTES) window = total;
+    }
+    const bytes = fill.streamStart + window;
+    if (bytes > ring.maxPayload) return false;
+    const at = ring.reserve(bytes);
     if (at < 0) return false;
-    const head = frame.parts[0]!;
-    ring.data.set(head, at);
-    const arrived = (HEADER_BYTES + at + fill.arrivedAt) >> 2;
-    const words = new Int32Array(ring.buffer);
-    Atomics.store(words, arrived, 0);
-    ring.commit(frame.byteLength);
+    // The head and the strings, then the stream's parts (arrays and the padding between them).
+    let offset = 0;
+    let part = 0;
+    for (; offset < fill.streamStart; part++) {
+      ring.data.set(frame.parts[part]!, at + offset);
+      offset += frame.parts[part]!.byteLength;
+    }
+    const words = ring.words;
+    const first = (HEADER_BYTES + at + fill.wordsAt) >> 2;
+    Atomics.store(words, first + STREAM_WORDS.arrived, 0);
+    Atomics.store(words, first + STREAM_WORDS.window, window);
+    ring.commit(bytes);
     this.notifyScheduled = false; // this wake-up is the one any pending notify promised
     this.wakeWorker();
-    let written = 0;
-    let to = at + head.byteLength;
-    for (let i = 1; i < frame.parts.length; i++) {
-      const part = frame.parts[i]!;
-      for (let from = 0; from < part.byteLength; from += FILL_SLICE_BYTES) {
-        const slice = part.subarray(from, Math.min(part.byteLength, from + FILL_SLICE_BYTES));
-        ring.data.set(slice, to);
-        to += slice.byteLength;
-        written += slice.byteLength;
-        Atomics.store(words, arrived, written);
+    const writer = new StreamWriter({ data: ring.data, base: at + fill.streamStart, window, words, at: first }, frame.parts.slice(part), total);
+    if (window < total) {
+      // Its ring bytes never hold the whole request: a worker that dies before starting it cannot be given it again.
+      pending.unresendable = true;
+      if (writer.pump(streamPatienceMs(total)) === 'stalled') {
+        writer.keepRest();
+        this.streamLater(writer);
       }
+    } else {
+      writer.pump(0);
     }
     return true;
+  }
+
+  /** Goes on writing a stream whose worker fell behind, each time it hands space back, until done, drained or its rings are renewed. */
+  private streamLater(writer: StreamWriter): void {
+    const rings = this.ringEpoch;
+    const words = this.requests.words;
+    const step = (): void => {
+      if (!this.alive || this.ringEpoch !== rings || writer.pump(0) !== 'stalled') return;
+      const wait = waitAsync(words, writer.consumedIndex, writer.consumed(), 100);
+      if (wait.async) void wait.value.then(step);
+      else setImmediate(step);
+    };
+    step();
   }
 
   /**
@@ -334,7 +383,7 @@ export class WorkerLink {
       if (!this.requests.intact(at) || this.requests.claim(at, CLAIM.queued, CLAIM.withdrawn) !== CLAIM.queued) return undefined;
     }
     if (pending.frame !== undefined) return pending.frame;
-    if (at === undefined) return undefined;
+    if (at === undefined || pending.unresendable === true) return undefined;
     const bytes = this.requests.copyFrame(at);
     return { parts: [bytes], byteLength: bytes.byteLength, rawBytes: 0 };
   }

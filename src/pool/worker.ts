@@ -180,6 +180,15 @@ export default async function serve(task: ServeTask): Promise<string> {
    */
   const handle = (payload: Uint8Array, frame: number, numeric = decodeNumericCall(payload)): 'answered' | 'skipped' | 'stop' => {
     const binary = numeric ?? decodeTypedCall(payload);
+    const stream = numeric === undefined ? (binary as TypedCall | undefined)?.stream : undefined;
+    if (stream === undefined) return answer(payload, frame, numeric, binary);
+    try {
+      return answer(payload, frame, numeric, binary);
+    } finally {
+      stream.finish(); // its caller stops writing what this call did not read
+    }
+  };
+  const answer = (payload: Uint8Array, frame: number, numeric: NumericCall | undefined, binary: NumericCall | TypedCall | undefined): 'answered' | 'skipped' | 'stop' => {
     const request: Request =
       binary === undefined
         ? decode<Request>(payload)
