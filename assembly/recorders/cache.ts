@@ -224,7 +224,9 @@ function storeSuffixTails(from: u64, to: u64): void {
   const tails = load<u32>(0, 1056);
   const now = load<u32>(0, NOW);
   const lines = load<u32>(0, 1064);
-  for (let k: u32 = 2; k < 34; k++) {
+  // Segment k's deepest depth is at most 2^k − 1: none below the segment holding `from` qualifies.
+  const lowest: u32 = 64 - <u32>clz<u64>(from);
+  for (let k: u32 = lowest > 2 ? lowest : 2; k < 34; k++) {
     const deepest = deepestOf(k, lines);
     if (deepest < 0 || <u64>deepest > to) break;
     if (<u64>deepest >= from) store<u32>(tails + (k << 2), now - <u32>deepest);
