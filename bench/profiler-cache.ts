@@ -9,9 +9,9 @@
  * so what the guest's instrumentation and one wasm-to-wasm call per reported access cost.
  * Target: the wasm recorder ≤ 10× (cachegrind's own slowdown is 20–100×).
  */
-import binaryen from 'binaryen';
 import { CacheProfiler, WasmHost, type Sandbox } from '../src/index.js';
 import { CoalescedAccesses } from '../src/host/coalesced-accesses.js';
+import { wasmExportsOf } from './noop-wasm.js';
 import { guestPath, median, type BenchResult } from './report.js';
 
 interface CacheWorkload {
@@ -43,15 +43,12 @@ function time(action: () => void): readonly [number, number] {
 
 /** A recorder that records nothing: each memory hook lets the guest coalesce within the line it reported. */
 function noopRecorder(): WebAssembly.Exports {
-  const module = binaryen.parseText(`(module
+  return wasmExportsOf(`(module
     (func (export "enter") (param i32 i32))
     (func (export "exit") (param i32 i32 i32 i32))
     (func (export "load") (param i32 i32 i32) (result i32) (i32.const 1))
     (func (export "store") (param i32 i32 i32) (result i32) (i32.const 1))
     (func (export "run") (param i32 f64 f64)))`);
-  const bytes = module.emitBinary();
-  module.dispose();
-  return new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>)).exports;
 }
 
 export async function cacheCases(host: WasmHost, rounds: number): Promise<BenchResult[]> {

@@ -10,6 +10,7 @@
  * allocator hook alone (a no-op JS function) measured beside it to split call cost from bookkeeping.
  * Then cache simulation (profiler-cache.ts; issue 10: ≤ 10×). `--cache` runs only that part.
  */
+import { wasmExportsOf } from './noop-wasm.js';
 import { AllocationProfiler, GuestProfiler, WasmHost, profileBySampling, type Sandbox } from '../src/index.js';
 import { guestPath, median, printBench, writeBench, type BenchResult } from './report.js';
 import { cacheCases } from './profiler-cache.js';
@@ -157,12 +158,16 @@ async function allocationCases(host: WasmHost): Promise<BenchResult[]> {
   const plain = (await host.load(guestPath('alloc'))).instantiate();
   const hooked = await host.load(guestPath('alloc'), { instrument: { allocator: true } });
   const noop = hooked.instantiate({ allocationHook: () => undefined });
+  // The floor of a linked recorder: the same hook into a wasm function that does nothing.
+  const nothing = wasmExportsOf('(module (func (export "alloc") (param i32 i32 i32 i32 i32 i32)))');
+  const noopWasm = hooked.instantiate({ allocationImport: nothing['alloc'] });
   const recorded = new AllocationProfiler(hooked, { engine: 'wasm' }).instantiate();
   const tracked = new AllocationProfiler(hooked, { engine: 'js' }).instantiate();
   const stacked = new AllocationProfiler(await host.load(guestPath('alloc'), { instrument: { allocator: true, hooks: true } })).instantiate();
   const modes: [string, Sandbox][] = [
     ['plain', plain],
     ['allocator hook alone (no-op JS)', noop],
+    ['allocator hook alone (no-op wasm: the floor of a linked recorder)', noopWasm],
     ['allocation tracking (wasm recorder, default)', recorded],
     ['allocation tracking (JS tracker)', tracked],
     ['allocation tracking with stacks (JS tracker + entry/exit hooks)', stacked],
