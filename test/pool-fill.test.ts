@@ -140,6 +140,11 @@ describe('large typed calls filled while the worker reads them', () => {
       // The worker said it wants no more bytes (it failed before reading any), so the caller's thread stopped waiting at once.
       expect(performance.now() - start).toBeLessThan(60);
       await expect(answer).rejects.toMatchObject({ code: 'ERR_WASM_RESULT' });
+      // The wrong array type for the signature: refused before any byte is read, and the caller let go at once too.
+      const before = performance.now();
+      const wrong = pool.invoke('slow', 'sum', [new Int32Array(25_000_000)], { signature: { params: ['Float64Array'], result: 'f64' } });
+      expect(performance.now() - before).toBeLessThan(60);
+      await expect(wrong).rejects.toMatchObject({ code: 'ERR_WASM_ARGUMENT', message: expect.stringContaining('expected a Float64Array, got an Int32Array') });
       const small = Float64Array.from({ length: 1_500_000 }, (_, i) => i % 3); // 12 MiB: fits
       expect(await pool.invoke('slow', 'sum', [small], { signature })).toBe(sum(small));
     });

@@ -47,11 +47,16 @@ export function checkArguments(where: string, params: readonly ValueType[], args
   }
 }
 
+/** "a Float64Array", "an Int32Array". */
+function withArticle(name: string): string {
+  return `${/^[AEIOU]/.test(name) ? 'an' : 'a'} ${name}`;
+}
+
 export function typeName(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
-  if (value instanceof ArrivingArray) return `a ${value.type.name}`;
+  if (ArrayBuffer.isView(value)) return withArticle(value.constructor.name);
+  if (value instanceof ArrivingArray) return withArticle(value.type.name);
   if (typeof value === 'object') return `an object (${value.constructor?.name ?? 'Object'})`;
   if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 20 ? value.slice(0, 20) + '…' : value)}`;
   return `a ${typeof value}`;

@@ -211,7 +211,7 @@ function makeConverter(where: string, param: TypedParam, helpers: AssemblyScript
       toGuest: (value, pinned) => {
         if (value instanceof ArrivingArray) {
           // A pool's large argument, still arriving: copied into the guest as it comes.
-          if (value.type !== ctor) fail(`expected a ${type}, got a ${value.type.name}`);
+          if (value.type !== ctor) fail(`expected a ${type}, got ${typeName(value)}`);
           return { value: pin(helpers.__newArray(id, value), pinned), bytes: value.byteLength };
         }
         if (!(value instanceof ctor)) fail(`expected a ${type}, got ${typeName(value)}`);
