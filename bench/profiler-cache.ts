@@ -59,10 +59,11 @@ export async function cacheCases(host: WasmHost, rounds: number): Promise<BenchR
     const hooked = await host.load(guestPath(w.guest), { instrument: { memory: true } });
     const noop = prepared(hooked.instantiate({ memoryHooks: { load: () => undefined, store: () => undefined } }));
     const simulated = await host.load(guestPath(w.guest), { instrument: { memory: true, hooks: true } });
-    const wasm = prepared(new CacheProfiler(simulated, { recorder: 'wasm' }).instantiate());
+    const recorder = new CacheProfiler(simulated, { recorder: 'wasm' });
+    const wasm = prepared(recorder.instantiate());
     const js = prepared(new CacheProfiler(simulated, { recorder: 'js' }).instantiate());
     const floor = noopRecorder();
-    const lineBytes = new CacheProfiler(simulated).geometry.d1.lineBytes;
+    const lineBytes = recorder.geometry.d1.lineBytes;
     const noopWasm = prepared(simulated.instantiate({
       linkedHooks: { enter: floor['enter'], exit: floor['exit'], load: floor['load'], store: floor['store'], run: floor['run'], attached: (exports) => void new CoalescedAccesses(exports, lineBytes) },
     }));

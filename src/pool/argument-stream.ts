@@ -122,7 +122,7 @@ export class StreamWriter {
 
   /** The reader's consumed word now. */
   consumed(): number {
-    return Atomics.load(this.target.words, this.target.at + STREAM_WORDS.consumed);
+    return Atomics.load(this.target.words, this.consumedIndex);
   }
 
   /**
@@ -144,7 +144,7 @@ export class StreamWriter {
         // The worker hands back a slice every ≈50 µs while it copies: a short spin catches most.
         let polls = 0;
         while (polls < 2000 && this.consumed() === consumed) polls++;
-        if (polls === 2000) Atomics.wait(words, at + STREAM_WORDS.consumed, consumed, Math.max(0.1, patienceMs - (now - waitedSince)));
+        if (polls === 2000) Atomics.wait(words, this.consumedIndex, consumed, Math.max(0.1, patienceMs - (now - waitedSince)));
         continue;
       }
       waitedSince = -1;

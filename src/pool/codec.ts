@@ -75,10 +75,9 @@ export interface Encoded {
   /** Bytes carried as raw typed-array data. */
   readonly rawBytes: number;
   /**
-   * A typed call that may be published before its raw bytes are written (kind 4): the offset of
-   * its arrived-bytes word, and of the raw bytes. `parts[0]` is everything before them.
+   * A filled typed call (kind 4), which may be published before its arrays are written: where
+   * its stream words and its stream begin (the parts before `streamStart` are its head and strings).
    */
-  /** A filled typed call (kind 4): where its stream words and its stream begin. */
   readonly fill?: { readonly wordsAt: number; readonly streamStart: number };
 }
 
