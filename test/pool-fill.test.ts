@@ -9,7 +9,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { performance } from 'node:perf_hooks';
 import { createPool, type WasmPool } from '../src/pool/pool.js';
-import { guestPath } from './helpers/guests.js';
+import { guestBytes, guestPath } from './helpers/guests.js';
 
 let pool: WasmPool | undefined;
 afterEach(async () => {
@@ -24,22 +24,26 @@ function weighted(values: Float64Array, weights: Float64Array, label: string): n
   return total + label.length;
 }
 
+const signature = { params: ['Float64Array', 'Float64Array', 'string'], result: 'f64' } as const;
+
+/** One call whose arrays its caller zeroes right after `invoke`: the call carries the values they had then. */
+async function expectExactThoughZeroed(on: WasmPool, values: Float64Array, weights: Float64Array, label: string): Promise<void> {
+  const expected = weighted(values, weights, label);
+  const answer = on.invoke('weighted', 'weighted', [values, weights, label], { signature });
+  values.fill(0);
+  weights.fill(0);
+  expect(await answer).toBe(expected);
+}
+
 describe('large typed calls filled while the worker reads them', () => {
   it('a large array, a small one after it and a string after both: exact results, call after call, through reused ring space', async () => {
     // 32 MiB rings: frames of 12 MiB land at 0, 12 MiB, then 0 again (a skip at the end).
     pool = await createPool({ modules: { weighted: guestPath('weighted') }, threads: 1, ringBytes: 32 * 1024 * 1024 });
     await pool.ready();
-    const signature = { params: ['Float64Array', 'Float64Array', 'string'], result: 'f64' } as const;
     for (let k = 0; k < 6; k++) {
       const values = Float64Array.from({ length: 1_500_000 }, (_, i) => ((i * 7 + k * 13) % 1000) - 500);
       const weights = Float64Array.from({ length: 7 + k }, (_, i) => (i + 1) * (k % 2 === 0 ? 1 : -0.5));
-      const label = 'x'.repeat(k + 1);
-      const expected = weighted(values, weights, label);
-      const answer = pool.invoke('weighted', 'weighted', [values, weights, label], { signature });
-      // The call has the caller's values when invoke was called: changing them now changes nothing.
-      values.fill(0);
-      weights.fill(0);
-      expect(await answer).toBe(expected);
+      await expectExactThoughZeroed(pool, values, weights, 'x'.repeat(k + 1));
     }
     // Calls in flight together (each frame its own fill) and a small call between them.
     const values = Float64Array.from({ length: 400_000 }, (_, i) => i % 97);
@@ -53,7 +57,6 @@ describe('large typed calls filled while the worker reads them', () => {
   });
 
   it('arrays larger than half a ring stream through a window of it: exact results with the default ring, a tiny ring, odd sizes and calls in flight together', async () => {
-    const signature = { params: ['Float64Array', 'Float64Array', 'string'], result: 'f64' } as const;
     // The default 4 MiB ring (a 2 MiB window), then a 256 KiB ring (a window of under 128 KiB, turned hundreds of times).
     for (const ringBytes of [undefined, 256 * 1024]) {
       pool = await createPool({ modules: { weighted: guestPath('weighted') }, threads: 1, ...(ringBytes === undefined ? {} : { ringBytes }) });
@@ -62,12 +65,7 @@ describe('large typed calls filled while the worker reads them', () => {
         // Lengths that are not multiples of a slice or of the window: every turn wraps somewhere new.
         const values = Float64Array.from({ length: 3 * 131_072 + 12_345 * (k + 1) }, (_, i) => ((i * 31 + k) % 2001) - 1000);
         const weights = Float64Array.from({ length: 70_001 + k }, (_, i) => ((i * 17) % 13) - 6 + k);
-        const label = 'é'.repeat(k + 2);
-        const expected = weighted(values, weights, label);
-        const answer = pool.invoke('weighted', 'weighted', [values, weights, label], { signature });
-        values.fill(0);
-        weights.fill(0);
-        expect(await answer).toBe(expected);
+        await expectExactThoughZeroed(pool, values, weights, 'é'.repeat(k + 2));
       }
       // Several at once: the first streams through the window, the others wait their turn whole or in chunks.
       const a = Float64Array.from({ length: 400_003 }, (_, i) => i % 89);
@@ -85,7 +83,7 @@ describe('large typed calls filled while the worker reads them', () => {
   });
 
   describe('a guest whose allocator stalls (slow-allocator.wat) while a large argument streams', () => {
-    const signature = { params: ['Float64Array'], result: 'f64' } as const;
+    const sumSignature = { params: ['Float64Array'], result: 'f64' } as const;
     const big = (): Float64Array => Float64Array.from({ length: 3_000_000 }, (_, i) => (i % 1000) - 499.5); // 24 MiB
     const sum = (values: Float64Array): number => values.reduce((t, v) => t + v, 0);
 
@@ -97,7 +95,7 @@ describe('large typed calls filled while the worker reads them', () => {
       let fastest = Infinity;
       for (let i = 0; i < 3; i++) {
         const t = performance.now();
-        await pool.invoke('slow', 'sum', [Float64Array.of(1)], { signature });
+        await pool.invoke('slow', 'sum', [Float64Array.of(1)], { signature: sumSignature });
         fastest = Math.min(fastest, performance.now() - t);
       }
       await pool.invoke('slow', 'setDelay', [Math.round((50_000_000 / Math.max(1, fastest)) * 500)]); // ≈500 ms before it reads
@@ -105,7 +103,7 @@ describe('large typed calls filled while the worker reads them', () => {
       const values = big();
       const expected = sum(values);
       start = performance.now();
-      const answer = pool.invoke('slow', 'sum', [values], { signature });
+      const answer = pool.invoke('slow', 'sum', [values], { signature: sumSignature });
       const held = performance.now() - start;
       values.fill(0);
       expect(await answer).toBe(expected);
@@ -115,7 +113,7 @@ describe('large typed calls filled while the worker reads them', () => {
       expect(held).toBeLessThan(150);
       await pool.invoke('slow', 'setDelay', [0]);
       const again = big();
-      expect(await pool.invoke('slow', 'sum', [again], { signature })).toBe(sum(again));
+      expect(await pool.invoke('slow', 'sum', [again], { signature: sumSignature })).toBe(sum(again));
     });
 
     it('never returning: the call’s deadline still fires on the caller’s thread, the worker is replaced and the pool serves on', async () => {
@@ -124,10 +122,27 @@ describe('large typed calls filled while the worker reads them', () => {
       await pool.invoke('slow', 'setDelay', [-1]);
       const values = big();
       const start = performance.now();
-      const answer = pool.invoke('slow', 'sum', [values], { signature, timeoutMs: 300 });
+      const answer = pool.invoke('slow', 'sum', [values], { signature: sumSignature, timeoutMs: 300 });
       expect(performance.now() - start).toBeLessThan(150);
       await expect(answer).rejects.toMatchObject({ code: 'ERR_DEADLINE_EXCEEDED' });
-      expect(await pool.invoke('slow', 'sum', [values], { signature })).toBe(sum(values)); // a new worker: delay 0
+      expect(await pool.invoke('slow', 'sum', [values], { signature: sumSignature })).toBe(sum(values)); // a new worker: delay 0
+    });
+
+    it('type information that lies (its Float64Array holds 4-byte elements): refused before a byte is copied, the caller let go, the pool serves on', async () => {
+      // slow-allocator.wat's RTTI for id 3, flags 0x1201 (view, 8-byte float values), rewritten to 0x1101 (4-byte).
+      const bytes = guestBytes('slow-allocator');
+      const rtti = [4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0x12, 0, 0];
+      const at = bytes.findIndex((_, i) => rtti.every((b, j) => bytes[i + j] === b));
+      expect(at).toBeGreaterThan(0);
+      bytes[at + 17] = 0x11;
+      pool = await createPool({ modules: { slow: bytes }, threads: 1 });
+      await pool.ready();
+      const huge = new Float64Array(12_500_000).fill(0.5);
+      const start = performance.now();
+      const answer = pool.invoke('slow', 'sum', [huge], { signature: sumSignature });
+      expect(performance.now() - start).toBeLessThan(60);
+      await expect(answer).rejects.toMatchObject({ code: 'ERR_WASM_RESULT', message: expect.stringContaining('whose elements it does not hold') });
+      await expect(pool.invoke('slow', 'setDelay', [0])).resolves.toBeUndefined();
     });
 
     it('out of memory for the argument: the worker stops reading, the caller stops writing, a typed error, and the pool serves on', async () => {
@@ -136,17 +151,17 @@ describe('large typed calls filled while the worker reads them', () => {
       await pool.ready();
       const huge = new Float64Array(12_500_000).fill(0.5); // 100 MiB: the caller would wait 5 + 95 ms for room
       const start = performance.now();
-      const answer = pool.invoke('slow', 'sum', [huge], { signature });
+      const answer = pool.invoke('slow', 'sum', [huge], { signature: sumSignature });
       // The worker said it wants no more bytes (it failed before reading any), so the caller's thread stopped waiting at once.
       expect(performance.now() - start).toBeLessThan(60);
       await expect(answer).rejects.toMatchObject({ code: 'ERR_WASM_RESULT' });
       // The wrong array type for the signature: refused before any byte is read, and the caller let go at once too.
       const before = performance.now();
-      const wrong = pool.invoke('slow', 'sum', [new Int32Array(25_000_000)], { signature: { params: ['Float64Array'], result: 'f64' } });
+      const wrong = pool.invoke('slow', 'sum', [new Int32Array(25_000_000)], { signature: sumSignature });
       expect(performance.now() - before).toBeLessThan(60);
       await expect(wrong).rejects.toMatchObject({ code: 'ERR_WASM_ARGUMENT', message: expect.stringContaining('expected a Float64Array, got an Int32Array') });
       const small = Float64Array.from({ length: 1_500_000 }, (_, i) => i % 3); // 12 MiB: fits
-      expect(await pool.invoke('slow', 'sum', [small], { signature })).toBe(sum(small));
+      expect(await pool.invoke('slow', 'sum', [small], { signature: sumSignature })).toBe(sum(small));
     });
   });
 });
