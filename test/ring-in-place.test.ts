@@ -59,15 +59,15 @@ describe('reading frames in place', () => {
     ring.consume(ring.peekedFrameBytes);
 
     for (const value of [undefined, 42.5, -(2n ** 40n)]) {
-      expect(ring.tryWrite(encodeNumericAnswer(77, 1.5, 2.5, value).parts)).toBe('ok');
-      const answer: NumericAnswer = { id: 0, q: 0, r: 0, value: 'stale' as unknown as undefined };
+      expect(ring.tryWrite(encodeNumericAnswer(77, 1.5, value).parts)).toBe('ok');
+      const answer: NumericAnswer = { id: 0, q: 0, value: 'stale' as unknown as undefined };
       expect(decodeNumericAnswerAt(ring.view, ring.peekInPlace(), ring.peekedLength, answer)).toBe(true);
-      expect(answer).toEqual({ id: 77, q: 1.5, r: 2.5, value });
+      expect(answer).toEqual({ id: 77, q: 1.5, value });
       // A call is no answer, and an answer no call.
       expect(decodeNumericCallAt(ring.view, ring.peekInPlace(), ring.peekedLength)).toBeUndefined();
       ring.consume(ring.peekedFrameBytes);
     }
     expect(ring.tryWrite(encoded.parts)).toBe('ok');
-    expect(decodeNumericAnswerAt(ring.view, ring.peekInPlace(), ring.peekedLength, { id: 0, q: 0, r: 0, value: undefined })).toBe(false);
+    expect(decodeNumericAnswerAt(ring.view, ring.peekInPlace(), ring.peekedLength, { id: 0, q: 0, value: undefined })).toBe(false);
   });
 });

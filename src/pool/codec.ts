@@ -144,7 +144,7 @@ export function decode<T = unknown>(payload: Uint8Array): T {
  * part can have (0xffffffff), then fixed fields:
  *
  *   call:   marker u32 | kind u8 | argc u8 | module u16 | id u32 | export u32 | t f64 | d f64 (NaN: none) | sandbox u32 | pad 4 | argc × (tag u8, pad 7, value 8)
- *   answer: marker u32 | kind u8 | tag u8 | pad 2     | id u32 | q f64 | r f64 | value 8
+ *   answer: marker u32 | kind u8 | tag u8 | pad 2     | id u32 | q f64 | value 8
  */
 export const BINARY = 0xffffffff;
 /** The byte after the marker: which binary frame this is. */
@@ -476,22 +476,21 @@ export function isNumericValue(value: unknown): value is number | bigint | undef
   return value === undefined || typeof value === 'number' || typeof value === 'bigint';
 }
 
-export const NUMERIC_ANSWER_BYTES = 40;
+export const NUMERIC_ANSWER_BYTES = 32;
 
-export function writeNumericAnswer(view: DataView, at: number, id: number, q: number, r: number, value: number | bigint | undefined): void {
+export function writeNumericAnswer(view: DataView, at: number, id: number, q: number, value: number | bigint | undefined): void {
   view.setUint32(at, BINARY, true);
   view.setUint8(at + 4, NUMERIC_ANSWER);
   view.setUint8(at + 5, value === undefined ? TAG_NONE : typeof value === 'bigint' ? TAG_I64 : TAG_F64);
   view.setUint32(at + 8, id, true);
   view.setFloat64(at + 16, q, true);
-  view.setFloat64(at + 24, r, true);
-  if (typeof value === 'bigint') view.setBigInt64(at + 32, BigInt.asIntN(64, value), true);
-  else if (typeof value === 'number') view.setFloat64(at + 32, value, true);
+  if (typeof value === 'bigint') view.setBigInt64(at + 24, BigInt.asIntN(64, value), true);
+  else if (typeof value === 'number') view.setFloat64(at + 24, value, true);
 }
 
-export function encodeNumericAnswer(id: number, q: number, r: number, value: number | bigint | undefined): Encoded {
+export function encodeNumericAnswer(id: number, q: number, value: number | bigint | undefined): Encoded {
   const bytes = new Uint8Array(NUMERIC_ANSWER_BYTES);
-  writeNumericAnswer(new DataView(bytes.buffer), 0, id, q, r, value);
+  writeNumericAnswer(new DataView(bytes.buffer), 0, id, q, value);
   return { parts: [bytes], byteLength: NUMERIC_ANSWER_BYTES, rawBytes: 0 };
 }
 
@@ -499,7 +498,6 @@ export function encodeNumericAnswer(id: number, q: number, r: number, value: num
 export interface NumericAnswer {
   id: number;
   q: number;
-  r: number;
   value: number | bigint | undefined;
 }
 
@@ -509,13 +507,12 @@ export function decodeNumericAnswerAt(view: DataView, at: number, length: number
   const tag = view.getUint8(at + 5);
   into.id = view.getUint32(at + 8, true);
   into.q = view.getFloat64(at + 16, true);
-  into.r = view.getFloat64(at + 24, true);
-  into.value = tag === TAG_NONE ? undefined : tag === TAG_I64 ? view.getBigInt64(at + 32, true) : view.getFloat64(at + 32, true);
+  into.value = tag === TAG_NONE ? undefined : tag === TAG_I64 ? view.getBigInt64(at + 24, true) : view.getFloat64(at + 24, true);
   return true;
 }
 
 export function decodeNumericAnswer(payload: Uint8Array): NumericAnswer | undefined {
-  const answer: NumericAnswer = { id: 0, q: 0, r: 0, value: undefined };
+  const answer: NumericAnswer = { id: 0, q: 0, value: undefined };
   return decodeNumericAnswerAt(viewOfBuffer(payload.buffer), payload.byteOffset, payload.byteLength, answer) ? answer : undefined;
 }
 

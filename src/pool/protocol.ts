@@ -110,9 +110,8 @@ export interface OkResponse {
   readonly k: Kind.Ok;
   readonly id: number;
   readonly v: unknown;
-  /** Queue wait (submit → start) and run time, ms. */
+  /** Queue wait (submit → start), ms. (Run time is the sandbox's own measure, in its profile.) */
   readonly q: number;
-  readonly r: number;
 }
 
 export interface ErrResponse {
@@ -121,7 +120,6 @@ export interface ErrResponse {
   /** The error as data: rebuilt as the same class from its code (errors.ts). */
   readonly e: ErrorData;
   readonly q: number;
-  readonly r: number;
 }
 
 export interface ProfileRequest {

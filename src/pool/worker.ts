@@ -96,7 +96,7 @@ function writeFrame(ring: RingBuffer, frame: Encoded, id: number, what: string):
         frame.byteLength,
         ring.capacity,
       );
-      ring.tryWrite(encode({ k: Kind.Err, id, e: toErrorData(error), q: 0, r: 0 } satisfies Response).parts);
+      ring.tryWrite(encode({ k: Kind.Err, id, e: toErrorData(error), q: 0 } satisfies Response).parts);
       return;
     }
     Atomics.wait(ring.header, SPACE_SEQ, space, 50);
@@ -205,7 +205,7 @@ export default async function serve(task: ServeTask): Promise<string> {
     }
     if (request.k === Kind.CloseSandbox) {
       tenants.delete(request.x);
-      write(responses, { k: Kind.Ok, id: request.id, v: undefined, q: 0, r: 0 });
+      write(responses, { k: Kind.Ok, id: request.id, v: undefined, q: 0 });
       return 'answered';
     }
     if (request.k === Kind.Profile) {
@@ -233,20 +233,18 @@ export default async function serve(task: ServeTask): Promise<string> {
           throw new DeadlineExceededError(`${target.spec.id}: call exceeded its deadline of ${timeoutMs} ms; it had not started and will not run`, timeoutMs, started - request.t);
         }
         const value = request.x === undefined ? run(target, request, control, numeric !== undefined) : runTenant(target, request, control);
-        const ended = clockNow();
-        response = { k: Kind.Ok, id: request.id, v: value, q: started - request.t, r: ended - started };
+        response = { k: Kind.Ok, id: request.id, v: value, q: started - request.t };
       } catch (error) {
-        const ended = clockNow();
-        response = { k: Kind.Err, id: request.id, e: toErrorData(error), q: started - request.t, r: ended - started };
+        response = { k: Kind.Err, id: request.id, e: toErrorData(error), q: started - request.t };
       }
       if (response.k === Kind.Ok && isNumericValue(response.v)) {
         // In place when the ring has room, through a buffer (waiting for room) when not.
         const at = responses.reserve(NUMERIC_ANSWER_BYTES);
         if (at >= 0) {
-          writeNumericAnswer(responses.view, at, response.id, response.q, response.r, response.v);
+          writeNumericAnswer(responses.view, at, response.id, response.q, response.v);
           responses.commit(NUMERIC_ANSWER_BYTES);
         } else {
-          writeFrame(responses, encodeNumericAnswer(response.id, response.q, response.r, response.v), response.id, 'the answer');
+          writeFrame(responses, encodeNumericAnswer(response.id, response.q, response.v), response.id, 'the answer');
         }
       } else {
         write(responses, response, `${target?.spec.id ?? 'pool'}: the result of ${request.e}()`);
