@@ -483,13 +483,14 @@ export class WorkerLink {
             // The spin runs before this tick's microtasks: a worker that went to sleep must
             // hear of the request now, not from the wake-up queued behind this loop.
             this.notifyNow();
-            this.spinForAnswer(this.settings.spinMs);
-            if (this.settings.spinMs > 0) {
+            const spinMs = this.settings.spinMs;
+            const answered = this.spinForAnswer(spinMs);
+            if (spinMs > 0) {
               this.spins.callerRounds++;
-              if (this.responses.used() === 0) this.spins.callerEmptyRounds++;
+              if (!answered) this.spins.callerEmptyRounds++;
             }
-          }
-          if (this.responses.used() > 0) continue;
+            if (answered) continue;
+          } else if (this.responses.used() > 0) continue;
           // With frames waiting for ring space, wake when the worker frees some (it consumes
           // request chunks without answering until the last one); otherwise on an answer.
           // The flag first, then the word waited on (read before the drain, or now): a worker
@@ -511,17 +512,18 @@ export class WorkerLink {
   }
 
   /**
-   * Spins until an answer is in the ring or `ms` have passed. The ring is polled a few times
-   * between clock reads: a read of the clock costs as much as several polls, and an answer
-   * seen one clock read late is a clock read added to its round trip.
+   * Spins until an answer is in the ring or `ms` have passed; whether one is. The ring is polled
+   * a few times between clock reads: a read of the clock costs as much as several polls, and an
+   * answer seen one clock read late is a clock read added to its round trip.
    */
-  private spinForAnswer(ms: number): void {
+  private spinForAnswer(ms: number): boolean {
     const ring = this.responses;
-    if (ms <= 0 || ring.used() !== 0) return;
+    if (ring.used() !== 0) return true;
+    if (ms <= 0) return false;
     const until = threadNow() + ms;
     for (;;) {
-      for (let i = 0; i < SPIN_POLLS_PER_CLOCK_READ; i++) if (ring.used() !== 0) return;
-      if (threadNow() >= until) return;
+      for (let i = 0; i < SPIN_POLLS_PER_CLOCK_READ; i++) if (ring.used() !== 0) return true;
+      if (threadNow() >= until) return ring.used() !== 0;
     }
   }
 
