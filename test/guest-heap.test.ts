@@ -39,6 +39,26 @@ describe('guest memory from the host (GuestHeap)', () => {
     expect(heap.allocate(200_000).pointer).toBe(big.pointer);
   });
 
+  it('the pointer-level pair: no block object, the same allocator, the same typed errors', async () => {
+    const sandbox = (await host.load(guestPath('c-heap'), { memoryLimitPages: 2 })).instantiate();
+    const heap = new GuestHeap(sandbox);
+    const pointer = heap.allocatePointer(4);
+    heap.bytesAt(pointer, 4).set([1, 2, 3, 250]);
+    expect(sandbox.call('sum', pointer, 4)).toBe(256);
+    heap.releasePointer(pointer);
+    // Released, the exactly-sized free block comes back, as through a GuestBlock.
+    expect(heap.allocatePointer(4)).toBe(pointer);
+    expect(heap.allocate(4).pointer).not.toBe(pointer);
+    const memoryBytes = sandbox.memoryBytes;
+    expect(() => heap.bytesAt(memoryBytes - 2, 4)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION', message: expect.stringMatching(/4 bytes at \d+ are not inside guest memory/) }));
+    expect(() => heap.bytesAt(-1, 4)).toThrow(InvalidOptionError);
+    expect(heap.bytesAt(memoryBytes - 4, 4)).toHaveLength(4);
+    expect(() => heap.allocatePointer(1.5)).toThrow(InvalidOptionError);
+    expect(() => heap.allocatePointer(1_000_000)).toThrow(expect.objectContaining({ code: 'ERR_GUEST_ALLOCATION_FAILED', requestedBytes: 1_000_000 }));
+    // The heap still serves after a failed allocation.
+    expect(heap.allocatePointer(16)).toBeGreaterThan(0);
+  });
+
   it('a configured pair of export names', async () => {
     const sandbox = (await host.load(guestPath('bump-allocator'))).instantiate();
     expect(() => new GuestHeap(sandbox)).toThrow(GuestAllocatorMissingError);

@@ -10,7 +10,7 @@
 
   ;; malloc(size): reuse a free block of exactly `size` bytes, else bump (growing memory as needed)
   (func $malloc (export "malloc") (param $size i32) (result i32)
-    (local $prev i32) (local $at i32) (local $p i32)
+    (local $prev i32) (local $at i32) (local $p i32) (local $end i32)
     (local.set $at (global.get $freeList))
     (block $done
       (loop $scan
@@ -25,10 +25,13 @@
         (local.set $at (i32.load (local.get $at)))
         (br $scan)))
     (local.set $p (i32.add (global.get $top) (i32.const 8))) ;; 8-aligned, the size header just before it
-    (global.set $top (i32.and (i32.add (i32.add (local.get $p) (local.get $size)) (i32.const 7)) (i32.const -8)))
-    (if (i32.gt_u (global.get $top) (i32.mul (memory.size) (i32.const 65536)))
-      (then (if (i32.eq (memory.grow (i32.add (i32.shr_u (global.get $top) (i32.const 16)) (i32.const 1))) (i32.const -1))
+    (local.set $end (i32.and (i32.add (i32.add (local.get $p) (local.get $size)) (i32.const 7)) (i32.const -8)))
+    ;; a size that wraps the address space, or memory that cannot grow: 0, and the heap unchanged
+    (if (i32.lt_u (local.get $end) (local.get $p)) (then (return (i32.const 0))))
+    (if (i32.gt_u (local.get $end) (i32.mul (memory.size) (i32.const 65536)))
+      (then (if (i32.eq (memory.grow (i32.sub (i32.add (i32.shr_u (i32.sub (local.get $end) (i32.const 1)) (i32.const 16)) (i32.const 1)) (memory.size))) (i32.const -1))
         (then (return (i32.const 0))))))
+    (global.set $top (local.get $end))
     (i32.store (i32.sub (local.get $p) (i32.const 4)) (local.get $size))
     (local.get $p))
 
