@@ -126,6 +126,25 @@ export class WasmImportError extends WasmSandboxError {
   }
 }
 
+/**
+ * The guest called an import the caller did not grant, which `unknownImports: 'trap'` (CLI
+ * `--trap-unknown-imports`) linked to a stand-in that throws this instead of refusing the module.
+ */
+export class ImportNotGrantedError extends WasmSandboxError {
+  override readonly name = 'ImportNotGrantedError';
+  readonly code = 'ERR_IMPORT_NOT_GRANTED' as const;
+  constructor(
+    message: string,
+    readonly importModule: string = '',
+    readonly importName: string = '',
+  ) {
+    super(message);
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), importModule: this.importModule, importName: this.importName };
+  }
+}
+
 export class WasmExportNotFoundError extends WasmSandboxError {
   override readonly name = 'WasmExportNotFoundError';
   readonly code = 'ERR_WASM_EXPORT_NOT_FOUND' as const;
@@ -492,6 +511,7 @@ export type ErrorCode =
   | WasmSourceError['code']
   | WasmInstrumentationError['code']
   | WasmImportError['code']
+  | ImportNotGrantedError['code']
   | WasmExportNotFoundError['code']
   | WasmArgumentError['code']
   | WasmResultError['code']
@@ -534,6 +554,7 @@ const ERROR_CLASSES = [
   WasmInstrumentationError,
   WasmSourceError,
   WasmImportError,
+  ImportNotGrantedError,
   WasmExportNotFoundError,
   WasmArgumentError,
   WasmResultError,

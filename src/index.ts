@@ -14,7 +14,7 @@ export type { TypedSignature, TypedParam, TypedValue } from './host/typed-call.j
 export type { ModuleInfo, ImportInfo, ExportInfo } from './host/inspect.js';
 export type { FunctionType, ValueType, Limits } from './wasm/wasm-binary.js';
 export type { ModuleSource } from './host/source.js';
-export type { GrantedImports } from './host/imports.js';
+export type { GrantedImports, UnknownImports } from './host/imports.js';
 export type { TraceLogger } from './host/assemblyscript.js';
 export type { ModuleCacheStats } from './host/module-cache.js';
 export { parseArgument } from './host/arguments.js';
@@ -24,6 +24,7 @@ export {
   WasmInvalidError,
   WasmSourceError,
   WasmImportError,
+  ImportNotGrantedError,
   WasmExportNotFoundError,
   WasmArgumentError,
   WasmResultError,

@@ -25,6 +25,33 @@ describe('wasm-sandbox CLI', () => {
     expect(stdout).toContain('name section: no');
   });
 
+  it('--imports grants what an ES module exports, --trap-unknown-imports stands in for the rest (run, profile, load)', () => {
+    const partial = fileURLToPath(new URL('./fixtures/partial-imports.mjs', import.meta.url));
+    const refused = run('run', guestPath('imports'), 'readByte', '0', '--imports', partial);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/ERR_WASM_IMPORT: imports\.wasm imports host\.log \(function \(i32\) -> nil\), which was not granted/);
+    // The imports module's function gets the module id: byte 0 is its first letter, 'i'.
+    const read = run('run', guestPath('imports'), 'readByte', '0', '--imports', partial, '--trap-unknown-imports');
+    expect(read.code).toBe(0);
+    expect(read.stdout).toContain('result: 105');
+    const reached = run('run', guestPath('imports'), 'logScaled', '2', '--imports', partial, '--trap-unknown-imports');
+    expect(reached.code).toBe(1);
+    expect(reached.stderr).toMatch(/^ERR_IMPORT_NOT_GRANTED: imports\.wasm called host\.log \(function \(i32\) -> nil\), which was not granted/);
+    // Other kinds have no stand-in: without --imports the memory is still missing.
+    expect(run('run', guestPath('imports'), 'readByte', '0', '--trap-unknown-imports').stderr).toMatch(/ERR_WASM_IMPORT: .*host\.memory/);
+    for (const mode of ['instructions', 'sampling', 'alloc', 'cache']) {
+      const profiled = run('profile', guestPath('imports'), 'readByte', '0', '--mode', mode, '--imports', partial, '--trap-unknown-imports', '--json');
+      expect({ mode, code: profiled.code, stderr: profiled.stderr }).toEqual({ mode, code: 0, stderr: '' });
+    }
+    const loaded = run('load', guestPath('imports'), 'readByte', '0', '--imports', partial, '--trap-unknown-imports', '--duration', '0.3', '--threads', '1', '--json', '--quiet');
+    expect(loaded.code).toBe(0);
+    const load = JSON.parse(loaded.stdout) as { callsPerSecond: number; failures: number };
+    expect(load.failures).toBe(0);
+    expect(load.callsPerSecond).toBeGreaterThan(0);
+    const bad = run('run', guestPath('imports'), 'readByte', '0', '--imports', join(tmpdir(), 'no-such-imports.mjs'));
+    expect(bad.stderr).toMatch(/^ERR_INVALID_OPTION: --imports .*no-such-imports\.mjs failed to load/);
+  });
+
   it('inspect --json is machine-readable', () => {
     const { code, stdout } = run('inspect', guestPath('add'), '--json');
     expect(code).toBe(0);

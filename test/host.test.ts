@@ -4,6 +4,8 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { formatProfile, WasmHost, WasmSandboxError, type ModuleProfile } from '../src/index.js';
 import { guestBytes, guestPath, name, section, tinyModule } from './helpers/guests.js';
+import { failure } from './helpers/failures.js';
+import { wat } from './helpers/modules.js';
 
 function grantsForImports(log: (x: number) => void = () => undefined) {
   const memory = new WebAssembly.Memory({ initial: 1, maximum: 4 });
@@ -143,6 +145,37 @@ describe('sandboxing', () => {
     const sandbox = module.instantiate({ imports });
     expect(() => sandbox.call('logScaled', 1)).toThrow(boom);
     expect(module.profile().exports[0]).toMatchObject({ name: 'logScaled', calls: 1, errors: { ERR_HOST_IMPORT_THREW: 1 } });
+  });
+
+  it("unknownImports 'trap': ungranted functions become stand-ins that throw ERR_IMPORT_NOT_GRANTED when called; other kinds still refuse", async () => {
+    const { imports } = grantsForImports();
+    const { log: _ungranted, ...host } = imports.host;
+    const module = await new WasmHost().load(guestPath('imports'));
+    expect(() => module.instantiate({ imports: { host } })).toThrow(expect.objectContaining({ code: 'ERR_WASM_IMPORT', importName: 'log' }));
+    const sandbox = module.instantiate({ imports: { host }, unknownImports: 'trap' });
+    expect(sandbox.call('readByte', 100)).toBe(77); // exports that never reach the stand-in run
+    expect(() => sandbox.call('logScaled', 2)).toThrow(
+      expect.objectContaining({
+        code: 'ERR_IMPORT_NOT_GRANTED', name: 'ImportNotGrantedError', importModule: 'host', importName: 'log',
+        message: "imports.wasm called host.log (function (i32) -> nil), which was not granted (linked to a stand-in by unknownImports: 'trap'); grant it as imports.host.log",
+      }),
+    );
+    expect(sandbox.call('readByte', 100)).toBe(77); // and the sandbox serves after it
+    expect(module.profile().exports.find((e) => e.name === 'logScaled')).toMatchObject({ calls: 1, errors: { ERR_IMPORT_NOT_GRANTED: 1 } });
+    // A memory, table or global has no stand-in: the module is still refused, naming it.
+    const { memory: _memory, ...noMemory } = host;
+    expect(() => module.instantiate({ imports: { host: noMemory }, unknownImports: 'trap' })).toThrow(expect.objectContaining({ code: 'ERR_WASM_IMPORT', importName: 'memory' }));
+    expect(() => module.instantiate({ imports: { host }, unknownImports: 'stub' as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }));
+  });
+
+  it('a stand-in names a hostile import escaped and shortened', async () => {
+    // wat string escapes: \1b is ESC, so the names carry a terminal control sequence.
+    const bytes = wat(`(module (import "evil\\1b" "\\1b[2J${'x'.repeat(400)}" (func $f)) (func (export "go") (call $f)))`);
+    const sandbox = (await new WasmHost().load(bytes)).instantiate({ unknownImports: 'trap' });
+    const error = failure(() => sandbox.call('go'));
+    expect(error).toMatchObject({ code: 'ERR_IMPORT_NOT_GRANTED', importModule: 'evil\u001b' });
+    expect(error.message).not.toContain('\u001b');
+    expect(error.message.length).toBeLessThan(700);
   });
 
   it('fails instantiation with a typed trap when the start function traps', async () => {

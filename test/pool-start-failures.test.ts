@@ -5,10 +5,12 @@
  * A served module whose imports module fails to load fails its own calls, not the worker.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { ImportNotGrantedError } from '../src/index.js';
 import { createPool, type WasmPool } from '../src/pool/pool.js';
 import { guestPath } from './helpers/guests.js';
 
 const throwingImports = new URL('./fixtures/throwing-imports.mjs', import.meta.url).pathname;
+const partialImports = new URL('./fixtures/partial-imports.mjs', import.meta.url).pathname;
 
 let pool: WasmPool | undefined;
 afterEach(async () => {
@@ -50,6 +52,20 @@ describe('pool workers that cannot start', () => {
     expect(error.message).toContain('the imports module failed as it loaded\\x1b[2J'); // escaped, never raw
     expect(error.message).not.toContain('\u001b');
     expect(await pool.call('add', 'add', 40, 2)).toBe(42);
+    expect((await pool.profile()).workers).toMatchObject({ restarts: 0, crashes: 0 });
+  });
+
+  it("unknownImports 'trap' in workers: an ungranted function rejects its call with ERR_IMPORT_NOT_GRANTED, the rest of the module serves", async () => {
+    await expect(createPool({ modules: { host: { source: guestPath('imports'), unknownImports: 'stub' as never } } })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
+    const refused = await createPool({ modules: { host: { source: guestPath('imports'), importsModule: partialImports } }, threads: 1 });
+    await expect(refused.call('host', 'readByte', 0)).rejects.toMatchObject({ code: 'ERR_WASM_IMPORT', importName: 'log' });
+    await refused.close();
+    pool = await createPool({ modules: { host: { source: guestPath('imports'), importsModule: partialImports, unknownImports: 'trap' } }, threads: 1 });
+    expect(await pool.call('host', 'readByte', 0)).toBe('h'.charCodeAt(0)); // the imports module got the module id
+    const error = await pool.call('host', 'logScaled', 2).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ERR_IMPORT_NOT_GRANTED', name: 'ImportNotGrantedError', importModule: 'host', importName: 'log' });
+    expect(error).toBeInstanceOf(ImportNotGrantedError); // the same class on this side of the thread boundary
+    expect(await pool.call('host', 'readByte', 0)).toBe(104);
     expect((await pool.profile()).workers).toMatchObject({ restarts: 0, crashes: 0 });
   });
 });

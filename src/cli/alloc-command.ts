@@ -7,6 +7,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseSetup, runSetup } from './setup-call.js';
+import type { SandboxLink } from './link-options.js';
 import { analyseRun, printRunAnalysis, type RunAnalysisOptions } from './analyze-command.js';
 import { gzipSync } from 'node:zlib';
 import { ALLOCATION_WEIGHTS, callOverheadNs, AllocationProfiler, WasmArgumentError, allocationTree, formatAllocations, renderFlamegraph, toFolded, toPprofHeap, type AllocationWeight, type CallTree, type WasmHost } from '../index.js';
@@ -21,6 +22,8 @@ export interface AllocCommandOptions extends RunAnalysisOptions {
   readonly json: boolean;
   /** `export args…` called once before the profiled calls (`--setup`). */
   readonly setup?: string;
+  /** What the guest is granted (`--imports`, `--trap-unknown-imports`). */
+  readonly link?: SandboxLink;
 }
 
 export async function allocCommand(
@@ -41,7 +44,7 @@ export async function allocCommand(
   const collects = module.inspect().exports.some((e) => e.name === '__collect' && e.kind === 'function');
   const profiler = new AllocationProfiler(module, { collectAfterEachCall: collects });
   const setup = parseSetup(module, options.setup);
-  const sandbox = profiler.instantiate();
+  const sandbox = profiler.instantiate(options.link);
   runSetup(sandbox, setup);
   for (let i = 0; i < options.repeat; i++) sandbox.call(exportName, ...values);
   const report = profiler.report();

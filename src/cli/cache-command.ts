@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { WasmArgumentError, WasmHost, callOverheadNs, parseArgument } from '../index.js';
 import { parseSetup, runSetup } from './setup-call.js';
+import type { SandboxLink } from './link-options.js';
 import { analyseRun, printRunAnalysis, type RunAnalysisOptions } from './analyze-command.js';
 import { CacheProfiler } from '../host/profiling/cache-profiler.js';
 import { parseCacheLevel } from '../profiler/build/cache-geometry.js';
@@ -24,6 +25,8 @@ export interface CacheCommandOptions extends RunAnalysisOptions {
   readonly json: boolean;
   /** `export args…` called once before the profiled calls (`--setup`). */
   readonly setup?: string;
+  /** What the guest is granted (`--imports`, `--trap-unknown-imports`). */
+  readonly link?: SandboxLink;
 }
 
 function level(text: string | undefined, flag: string): CacheLevelGeometry | undefined {
@@ -54,7 +57,7 @@ export async function cacheCommand(
   const values = entry?.signature === undefined ? [...args] : args.map((text, i) => parseArgument(params[i]!, text));
   const profiler = new CacheProfiler(module, { ...(d1 === undefined ? {} : { d1 }), ...(ll === undefined ? {} : { ll }) });
   const setup = parseSetup(module, options.setup);
-  const sandbox = profiler.instantiate();
+  const sandbox = profiler.instantiate(options.link);
   runSetup(sandbox, setup);
   for (let i = 0; i < options.repeat; i++) sandbox.call(exportName, ...values);
   const report = profiler.report();

@@ -6,7 +6,7 @@
  * is printed on stderr), which is how an operator tries a scrape config against real numbers.
  */
 import { basename } from 'node:path';
-import { createPool, formatProfile, parseArgument, prometheusRegistry, serveMetrics, WasmArgumentError, type MetricsServer, type WasmHost } from '../index.js';
+import { createPool, formatProfile, parseArgument, prometheusRegistry, serveMetrics, WasmArgumentError, type MetricsServer, type PoolModuleOptions, type WasmHost } from '../index.js';
 import { formatNs, renderTable } from '../profiler/render/terminal-text.js';
 import { startProgress } from './progress.js';
 
@@ -16,6 +16,8 @@ export interface LoadCommandOptions {
   readonly durationS: number;
   /** `host:port` or `port`. */
   readonly metrics?: string;
+  /** What the guest is granted (`--imports`, `--trap-unknown-imports`): its workers load the imports module. */
+  readonly link?: Pick<PoolModuleOptions, 'importsModule' | 'unknownImports'>;
   readonly json: boolean;
   readonly quiet: boolean;
 }
@@ -47,7 +49,7 @@ export async function loadCommand(host: WasmHost, file: string, exportName: stri
   }
   const values = entry?.signature === undefined ? [...args] : args.map((text, i) => parseArgument(params[i]!, text));
   const id = basename(file).replace(/\.wasm$/, '') || 'module';
-  const pool = await createPool({ host, modules: { [id]: file }, threads });
+  const pool = await createPool({ host, modules: { [id]: { source: file, ...options.link } }, threads });
   let server: MetricsServer | undefined;
   const progress = startProgress(`load ${exportName}`, Math.ceil(durationS), { quiet: options.quiet, unit: 's' });
   try {

@@ -10,6 +10,7 @@ import { MAX_ERROR_MESSAGE } from '../untrusted-text.js';
 import { runDemo } from './demo.js';
 import { profileCommand } from './profile-command.js';
 import { loadCommand } from './load-command.js';
+import { poolLink, sandboxLink, type LinkFlags } from './link-options.js';
 import { mergeCommand } from './merge-command.js';
 import { reportCommand } from './report-command.js';
 import { analyzeSaved, FINDINGS_EXIT_CODE, parseFailOn, printAnalysis, readSavedProfiles } from './analyze-command.js';
@@ -69,6 +70,10 @@ options:
   --memory-limit <pages>          memory limit in 64 KiB pages (default 4096)
   --fuel <instructions>           run, profile: stop a call after this many wasm instructions (rewrites the guest)
   --timeout <ms>                  run, profile: stop a call (and the start function) after this long (rewrites the guest)
+  --imports <file.mjs>            run, profile, load, tune: grant what the ES module's default export holds
+                                  ({ module: { name: value } }, or a function of the module id returning it)
+  --trap-unknown-imports          run, profile, load, tune: link each function import not granted to a stand-in
+                                  that fails the call with ERR_IMPORT_NOT_GRANTED if the guest reaches it
   --json                          print machine-readable JSON instead of tables
   --quiet                         no progress bar (it is shown only when stderr is a terminal)
   --verbose                       print stack traces of failures
@@ -110,7 +115,7 @@ const VALUE_OPTIONS = new Set([
   '--D1', '--LL', '--cachegrind',
   '--weight',
   '--objective', '--p99', '--max-threads',
-  '--sizes', '--arg-template', '--setup',
+  '--sizes', '--arg-template', '--setup', '--imports',
 ]);
 const NEGATIVE_NUMBER = /^-(\d|\.\d|inf|nan)/i;
 
@@ -184,6 +189,8 @@ async function main(argv: string[]): Promise<number> {
       'max-threads': { type: 'string' },
       sizes: { type: 'string' },
       'arg-template': { type: 'string' },
+      imports: { type: 'string' },
+      'trap-unknown-imports': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -201,6 +208,7 @@ async function main(argv: string[]): Promise<number> {
     return command === undefined && values.help !== true ? 1 : 0;
   }
   const host = new WasmHost(flags.memoryLimit === undefined ? {} : { memoryLimitPages: flags.memoryLimit });
+  const linkFlags: LinkFlags = { ...(values.imports === undefined ? {} : { importsModule: values.imports }), trapUnknownImports: values['trap-unknown-imports'] === true };
 
   switch (command) {
     case 'inspect': {
@@ -216,6 +224,7 @@ async function main(argv: string[]): Promise<number> {
       const limited = flags.fuel !== undefined || flags.timeoutMs !== undefined;
       const module = await host.load(file, limited ? { instrument: { fuel: flags.fuel !== undefined, deadline: true } } : {});
       const sandbox = module.instantiate({
+        ...(await sandboxLink(linkFlags, file)),
         ...(flags.fuel === undefined ? {} : { fuel: flags.fuel }),
         ...(flags.timeoutMs === undefined ? {} : { timeoutMs: flags.timeoutMs }),
       });
@@ -250,6 +259,7 @@ async function main(argv: string[]): Promise<number> {
           ...(values.D1 === undefined ? {} : { d1: values.D1 }),
           ...(values.LL === undefined ? {} : { ll: values.LL }),
           ...(values.cachegrind === undefined ? {} : { cachegrind: values.cachegrind }),
+          link: await sandboxLink(linkFlags, file),
           findings: values.findings === true,
           ...(values.setup === undefined ? {} : { setup: values.setup }),
           ...(values.save === undefined ? {} : { save: values.save }),
@@ -279,6 +289,7 @@ async function main(argv: string[]): Promise<number> {
           icicle: values.icicle === true,
           json: flags.json,
           quiet: values.quiet === true,
+          link: await sandboxLink(linkFlags, file),
           findings: values.findings === true,
           ...(flags.fuel === undefined ? {} : { fuel: flags.fuel }),
           ...(flags.timeoutMs === undefined ? {} : { timeoutMs: flags.timeoutMs }),
@@ -340,6 +351,7 @@ async function main(argv: string[]): Promise<number> {
           concurrency: values.concurrency === undefined ? 4 : Number(values.concurrency),
           durationS: values.duration === undefined ? 10 : Number(values.duration),
           ...(values.metrics === undefined ? {} : { metrics: values.metrics }),
+          link: poolLink(linkFlags),
           json: flags.json,
           quiet: values.quiet === true,
         },
@@ -360,6 +372,7 @@ async function main(argv: string[]): Promise<number> {
         objective: values.objective ?? 'throughput',
         p99Ms: values.p99 === undefined ? TUNE_COMMAND_DEFAULTS.p99Ms : Number(values.p99),
         ...(values['max-threads'] === undefined ? {} : { maxThreads: Number(values['max-threads']) }),
+        link: poolLink(linkFlags),
         json: flags.json,
       }, (text) => process.stdout.write(text + '\n'));
       return 0;

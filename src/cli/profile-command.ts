@@ -11,6 +11,7 @@ import { analyze, callOverheadNs, loadInstrumentEngine, hookOverhead, type Profi
 import { printAnalysis, saveProfile } from './analyze-command.js';
 import { allocCommand } from './alloc-command.js';
 import { parseSetup, runSetup } from './setup-call.js';
+import type { SandboxLink } from './link-options.js';
 
 export interface ProfileCommandOptions {
   readonly mode: string;
@@ -40,6 +41,8 @@ export interface ProfileCommandOptions {
   readonly weight?: string;
   /** `export args…` called once before the profiled calls, in the same sandbox (`--setup`). */
   readonly setup?: string;
+  /** What the guest is granted (`--imports`, `--trap-unknown-imports`). */
+  readonly link?: SandboxLink;
 }
 
 function regex(text: string | undefined, flag: string): RegExp | undefined {
@@ -92,6 +95,7 @@ export async function profileCommand(
       ...(options.findings === undefined ? {} : { findings: options.findings }),
       ...(options.save === undefined ? {} : { save: options.save }),
       ...(options.failOn === undefined ? {} : { failOn: options.failOn }),
+      ...(options.link === undefined ? {} : { link: options.link }),
     }, out, err);
   }
 
@@ -101,7 +105,7 @@ export async function profileCommand(
   const progress = startProgress(`profile ${exportName}`, options.repeat > 1 ? options.repeat : 0, { quiet: options.quiet === true, unit: 'calls' });
   try {
     if (mode === 'sampling') {
-      const sandbox = module.instantiate(limits);
+      const sandbox = module.instantiate({ ...options.link, ...limits });
       runSetup(sandbox, setup); // outside the sampled run
       tree = await profileBySampling(sandbox, () => {
         for (let i = 0; i < options.repeat; i++) {
@@ -111,7 +115,7 @@ export async function profileCommand(
       });
     } else {
       const profiler = new GuestProfiler(module, mode);
-      const sandbox = profiler.instantiate(limits);
+      const sandbox = profiler.instantiate({ ...options.link, ...limits });
       runSetup(sandbox, setup);
       for (let i = 0; i < options.repeat; i++) {
         sandbox.call(exportName, ...values);

@@ -2,7 +2,7 @@
  * `wasm-sandbox tune <file> <export> [args…]`: the tuner's offline mode — the workload through a
  * pool at a fixed concurrency for a fixed time — printing the recommendation and the trial log.
  */
-import { WasmArgumentError, parseArgument, type WasmHost } from '../index.js';
+import { WasmArgumentError, parseArgument, type PoolModuleOptions, type WasmHost } from '../index.js';
 import { formatSettings, formatTuningLog } from '../profiler/render/tuning-log.js';
 import { terminalSafe } from '../profiler/render/terminal-text.js';
 import { OFFLINE_DEFAULTS, tuneOffline } from '../tuner/offline.js';
@@ -15,6 +15,8 @@ export interface TuneCommandOptions {
   readonly objective: string;
   readonly p99Ms: number;
   readonly maxThreads?: number;
+  /** What the guest is granted (`--imports`, `--trap-unknown-imports`). */
+  readonly link?: Pick<PoolModuleOptions, 'importsModule' | 'unknownImports'>;
   readonly json: boolean;
 }
 
@@ -40,7 +42,7 @@ export async function tuneCommand(host: WasmHost, file: string, exportName: stri
   }
   const parsed = entry.signature === undefined ? args : args.map((text, i) => parseArgument(params[i]!, text));
   const result = await tuneOffline({
-    source: file,
+    source: { source: file, ...options.link },
     exportName,
     args: parsed,
     concurrency,

@@ -5,6 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { BlockingWaitError, GuestAbortError, InvalidOptionError, WasmTableLimitError, type WasmInstrumentationError, WasmExportNotFoundError, WasmMemoryLimitError, WasmSandboxError } from '../errors.js';
+import { guestText } from '../untrusted-text.js';
 import { CallRecorder, type TimingPolicy } from '../profiler/build/call-recorder.js';
 import { functionStats, mergeCallTrees, type CallTree } from '../profiler/model/call-tree.js';
 import { MODULE_PROFILE_SCHEMA, type ColdStart, type ModuleProfile } from '../profiler/model/module-profile.js';
@@ -23,7 +24,7 @@ import {
   RESERVED_PREFIX,
   type AllocationKind,
 } from '../instrument/abi.js';
-import { buildImportObject, linkErrorToTyped, type GrantedImports } from './imports.js';
+import { buildImportObject, linkErrorToTyped, type GrantedImports, type UnknownImports } from './imports.js';
 import type { ModuleInfo } from './inspect.js';
 import type { CacheReport } from '../profiler/model/cache-report.js';
 import type { ModuleCacheStats } from './module-cache.js';
@@ -45,6 +46,11 @@ export interface ExportTarget {
 export interface SandboxOptions {
   /** Imports granted to the guest, by module and field. Nothing else is reachable. @default {} */
   readonly imports?: GrantedImports;
+  /**
+   * A function import that was not granted: `'refuse'` the module (ERR_WASM_IMPORT), or `'trap'`:
+   * link a stand-in that throws ERR_IMPORT_NOT_GRANTED if the guest calls it. @default 'refuse'
+   */
+  readonly unknownImports?: UnknownImports;
   /** Seed for the guest's `Math.random` (AssemblyScript `env.seed`); random when unset. */
   readonly seed?: number;
   /** Receives AssemblyScript `trace()` calls. @default the host's logger */
@@ -313,6 +319,10 @@ export class GuestModule {
   instantiate(options: SandboxOptions = NO_SANDBOX_OPTIONS): Sandbox {
     // Only the first instantiation is timed (the profile's cold start).
     const start = this.instantiateMs === undefined ? performance.now() : 0;
+    const unknownImports = options.unknownImports;
+    if (unknownImports !== undefined && unknownImports !== 'refuse' && unknownImports !== 'trap') {
+      throw new InvalidOptionError(`options.unknownImports must be 'refuse' or 'trap', got ${guestText(String(unknownImports))}`);
+    }
     if (options.allowBlockingWaits !== true && this.hasSharedMemory()) {
       throw new BlockingWaitError(
         `${this.label} has a shared memory, so it may memory.atomic.wait and block this thread beyond any deadline; ` +
@@ -336,6 +346,7 @@ export class GuestModule {
             () => assemblyScriptEnv({ memory: () => memory, moduleLabel: this.label, trace: options.trace ?? this.init.trace, seed: options.seed }),
             this.memoryLimitPages,
             this.init.tableLimitEntries,
+            options.unknownImports,
           );
     if (this.init.instrumentation !== undefined) imports[BUDGET_IMPORT.module] = this.hostImports(options, meter);
     const importedMemory = this.importedMemory;

@@ -3,7 +3,7 @@
  * module declares, each taken from what the caller granted (or, for AssemblyScript's
  * `env.abort/trace/seed`, from the host's stand-ins). Nothing else is reachable.
  */
-import { WasmImportError, WasmMemoryLimitError, WasmTableLimitError } from '../errors.js';
+import { ImportNotGrantedError, WasmImportError, WasmMemoryLimitError, WasmTableLimitError } from '../errors.js';
 import { guestText } from '../untrusted-text.js';
 import { ASSEMBLYSCRIPT_IMPORTS } from './assemblyscript.js';
 import { signatureText } from './inspect.js';
@@ -88,6 +88,25 @@ function inheritedBuiltin(name: string, value: unknown): boolean {
   return false;
 }
 
+/**
+ * What to do with a function import nobody granted: refuse the module (the default), or link a
+ * stand-in that throws ERR_IMPORT_NOT_GRANTED when the guest calls it (wasmtime's
+ * `--trap-unknown-imports`), so exports that never reach it can run. Imports of other kinds have
+ * no stand-in: a memory, table, global or tag nobody granted always refuses the module.
+ */
+export type UnknownImports = 'refuse' | 'trap';
+
+/** A function import's stand-in: throws, naming the import (guest text, escaped). */
+function notGranted(moduleLabel: string, entry: ImportEntry & { kind: 'function' }): () => never {
+  return () => {
+    throw new ImportNotGrantedError(
+      `${moduleLabel} called ${fieldName(entry)} (${describeImport(entry)}), which was not granted (linked to a stand-in by unknownImports: 'trap'); grant it as imports.${guestText(entry.module)}.${guestText(entry.name)}`,
+      entry.module,
+      entry.name,
+    );
+  };
+}
+
 export function buildImportObject(
   moduleLabel: string,
   needed: readonly ImportEntry[],
@@ -95,6 +114,7 @@ export function buildImportObject(
   assemblyScriptEnv: () => Record<string, unknown>,
   memoryLimitPages: number,
   tableLimitEntries: number,
+  unknownImports: UnknownImports = 'refuse',
 ): WebAssembly.Imports {
   // Null prototypes: a module or field named `constructor` or `__proto__` is just a name here.
   const result: Record<string, Record<string, WebAssembly.ImportValue>> = Object.create(null) as Record<string, Record<string, WebAssembly.ImportValue>>;
@@ -110,6 +130,8 @@ export function buildImportObject(
       if (entry.kind === 'function' && standIn !== undefined && sameType(entry.type, standIn)) {
         hostEnv ??= assemblyScriptEnv();
         value = hostEnv[entry.name];
+      } else if (entry.kind === 'function' && unknownImports === 'trap') {
+        value = notGranted(moduleLabel, entry);
       } else {
         missing.push(entry);
         continue;

@@ -7,6 +7,7 @@ import type { ResourceLimits } from 'node:worker_threads';
 import { InvalidOptionError } from '../errors.js';
 import type { WasmHost, LoadOptions } from '../host/host.js';
 import type { ModuleSource } from '../host/source.js';
+import type { UnknownImports } from '../host/imports.js';
 import type { TypedSignature } from '../host/typed-call.js';
 import type { Isolation } from './protocol.js';
 import { leastLoaded, type Scheduler } from './schedule.js';
@@ -17,6 +18,8 @@ export interface PoolModuleOptions extends LoadOptions {
   readonly isolation?: Isolation;
   /** ES module (path or URL) whose default export is the imports object, or a function of the module id returning it. */
   readonly importsModule?: string;
+  /** A function import the imports module does not grant: refuse the module, or link a stand-in that throws ERR_IMPORT_NOT_GRANTED when called. @default 'refuse' */
+  readonly unknownImports?: UnknownImports;
 }
 
 export interface PoolOptions {

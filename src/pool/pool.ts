@@ -16,6 +16,7 @@
  * task on its own request/response ring pair.
  */
 import { fromErrorData, InvalidOptionError, PoolClosedError, PoolSaturatedError, SandboxClosedError, WorkerCrashedError } from '../errors.js';
+import { guestText } from '../untrusted-text.js';
 import type { GuestModule } from '../host/guest-module.js';
 import { WasmHost } from '../host/host.js';
 import type { PoolProfile } from '../profiler/model/pool-profile.js';
@@ -569,9 +570,12 @@ export async function createPool(options: PoolOptions): Promise<WasmPool> {
   const host = options.host ?? new WasmHost();
   const loaded = await Promise.all(
     Object.entries(options.modules).map(async ([id, value]) => {
-      const { source, isolation, importsModule, ...load } = moduleOptions(value);
+      const { source, isolation, importsModule, unknownImports, ...load } = moduleOptions(value);
+      if (unknownImports !== undefined && unknownImports !== 'refuse' && unknownImports !== 'trap') {
+        throw new InvalidOptionError(`modules.${guestText(id)}.unknownImports must be 'refuse' or 'trap', got ${guestText(String(unknownImports))}`);
+      }
       const module = await host.load(source, { label: id, ...load });
-      const worker: WorkerModule = { id, module: module.transferable(), isolation: isolation ?? 'reuse', importsModule };
+      const worker: WorkerModule = { id, module: module.transferable(), isolation: isolation ?? 'reuse', importsModule, unknownImports: unknownImports ?? 'refuse' };
       return { module, worker };
     }),
   );

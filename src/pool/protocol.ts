@@ -76,6 +76,7 @@ export interface WorkerModule {
   readonly isolation: Isolation;
   /** Imports for this module's sandboxes: an ES module (path or URL) whose default export is a GrantedImports object or a function returning one. */
   readonly importsModule: string | undefined;
+  readonly unknownImports: 'refuse' | 'trap';
 }
 
 /** The one piscina task each worker runs: serve its rings until told to stop. */

@@ -110,6 +110,7 @@ function instantiate(served: Served, control: Int32Array, fuel?: number): Sandbo
     // A worker can be terminated: a guest blocked in memory.atomic.wait cannot wedge the pool.
     allowBlockingWaits: true,
     ...(served.imports === undefined ? {} : { imports: served.imports }),
+    unknownImports: served.spec.unknownImports,
     ...(served.module.deadlineRoute === 'instrumented' ? { interrupt: control } : {}),
     ...(fuel === undefined ? {} : { fuel }),
   });

@@ -15,7 +15,8 @@ import { searchRingSizes } from './ring-search.js';
 import type { Objective } from './objective.js';
 
 export interface OfflineTuneOptions {
-  readonly source: PoolModuleOptions['source'];
+  /** The guest: a source, or a source with its pool module options (imports, unknownImports, …). */
+  readonly source: PoolModuleOptions['source'] | PoolModuleOptions;
   readonly exportName: string;
   readonly args: readonly unknown[];
   readonly signature?: NonNullable<CallOptions['signature']>;

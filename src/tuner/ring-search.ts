@@ -15,7 +15,8 @@ import { TUNER_DEFAULTS } from './decide.js';
 import { better, guardBreach, objectiveFigure, type Objective } from './objective.js';
 
 export interface RingSearchOptions {
-  readonly source: PoolModuleOptions['source'];
+  /** The guest: a source, or a source with its pool module options (imports, unknownImports, …). */
+  readonly source: PoolModuleOptions['source'] | PoolModuleOptions;
   /** One call of the workload on `pool` (module id 'guest'). */
   readonly call: (pool: WasmPool) => Promise<unknown>;
   /** Ring sizes to compare; the first is the incumbent. */
