@@ -25,7 +25,7 @@ describe('wasm-sandbox CLI', () => {
     expect(stdout).toContain('name section: no');
   });
 
-  it('--imports grants what an ES module exports, --trap-unknown-imports stands in for the rest (run, profile, load)', () => {
+  it('--imports grants what an ES module exports, --trap-unknown-imports stands in for the rest (run, profile, load, tune)', () => {
     const partial = fileURLToPath(new URL('./fixtures/partial-imports.mjs', import.meta.url));
     const refused = run('run', guestPath('imports'), 'readByte', '0', '--imports', partial);
     expect(refused.code).toBe(1);
@@ -48,6 +48,9 @@ describe('wasm-sandbox CLI', () => {
     const load = JSON.parse(loaded.stdout) as { callsPerSecond: number; failures: number };
     expect(load.failures).toBe(0);
     expect(load.callsPerSecond).toBeGreaterThan(0);
+    const tuned = run('tune', guestPath('imports'), 'readByte', '0', '--imports', partial, '--trap-unknown-imports', '--duration', '1', '--concurrency', '2');
+    expect(tuned.code).toBe(0);
+    expect(tuned.stdout).toMatch(/^\d+ calls \(0 failed\)/);
     const bad = run('run', guestPath('imports'), 'readByte', '0', '--imports', join(tmpdir(), 'no-such-imports.mjs'));
     expect(bad.stderr).toMatch(/^ERR_INVALID_OPTION: --imports .*no-such-imports\.mjs failed to load/);
   });

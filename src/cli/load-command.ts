@@ -5,7 +5,7 @@
  * `--metrics`, the pool's Prometheus metrics are served while it runs (port 0 picks one; the URL
  * is printed on stderr), which is how an operator tries a scrape config against real numbers.
  */
-import { basename } from 'node:path';
+import { moduleIdOf } from './link-options.js';
 import { createPool, formatProfile, parseArgument, prometheusRegistry, serveMetrics, WasmArgumentError, type MetricsServer, type PoolModuleOptions, type WasmHost } from '../index.js';
 import { formatNs, renderTable } from '../profiler/render/terminal-text.js';
 import { startProgress } from './progress.js';
@@ -48,7 +48,7 @@ export async function loadCommand(host: WasmHost, file: string, exportName: stri
     throw new WasmArgumentError(`${exportName} takes ${params.length} argument(s) (${params.join(', ') || 'none'}), got ${args.length}`);
   }
   const values = entry?.signature === undefined ? [...args] : args.map((text, i) => parseArgument(params[i]!, text));
-  const id = basename(file).replace(/\.wasm$/, '') || 'module';
+  const id = moduleIdOf(file);
   const pool = await createPool({ host, modules: { [id]: { source: file, ...options.link } }, threads });
   let server: MetricsServer | undefined;
   const progress = startProgress(`load ${exportName}`, Math.ceil(durationS), { quiet: options.quiet, unit: 's' });

@@ -6,6 +6,7 @@ import { WasmArgumentError, parseArgument, type PoolModuleOptions, type WasmHost
 import { formatSettings, formatTuningLog } from '../profiler/render/tuning-log.js';
 import { terminalSafe } from '../profiler/render/terminal-text.js';
 import { OFFLINE_DEFAULTS, tuneOffline } from '../tuner/offline.js';
+import { moduleIdOf } from './link-options.js';
 
 export const TUNE_COMMAND_DEFAULTS = { concurrency: 16, durationS: 30, p99Ms: OFFLINE_DEFAULTS.objective.p99BoundMs } as const;
 
@@ -43,6 +44,7 @@ export async function tuneCommand(host: WasmHost, file: string, exportName: stri
   const parsed = entry.signature === undefined ? args : args.map((text, i) => parseArgument(params[i]!, text));
   const result = await tuneOffline({
     source: { source: file, ...options.link },
+    moduleId: moduleIdOf(file),
     exportName,
     args: parsed,
     concurrency,

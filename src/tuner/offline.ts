@@ -17,6 +17,8 @@ import type { Objective } from './objective.js';
 export interface OfflineTuneOptions {
   /** The guest: a source, or a source with its pool module options (imports, unknownImports, …). */
   readonly source: PoolModuleOptions['source'] | PoolModuleOptions;
+  /** The module's id in the pools it runs on (an imports module's function receives it). @default 'guest' */
+  readonly moduleId?: string;
   readonly exportName: string;
   readonly args: readonly unknown[];
   readonly signature?: NonNullable<CallOptions['signature']>;
@@ -55,13 +57,14 @@ export async function tuneOffline(options: OfflineTuneOptions): Promise<OfflineT
   if (!(Number.isInteger(options.concurrency) && options.concurrency >= 1)) throw new RangeError(`concurrency must be a positive integer, got ${options.concurrency}`);
   if (!(options.durationMs > 0)) throw new RangeError(`duration must be positive, got ${options.durationMs} ms`);
   const maxThreads = options.maxThreads ?? Math.max(2, 2 * cpus().length);
-  const pool = await createPool({ modules: { guest: options.source }, minThreads: 1, maxThreads });
+  const id = options.moduleId ?? 'guest';
+  const pool = await createPool({ modules: { [id]: options.source }, minThreads: 1, maxThreads });
   try {
     await pool.ready();
     const start = pool.settings();
     const call = options.signature === undefined
-      ? () => pool.invoke('guest', options.exportName, options.args)
-      : () => pool.invoke('guest', options.exportName, options.args, { signature: options.signature! });
+      ? () => pool.invoke(id, options.exportName, options.args)
+      : () => pool.invoke(id, options.exportName, options.args, { signature: options.signature! });
     // One call first: a workload that fails at once fails the command, not every epoch.
     await call();
     const objective = options.objective ?? OFFLINE_DEFAULTS.objective;
@@ -91,7 +94,8 @@ export async function tuneOffline(options: OfflineTuneOptions): Promise<OfflineT
       const rounds = TUNER_DEFAULTS.pairs;
       const rings = await searchRingSizes({
         source: options.source,
-        call: options.signature === undefined ? (p) => p.invoke('guest', options.exportName, options.args) : (p) => p.invoke('guest', options.exportName, options.args, { signature: options.signature! }),
+        moduleId: id,
+        call: options.signature === undefined ? (p) => p.invoke(id, options.exportName, options.args) : (p) => p.invoke(id, options.exportName, options.args, { signature: options.signature! }),
         sizes: ringSizes,
         settings: tuner.settings,
         maxThreads,

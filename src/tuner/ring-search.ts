@@ -17,7 +17,9 @@ import { better, guardBreach, objectiveFigure, type Objective } from './objectiv
 export interface RingSearchOptions {
   /** The guest: a source, or a source with its pool module options (imports, unknownImports, …). */
   readonly source: PoolModuleOptions['source'] | PoolModuleOptions;
-  /** One call of the workload on `pool` (module id 'guest'). */
+  /** The module's id in each pool. @default 'guest' */
+  readonly moduleId?: string;
+  /** One call of the workload on `pool` (module id `moduleId`). */
   readonly call: (pool: WasmPool) => Promise<unknown>;
   /** Ring sizes to compare; the first is the incumbent. */
   readonly sizes: readonly number[];
@@ -71,7 +73,7 @@ export async function searchRingSizes(options: RingSearchOptions): Promise<{ rea
   const pools: WasmPool[] = [];
   try {
     for (const ringBytes of options.sizes) {
-      const pool = await createPool({ modules: { guest: options.source }, ringBytes, minThreads: 1, maxThreads: options.maxThreads, threads: options.settings.threads });
+      const pool = await createPool({ modules: { [options.moduleId ?? 'guest']: options.source }, ringBytes, minThreads: 1, maxThreads: options.maxThreads, threads: options.settings.threads });
       await pool.configure({ callerSpinMicros: options.settings.callerSpinMicros, workerSpin: options.settings.workerSpin, wakeBatch: options.settings.wakeBatch }, 'tuner');
       await pool.ready();
       await options.call(pool);
