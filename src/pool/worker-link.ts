@@ -471,7 +471,11 @@ export class WorkerLink {
         // submitted (and scheduled by their load) before any answer is taken.
         await null;
         while (this.needsPump()) {
+          // Both words read before the drain and its retry of queued frames: an answer, or room
+          // freed, after this read makes the wait below return at once (read later, room freed
+          // between a failed write and the read was a wake-up lost: a 5 ms stall).
           const seq = Atomics.load(this.responses.header, DATA_SEQ);
+          const spaceSeq = Atomics.load(this.requests.header, SPACE_SEQ);
           if (this.drain() > 0) {
             // Let the callers whose calls just settled run (and submit more) before spinning.
             await null;
@@ -498,7 +502,7 @@ export class WorkerLink {
           this.setWaiting(true);
           const waited =
             this.outbox.length > 0
-              ? waitAsync(this.requests.header, SPACE_SEQ, Atomics.load(this.requests.header, SPACE_SEQ), 5)
+              ? waitAsync(this.requests.header, SPACE_SEQ, spaceSeq, 5)
               : waitAsync(this.responses.header, DATA_SEQ, seq, 100);
           if (waited.async) await waited.value;
           this.setWaiting(false);
