@@ -36,7 +36,7 @@ describe('wasm-sandbox CLI', () => {
     expect(read.stdout).toContain('result: 105');
     const reached = run('run', guestPath('imports'), 'logScaled', '2', '--imports', partial, '--trap-unknown-imports');
     expect(reached.code).toBe(1);
-    expect(reached.stderr).toMatch(/^ERR_IMPORT_NOT_GRANTED: imports\.wasm called host\.log \(function \(i32\) -> nil\), which was not granted/);
+    expect(reached.stderr).toMatch(/^ERR_IMPORT_NOT_GRANTED: imports\.wasm: logScaled\(\) called host\.log \(function \(i32\) -> nil\), which was not granted/);
     // Other kinds have no stand-in: without --imports the memory is still missing.
     expect(run('run', guestPath('imports'), 'readByte', '0', '--trap-unknown-imports').stderr).toMatch(/ERR_WASM_IMPORT: .*host\.memory/);
     for (const mode of ['instructions', 'sampling', 'alloc', 'cache']) {

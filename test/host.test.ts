@@ -157,7 +157,7 @@ describe('sandboxing', () => {
     expect(() => sandbox.call('logScaled', 2)).toThrow(
       expect.objectContaining({
         code: 'ERR_IMPORT_NOT_GRANTED', name: 'ImportNotGrantedError', importModule: 'host', importName: 'log',
-        message: "imports.wasm called host.log (function (i32) -> nil), which was not granted (linked to a stand-in by unknownImports: 'trap'); grant it as imports.host.log",
+        message: "imports.wasm: logScaled() called host.log (function (i32) -> nil), which was not granted (linked to a stand-in by unknownImports: 'trap'); grant it as imports.host.log",
       }),
     );
     expect(sandbox.call('readByte', 100)).toBe(77); // and the sandbox serves after it
@@ -176,6 +176,9 @@ describe('sandboxing', () => {
     expect(error).toMatchObject({ code: 'ERR_IMPORT_NOT_GRANTED', importModule: 'evil\u001b' });
     expect(error.message).not.toContain('\u001b');
     expect(error.message.length).toBeLessThan(700);
+    // Reached from the start function, the instantiation fails with it.
+    const starting = await new WasmHost().load(wat('(module (import "env" "f" (func $f)) (func $s (call $f)) (start $s))'));
+    expect(() => starting.instantiate({ unknownImports: 'trap' })).toThrow(expect.objectContaining({ code: 'ERR_IMPORT_NOT_GRANTED', importName: 'f' }));
   });
 
   it('fails instantiation with a typed trap when the start function traps', async () => {

@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import {
   DeadlineExceededError,
   GuestAbortError,
+  ImportNotGrantedError,
   InvalidOptionError,
   OutOfFuelError,
   SandboxDiscardedError,
@@ -430,6 +431,10 @@ export class Sandbox {
   private classify(plan: ExportPlan, error: unknown): Error {
     if (error instanceof GuestAbortError && error.message.startsWith(`${this.module.label}: `) && !error.message.startsWith(plan.where)) {
       // The abort stand-in knows the module, not the export: say which call aborted.
+      error.message = `${plan.where}${error.message.slice(this.module.label.length)}`;
+    }
+    if (error instanceof ImportNotGrantedError && error.message.startsWith(`${this.module.label} called `)) {
+      // The stand-in knows the module, not the export: say which call reached it.
       error.message = `${plan.where}${error.message.slice(this.module.label.length)}`;
     }
     if (error instanceof WasmSandboxError) return error;
