@@ -5,7 +5,6 @@
  */
 import { performance } from 'node:perf_hooks';
 import { BlockingWaitError, GuestAbortError, InvalidOptionError, WasmTableLimitError, type WasmInstrumentationError, WasmExportNotFoundError, WasmMemoryLimitError, WasmSandboxError } from '../errors.js';
-import { guestText } from '../untrusted-text.js';
 import { CallRecorder, type TimingPolicy } from '../profiler/build/call-recorder.js';
 import { functionStats, mergeCallTrees, type CallTree } from '../profiler/model/call-tree.js';
 import { MODULE_PROFILE_SCHEMA, type ColdStart, type ModuleProfile } from '../profiler/model/module-profile.js';
@@ -24,7 +23,7 @@ import {
   RESERVED_PREFIX,
   type AllocationKind,
 } from '../instrument/abi.js';
-import { buildImportObject, linkErrorToTyped, type GrantedImports, type UnknownImports } from './imports.js';
+import { buildImportObject, checkUnknownImports, linkErrorToTyped, type GrantedImports, type UnknownImports } from './imports.js';
 import type { ModuleInfo } from './inspect.js';
 import type { CacheReport } from '../profiler/model/cache-report.js';
 import type { ModuleCacheStats } from './module-cache.js';
@@ -319,10 +318,7 @@ export class GuestModule {
   instantiate(options: SandboxOptions = NO_SANDBOX_OPTIONS): Sandbox {
     // Only the first instantiation is timed (the profile's cold start).
     const start = this.instantiateMs === undefined ? performance.now() : 0;
-    const unknownImports = options.unknownImports;
-    if (unknownImports !== undefined && unknownImports !== 'refuse' && unknownImports !== 'trap') {
-      throw new InvalidOptionError(`options.unknownImports must be 'refuse' or 'trap', got ${guestText(String(unknownImports))}`);
-    }
+    checkUnknownImports(options.unknownImports, 'options.unknownImports');
     if (options.allowBlockingWaits !== true && this.hasSharedMemory()) {
       throw new BlockingWaitError(
         `${this.label} has a shared memory, so it may memory.atomic.wait and block this thread beyond any deadline; ` +

@@ -3,7 +3,7 @@
  * module declares, each taken from what the caller granted (or, for AssemblyScript's
  * `env.abort/trace/seed`, from the host's stand-ins). Nothing else is reachable.
  */
-import { ImportNotGrantedError, WasmImportError, WasmMemoryLimitError, WasmTableLimitError } from '../errors.js';
+import { ImportNotGrantedError, InvalidOptionError, WasmImportError, WasmMemoryLimitError, WasmTableLimitError } from '../errors.js';
 import { guestText } from '../untrusted-text.js';
 import { ASSEMBLYSCRIPT_IMPORTS } from './assemblyscript.js';
 import { signatureText } from './inspect.js';
@@ -95,6 +95,12 @@ function inheritedBuiltin(name: string, value: unknown): boolean {
  * no stand-in: a memory, table, global or tag nobody granted always refuses the module.
  */
 export type UnknownImports = 'refuse' | 'trap';
+
+/** Refuses anything but the two choices (`where` names the option in the message). */
+export function checkUnknownImports(value: unknown, where: string): UnknownImports | undefined {
+  if (value === undefined || value === 'refuse' || value === 'trap') return value;
+  throw new InvalidOptionError(`${where} must be 'refuse' or 'trap', got ${guestText(String(value))}`);
+}
 
 /** A function import's stand-in: throws, naming the import (guest text, escaped). */
 function notGranted(moduleLabel: string, entry: ImportEntry & { kind: 'function' }): () => never {

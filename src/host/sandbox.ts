@@ -429,13 +429,13 @@ export class Sandbox {
   }
 
   private classify(plan: ExportPlan, error: unknown): Error {
-    if (error instanceof GuestAbortError && error.message.startsWith(`${this.module.label}: `) && !error.message.startsWith(plan.where)) {
-      // The abort stand-in knows the module, not the export: say which call aborted.
-      error.message = `${plan.where}${error.message.slice(this.module.label.length)}`;
-    }
-    if (error instanceof ImportNotGrantedError && error.message.startsWith(`${this.module.label} called `)) {
-      // The stand-in knows the module, not the export: say which call reached it.
-      error.message = `${plan.where}${error.message.slice(this.module.label.length)}`;
+    // The abort and not-granted stand-ins know the module, not the export: say which call it was.
+    const label = this.module.label;
+    if (
+      (error instanceof GuestAbortError && error.message.startsWith(`${label}: `) && !error.message.startsWith(plan.where)) ||
+      (error instanceof ImportNotGrantedError && error.message.startsWith(`${label} called `))
+    ) {
+      error.message = `${plan.where}${error.message.slice(label.length)}`;
     }
     if (error instanceof WasmSandboxError) return error;
     const kind = trapKindOf(error);

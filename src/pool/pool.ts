@@ -19,6 +19,7 @@ import { fromErrorData, InvalidOptionError, PoolClosedError, PoolSaturatedError,
 import { guestText } from '../untrusted-text.js';
 import type { GuestModule } from '../host/guest-module.js';
 import { WasmHost } from '../host/host.js';
+import { checkUnknownImports } from '../host/imports.js';
 import type { PoolProfile } from '../profiler/model/pool-profile.js';
 import type { MetricsSnapshot } from '../profiler/model/metrics-snapshot.js';
 import type { LiveSettings, PoolSettings, SettingChange, TuningLog } from '../profiler/model/tuning.js';
@@ -571,9 +572,7 @@ export async function createPool(options: PoolOptions): Promise<WasmPool> {
   const loaded = await Promise.all(
     Object.entries(options.modules).map(async ([id, value]) => {
       const { source, isolation, importsModule, unknownImports, ...load } = moduleOptions(value);
-      if (unknownImports !== undefined && unknownImports !== 'refuse' && unknownImports !== 'trap') {
-        throw new InvalidOptionError(`modules.${guestText(id)}.unknownImports must be 'refuse' or 'trap', got ${guestText(String(unknownImports))}`);
-      }
+      checkUnknownImports(unknownImports, `modules.${guestText(id)}.unknownImports`);
       const module = await host.load(source, { label: id, ...load });
       const worker: WorkerModule = { id, module: module.transferable(), isolation: isolation ?? 'reuse', importsModule, unknownImports: unknownImports ?? 'refuse' };
       return { module, worker };

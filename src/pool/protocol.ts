@@ -2,6 +2,7 @@
  * Every message between the pool and its workers, typed once. Task messages go through
  * piscina (once per worker); everything else is a frame on the worker's ring pair.
  */
+import type { UnknownImports } from '../host/imports.js';
 import type { ErrorData } from '../errors.js';
 import type { TransferableModule } from '../host/guest-module.js';
 import type { TypedSignature } from '../host/typed-call.js';
@@ -76,7 +77,7 @@ export interface WorkerModule {
   readonly isolation: Isolation;
   /** Imports for this module's sandboxes: an ES module (path or URL) whose default export is a GrantedImports object or a function returning one. */
   readonly importsModule: string | undefined;
-  readonly unknownImports: 'refuse' | 'trap';
+  readonly unknownImports: UnknownImports;
 }
 
 /** The one piscina task each worker runs: serve its rings until told to stop. */

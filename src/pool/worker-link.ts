@@ -497,8 +497,8 @@ export class WorkerLink {
           } else if (this.responses.used() > 0) continue;
           // With frames waiting for ring space, wake when the worker frees some (it consumes
           // request chunks without answering until the last one); otherwise on an answer.
-          // The flag first, then the word waited on (read before the drain, or now): a worker
-          // that did not see the flag published before that read, so the wait returns at once.
+          // The flag first, then the wait on the word read before the drain: a worker that did
+          // not see the flag published before that read, so the wait returns at once.
           this.setWaiting(true);
           const waited =
             this.outbox.length > 0
