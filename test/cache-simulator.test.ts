@@ -186,6 +186,8 @@ describe('cache geometry', () => {
     // 48 KiB 12-way: 64 sets, fine. 30 MiB 12-way: 40960 sets = 8192 × 5 → 60-way.
     expect(geometry?.d1).toEqual({ sizeBytes: 49152, associativity: 12, lineBytes: 64 });
     expect(geometry?.ll).toEqual({ sizeBytes: 31457280, associativity: 60, lineBytes: 64 });
+    // The printed source says what was adjusted, as cachegrind's warning does.
+    expect(geometry?.source).toBe('this machine (/sys, L3 as LL; L3 12-way simulated as 60-way (sets rounded to a power of two, as cachegrind does))');
     expect(powerOfTwoSets({ sizeBytes: 32768, associativity: 8, lineBytes: 64 })).toEqual({ sizeBytes: 32768, associativity: 8, lineBytes: 64 });
     expect(geometryFromSysfs([], '/sys')).toBeUndefined();
   });

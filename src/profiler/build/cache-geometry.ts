@@ -85,6 +85,12 @@ function sysfsLevel(entry: SysfsCacheEntry): CacheLevelGeometry | undefined {
   return geometryProblem(level) === undefined ? level : undefined;
 }
 
+/** What the source line says of a level simulated with more ways than sysfs gave it; '' when none were added. */
+function adjustment(name: string, entry: SysfsCacheEntry, level: CacheLevelGeometry): string {
+  const given = Number(entry.ways_of_associativity?.trim());
+  return given === level.associativity ? '' : `; ${name} ${given}-way simulated as ${level.associativity}-way (sets rounded to a power of two, as cachegrind does)`;
+}
+
 /**
  * This machine's geometry from its sysfs entries: D1 is the level-1 data cache, LL the
  * highest-level unified one (as cachegrind picks them). Undefined when either is missing or
@@ -97,7 +103,8 @@ export function geometryFromSysfs(entries: readonly SysfsCacheEntry[], where: st
   const d1 = d1Entry === undefined ? undefined : sysfsLevel(d1Entry);
   const ll = unified[0] === undefined ? undefined : sysfsLevel(unified[0]);
   if (d1 === undefined || ll === undefined) return undefined;
-  return { d1, ll, source: `this machine (${where}, L${levelOf(unified[0]!)} as LL)` };
+  const llName = `L${levelOf(unified[0]!)}`;
+  return { d1, ll, source: `this machine (${where}, ${llName} as LL${adjustment('D1', d1Entry!, d1)}${adjustment(llName, unified[0]!, ll)})` };
 }
 
 /** `32768 B, 8-way, 64 B lines` */
