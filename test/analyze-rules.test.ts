@@ -95,6 +95,15 @@ describe('host-call-overhead', () => {
     expect(f!.severity).toBe('high');
   });
 
+  it('never counts more crossing than the call itself when the yardstick reads above it', () => {
+    const e = exportProfile('add', { calls: 1_000_000, latency: latencyMix(1000, 96) });
+    const [f] = findings(hostCallOverhead, one({ profile: moduleProfile('add.wasm', { exports: [e] }), callOverheadNs: 143 }));
+    expect(f!.saving.value).toBe(96 * 1_000_000);
+    expect(f!.saving.share).toBe(1);
+    expect(f!.title).toBe('add: 1,000,000 calls of 96 ns, no longer than an empty call (143 ns): all of each is the crossing into the guest');
+    expect(f!.recommendation).toContain('each pay about 96 ns to cross');
+  });
+
   it('stays silent for long calls, and for few calls', () => {
     const long = exportProfile('work', { calls: 1_000_000, latency: latencyMix(1000, 5000) });
     const few = exportProfile('add', { calls: 999, latency: latencyMix(999, 60) });
