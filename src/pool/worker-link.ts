@@ -23,6 +23,8 @@ const waitAsync = (Atomics as unknown as {
 const SPIN_MAX_OUTSTANDING = 16;
 /** Polls of the answer ring per clock read while the caller spins (a clock read costs ≈70–100 ns here, a poll ≈10). */
 const SPIN_POLLS_PER_CLOCK_READ = 8;
+/** A frame this large is announced to its worker as soon as it is written (its copy already took ≥ 10 µs). */
+const WAKE_NOW_BYTES = 64 * 1024;
 
 /** Frames waiting for ring space, counted across every link against `maxQueue`. */
 export interface QueueBudget {
@@ -295,7 +297,10 @@ export class WorkerLink {
     }
     if (this.outbox.length === 0 && this.requests.tryWrite(frame.parts) === 'ok') {
       if (pending !== undefined) pending.frameAt = this.requests.lastFrame;
-      this.scheduleNotify();
+      // A large frame took its copy's time already: its worker starts on it now, not after
+      // whatever else runs in this tick (notifyNow() below: the wake-up is due only if it sleeps).
+      if (frame.byteLength >= WAKE_NOW_BYTES) this.notifyNow(true);
+      else this.scheduleNotify();
     } else {
       if (!force && this.budget.queued >= this.budget.max) {
         if (pending !== undefined) this.inFlight.delete(pending.id);
@@ -429,9 +434,9 @@ export class WorkerLink {
 
   private readonly notifyTask = (): void => this.notifyNow();
 
-  /** The wake-up scheduleNotify promised, if it is still due (the pump may send it first). */
-  private notifyNow(): void {
-    if (!this.notifyScheduled) return;
+  /** The wake-up scheduleNotify promised, if it is still due (the pump may send it first); `due`: one is due anyway. */
+  private notifyNow(due = false): void {
+    if (!this.notifyScheduled && !due) return;
     this.notifyScheduled = false;
     this.wakeWorker();
   }
@@ -442,7 +447,14 @@ export class WorkerLink {
     if (control === undefined || Atomics.load(control, CONTROL.sleeping) !== 0) Atomics.notify(this.requests.header, DATA_SEQ);
   }
 
+  /**
+   * Writes queued frames while they fit. Their worker is woken at once, not by a promise job:
+   * a flush runs after answers were taken, behind the callers those answers resumed, and each
+   * of those may spend a millisecond copying a large call of its own before the job runs (1 MiB
+   * calls, 16 in flight: the worker slept 4–12 ms with three frames waiting in its ring).
+   */
   flush(): void {
+    let wrote = false;
     while (this.outbox.length > 0) {
       const next = this.outbox[0]!;
       if (next.pending?.settled === true) {
@@ -457,8 +469,11 @@ export class WorkerLink {
       }
       this.outbox.shift();
       this.budget.queued--;
-      this.scheduleNotify();
+      // The first large frame is taken up while the next ones are copied in.
+      if (!wrote && next.frame.byteLength >= WAKE_NOW_BYTES) this.notifyNow(true);
+      wrote = true;
     }
+    if (wrote) this.notifyNow(true);
   }
 
   /** Reads responses while calls are outstanding: spin briefly, then wait asynchronously. */
