@@ -35,6 +35,48 @@ describe('pool arguments are the caller’s values at call time', () => {
     await busy;
   });
 
+  it('queued large calls copied into reused buffers each keep their own values', async () => {
+    // 200 KB frames through a 1 MiB ring: most of the 24 wait in the outbox, copied into the
+    // link's kept buffers, which go to the next copy once their frame is in the ring.
+    pool = await createPool({ modules: { sum: guestPath('sum'), spin: guestPath('spin') }, threads: 1, ringBytes: 1024 * 1024 });
+    await pool.ready();
+    const perMs = await spinRate(pool);
+    const busy = pool.call('spin', 'spin', Math.round(50 * perMs)); // the outbox fills while the worker spins
+    const arrays = Array.from({ length: 24 }, (_, i) => new Float64Array(25_000).fill(i + 1));
+    const sums = arrays.map((values) => pool!.invoke('sum', 'sumF64', [values], sumSignature));
+    for (const values of arrays) values.fill(-1);
+    expect(await Promise.all(sums)).toEqual(arrays.map((_, i) => 25_000 * (i + 1)));
+    await busy;
+  });
+
+  it('a queued large call whose worker died is sent again with its own values, not a reused buffer’s', async () => {
+    pool = await createPool({
+      modules: { crashy: { source: guestPath('crashy'), importsModule: crashyImports }, sum: guestPath('sum'), spin: guestPath('spin') },
+      threads: 1,
+      ringBytes: 1024 * 1024,
+    });
+    await pool.ready();
+    const perMs = await spinRate(pool);
+    const filled = (n: number, value: number): Float64Array => new Float64Array(n).fill(value);
+    const invokeSum = (values: Float64Array): Promise<unknown> => pool!.invoke('sum', 'sumF64', [values], sumSignature);
+    // The ring: a spin, four 200 KB calls, a second (long) spin, the crash. C waits for space.
+    const first = pool.call('spin', 'spin', Math.round(100 * perMs));
+    const a = [1, 2, 3, 4].map((v) => invokeSum(filled(25_000, v)));
+    const second = pool.call('spin', 'spin', Math.round(400 * perMs));
+    const poison = pool.call('crashy', 'work', 666);
+    const c = [5, 6, 7].map((v) => invokeSum(filled(25_000, v)));
+    // Once A has run, C is in the ring behind the crash and its kept buffers are free again:
+    // D's copies go into them while the second spin runs.
+    expect(await Promise.all(a)).toEqual([25_000, 50_000, 75_000, 100_000]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const d = [8, 9, 10].map((v) => invokeSum(filled(25_000, v)));
+    await first;
+    await expect(poison).rejects.toMatchObject({ code: 'ERR_WORKER_CRASHED' });
+    expect(typeof (await second)).toBe('number');
+    // C is sent again from the ring (its own bytes), D from its own copies.
+    expect(await Promise.all([...c, ...d])).toEqual([5, 6, 7, 8, 9, 10].map((v) => 25_000 * v));
+  });
+
   it('the later chunks of a streamed call carry the array as it was when invoked', async () => {
     pool = await createPool({ modules: { sum: guestPath('sum') }, threads: 1, ringBytes: 64 * 1024 });
     await pool.ready();

@@ -10,6 +10,7 @@ import { decode, decodeNumericAnswer, decodeNumericAnswerAt, encode, numericCall
 import type { ObserverSlot, PendingCall } from './pending-call.js';
 import { CLAIM, CONTROL, Kind, type Request, type Response, type ServeTask, type WorkerModule } from './protocol.js';
 import { StreamWriter, STREAM_WORDS } from './argument-stream.js';
+import { KeptBuffers } from './kept-buffers.js';
 import { DATA_SEQ, HEADER_BYTES, RingBuffer, SPACE_SEQ } from './ring-buffer.js';
 import type { WorkerLoad } from './schedule.js';
 import { threadNow } from './clock.js';
@@ -97,7 +98,14 @@ export class WorkerLink {
   /** Tenant sandboxes living on this link's worker. */
   readonly tenants = new Set<number>();
   /** Encoded requests waiting for ring space, in order; `last`: the frame that completes its request. */
-  readonly outbox: { readonly frame: Encoded; readonly pending: PendingCall | undefined; readonly last: boolean }[] = [];
+  readonly outbox: {
+    readonly frame: Encoded;
+    readonly pending: PendingCall | undefined;
+    readonly last: boolean;
+    /** The kept buffer the frame was copied into, given back once the frame is in the ring. */
+    readonly buffer?: Uint8Array;
+  }[] = [];
+  private keptBuffers: KeptBuffers | undefined;
   private pumping = false;
   /** Scratch for drain's in-place reads of numeric answers. */
   private readonly answer: NumericAnswer = { id: 0, q: 0, value: undefined };
@@ -307,9 +315,12 @@ export class WorkerLink {
         return false;
       }
       // It waits: a copy, since the caller may change its arrays once the call has returned.
-      const kept = owned(frame);
+      // Up to a ring's worth of them into buffers used again (kept-buffers.ts).
+      this.keptBuffers ??= new KeptBuffers(WAKE_NOW_BYTES, 4, this.requests.capacity);
+      const buffer = frame.rawBytes === 0 ? undefined : this.keptBuffers.take(frame.byteLength);
+      const kept = owned(frame, buffer);
       if (pending !== undefined) pending.frame = kept;
-      this.outbox.push({ frame: kept, pending, last: true });
+      this.outbox.push(buffer === undefined ? { frame: kept, pending, last: true } : { frame: kept, pending, last: true, buffer });
       this.budget.queued++;
     }
     this.pump();
@@ -460,12 +471,19 @@ export class WorkerLink {
       if (next.pending?.settled === true) {
         this.outbox.shift();
         this.budget.queued--;
+        if (next.buffer !== undefined) this.keptBuffers!.give(next.buffer);
         continue;
       }
       if (this.requests.tryWrite(next.frame.parts) !== 'ok') break;
       if (next.pending !== undefined) {
         if (next.last) next.pending.frameAt = this.requests.lastFrame;
         else next.pending.streaming = true;
+      }
+      if (next.buffer !== undefined) {
+        // Whole in the ring now: sent again from there if its worker dies, as a frame written
+        // at once is (unsentRequest), so its buffer is free for the next copy.
+        if (next.pending !== undefined && next.pending.frame === next.frame) next.pending.frame = undefined;
+        this.keptBuffers!.give(next.buffer);
       }
       this.outbox.shift();
       this.budget.queued--;
