@@ -9,17 +9,17 @@ describe('kept buffers for queued copies', () => {
     expect(kept.take(1024)?.byteLength).toBe(1024);
   });
 
-  it('hands out the smallest free buffer that fits, and never one buffer twice', () => {
+  it('hands out the smallest free buffer that fits, never one twice, and none over twice the copy', () => {
     const kept = new KeptBuffers(1024, 4, 1 << 20);
     const [a, b, c] = [kept.take(4096)!, kept.take(2048)!, kept.take(8192)!];
     for (const buffer of [a, b, c]) kept.give(buffer);
     expect(kept.heldBytes).toBe(4096 + 2048 + 8192);
     expect(kept.take(3000)).toBe(a);
-    expect(kept.take(3000)).toBe(c);
-    // Only the 2 KiB one is free: a larger copy gets a new buffer.
+    // c is free and large enough, but more than twice 3000 bytes: a new buffer instead.
     const fresh = kept.take(3000)!;
     expect([a, b, c]).not.toContain(fresh);
     expect(fresh.byteLength).toBe(3000);
+    expect(kept.take(5000)).toBe(c);
     expect(kept.take(2048)).toBe(b);
     expect(kept.heldBytes).toBe(0);
   });

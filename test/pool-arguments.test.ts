@@ -77,6 +77,29 @@ describe('pool arguments are the caller’s values at call time', () => {
     expect(await Promise.all([...c, ...d])).toEqual([5, 6, 7, 8, 9, 10].map((v) => 25_000 * v));
   });
 
+  it('streamed calls keep their own values through reused buffers, and when sent again after a crash', async () => {
+    // 200 KB calls through a 64 KiB ring: each is copied into a kept buffer and streamed in
+    // 32 KiB chunks; a buffer goes to the next copy once its call has settled.
+    pool = await createPool({ modules: { crashy: { source: guestPath('crashy'), importsModule: crashyImports }, sum: guestPath('sum') }, threads: 1, ringBytes: 64 * 1024 });
+    await pool.ready();
+    const wave = (base: number): Float64Array[] => [0, 1, 2, 3].map((i) => new Float64Array(25_000).fill(base + i));
+    const send = (arrays: Float64Array[]): Promise<unknown>[] => {
+      const sums = arrays.map((values) => pool!.invoke('sum', 'sumF64', [values], sumSignature));
+      for (const values of arrays) values.fill(-1);
+      return sums;
+    };
+    const expected = (base: number): number[] => [0, 1, 2, 3].map((i) => 25_000 * (base + i));
+    expect(await Promise.all(send(wave(1)))).toEqual(expected(1));
+    // The first wave's buffers are free: the second's copies go into them. The crash before
+    // them sends them again from their copies, while a third wave is copied beside them.
+    const poison = pool.call('crashy', 'work', 666);
+    const second = send(wave(10));
+    const third = send(wave(20));
+    await expect(poison).rejects.toMatchObject({ code: 'ERR_WORKER_CRASHED' });
+    expect(await Promise.all([...second, ...third])).toEqual([...expected(10), ...expected(20)]);
+    expect(await Promise.all(send(wave(30)))).toEqual(expected(30));
+  });
+
   it('the later chunks of a streamed call carry the array as it was when invoked', async () => {
     pool = await createPool({ modules: { sum: guestPath('sum') }, threads: 1, ringBytes: 64 * 1024 });
     await pool.ready();

@@ -39,6 +39,8 @@ export interface PendingCall {
   frame?: Encoded;
   /** Its arrays streamed through a window of the ring: no copy of the whole request exists to send again. */
   unresendable?: boolean;
+  /** The kept buffer its streamed request was copied into (`frame` lies in it): given back to its link when it settles. */
+  buffer?: Uint8Array;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: Error) => void;
   timer: NodeJS.Timeout | undefined;
@@ -51,6 +53,10 @@ export function settleCall(inFlight: Map<number, PendingCall>, pending: PendingC
   if (pending.settled) return;
   pending.settled = true;
   pending.frame = undefined;
+  if (pending.buffer !== undefined) {
+    pending.link.giveBack(pending.buffer);
+    pending.buffer = undefined;
+  }
   if (pending.timer !== undefined) clearTimeout(pending.timer);
   const observer = pending.link.observers.current;
   if (observer !== undefined && pending.module >= 0) observer(clockNow() - pending.submittedAt, error);

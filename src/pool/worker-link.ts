@@ -65,8 +65,8 @@ const MIN_STREAM_WINDOW_BYTES = 64 * 1024;
  */
 const streamPatienceMs = (bytes: number): number => 5 + bytes / (1024 * 1024 * 1024 / 1000);
 
-/** Streamed requests up to this size are copied into a buffer the link keeps between them. */
-const MAX_KEPT_STAGING = 64 * 1024 * 1024;
+/** At most this many bytes of copies' buffers are kept free per link (kept-buffers.ts). */
+const MAX_KEPT_BYTES = 64 * 1024 * 1024;
 
 /**
  * A frame whose bytes are its own (in `into` when given). Encoded frames view the caller's
@@ -124,9 +124,6 @@ export class WorkerLink {
   /** The worker ended after idling; the next call starts one again on the same rings. */
   parked = false;
   serving: Promise<void> = Promise.resolve();
-  private stagingBuffer = new Uint8Array(0);
-  /** The call whose streamed request is in `stagingBuffer` (it may be reused once that call settles). */
-  private stagingHolder: PendingCall | undefined;
   /** Aborts the current serve task: how the pool gives up on a worker without waiting for it to exit. */
   task: AbortController = new AbortController();
   /** The current worker was given up on (it may still be running). */
@@ -293,8 +290,11 @@ export class WorkerLink {
         this.inFlight.delete(pending.id);
         return false;
       }
-      // Copied once now: later chunks go out after the call has returned to its caller.
-      const whole = owned(frame, this.staging(frame.byteLength, pending));
+      // Copied once now: later chunks go out after the call has returned to its caller. Into
+      // a kept buffer, held until the call settles (it is what is sent again if its worker dies).
+      const buffer = frame.rawBytes === 0 ? undefined : this.buffers().take(frame.byteLength);
+      const whole = owned(frame, buffer);
+      if (buffer !== undefined) pending.buffer = buffer;
       pending.frame = whole;
       const chunks = splitIntoChunks(pending.id, whole, this.requests.maxPayload);
       chunks.forEach((chunk, i) => this.outbox.push({ frame: chunk, pending, last: i === chunks.length - 1 }));
@@ -315,9 +315,8 @@ export class WorkerLink {
         return false;
       }
       // It waits: a copy, since the caller may change its arrays once the call has returned.
-      // Up to a ring's worth of them into buffers used again (kept-buffers.ts).
-      this.keptBuffers ??= new KeptBuffers(WAKE_NOW_BYTES, 4, this.requests.capacity);
-      const buffer = frame.rawBytes === 0 ? undefined : this.keptBuffers.take(frame.byteLength);
+      // Large ones into buffers used again (kept-buffers.ts).
+      const buffer = frame.rawBytes === 0 ? undefined : this.buffers().take(frame.byteLength);
       const kept = owned(frame, buffer);
       if (pending !== undefined) pending.frame = kept;
       this.outbox.push(buffer === undefined ? { frame: kept, pending, last: true } : { frame: kept, pending, last: true, buffer });
@@ -416,15 +415,14 @@ export class WorkerLink {
     if (pending.streaming === true && pending.frameAt === undefined) this.submit(encode({ k: Kind.Abandon, id: pending.id } satisfies Request), undefined, true);
   }
 
-  /**
-   * The kept buffer a streamed request is copied into, when no unsettled call holds it (a fresh
-   * buffer per request paid the first touch of every page: 16 MiB cost ≈4 ms more).
-   */
-  private staging(bytes: number, pending: PendingCall): Uint8Array | undefined {
-    if (bytes > MAX_KEPT_STAGING || (this.stagingHolder !== undefined && !this.stagingHolder.settled)) return undefined;
-    if (this.stagingBuffer.byteLength < bytes) this.stagingBuffer = new Uint8Array(bytes);
-    this.stagingHolder = pending;
-    return this.stagingBuffer;
+  /** The buffers this link copies waiting and streamed requests into (made on first use). */
+  private buffers(): KeptBuffers {
+    return (this.keptBuffers ??= new KeptBuffers(WAKE_NOW_BYTES, 4, MAX_KEPT_BYTES));
+  }
+
+  /** @internal settleCall: a settled call's kept buffer, free for the next copy. */
+  giveBack(buffer: Uint8Array): void {
+    this.buffers().give(buffer);
   }
 
   /** Forgets every queued frame (their calls are settled or sent elsewhere by the caller). */
@@ -471,7 +469,7 @@ export class WorkerLink {
       if (next.pending?.settled === true) {
         this.outbox.shift();
         this.budget.queued--;
-        if (next.buffer !== undefined) this.keptBuffers!.give(next.buffer);
+        if (next.buffer !== undefined) this.buffers().give(next.buffer);
         continue;
       }
       if (this.requests.tryWrite(next.frame.parts) !== 'ok') break;
@@ -483,7 +481,7 @@ export class WorkerLink {
         // Whole in the ring now: sent again from there if its worker dies, as a frame written
         // at once is (unsentRequest), so its buffer is free for the next copy.
         if (next.pending !== undefined && next.pending.frame === next.frame) next.pending.frame = undefined;
-        this.keptBuffers!.give(next.buffer);
+        this.buffers().give(next.buffer);
       }
       this.outbox.shift();
       this.budget.queued--;
