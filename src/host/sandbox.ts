@@ -18,7 +18,7 @@ import {
 import type { CallRecorder } from '../profiler/build/call-recorder.js';
 import type { BudgetMeter } from './budget-meter.js';
 import type { VmDeadline } from './vm-deadline.js';
-import { ALLOCATOR_DEPTH_GLOBALS, CALLS_PREFIX, INSTRUCTIONS_PREFIX } from '../instrument/abi.js';
+import { ALLOCATOR_DEPTH_GLOBALS, CALLS_PREFIX, ENTRY_INSTRUCTIONS_PREFIX, INSTRUCTIONS_PREFIX } from '../instrument/abi.js';
 import type { ModuleProfile } from '../profiler/model/module-profile.js';
 import { checkArguments } from './arguments.js';
 import type { CallBoundaryHooks, ExportTarget, FunctionHooks, GuestModule } from './guest-module.js';
@@ -247,7 +247,9 @@ export class Sandbox {
       if (!(global instanceof WebAssembly.Global)) return; // the host boundary has no counters
       const calls = Number(global.value as bigint);
       if (calls === 0) return;
-      const instructions = Number((exports[`${INSTRUCTIONS_PREFIX}${id}`] as WebAssembly.Global).value as bigint);
+      const counted = (exports[`${INSTRUCTIONS_PREFIX}${id}`] as WebAssembly.Global).value as bigint;
+      const entry = (exports[`${ENTRY_INSTRUCTIONS_PREFIX}${id}`] as WebAssembly.Global).value as bigint;
+      const instructions = Number(counted + (global.value as bigint) * entry);
       counters.push({ name, profileId: id, calls, instructions });
     });
     return counters;

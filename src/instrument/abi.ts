@@ -47,9 +47,15 @@ export const HOOK_GLOBALS = {
   pendingCounter: { name: '__wasm_sandbox_pending_counter' },
 } as const;
 
-/** Counter globals (i64), `${prefix}${profileId}` for the function with that profile id. */
+/**
+ * Counter globals (i64), `${prefix}${profileId}` for the function with that profile id. The
+ * instructions of a function's entry run (charged once per call, where its call is counted) are
+ * not added per call: an immutable `ENTRY_INSTRUCTIONS_PREFIX` global holds them, and a
+ * function's instructions are `instr + calls × entry`.
+ */
 export const CALLS_PREFIX = '__wasm_sandbox_calls_';
 export const INSTRUCTIONS_PREFIX = '__wasm_sandbox_instr_';
+export const ENTRY_INSTRUCTIONS_PREFIX = '__wasm_sandbox_entry_instr_';
 
 /**
  * `alloc(kind, callerId, first, second, result, pages)` (all i32): one allocator call, and the

@@ -27,7 +27,7 @@
  * counter local): huge functions must still compile (see docs/decisions.md).
  */
 import binaryen from 'binaryen';
-import { BUDGET_GLOBAL, BUDGET_IMPORT, CALLS_PREFIX, INSTRUCTIONS_PREFIX } from './abi.js';
+import { BUDGET_GLOBAL, BUDGET_IMPORT, CALLS_PREFIX, ENTRY_INSTRUCTIONS_PREFIX, INSTRUCTIONS_PREFIX } from './abi.js';
 import { api, childAt, childCount, expressionId, expressionType, ID, setChildAt, walk } from './expression-walker.js';
 import type { IrBuilder } from './ir-builder.js';
 
@@ -183,7 +183,14 @@ export class ChargePass {
         this.module.addGlobalExport(`${prefix}${profileId}`, `${prefix}${profileId}`);
       }
     }
-    const entry = this.newRun(true);
+    const entry = this.newRun(true, true);
+    if (options.counters) {
+      // Charged once per call, as the call is counted: its count is a constant the host
+      // multiplies by the calls (one read-modify-write less per call; recursion feels each).
+      const name = `${ENTRY_INSTRUCTIONS_PREFIX}${profileId}`;
+      this.module.addGlobal(name, binaryen.i64, false, entry.counterConst);
+      this.module.addGlobalExport(name, name);
+    }
     this.open = [entry];
     const body = walk(getBody(fn), { enter: (e, p, s) => this.enter(e, p, s), exit: (e, p, s) => this.exit(e, p, s) });
     const prologue = [...entry.statements];
@@ -575,14 +582,15 @@ export class ChargePass {
     return local;
   }
 
-  private newRun(checkPoint: boolean): Run {
+  /** A run's charge statements; the entry run's counter constant is its function's entry global instead. */
+  private newRun(checkPoint: boolean, entry = false): Run {
     const ir = this.ir;
     const { budget, counters } = this.options;
     const charged = budget === 'instructions' || (budget === 'check-points' && checkPoint);
     const budgetConst = charged ? ir.i32(0) : 0;
     const counterConst = counters ? ir.i64(0) : 0;
     const statements: number[] = [];
-    if (counters) statements.push(this.counterAdd(INSTRUCTIONS_PREFIX, counterConst));
+    if (counters && !entry) statements.push(this.counterAdd(INSTRUCTIONS_PREFIX, counterConst));
     if (charged) statements.push(...this.budgetCharge(budgetConst, checkPoint));
     const run: Run = { count: budget === 'check-points' && checkPoint ? 1 : 0, checkPoint, budgetConst, counterConst, sites: [], statements, debits: [] };
     this.runs.push(run);

@@ -14,7 +14,7 @@ import type { InstrumentResult } from './instrument.js';
 import type { NormalizedInstrumentOptions } from './options.js';
 
 /** Bump when a pass changes what it emits for the same input. */
-const ENGINE_VERSION = 12; // 12: allocator events carry the memory's size in pages
+const ENGINE_VERSION = 13; // 13: a function's entry-run instructions are a constant, not a per-call add
 
 const binaryenVersion = (createRequire(import.meta.url)('binaryen/package.json') as { version: string }).version;
 
