@@ -4,10 +4,11 @@
  * observed, not inferred.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { codeHash } from '../src/instrument/disk-cache.js';
 import { distIndexUrl, guestPath } from './helpers/guests.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'engine-'));
@@ -84,5 +85,26 @@ describe('the instrumentation engine loads on first need', () => {
        console.log(module.instantiate().call('fib', 12), module.instrumentation.fromDiskCache);`,
     );
     expect(second).toEqual({ output: '144 true\n', binaryenLoaded: false });
+  });
+
+  it("keys rewrites by the engine's own code: a changed pass is never served an older engine's rewrite", () => {
+    const code = join(dir, 'code');
+    mkdirSync(code);
+    writeFileSync(join(code, 'a.js'), 'export const a = 1;');
+    writeFileSync(join(code, 'b.js'), 'export const b = 2;');
+    writeFileSync(join(code, 'notes.txt'), 'not code');
+    const before = codeHash(code, '.js');
+    expect(before).toMatch(/^[0-9a-f]{16}$/);
+    expect(codeHash(code, '.js')).toBe(before);
+    writeFileSync(join(code, 'notes.txt'), 'still not code');
+    expect(codeHash(code, '.js')).toBe(before);
+    writeFileSync(join(code, 'b.js'), 'export const b = 3;');
+    const changed = codeHash(code, '.js');
+    expect(changed).not.toBe(before);
+    // Moving a byte from one file to the next is a change too (names and contents are framed).
+    writeFileSync(join(code, 'a.js'), 'export const a = 1;e');
+    writeFileSync(join(code, 'b.js'), 'xport const b = 3;');
+    expect(codeHash(code, '.js')).not.toBe(changed);
+    expect(codeHash(join(dir, 'no-such-folder'), '.js')).toBe('');
   });
 });

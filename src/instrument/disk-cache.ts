@@ -1,15 +1,16 @@
 /**
  * Rewritten modules on disk, keyed by SHA-256 of (original bytes, pass options, binaryen
- * version, engine version): a second process loading the same module with the same passes
- * skips binaryen entirely. Node 20 cannot serialise compiled wasm, so the disk holds bytes;
+ * version, engine version, the engine's own code): a second process loading the same module
+ * with the same passes skips binaryen entirely. Node 20 cannot serialise compiled wasm, so the disk holds bytes;
  * the in-memory module cache holds the compiled Module. Writes are atomic (temp + rename);
  * unreadable entries are ignored and rewritten.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { InstrumentResult } from './instrument.js';
 import type { NormalizedInstrumentOptions } from './options.js';
 
@@ -24,8 +25,37 @@ export function defaultInstrumentCacheDir(): string {
 }
 
 export function instrumentCacheKey(contentHash: string, options: NormalizedInstrumentOptions): string {
-  const settings = JSON.stringify({ options, binaryen: binaryenVersion, engine: ENGINE_VERSION });
+  const settings = JSON.stringify({ options, binaryen: binaryenVersion, engine: ENGINE_VERSION, code: engineCode() });
   return createHash('sha256').update(contentHash).update('\0').update(settings).digest('hex');
+}
+
+let engineCodeHash: string | undefined;
+
+/**
+ * A hash of the rewriter's own code (this folder's modules and the binary reader and name-section
+ * repair in ../wasm), read once per thread: a pass changed without ENGINE_VERSION bumped — or a
+ * build between releases — must not be served the rewrites an older engine made (their host
+ * imports may no longer match: a link error naming an import of the host's own). Empty parts
+ * when a folder cannot be read (the version alone then keys).
+ */
+function engineCode(): string {
+  if (engineCodeHash !== undefined) return engineCodeHash;
+  const self = fileURLToPath(import.meta.url);
+  const here = dirname(self);
+  return (engineCodeHash = `${codeHash(here, extname(self))}.${codeHash(join(here, '..', 'wasm'), extname(self))}`);
+}
+
+/** @internal SHA-256 (hex, 16 digits) of every `extension` file in `dir`, by name, in name order; '' if unreadable. */
+export function codeHash(dir: string, extension: string): string {
+  try {
+    const hash = createHash('sha256');
+    for (const name of readdirSync(dir).filter((n) => n.endsWith(extension)).sort()) {
+      hash.update(name).update('\0').update(readFileSync(join(dir, name))).update('\0');
+    }
+    return hash.digest('hex').slice(0, 16);
+  } catch {
+    return '';
+  }
 }
 
 interface Manifest {
