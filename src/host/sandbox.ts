@@ -245,12 +245,11 @@ export class Sandbox {
     names.forEach((name, id) => {
       const global = exports[`${CALLS_PREFIX}${id}`];
       if (!(global instanceof WebAssembly.Global)) return; // the host boundary has no counters
-      const calls = Number(global.value as bigint);
-      if (calls === 0) return;
+      const calls = global.value as bigint;
+      if (calls === 0n) return;
       const counted = (exports[`${INSTRUCTIONS_PREFIX}${id}`] as WebAssembly.Global).value as bigint;
       const entry = (exports[`${ENTRY_INSTRUCTIONS_PREFIX}${id}`] as WebAssembly.Global).value as bigint;
-      const instructions = Number(counted + (global.value as bigint) * entry);
-      counters.push({ name, profileId: id, calls, instructions });
+      counters.push({ name, profileId: id, calls: Number(calls), instructions: Number(counted + calls * entry) });
     });
     return counters;
   }

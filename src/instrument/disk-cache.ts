@@ -1,8 +1,8 @@
 /**
  * Rewritten modules on disk, keyed by SHA-256 of (original bytes, pass options, binaryen
  * version, engine version, the engine's own code): a second process loading the same module
- * with the same passes skips binaryen entirely. Node 20 cannot serialise compiled wasm, so the disk holds bytes;
- * the in-memory module cache holds the compiled Module. Writes are atomic (temp + rename);
+ * with the same passes skips binaryen entirely. Node 20 cannot serialise compiled wasm, so the
+ * disk holds bytes; the in-memory module cache holds the compiled Module. Writes are atomic (temp + rename);
  * unreadable entries are ignored and rewritten.
  */
 import { createHash } from 'node:crypto';
